@@ -1,0 +1,25 @@
+# latentwalk: train (V)AEs, walk their latent spaces, measure, report.
+# Thin on purpose: config and targets live in workflow/rules/common.smk, one .smk per stage.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/encode.smk"
+include: "workflow/rules/figures.smk"
+
+
+report: "workflow/report/workflow.rst"
+
+
+rule all:
+    default_target: True
+    localrule: True
+    input:
+        all_targets(),

@@ -1,0 +1,135 @@
+"""Config validation with schema defaults and one-line errors, plus run naming.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) is the single source
+of truth for keys, types, allowed values and defaults. :func:`validate_config`
+fills the defaults in place and turns the first schema violation into a
+:class:`~latentwalk.io.LatentwalkError` whose message names the key path and
+the allowed values, so a bad config fails before any job is scheduled.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from .io import LatentwalkError
+
+__all__ = ["Run", "load_schema", "validate_config", "iter_runs", "key_path"]
+
+VARIATIONAL = {"ae": False, "vae": True, "beta_vae": True}
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    """One trained model: ``{dataset}/{model}-z{dim}``."""
+
+    dataset: str
+    model: str
+    dim: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}/{self.model}-z{self.dim}"
+
+    @property
+    def variational(self) -> bool:
+        return VARIATIONAL[self.model]
+
+
+def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the YAML/JSON schema file."""
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def key_path(parts: Any) -> str:
+    """Render a jsonschema ``absolute_path`` as ``data.lines.n`` / ``models[1]``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<top level>"
+
+
+def _fill_defaults(instance: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Recursively set schema defaults for missing keys of nested objects."""
+    if schema.get("type") != "object" or not isinstance(instance, MutableMapping):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub)
+
+
+def _describe(error: Any) -> str:
+    """One line for a jsonschema ValidationError: the key, the value and what is allowed."""
+    where = key_path(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, Mapping) else []
+        keys = ", ".join(repr(k) for k in extra)
+        return f"config key {where}: unknown key(s) {keys}; allowed keys: {', '.join(allowed)}"
+    if kind == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return f"config key {where}: {error.instance!r} is not allowed; allowed values: {allowed}"
+    if kind == "type":
+        return f"config key {where}: {error.instance!r} has the wrong type; expected {error.validator_value}"
+    return f"config key {where}: {error.message}"
+
+
+def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> MutableMapping[str, Any]:
+    """Validate ``config`` against ``schema``, fill defaults in place and return it.
+
+    Raises :class:`LatentwalkError` with a one-line message naming the key for
+    the first violation (schema errors, then cross-key checks).
+    """
+    import jsonschema
+
+    _fill_defaults(config, schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        raise LatentwalkError(_describe(errors[0]))
+    _check_cross_keys(config)
+    return config
+
+
+def _check_cross_keys(config: Mapping[str, Any]) -> None:
+    mnist = config["data"]["mnist"]
+    if "mnist" in config["datasets"]:
+        if not mnist["dir"] and not mnist["base_url"]:
+            raise LatentwalkError(
+                "config key data.mnist.dir: datasets includes 'mnist' but neither data.mnist.dir "
+                "nor data.mnist.base_url is set"
+            )
+        if mnist["base_url"] and not mnist["dir"]:
+            missing = [f for f in mnist["files"] if f not in mnist["sha256"]]
+            if missing:
+                raise LatentwalkError(
+                    f"config key data.mnist.sha256: no SHA-256 for {', '.join(missing)}; every downloaded file is verified"
+                )
+    if config["model"]["architecture"] == "conv":
+        sizes = {"lines": config["data"]["lines"]["size"], "mnist": 28, "digits": 8}
+        for name in config["datasets"]:
+            if sizes[name] % 4:
+                raise LatentwalkError(
+                    f"config key model.architecture: 'conv' needs image sides divisible by 4; "
+                    f"dataset {name!r} has {sizes[name]}"
+                )
+
+
+def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
+    """Every run of the experiment, in a stable order."""
+    for dataset in config["datasets"]:
+        for model in config["models"]:
+            for dim in config["latent_dims"]:
+                yield Run(dataset, model, int(dim))

@@ -1,0 +1,468 @@
+"""Dataset construction: scikit-learn digits, the synthetic line benchmark, MNIST.
+
+Numpy only at import time; scikit-learn is imported inside :func:`load_digits`.
+Every dataset is a :class:`Dataset` of float32 images in [0, 1] with a
+seeded train/test split, saved as a compressed ``.npz``.
+
+Line-angle convention (the ``lines`` benchmark)
+-----------------------------------------------
+Images are addressed in *pixel-corner* coordinates: ``x`` runs along columns
+(0 at the left edge of column 0, ``size`` at the right edge of the last column)
+and ``y`` points **up**. Pixel ``(row r, col c)`` covers ``x in [c, c + 1]`` and
+``y in [size - r - 1, size - r]``, i.e. the row index decreases as ``y``
+increases. The line starts at the image centre ``(size/2, size/2)`` (for a
+32x32 image, the corner shared by pixels 15 and 16 in both directions) and
+runs ``length`` pixels outward along ``(cos a, sin a)``, the angle ``a``
+measured counter-clockwise from the ``+x`` axis (the usual mathematical
+convention on screen: ``a = 0`` points right, ``pi/2`` up, ``pi`` left,
+``3pi/2`` down). The line is a rectangle ``length`` x ``width`` with flat ends,
+centred across its width on that ray.
+
+With ``row, col`` array indices the line's intensity-weighted centroid is at
+``col + 0.5 = size/2 + (length/2) cos a`` and ``row + 0.5 = size/2 - (length/2) sin a``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import zipfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .idx import find_mnist_files, load_mnist_arrays
+from .io import LatentwalkError, save_npz, sha256_file
+
+__all__ = [
+    "Dataset",
+    "DATASET_NAMES",
+    "split_indices",
+    "load_digits",
+    "render_lines",
+    "make_lines",
+    "load_mnist",
+    "prepare_dataset",
+    "save_dataset",
+    "load_dataset",
+]
+
+#: Names accepted by :func:`prepare_dataset`.
+DATASET_NAMES: tuple[str, ...] = ("digits", "lines", "mnist")
+
+_TAU = 2.0 * math.pi
+_LABEL_KINDS = ("class", "angle")
+_SPLITS = ("train", "test")
+_NPZ_KEYS = ("images", "labels", "split", "label_kind")
+_LINES_DEFAULTS: dict[str, Any] = {"n": 10000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8}
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Images with labels and a train/test split.
+
+    Attributes:
+        images: float32, shape (N, H, W), values in [0, 1].
+        labels: int64 class ids (``label_kind == "class"``: digits, mnist) or
+            float64 angles in radians in [0, 2pi) (``"angle"``: lines).
+        split: unicode array of ``"train"`` / ``"test"``, shape (N,).
+        label_kind: ``"class"`` or ``"angle"``.
+        source: JSON-serialisable provenance extras (files and checksums,
+            split mode, counts).
+
+    ``eq=False``: arrays make field-wise ``==`` ambiguous; compare arrays explicitly.
+    """
+
+    images: np.ndarray
+    labels: np.ndarray
+    split: np.ndarray
+    label_kind: str
+    source: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.label_kind not in _LABEL_KINDS:
+            allowed = ", ".join(_LABEL_KINDS)
+            raise LatentwalkError(f"Dataset: label_kind {self.label_kind!r} is not one of {allowed}")
+        if self.images.ndim != 3:
+            raise LatentwalkError(f"Dataset: images must be (N, H, W), got shape {self.images.shape}")
+        n = self.images.shape[0]
+        if self.labels.shape != (n,) or self.split.shape != (n,):
+            raise LatentwalkError(
+                f"Dataset: {n} images but labels shape {self.labels.shape} and split shape {self.split.shape}"
+            )
+        bad = np.setdiff1d(np.unique(self.split), np.array(_SPLITS))
+        if bad.size:
+            raise LatentwalkError(f"Dataset: split values must be 'train' or 'test', found {bad.tolist()}")
+
+    @property
+    def n_train(self) -> int:
+        """Number of training examples."""
+        return int(np.count_nonzero(self.split == "train"))
+
+    @property
+    def n_test(self) -> int:
+        """Number of test examples."""
+        return int(np.count_nonzero(self.split == "test"))
+
+
+# --------------------------------------------------------------------------- splits
+
+
+def _check_test_fraction(test_fraction: float) -> float:
+    if isinstance(test_fraction, bool) or not isinstance(test_fraction, (int, float, np.integer, np.floating)):
+        raise LatentwalkError(f"data.test_fraction must be a number in (0, 1), got {test_fraction!r}")
+    value = float(test_fraction)
+    if not 0.0 < value < 1.0:  # also rejects NaN
+        raise LatentwalkError(f"data.test_fraction must be in (0, 1), got {test_fraction!r}")
+    return value
+
+
+def _split_with_rng(n: int, test_fraction: float, rng: np.random.Generator) -> np.ndarray:
+    fraction = _check_test_fraction(test_fraction)
+    if n < 2:
+        raise LatentwalkError(f"cannot split {n} example(s) into train and test")
+    n_test = int(round(n * fraction))
+    if not 0 < n_test < n:
+        raise LatentwalkError(
+            f"data.test_fraction={test_fraction!r} gives {n_test} test examples out of {n}; "
+            "both train and test need at least one"
+        )
+    split = np.full(n, "train", dtype="<U5")
+    split[rng.permutation(n)[:n_test]] = "test"
+    return split
+
+
+def split_indices(n: int, test_fraction: float, seed: int) -> np.ndarray:
+    """Seeded random train/test split of ``n`` items.
+
+    Exactly ``round(n * test_fraction)`` items are ``"test"``, chosen by a
+    permutation from ``np.random.default_rng(seed)``; the rest are ``"train"``.
+
+    Returns:
+        A unicode array (``<U5``) of ``"train"`` / ``"test"``, shape (n,).
+
+    Raises:
+        LatentwalkError: ``test_fraction`` not in (0, 1) (naming ``data.test_fraction``),
+            or a fraction that leaves one side empty.
+    """
+    return _split_with_rng(int(n), test_fraction, np.random.default_rng(seed))
+
+
+# --------------------------------------------------------------------------- digits
+
+
+def load_digits(test_fraction: float, seed: int) -> Dataset:
+    """scikit-learn's bundled 8x8 handwritten digits (1,797 images, offline).
+
+    Pixel values 0..16 are scaled to float32 in [0, 1]; labels are int64 0..9;
+    the split comes from :func:`split_indices`.
+    """
+    _check_test_fraction(test_fraction)
+    import sklearn
+    from sklearn.datasets import load_digits as _sk_load_digits
+
+    bunch = _sk_load_digits()
+    images = (np.asarray(bunch.images, dtype=np.float64) / 16.0).astype(np.float32)
+    labels = np.asarray(bunch.target, dtype=np.int64)
+    split = split_indices(len(labels), test_fraction, seed)
+    source = {
+        "origin": "sklearn.datasets.load_digits",
+        "scikit_learn": sklearn.__version__,
+        "split_mode": "random",
+        "test_fraction": float(test_fraction),
+        "n_train": int(np.count_nonzero(split == "train")),
+        "n_test": int(np.count_nonzero(split == "test")),
+    }
+    return Dataset(images=images, labels=labels, split=split, label_kind="class", source=source)
+
+
+# --------------------------------------------------------------------------- lines
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise LatentwalkError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _positive_float(name: str, value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise LatentwalkError(f"{name} must be a positive number, got {value!r}")
+    out = float(value)
+    if not (math.isfinite(out) and out > 0):
+        raise LatentwalkError(f"{name} must be a positive finite number, got {value!r}")
+    return out
+
+
+def _interval(slope: np.ndarray, offset: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
+    """Solve ``lo <= slope * x + offset <= hi`` for x; returns ``(x_lo, x_hi)`` (empty when x_lo > x_hi)."""
+    zero = slope == 0.0
+    safe = np.where(zero, 1.0, slope)
+    r1 = (lo - offset) / safe
+    r2 = (hi - offset) / safe
+    x_lo = np.minimum(r1, r2)
+    x_hi = np.maximum(r1, r2)
+    inside = (offset >= lo) & (offset <= hi)
+    x_lo = np.where(zero, np.where(inside, -np.inf, np.inf), x_lo)
+    x_hi = np.where(zero, np.where(inside, np.inf, -np.inf), x_hi)
+    return x_lo, x_hi
+
+
+def render_lines(
+    angles: np.ndarray,
+    size: int = 32,
+    length: float = 15.0,
+    width: float = 2.0,
+    supersample: int = 8,
+) -> np.ndarray:
+    """Draw one antialiased line segment per angle: the ``lines`` benchmark.
+
+    Each image is ``size`` x ``size``; the line is the rectangle of points
+    ``p = centre + t (cos a, sin a) + s (-sin a, cos a)`` with ``0 <= t <= length``
+    and ``|s| <= width / 2`` (flat ends), in the convention of this module's
+    docstring: pixel-corner coordinates, centre ``(size/2, size/2)``, ``y`` up
+    (row index decreases as ``y`` increases), ``a`` counter-clockwise from ``+x``.
+
+    A pixel's value is its coverage: the fraction of its ``supersample`` x
+    ``supersample`` sub-pixel sample points (at sub-pixel centres
+    ``(k + 0.5) / supersample``) that fall inside the rectangle (boundary
+    included). Sample counts are computed exactly, one row of samples at a time,
+    as the integer number of sample centres inside the rectangle's chord, so the
+    result is a pure, deterministic function of the inputs. Work is done in
+    chunks of images (bounded memory).
+
+    Args:
+        angles: angles in radians, any shape; flattened to (N,).
+        size: image side in pixels.
+        length: line length in pixels.
+        width: line width in pixels.
+        supersample: sub-pixel samples per pixel side.
+
+    Returns:
+        float32 array (N, size, size) with values in [0, 1].
+    """
+    size = _positive_int("render_lines: size", size)
+    supersample = _positive_int("render_lines: supersample", supersample)
+    length = _positive_float("render_lines: length", length)
+    width = _positive_float("render_lines: width", width)
+    a = np.asarray(angles, dtype=np.float64).reshape(-1)
+    if not np.all(np.isfinite(a)):
+        raise LatentwalkError("render_lines: angles must be finite")
+    n = a.shape[0]
+    out = np.empty((n, size, size), dtype=np.float32)
+    if n == 0:
+        return out
+
+    S = supersample
+    n_sub = size * S  # sample rows (and sample columns) per image
+    centre = size / 2.0
+    half_w = width / 2.0
+    # Offsets of the sample-row centres from the centre, in "y up" units: row
+    # coordinate v grows downwards, so y - centre = centre - v.
+    v = (np.arange(n_sub, dtype=np.float64) + 0.5) / S
+    dy = centre - v  # (n_sub,)
+    col_start = np.arange(size, dtype=np.int64) * S  # first sample column of each pixel column
+    scale = 1.0 / (S * S)
+
+    # Chunk so each (chunk, n_sub, size) int64 array stays around 16 MiB.
+    chunk = max(1, (1 << 21) // (n_sub * size))
+    for start in range(0, n, chunk):
+        ang = a[start : start + chunk]
+        ca = np.cos(ang)[:, None]
+        sa = np.sin(ang)[:, None]
+        # For a sample at (x, y): t = dx ca + dy sa (along the line), s = -dx sa + dy ca (across it).
+        t_lo, t_hi = _interval(np.broadcast_to(ca, (ang.size, n_sub)), dy[None, :] * sa, 0.0, length)
+        s_lo, s_hi = _interval(np.broadcast_to(-sa, (ang.size, n_sub)), dy[None, :] * ca, -half_w, half_w)
+        x_lo = np.maximum(t_lo, s_lo) + centre  # chord of the rectangle on each sample row, in x
+        x_hi = np.minimum(t_hi, s_hi) + centre
+        # Sample column j sits at x = (j + 0.5) / S; those inside are j in [j_lo, j_hi).
+        limit = float(n_sub + 1)
+        j_lo = np.ceil(np.clip(x_lo * S - 0.5, -1.0, limit)).astype(np.int64)
+        j_hi = np.floor(np.clip(x_hi * S - 0.5, -1.0, limit)).astype(np.int64) + 1
+        j_hi = np.maximum(j_hi, j_lo)  # empty chords count zero
+        # Samples of each chord inside each pixel column: |[j_lo, j_hi) ∩ [cS, cS + S)|.
+        counts = np.clip(j_hi[:, :, None] - col_start, 0, S) - np.clip(j_lo[:, :, None] - col_start, 0, S)
+        counts = counts.reshape(ang.size, size, S, size).sum(axis=2)
+        out[start : start + ang.size] = counts * scale
+    return out
+
+
+def make_lines(
+    n: int,
+    test_fraction: float,
+    seed: int,
+    size: int = 32,
+    length: float = 15.0,
+    width: float = 2.0,
+    supersample: int = 8,
+) -> Dataset:
+    """The synthetic line benchmark: ``n`` lines at uniform random angles.
+
+    Angles are drawn uniformly from [0, 2pi) by ``np.random.default_rng(seed)``;
+    the same generator then draws the train/test split (exactly
+    ``round(n * test_fraction)`` test items). Labels are the angles (float64,
+    radians, ``label_kind == "angle"``); images come from :func:`render_lines`.
+    """
+    n = _positive_int("data.lines.n", n)
+    _check_test_fraction(test_fraction)
+    rng = np.random.default_rng(seed)
+    angles = rng.random(n) * _TAU
+    angles = np.where(angles >= _TAU, 0.0, angles)  # guard the rounding edge: keep [0, 2pi)
+    split = _split_with_rng(n, test_fraction, rng)
+    images = render_lines(angles, size=size, length=length, width=width, supersample=supersample)
+    source = {
+        "origin": "latentwalk.datasets.render_lines",
+        "size": int(size),
+        "length": float(length),
+        "width": float(width),
+        "supersample": int(supersample),
+        "angle_convention": "radians, counter-clockwise from +x, y up, from the image centre",
+        "split_mode": "random",
+        "test_fraction": float(test_fraction),
+        "n_train": int(np.count_nonzero(split == "train")),
+        "n_test": int(np.count_nonzero(split == "test")),
+    }
+    return Dataset(images=images, labels=angles.astype(np.float64), split=split, label_kind="angle", source=source)
+
+
+# --------------------------------------------------------------------------- mnist
+
+
+def load_mnist(directory: str | os.PathLike[str], test_fraction: float, seed: int) -> Dataset:
+    """MNIST from the IDX files in ``directory``.
+
+    With the training files present the standard split is used (training files
+    -> ``"train"``, t10k -> ``"test"``; ``test_fraction`` is then unused). With
+    only the t10k files, those 10,000 images are split by :func:`split_indices`.
+    Images become float32 in [0, 1] (``uint8 / 255``), labels int64.
+
+    ``source`` records each file's name and SHA-256 and the split mode
+    (``"standard"`` or ``"random"``).
+    """
+    _check_test_fraction(test_fraction)
+    files = find_mnist_files(directory)
+    train_images, train_labels, test_images, test_labels = load_mnist_arrays(files)
+    if train_images is not None and train_labels is not None:
+        if train_images.shape[1:] != test_images.shape[1:]:
+            raise LatentwalkError(
+                f"{files['train_images']}: image size {train_images.shape[1:]} differs from "
+                f"{files['test_images']} {test_images.shape[1:]}"
+            )
+        images_u8 = np.concatenate([train_images, test_images])
+        labels = np.concatenate([train_labels, test_labels]).astype(np.int64)
+        split = np.array(["train"] * len(train_labels) + ["test"] * len(test_labels), dtype="<U5")
+        mode = "standard"
+    else:
+        images_u8 = test_images
+        labels = test_labels.astype(np.int64)
+        split = split_indices(len(labels), test_fraction, seed)
+        mode = "random"
+    images = images_u8.astype(np.float32) / np.float32(255.0)
+    source: dict[str, Any] = {
+        "origin": "mnist idx",
+        "files": {Path(p).name: sha256_file(p) for _, p in sorted(files.items())},
+        "split_mode": mode,
+        "n_train": int(np.count_nonzero(split == "train")),
+        "n_test": int(np.count_nonzero(split == "test")),
+    }
+    if mode == "random":
+        source["test_fraction"] = float(test_fraction)
+    return Dataset(images=images, labels=labels, split=split, label_kind="class", source=source)
+
+
+# --------------------------------------------------------------------------- dispatch and storage
+
+
+def _lines_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    given = params.get("lines") or {}
+    if not isinstance(given, Mapping):
+        raise LatentwalkError(f"data.lines must be a mapping, got {type(given).__name__}")
+    unknown = sorted(set(given) - set(_LINES_DEFAULTS))
+    if unknown:
+        raise LatentwalkError(
+            f"data.lines.{unknown[0]}: unknown key (allowed: {', '.join(sorted(_LINES_DEFAULTS))})"
+        )
+    merged = {**_LINES_DEFAULTS, **given}
+    return {
+        "n": _positive_int("data.lines.n", merged["n"]),
+        "size": _positive_int("data.lines.size", merged["size"]),
+        "length": _positive_float("data.lines.length", merged["length"]),
+        "width": _positive_float("data.lines.width", merged["width"]),
+        "supersample": _positive_int("data.lines.supersample", merged["supersample"]),
+    }
+
+
+def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
+    """Build the named dataset from the config's ``data`` section.
+
+    Args:
+        name: one of :data:`DATASET_NAMES` (``digits``, ``lines``, ``mnist``).
+        params: the ``data`` section, e.g. ``{"test_fraction": 0.2, "lines": {"n": 10000,
+            "size": 32, "length": 15.0, "width": 2.0, "supersample": 8}, "mnist": {"dir": "..."}}``.
+            ``test_fraction`` defaults to 0.2 and the ``lines`` keys to the values shown;
+            ``mnist.dir`` is required for ``mnist``.
+        seed: the seed for angles and splits.
+
+    Raises:
+        LatentwalkError: unknown name (listing the allowed ones) or a bad parameter (naming its key).
+    """
+    if name not in DATASET_NAMES:
+        raise LatentwalkError(f"unknown dataset {name!r} (allowed: {', '.join(DATASET_NAMES)})")
+    test_fraction = params.get("test_fraction", 0.2)
+    if name == "digits":
+        return load_digits(test_fraction, seed)
+    if name == "lines":
+        return make_lines(test_fraction=test_fraction, seed=seed, **_lines_params(params))
+    mnist = params.get("mnist") or {}
+    directory = mnist.get("dir") if isinstance(mnist, Mapping) else None
+    if not directory:
+        raise LatentwalkError("data.mnist.dir: required for the mnist dataset (the folder holding the IDX files)")
+    return load_mnist(directory, test_fraction, seed)
+
+
+def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> None:
+    """Save a dataset to a compressed ``.npz`` atomically.
+
+    Arrays: ``images``, ``labels``, ``split`` and ``label_kind`` (a 0-d string
+    array). ``source`` is not stored here; it belongs in the provenance JSON.
+    """
+    save_npz(
+        path,
+        images=np.asarray(ds.images),
+        labels=np.asarray(ds.labels),
+        split=np.asarray(ds.split, dtype=str),
+        label_kind=np.array(ds.label_kind),
+    )
+
+
+def load_dataset(path: str | os.PathLike[str]) -> Dataset:
+    """Load a dataset written by :func:`save_dataset` (``source`` is empty).
+
+    Raises:
+        LatentwalkError: missing or unreadable file, or a missing key (naming the file and key).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise LatentwalkError(f"{path}: dataset file not found")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for key in _NPZ_KEYS:
+                if key not in data.files:
+                    raise LatentwalkError(f"{path}: missing key {key!r} in dataset file")
+            arrays = {key: data[key] for key in _NPZ_KEYS}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+        message = f"{path}: cannot read dataset file ({type(exc).__name__}: {exc})"
+        raise LatentwalkError(" ".join(message.split())) from exc
+    try:
+        return Dataset(
+            images=arrays["images"],
+            labels=arrays["labels"],
+            split=arrays["split"],
+            label_kind=str(arrays["label_kind"]),
+            source={},
+        )
+    except LatentwalkError as exc:
+        raise LatentwalkError(f"{path}: {exc}") from exc

@@ -1,0 +1,144 @@
+"""Atomic writes, hashing and provenance records shared by every stage.
+
+Nothing here imports torch or matplotlib: stages that only move arrays and
+tables stay fast to start.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "LatentwalkError",
+    "atomic_path",
+    "sha256_file",
+    "package_versions",
+    "git_commit",
+    "provenance",
+    "write_json",
+    "save_npz",
+]
+
+
+class LatentwalkError(RuntimeError):
+    """A user-facing error: the message is one line naming the file, key or value at fault."""
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; rename it onto ``path`` only on success.
+
+    The temporary file keeps the target's suffix so libraries that dispatch on
+    it (``np.savez``, ``torch.save``, pandas) behave as for the real name. If
+    the body raises, the temporary file is removed and ``path`` is untouched,
+    so no half-written artifact can survive.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """Return the hex SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+_VERSIONED = ("latentwalk", "numpy", "pandas", "scipy", "torch", "scikit-learn", "pyarrow", "matplotlib", "snakemake")
+
+
+def package_versions(names: Sequence[str] = _VERSIONED) -> dict[str, str]:
+    """Installed versions of the named distributions (absent ones are skipped)."""
+    versions = {"python": platform.python_version()}
+    for name in names:
+        with contextlib.suppress(metadata.PackageNotFoundError):
+            versions[name] = metadata.version(name)
+    return versions
+
+
+def git_commit(cwd: str | os.PathLike[str] | None = None) -> str | None:
+    """The current git commit of the package's checkout, or None outside git."""
+    where = Path(cwd) if cwd is not None else Path(__file__).resolve().parent
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=where, capture_output=True, text=True, timeout=10, check=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def provenance(
+    *,
+    stage: str,
+    config: Mapping[str, Any],
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    seed: int | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the provenance record written beside an artifact.
+
+    Records the config subset the stage used, the seed, package versions, the
+    git commit (if any), the SHA-256 of every input file and the command line.
+    """
+    record: dict[str, Any] = {
+        "stage": stage,
+        "config": dict(config),
+        "seed": seed,
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "inputs": {str(p): sha256_file(p) for p in inputs},
+        "python_executable": sys.executable,
+    }
+    if extra:
+        record.update(extra)
+    return record
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+def write_json(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> None:
+    """Write ``payload`` as indented, key-sorted JSON, atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n")
+
+
+def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
+    """Save arrays to a compressed ``.npz`` atomically."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, **arrays)

@@ -1,0 +1,184 @@
+"""Autoencoder models: deterministic AE, Gaussian-encoder VAE and beta-VAE.
+
+Encoders map an image batch ``(B, H, W)`` to latent means (and log-variances
+for variational models); decoders map latents to pixel *logits*, so the
+Bernoulli loss can use the numerically stable ``binary_cross_entropy_with_logits``.
+Two architectures: an MLP for any image size and a small conv net (two
+stride-2 4x4 convolutions) for sides divisible by 4.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from .io import LatentwalkError
+
+__all__ = ["ModelSpec", "LatentAutoencoder", "build_model", "kl_divergence", "reconstruction_loss", "loss_terms"]
+
+KL_WEIGHT_FIXED = {"ae": 0.0, "vae": 1.0}
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to rebuild a model; stored in ``meta.json`` beside the weights."""
+
+    kind: str  # ae | vae | beta_vae
+    latent_dim: int
+    image_shape: tuple[int, int]
+    architecture: str = "mlp"  # mlp | conv
+    hidden: tuple[int, ...] = (256, 128)
+    channels: tuple[int, ...] = (32, 64)
+    conv_hidden: int = 256
+    likelihood: str = "bernoulli"  # bernoulli | gaussian
+    gaussian_sigma: float = 0.1
+    beta: float = field(default=4.0)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("ae", "vae", "beta_vae"):
+            raise LatentwalkError(f"model kind {self.kind!r} is unknown; allowed: 'ae', 'vae', 'beta_vae'")
+        if self.architecture not in ("mlp", "conv"):
+            raise LatentwalkError(f"model architecture {self.architecture!r} is unknown; allowed: 'mlp', 'conv'")
+        if self.likelihood not in ("bernoulli", "gaussian"):
+            raise LatentwalkError(f"likelihood {self.likelihood!r} is unknown; allowed: 'bernoulli', 'gaussian'")
+        if self.latent_dim < 1:
+            raise LatentwalkError(f"latent dim must be >= 1, got {self.latent_dim}")
+        if self.architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
+            raise LatentwalkError(f"conv architecture needs image sides divisible by 4, got {self.image_shape}")
+
+    @property
+    def variational(self) -> bool:
+        return self.kind != "ae"
+
+    @property
+    def kl_weight(self) -> float:
+        """Weight of the KL term: 0 for ae, 1 for vae, ``beta`` for beta_vae."""
+        return KL_WEIGHT_FIXED.get(self.kind, self.beta)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["image_shape"] = list(self.image_shape)
+        out["hidden"] = list(self.hidden)
+        out["channels"] = list(self.channels)
+        return out
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
+        values = dict(data)
+        values["image_shape"] = tuple(values["image_shape"])
+        for key in ("hidden", "channels"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return cls(**values)
+
+
+def _mlp(sizes: Sequence[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+class LatentAutoencoder(nn.Module):
+    """An autoencoder whose encoder outputs ``(mu, logvar)``; ``logvar`` is None for ``ae``."""
+
+    def __init__(self, spec: ModelSpec) -> None:
+        super().__init__()
+        self.spec = spec
+        h, w = spec.image_shape
+        d = spec.latent_dim
+        heads = 2 * d if spec.variational else d
+        if spec.architecture == "mlp":
+            widths = [h * w, *spec.hidden]
+            self.encoder = nn.Sequential(nn.Flatten(), _mlp(widths), nn.ReLU(), nn.Linear(widths[-1], heads))
+            self.decoder = nn.Sequential(
+                _mlp([d, *reversed(widths)]), nn.Unflatten(1, (h, w))
+            )
+        else:
+            c1, c2 = spec.channels
+            fh, fw = h // 4, w // 4
+            flat = c2 * fh * fw
+            self.encoder = nn.Sequential(
+                nn.Unflatten(1, (1, h)),
+                nn.Conv2d(1, c1, 4, stride=2, padding=1),
+                nn.ReLU(),
+                nn.Conv2d(c1, c2, 4, stride=2, padding=1),
+                nn.ReLU(),
+                nn.Flatten(),
+                nn.Linear(flat, spec.conv_hidden),
+                nn.ReLU(),
+                nn.Linear(spec.conv_hidden, heads),
+            )
+            self.decoder = nn.Sequential(
+                nn.Linear(d, spec.conv_hidden),
+                nn.ReLU(),
+                nn.Linear(spec.conv_hidden, flat),
+                nn.ReLU(),
+                nn.Unflatten(1, (c2, fh, fw)),
+                nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
+                nn.ReLU(),
+                nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
+                nn.Flatten(1, 2),
+            )
+
+    def encode(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
+        """Latent means and (for VAEs) log-variances of an image batch ``(B, H, W)``."""
+        out = self.encoder(x)
+        if self.spec.variational:
+            mu, logvar = out.chunk(2, dim=1)
+            return mu, logvar
+        return out, None
+
+    def decode_logits(self, z: Tensor) -> Tensor:
+        """Pixel logits ``(B, H, W)`` for latents ``(B, d)``."""
+        return self.decoder(z)
+
+    def decode(self, z: Tensor) -> Tensor:
+        """Decoded images in [0, 1]."""
+        return torch.sigmoid(self.decode_logits(z))
+
+    def forward(self, x: Tensor, noise: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
+        """Return ``(logits, mu, logvar)``; ``noise`` ~ N(0, I) drives the reparameterisation."""
+        mu, logvar = self.encode(x)
+        z = mu
+        if logvar is not None and noise is not None:
+            z = mu + noise * torch.exp(0.5 * logvar)
+        return self.decode_logits(z), mu, logvar
+
+
+def build_model(spec: ModelSpec) -> LatentAutoencoder:
+    """Instantiate the model described by ``spec`` (weights from the current torch RNG)."""
+    return LatentAutoencoder(spec)
+
+
+def reconstruction_loss(logits: Tensor, x: Tensor, likelihood: str, sigma: float = 0.1) -> Tensor:
+    """Per-example negative log-likelihood (up to constants), summed over pixels: shape ``(B,)``."""
+    if likelihood == "bernoulli":
+        nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
+    else:
+        nll = 0.5 * (torch.sigmoid(logits) - x).square() / (sigma * sigma)
+    return nll.flatten(1).sum(dim=1)
+
+
+def kl_divergence(mu: Tensor, logvar: Tensor | None) -> Tensor:
+    """KL(N(mu, diag(exp(logvar))) || N(0, I)) per example, shape ``(B,)``; zero for ``ae``."""
+    if logvar is None:
+        return mu.new_zeros(mu.shape[0])
+    return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(dim=1)
+
+
+def loss_terms(
+    model: LatentAutoencoder, x: Tensor, noise: Tensor | None, kl_scale: float = 1.0
+) -> tuple[Tensor, Tensor, Tensor]:
+    """Batch means of (total loss, reconstruction, KL); the KL weight is ``kl_scale * spec.kl_weight``."""
+    logits, mu, logvar = model(x, noise)
+    recon = reconstruction_loss(logits, x, model.spec.likelihood, model.spec.gaussian_sigma).mean()
+    kl = kl_divergence(mu, logvar).mean()
+    return recon + (kl_scale * model.spec.kl_weight) * kl, recon, kl

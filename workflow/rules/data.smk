@@ -1,0 +1,32 @@
+# Stage 1: datasets -> results/data/{dataset}.npz + provenance JSON.
+
+
+rule download_mnist:
+    output:
+        "results/downloads/mnist/{file}",
+    params:
+        base_url=config["data"]["mnist"]["base_url"],
+        sha256=lambda wildcards: config["data"]["mnist"]["sha256"].get(wildcards.file),
+        timeout=config["data"]["mnist"]["timeout"],
+    log:
+        "results/logs/download_mnist/{file}.log",
+    script:
+        "../scripts/download_mnist.py"
+
+
+rule prepare_data:
+    input:
+        raw=data_inputs,
+        src=src("datasets", "idx"),
+    output:
+        npz="results/data/{dataset}.npz",
+        json="results/data/{dataset}.json",
+    params:
+        data=data_params,
+        seed=config["seed"],
+    log:
+        "results/logs/prepare_data/{dataset}.log",
+    benchmark:
+        "results/benchmarks/prepare_data/{dataset}.tsv"
+    script:
+        "../scripts/prepare_data.py"

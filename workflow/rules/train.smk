@@ -1,0 +1,25 @@
+# Stage 2: one training job per run -> weights (state_dict), per-epoch log, provenance.
+
+
+rule train:
+    input:
+        data="results/data/{dataset}.npz",
+        src=src("datasets", "models", "training"),
+    output:
+        model="results/models/{dataset}/{model}-z{dim}/model.pt",
+        history="results/models/{dataset}/{model}-z{dim}/train_log.csv",
+        meta="results/models/{dataset}/{model}-z{dim}/meta.json",
+    params:
+        model=model_params,
+        train=train_params,
+        seed=config["seed"],
+        device=config["device"],
+    threads: config["train"]["threads"]
+    resources:
+        gpu=lambda wildcards: 1 if config["device"] == "cuda" else 0,
+    log:
+        "results/logs/train/{dataset}/{model}-z{dim}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{model}-z{dim}.tsv"
+    script:
+        "../scripts/train.py"

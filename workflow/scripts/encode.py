@@ -1,0 +1,16 @@
+"""Rule encode: latent means of every example (see latentwalk.stages.encode)."""
+
+from latentwalk.logs import job_log
+from latentwalk.stages import encode
+
+with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+    encode(
+        data_npz=snakemake.input.data,
+        model_pt=snakemake.input.model,
+        meta_json=snakemake.input.meta,
+        dim=int(snakemake.wildcards.dim),
+        batch_size=snakemake.params.batch_size,
+        device=snakemake.params.device,
+        out_parquet=snakemake.output[0],
+        log=log,
+    )

@@ -1,0 +1,15 @@
+"""Rule prepare_data: build one dataset (see latentwalk.stages.prepare_data)."""
+
+from latentwalk.logs import job_log
+from latentwalk.stages import prepare_data
+
+with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+    prepare_data(
+        name=snakemake.wildcards.dataset,
+        params=snakemake.params.data,
+        seed=snakemake.params.seed,
+        out_npz=snakemake.output.npz,
+        out_json=snakemake.output.json,
+        inputs=list(snakemake.input.raw),
+        log=log,
+    )
