@@ -9,6 +9,15 @@ configfile: "config.yaml"
 
 
 include: "workflow/rules/common.smk"
+
+
+wildcard_constraints:
+    dataset="digits|lines|mnist",
+    model="ae|vae|beta_vae",
+    dim=r"[1-9][0-9]*",
+    file=r"[A-Za-z0-9._-]+",
+
+
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/encode.smk"

@@ -70,7 +70,7 @@ def train(
 
     from .datasets import load_dataset
     from .models import ModelSpec
-    from .training import HISTORY_COLUMNS, TrainConfig, resolve_device, save_state_dict, train_model
+    from .training import HISTORY_COLUMNS, TrainConfig, evaluate, resolve_device, save_state_dict, train_model
 
     data = load_dataset(data_npz)
     is_train = data.split == "train"
@@ -95,6 +95,8 @@ def train(
     start = time.perf_counter()
     model, history = train_model(spec, cfg, images, log)
     seconds = time.perf_counter() - start
+    held_out = evaluate(model, data.images[~is_train])
+    log(f"test split: reconstruction {held_out['reconstruction']:.4f}, kl {held_out['kl']:.4f} (n={held_out['n']})")
     frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS))
     with atomic_path(out_log_csv) as tmp:
         frame.to_csv(tmp, index=False)
@@ -109,6 +111,7 @@ def train(
             "n_train": int(is_train.sum()),
             "n_test": int((~is_train).sum()),
             "final": {k: float(frame[k].iloc[-1]) for k in ("loss", "reconstruction", "kl")} if len(frame) else {},
+            "test": held_out,
             "seconds": seconds,
         },
     )

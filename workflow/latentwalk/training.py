@@ -22,7 +22,7 @@ import torch
 from .io import LatentwalkError, atomic_path
 from .models import LatentAutoencoder, ModelSpec, build_model, loss_terms
 
-__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "save_state_dict", "load_model"]
+__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "evaluate", "save_state_dict", "load_model"]
 
 HISTORY_COLUMNS = ("epoch", "loss", "reconstruction", "kl", "seconds")
 
@@ -124,6 +124,22 @@ def train_model(
         )
         log(f"epoch {epoch:4d}/{cfg.epochs}  loss {loss_v:10.4f}  recon {recon_v:10.4f}  kl {kl_v:8.4f}  {seconds:6.2f}s")
     return model.to("cpu").eval(), history
+
+
+def evaluate(model: LatentAutoencoder, images: np.ndarray, batch_size: int = 2048) -> dict[str, float]:
+    """Per-example mean reconstruction NLL (decoding the encoder means) and KL on held-out images."""
+    from .models import kl_divergence, reconstruction_loss
+
+    device = next(model.parameters()).device
+    totals = torch.zeros(2, dtype=torch.float64, device=device)
+    with torch.inference_mode():
+        for first in range(0, images.shape[0], batch_size):
+            x = torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size], dtype=np.float32), device=device)
+            logits, mu, logvar = model(x, None)
+            recon = reconstruction_loss(logits, x, model.spec.likelihood, model.spec.gaussian_sigma)
+            totals += torch.stack((recon.sum(), kl_divergence(mu, logvar).sum())).double()
+    recon_v, kl_v = (totals / max(images.shape[0], 1)).tolist()
+    return {"reconstruction": recon_v, "kl": kl_v, "loss": recon_v + model.spec.kl_weight * kl_v, "n": int(images.shape[0])}
 
 
 def save_state_dict(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:

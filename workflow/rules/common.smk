@@ -6,27 +6,20 @@ from latentwalk.config import iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
 
-SCHEMA = Path(workflow.basedir) / "workflow" / "schemas" / "config.schema.yaml"
+SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:
     validate_config(config, load_schema(SCHEMA))
 except LatentwalkError as error:
     raise WorkflowError(f"invalid config: {error}") from None
 
 RUNS = list(iter_runs(config))
-RUN = "{dataset}/{model}-z{dim}"
-PACKAGE = Path(workflow.basedir) / "workflow" / "latentwalk"
-
-
-wildcard_constraints:
-    dataset="digits|lines|mnist",
-    model="ae|vae|beta_vae",
-    dim=r"[1-9][0-9]*",
-    file=r"[A-Za-z0-9._-]+",
+PACKAGE = Path(workflow.basedir, "workflow", "latentwalk")
 
 
 def src(*modules):
-    """Package source files a rule depends on: editing them reruns the rule (content-checksummed)."""
-    return [os.path.relpath(PACKAGE / f"{name}.py") for name in ("__init__", "io", "logs", "stages", *modules)]
+    """Package source files as inputs, so that editing them reruns the dependent jobs (content-checksummed)."""
+    names = ("__init__", "io", "logs", "stages", *modules)
+    return [os.path.relpath(Path(PACKAGE, f"{name}.py")) for name in names]
 
 
 def run_paths(pattern):
@@ -36,9 +29,9 @@ def run_paths(pattern):
 
 def all_targets():
     return [
-        *run_paths("results/latents/" + RUN + ".parquet"),
-        *run_paths("results/figures/" + RUN + "/training_curves.png"),
-        *run_paths("results/figures/" + RUN + "/latent_scatter.png"),
+        *run_paths("results/latents/{dataset}/{model}-z{dim}.parquet"),
+        *run_paths("results/figures/{dataset}/{model}-z{dim}/training_curves.png"),
+        *run_paths("results/figures/{dataset}/{model}-z{dim}/latent_scatter.png"),
     ]
 
 
@@ -57,20 +50,15 @@ def data_inputs(wildcards):
         return []
     mnist = config["data"]["mnist"]
     if mnist["dir"]:
-        directory = Path(mnist["dir"])
-        found = [
-            str(directory / f"{base}{ext}")
-            for base in MNIST_FILES.values()
-            for ext in (".gz", "")
-            if (directory / f"{base}{ext}").exists()
-        ]
+        candidates = [Path(mnist["dir"], f"{base}{ext}") for base in MNIST_FILES.values() for ext in (".gz", "")]
+        found = [str(path) for path in candidates if path.exists()]
         if not found:
             raise WorkflowError(
                 f"data.mnist.dir {mnist['dir']}: no MNIST IDX files there "
                 f"(expected e.g. {MNIST_FILES['test_images']}.gz)"
             )
         return sorted(found)
-    return [f"results/downloads/mnist/{name}" for name in mnist["files"]]
+    return expand("results/downloads/mnist/{file}", file=mnist["files"])
 
 
 def data_params(wildcards):

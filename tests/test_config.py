@@ -1,0 +1,308 @@
+"""Tests for latentwalk.config: schema validation, defaults, one-line errors, run naming."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from latentwalk.config import Run, iter_runs, key_path, load_schema, validate_config
+from latentwalk.io import LatentwalkError
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
+CONFIG_PATH = ROOT / "config.yaml"
+
+MNIST_SHA = {
+    "t10k-images-idx3-ubyte.gz": "8d422c7b0a1c1c79245a5bcf07fe86e33eeafee792b84584aec276f5a2dbc4e6",
+    "t10k-labels-idx1-ubyte.gz": "f7ae60f92e00ec6debd23a6088c31dbd2371eca3ffa0defaefb259924204aec6",
+}
+
+DEFAULTS: dict[str, Any] = {
+    "seed": 20171203,
+    "device": "auto",
+    "datasets": ["digits", "lines"],
+    "models": ["ae", "vae", "beta_vae"],
+    "latent_dims": [2, 16],
+    "data": {
+        "test_fraction": 0.2,
+        "lines": {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8},
+        "mnist": {
+            "dir": None,
+            "base_url": None,
+            "files": ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"],
+            "sha256": MNIST_SHA,
+            "timeout": 60,
+        },
+    },
+    "model": {
+        "architecture": "mlp",
+        "hidden": [256, 128],
+        "channels": [32, 64],
+        "conv_hidden": 256,
+        "likelihood": {"digits": "gaussian", "lines": "bernoulli", "mnist": "bernoulli"},
+        "gaussian_sigma": 0.1,
+        "beta": 4.0,
+    },
+    "train": {
+        "epochs": {"digits": 150, "lines": 40, "mnist": 30},
+        "batch_size": 128,
+        "kl_warmup_epochs": 0,
+        "learning_rate": 0.001,
+        "threads": 1,
+    },
+    "encode": {"batch_size": 2048},
+    "figures": {"scatter_max_points": 4000},
+}
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    return load_schema(SCHEMA_PATH)
+
+
+def _fails(config: dict[str, Any], schema: dict[str, Any], *needles: str) -> str:
+    with pytest.raises(LatentwalkError) as excinfo:
+        validate_config(copy.deepcopy(config), schema)
+    message = str(excinfo.value)
+    assert "\n" not in message, message
+    for needle in needles:
+        assert needle in message, (needle, message)
+    return message
+
+
+# --------------------------------------------------------------------------- valid configs
+
+
+def test_repo_config_validates_and_fills_defaults(schema: dict[str, Any]) -> None:
+    raw = yaml.safe_load(CONFIG_PATH.read_text())
+    original = copy.deepcopy(raw)
+    config = validate_config(raw, schema)
+    assert config is raw  # filled in place
+    # given values are kept
+    assert config["seed"] == original["seed"]
+    assert config["datasets"] == original["datasets"]
+    assert config["model"]["likelihood"] == original["model"]["likelihood"]
+    assert config["train"]["epochs"] == original["train"]["epochs"]
+    # keys the file leaves out come from the schema
+    assert config["data"]["mnist"]["files"] == DEFAULTS["data"]["mnist"]["files"]
+    assert config["data"]["mnist"]["sha256"] == MNIST_SHA
+    assert config["data"]["mnist"]["timeout"] == 60
+    assert set(config) == set(DEFAULTS)
+    for section in ("data", "model", "train", "encode", "figures"):
+        assert set(config[section]) == set(DEFAULTS[section]), section
+
+
+def test_repo_config_runs_are_unique(schema: dict[str, Any]) -> None:
+    """The repo config gives one uniquely named run per product element."""
+    config = validate_config(yaml.safe_load(CONFIG_PATH.read_text()), schema)
+    names = [run.name for run in iter_runs(config)]
+    assert len(names) == len(config["datasets"]) * len(config["models"]) * len(config["latent_dims"])
+    assert len(set(names)) == len(names)
+
+
+def test_empty_config_gets_all_defaults(schema: dict[str, Any]) -> None:
+    config: dict[str, Any] = {}
+    assert validate_config(config, schema) == DEFAULTS
+    assert config == DEFAULTS
+
+
+def test_validation_is_idempotent(schema: dict[str, Any]) -> None:
+    once = validate_config({}, schema)
+    twice = validate_config(copy.deepcopy(once), schema)
+    assert twice == once
+
+
+def test_defaults_are_not_shared_between_configs(schema: dict[str, Any]) -> None:
+    a = validate_config({}, schema)
+    a["model"]["hidden"].append(5)
+    a["data"]["mnist"]["sha256"]["x"] = "0" * 64
+    b = validate_config({}, schema)
+    assert b["model"]["hidden"] == [256, 128]
+    assert "x" not in b["data"]["mnist"]["sha256"]
+
+
+def test_partial_nested_section_keeps_given_and_fills_rest(schema: dict[str, Any]) -> None:
+    config = validate_config({"data": {"lines": {"n": 50}}, "train": {"epochs": {"digits": 3}}}, schema)
+    assert config["data"]["lines"] == {**DEFAULTS["data"]["lines"], "n": 50}
+    assert config["train"]["epochs"] == {"digits": 3, "lines": 40, "mnist": 30}
+    assert config["data"]["test_fraction"] == 0.2
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"datasets": ["mnist"], "data": {"mnist": {"dir": "/some/dir"}}},
+        {"datasets": ["mnist"], "data": {"mnist": {"base_url": "https://example.org/mnist/"}}},
+        {"datasets": ["mnist"], "data": {"mnist": {"dir": "/d", "base_url": "https://x/", "files": ["a", "b"]}}},
+        {"datasets": ["digits", "mnist"], "model": {"architecture": "conv"}, "data": {"mnist": {"dir": "/d"}}},
+        {"datasets": ["lines"], "model": {"architecture": "conv"}, "data": {"lines": {"size": 28}}},
+        {"datasets": ["digits"], "model": {"architecture": "conv"}, "data": {"lines": {"size": 30}}},
+        {"latent_dims": [1, 4096]},
+        {"device": "cpu", "seed": 0},
+    ],
+)
+def test_valid_configs_pass(schema: dict[str, Any], config: dict[str, Any]) -> None:
+    validate_config(copy.deepcopy(config), schema)
+
+
+# --------------------------------------------------------------------------- errors
+
+
+def test_unknown_top_level_key(schema: dict[str, Any]) -> None:
+    message = _fails({"epochs": 3}, schema, "'epochs'", "unknown key")
+    assert "allowed keys" in message and "latent_dims" in message
+
+
+@pytest.mark.parametrize(
+    ("config", "path", "key"),
+    [
+        ({"train": {"epochs": {"foo": 1}}}, "train.epochs", "'foo'"),
+        ({"data": {"lines": {"bogus": 1}}}, "data.lines", "'bogus'"),
+        ({"data": {"mnist": {"url": "x"}}}, "data.mnist", "'url'"),
+        ({"model": {"likelihood": {"cifar": "gaussian"}}}, "model.likelihood", "'cifar'"),
+        ({"encode": {"batchsize": 3}}, "encode", "'batchsize'"),
+    ],
+)
+def test_unknown_nested_key(schema: dict[str, Any], config: dict[str, Any], path: str, key: str) -> None:
+    _fails(config, schema, f"config key {path}:", key, "unknown key")
+
+
+def test_bad_enum_names_index_and_allowed_values(schema: dict[str, Any]) -> None:
+    _fails({"models": ["ae", "gan"]}, schema, "models[1]", "'gan'", "'ae'", "'vae'", "'beta_vae'")
+
+
+@pytest.mark.parametrize(
+    ("config", "needles"),
+    [
+        ({"device": "gpu"}, ("config key device:", "'gpu'", "'cuda'")),
+        ({"datasets": ["digits", "cifar"]}, ("datasets[1]", "'cifar'", "'mnist'")),
+        ({"model": {"architecture": "resnet"}}, ("model.architecture", "'resnet'", "'conv'")),
+        ({"model": {"likelihood": {"lines": "poisson"}}}, ("model.likelihood.lines", "'poisson'", "'gaussian'")),
+    ],
+)
+def test_other_bad_enums(schema: dict[str, Any], config: dict[str, Any], needles: tuple[str, ...]) -> None:
+    _fails(config, schema, *needles)
+
+
+@pytest.mark.parametrize(
+    ("config", "needles"),
+    [
+        ({"latent_dims": ["two"]}, ("latent_dims[0]", "'two'", "integer")),
+        ({"latent_dims": 2}, ("config key latent_dims:", "array")),
+        ({"seed": "1"}, ("config key seed:", "integer")),
+        ({"seed": True}, ("config key seed:", "integer")),
+        ({"train": {"learning_rate": "fast"}}, ("train.learning_rate", "number")),
+        ({"model": {"hidden": [64, 1.5]}}, ("model.hidden[1]", "integer")),
+        ({"train": []}, ("config key train:", "object")),
+    ],
+)
+def test_wrong_type(schema: dict[str, Any], config: dict[str, Any], needles: tuple[str, ...]) -> None:
+    _fails(config, schema, *needles)
+
+
+@pytest.mark.parametrize(
+    ("config", "path"),
+    [
+        ({"data": {"test_fraction": 1.5}}, "data.test_fraction"),
+        ({"data": {"test_fraction": 0}}, "data.test_fraction"),
+        ({"data": {"test_fraction": 1}}, "data.test_fraction"),
+        ({"latent_dims": [0]}, "latent_dims[0]"),
+        ({"latent_dims": [2, 4097]}, "latent_dims[1]"),
+        ({"seed": -1}, "seed"),
+        ({"data": {"lines": {"size": 4}}}, "data.lines.size"),
+        ({"model": {"channels": [8]}}, "model.channels"),
+        ({"model": {"beta": 0}}, "model.beta"),
+        ({"train": {"epochs": {"lines": 0}}}, "train.epochs.lines"),
+        ({"figures": {"scatter_max_points": 9}}, "figures.scatter_max_points"),
+        ({"datasets": []}, "datasets"),
+    ],
+)
+def test_out_of_range(schema: dict[str, Any], config: dict[str, Any], path: str) -> None:
+    _fails(config, schema, f"config key {path}:")
+
+
+def test_test_fraction_message_names_value(schema: dict[str, Any]) -> None:
+    _fails({"data": {"test_fraction": 1.5}}, schema, "config key data.test_fraction:", "1.5")
+
+
+@pytest.mark.parametrize("config", [{"latent_dims": [2, 2]}, {"latent_dims": [2, 16, 2]}, {"models": ["ae", "ae"]}])
+def test_duplicates(schema: dict[str, Any], config: dict[str, Any]) -> None:
+    key = next(iter(config))
+    _fails(config, schema, f"config key {key}:", "non-unique")
+
+
+def test_mnist_without_source(schema: dict[str, Any]) -> None:
+    _fails({"datasets": ["digits", "mnist"]}, schema, "data.mnist.dir", "data.mnist.base_url", "'mnist'")
+
+
+def test_mnist_base_url_file_without_sha(schema: dict[str, Any]) -> None:
+    config = {
+        "datasets": ["mnist"],
+        "data": {"mnist": {"base_url": "https://x/", "files": ["t10k-images-idx3-ubyte.gz", "extra.gz"]}},
+    }
+    message = _fails(config, schema, "data.mnist.sha256", "extra.gz")
+    assert "t10k-images-idx3-ubyte.gz" not in message
+
+
+def test_mnist_sha_must_be_hex(schema: dict[str, Any]) -> None:
+    _fails({"data": {"mnist": {"sha256": {"a.gz": "XYZ"}}}}, schema, "data.mnist.sha256.a.gz")
+
+
+def test_conv_with_indivisible_size(schema: dict[str, Any]) -> None:
+    config = {"datasets": ["digits", "lines"], "model": {"architecture": "conv"}, "data": {"lines": {"size": 30}}}
+    _fails(config, schema, "model.architecture", "'lines'", "30", "divisible by 4")
+
+
+def test_first_error_is_the_shallowest(schema: dict[str, Any]) -> None:
+    message = _fails({"models": ["gan"], "bogus": 1}, schema)
+    assert message.startswith("config key <top level>:")
+
+
+# --------------------------------------------------------------------------- runs
+
+
+def test_iter_runs_order_and_names(schema: dict[str, Any]) -> None:
+    config = validate_config({"datasets": ["lines", "digits"], "models": ["vae", "ae"], "latent_dims": [16, 2]}, schema)
+    runs = list(iter_runs(config))
+    assert [r.name for r in runs] == [
+        "lines/vae-z16", "lines/vae-z2", "lines/ae-z16", "lines/ae-z2",
+        "digits/vae-z16", "digits/vae-z2", "digits/ae-z16", "digits/ae-z2",
+    ]
+    assert runs == list(iter_runs(config))
+
+
+def test_run_name_and_variational() -> None:
+    assert Run("digits", "vae", 2).name == "digits/vae-z2"
+    assert Run("mnist", "beta_vae", 16).name == "mnist/beta_vae-z16"
+    assert Run("digits", "vae", 2).variational
+    assert Run("digits", "beta_vae", 2).variational
+    assert not Run("digits", "ae", 2).variational
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    datasets=st.lists(st.sampled_from(["digits", "lines"]), min_size=1, unique=True),
+    models=st.lists(st.sampled_from(["ae", "vae", "beta_vae"]), min_size=1, unique=True),
+    dims=st.lists(st.integers(1, 4096), min_size=1, max_size=5, unique=True),
+)
+def test_iter_runs_is_the_product(datasets: list[str], models: list[str], dims: list[int]) -> None:
+    schema = load_schema(SCHEMA_PATH)
+    config = validate_config({"datasets": datasets, "models": models, "latent_dims": dims}, schema)
+    runs = list(iter_runs(config))
+    assert [(r.dataset, r.model, r.dim) for r in runs] == list(itertools.product(datasets, models, dims))
+    assert all(r.name == f"{r.dataset}/{r.model}-z{r.dim}" for r in runs)
+    assert all(isinstance(r.dim, int) for r in runs)
+
+
+def test_key_path_rendering() -> None:
+    assert key_path([]) == "<top level>"
+    assert key_path(["data", "lines", "n"]) == "data.lines.n"
+    assert key_path(["models", 1]) == "models[1]"
+    assert key_path(["a", 0, "b", 2]) == "a[0].b[2]"

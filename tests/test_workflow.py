@@ -1,0 +1,184 @@
+"""Workflow tests: run Snakemake on a tiny config in a copy of the repository.
+
+The copy holds the tracked workflow files only (Snakefile, workflow/, schemas,
+report captions); the package itself is imported from the installed
+(editable) checkout. Working on a copy lets a test edit a package source file
+and check that exactly the dependent rules are scheduled again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+pytestmark = pytest.mark.workflow
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+TINY = {
+    "seed": 7,
+    "datasets": ["digits", "lines"],
+    "models": ["ae", "vae"],
+    "latent_dims": [2],
+    "data": {"lines": {"n": 240, "supersample": 2}},
+    "model": {"hidden": [32]},
+    "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
+    "figures": {"scatter_max_points": 100},
+}
+
+RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
+
+
+def _copy_repo(dest: Path) -> Path:
+    """Copy the files the workflow needs (not results, not the venv) into ``dest``."""
+    for name in ("Snakefile", "config.yaml", "pyproject.toml"):
+        shutil.copy2(REPO / name, dest / name)
+    shutil.copytree(REPO / "workflow", dest / "workflow", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(REPO / "profiles", dest / "profiles")
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", "--workflow-profile", "none", *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def scheduled(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """Job counts per rule from a dry run's 'Job stats' table."""
+    text = proc.stdout + proc.stderr
+    counts: dict[str, int] = {}
+    if "Job stats" not in text:
+        return counts
+    table = text.split("Job stats:", 1)[1]
+    for line in table.splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        if match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A completed tiny run (with report) in a fresh copy of the repository."""
+    work = _copy_repo(tmp_path_factory.mktemp("repo"))
+    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    (work / "config.yaml").unlink()  # the tiny config alone (plus schema defaults) defines the experiment
+    snakemake(work, "--configfile", "tiny.yaml", "--report", "results/report.html", "--report-after-run")
+    return work
+
+
+def test_all_artifacts_appear(tiny_run: Path) -> None:
+    res = tiny_run / "results"
+    for dataset in TINY["datasets"]:
+        assert (res / f"data/{dataset}.npz").stat().st_size > 0
+        prov = json.loads((res / f"data/{dataset}.json").read_text())
+        assert prov["stage"] == "prepare_data" and prov["seed"] == 7
+        assert (res / f"logs/prepare_data/{dataset}.log").exists()
+        assert (res / f"benchmarks/prepare_data/{dataset}.tsv").exists()
+    for run in RUNS:
+        model_dir = res / "models" / run
+        for name in ("model.pt", "train_log.csv", "meta.json"):
+            assert (model_dir / name).stat().st_size > 0, name
+        history = pd.read_csv(model_dir / "train_log.csv")
+        assert list(history.columns) == ["epoch", "loss", "reconstruction", "kl", "seconds"]
+        assert history["epoch"].tolist() == [1, 2]
+        meta = json.loads((model_dir / "meta.json").read_text())
+        assert meta["run"] == run and meta["config"]["train"]["epochs"] == 2
+        assert meta["n_train"] + meta["n_test"] > 0 and "torch" in meta["versions"]
+        log = (res / "logs/train" / f"{run}.log").read_text()
+        assert "epoch    1/2" in log and "epoch    2/2" in log, log
+        table = pd.read_parquet(res / "latents" / f"{run}.parquet")
+        n = 1797 if run.startswith("digits") else 240
+        assert len(table) == n
+        assert {"index", "split", "label", "mu_0", "mu_1", "norm"} <= set(table.columns)
+        assert ("logvar_0" in table.columns) == ("/vae" in run)
+        np.testing.assert_allclose(table["norm"], np.hypot(table["mu_0"], table["mu_1"]), rtol=1e-5)
+        for fig in ("training_curves", "latent_scatter"):
+            assert (res / "figures" / run / f"{fig}.png").stat().st_size > 1000
+            assert (res / "figures" / run / f"{fig}.svg").stat().st_size > 1000
+
+
+def test_report_contains_every_figure(tiny_run: Path) -> None:
+    html = (tiny_run / "results/report.html").read_text()
+    for category in ("Data and training", "Latent space"):
+        assert category in html
+    for run in RUNS:
+        model = run.split("/")[1]
+        assert model in html
+    assert "training_curves.png" in html and "latent_scatter.png" in html
+
+
+def test_second_run_does_nothing(tiny_run: Path) -> None:
+    proc = snakemake(tiny_run, "--configfile", "tiny.yaml", "-n")
+    assert "Nothing to be done" in proc.stdout + proc.stderr
+    assert scheduled(proc) == {}
+
+
+def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_path: Path) -> None:
+    changed = json.loads(json.dumps(TINY))
+    changed["train"]["learning_rate"] = 0.002
+    (tiny_run / "tiny_lr.yaml").write_text(yaml.safe_dump(changed))
+    dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lr.yaml", "-n"))
+    assert dry.get("train") == len(RUNS)
+    assert dry.get("encode") == len(RUNS)
+    assert dry.get("plot_training_curves") == len(RUNS)
+    assert dry.get("plot_latent_scatter") == len(RUNS)
+    assert "prepare_data" not in dry
+
+
+def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
+    """Editing the training module reruns training and downstream, not data preparation."""
+    training = tiny_run / "workflow/latentwalk/training.py"
+    original = training.read_text()
+    try:
+        training.write_text(original + "\n# edited by the test\n")
+        dry = scheduled(snakemake(tiny_run, "--configfile", "tiny.yaml", "-n"))
+    finally:
+        training.write_text(original)
+    assert dry.get("train") == len(RUNS)
+    assert dry.get("encode") == len(RUNS)
+    assert "prepare_data" not in dry
+    # the plots module: only figure rules
+    plots = tiny_run / "workflow/latentwalk/plots.py"
+    original = plots.read_text()
+    try:
+        plots.write_text(original + "\n# edited by the test\n")
+        dry = scheduled(snakemake(tiny_run, "--configfile", "tiny.yaml", "-n"))
+    finally:
+        plots.write_text(original)
+    assert set(dry) == {"plot_training_curves", "plot_latent_scatter", "all"}
+
+
+def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:
+    work = _copy_repo(tmp_path)
+    bad = json.loads(json.dumps(TINY))
+    bad["models"] = ["ae", "gan"]
+    (work / "bad.yaml").write_text(yaml.safe_dump(bad))
+    proc = snakemake(work, "--configfile", "bad.yaml", check=False)
+    assert proc.returncode != 0
+    out = proc.stdout + proc.stderr
+    assert "config key models[1]: 'gan' is not allowed; allowed values: 'ae', 'vae', 'beta_vae'" in out
+    assert not (work / "results").exists()
