@@ -42,6 +42,7 @@ RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
 
 def _copy_repo(dest: Path) -> Path:
     """Copy the files the workflow needs (not results, not the venv) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "config.yaml", "pyproject.toml"):
         shutil.copy2(REPO / name, dest / name)
     shutil.copytree(REPO / "workflow", dest / "workflow", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
@@ -182,3 +183,61 @@ def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:
     out = proc.stdout + proc.stderr
     assert "config key models[1]: 'gan' is not allowed; allowed values: 'ae', 'vae', 'beta_vae'" in out
     assert not (work / "results").exists()
+
+
+def _synthetic_mnist(directory: Path, n: int = 50) -> None:
+    from latentwalk.idx import write_idx
+
+    rng = np.random.default_rng(0)
+    directory.mkdir(parents=True, exist_ok=True)
+    write_idx(directory / "t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (n, 28, 28), dtype=np.uint8))
+    write_idx(directory / "t10k-labels-idx1-ubyte.gz", (np.arange(n) % 10).astype(np.uint8))
+
+
+def test_mnist_from_directory_and_from_verified_download(tmp_path: Path) -> None:
+    """data.mnist.dir reads the IDX files; data.mnist.base_url downloads them with SHA-256 checks."""
+    import functools
+    import http.server
+    import threading
+
+    from latentwalk.io import sha256_file
+
+    work = _copy_repo(tmp_path / "repo")
+    served = tmp_path / "served"
+    _synthetic_mnist(served)
+    base = {"datasets": ["mnist"], "models": ["ae"], "latent_dims": [2]}
+
+    local = {**base, "data": {"mnist": {"dir": str(served)}}}
+    (work / "local.yaml").write_text(yaml.safe_dump(local))
+    snakemake(work, "results/data/mnist.npz", "--configfile", "local.yaml")
+    with np.load(work / "results/data/mnist.npz") as data:
+        assert data["images"].shape == (50, 28, 28) and sorted(set(data["split"])) == ["test", "train"]
+    shutil.rmtree(work / "results")
+
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(served))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        names = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
+        sums = {name: sha256_file(served / name) for name in names}
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        remote = {**base, "data": {"mnist": {"base_url": url, "files": names, "sha256": sums}}}
+        (work / "remote.yaml").write_text(yaml.safe_dump(remote))
+        snakemake(work, "results/data/mnist.npz", "--configfile", "remote.yaml")
+        for name in names:
+            assert sha256_file(work / "results/downloads/mnist" / name) == sums[name]
+        assert (work / "results/data/mnist.npz").exists()
+
+        shutil.rmtree(work / "results")
+        wrong = {name: "0" * 64 for name in names}
+        remote["data"]["mnist"]["sha256"] = wrong
+        (work / "wrong.yaml").write_text(yaml.safe_dump(remote))
+        proc = snakemake(work, "results/data/mnist.npz", "--configfile", "wrong.yaml", check=False)
+        assert proc.returncode != 0
+        assert "SHA-256 mismatch" in proc.stdout + proc.stderr
+        assert not any((work / "results/downloads/mnist").glob("*.gz"))
+        assert not (work / "results/data/mnist.npz").exists()
+    finally:
+        server.shutdown()
+        server.server_close()

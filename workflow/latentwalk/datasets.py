@@ -57,7 +57,7 @@ _TAU = 2.0 * math.pi
 _LABEL_KINDS = ("class", "angle")
 _SPLITS = ("train", "test")
 _NPZ_KEYS = ("images", "labels", "split", "label_kind")
-_LINES_DEFAULTS: dict[str, Any] = {"n": 10000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8}
+_LINES_DEFAULTS: dict[str, Any] = {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8}
 
 
 @dataclass(frozen=True, eq=False)

@@ -134,7 +134,7 @@ def _json_default(value: Any) -> Any:
 def write_json(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> None:
     """Write ``payload`` as indented, key-sorted JSON, atomically."""
     with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default) + "\n")
+        tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default, allow_nan=False) + "\n")
 
 
 def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:

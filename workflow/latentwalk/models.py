@@ -10,7 +10,7 @@ stride-2 4x4 convolutions) for sides divisible by 4.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 import torch
@@ -48,6 +48,10 @@ class ModelSpec:
             raise LatentwalkError(f"likelihood {self.likelihood!r} is unknown; allowed: 'bernoulli', 'gaussian'")
         if self.latent_dim < 1:
             raise LatentwalkError(f"latent dim must be >= 1, got {self.latent_dim}")
+        if not self.hidden or min(self.hidden) < 1:
+            raise LatentwalkError(f"model hidden widths must be a non-empty list of positive integers, got {list(self.hidden)}")
+        if len(self.channels) != 2 or min(self.channels) < 1:
+            raise LatentwalkError(f"model channels must be two positive integers, got {list(self.channels)}")
         if self.architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
             raise LatentwalkError(f"conv architecture needs image sides divisible by 4, got {self.image_shape}")
 
@@ -70,6 +74,9 @@ class ModelSpec:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ModelSpec:
         values = dict(data)
+        unknown = sorted(set(values) - {f.name for f in fields(cls)})
+        if unknown:
+            raise LatentwalkError(f"model spec: unknown key(s) {', '.join(unknown)}")
         values["image_shape"] = tuple(values["image_shape"])
         for key in ("hidden", "channels"):
             if key in values:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -98,7 +99,8 @@ def train_model(
         start = time.perf_counter()
         model.train()
         totals = torch.zeros(3, device=device, dtype=torch.float64)
-        warmup = min(1.0, epoch / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
+        # KL scale 0, 1/W, ..., 1: the first epoch trains the reconstruction alone.
+        warmup = min(1.0, (epoch - 1) / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
         order = torch.randperm(n, generator=generator, device=device)
         for first in range(0, n, cfg.batch_size):
             batch = data[order[first : first + cfg.batch_size]]
@@ -139,6 +141,8 @@ def evaluate(model: LatentAutoencoder, images: np.ndarray, batch_size: int = 204
             recon = reconstruction_loss(logits, x, model.spec.likelihood, model.spec.gaussian_sigma)
             totals += torch.stack((recon.sum(), kl_divergence(mu, logvar).sum())).double()
     recon_v, kl_v = (totals / max(images.shape[0], 1)).tolist()
+    if not (math.isfinite(recon_v) and math.isfinite(kl_v)):
+        raise LatentwalkError(f"non-finite held-out loss (reconstruction={recon_v}, kl={kl_v}); check the test split")
     return {"reconstruction": recon_v, "kl": kl_v, "loss": recon_v + model.spec.kl_weight * kl_v, "n": int(images.shape[0])}
 
 
@@ -157,7 +161,10 @@ def load_model(weights: str | os.PathLike[str], spec: ModelSpec, device: str | t
     try:
         state = torch.load(Path(weights), map_location="cpu", weights_only=True)
         model.load_state_dict(state)
-    except (RuntimeError, OSError, KeyError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise LatentwalkError(f"{weights}: cannot load weights for {spec.kind} z={spec.latent_dim}: {first}") from exc
+    except (RuntimeError, OSError, KeyError, EOFError, pickle.UnpicklingError) as exc:
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        # state_dict errors put the useful part ("size mismatch for ...") after a generic first line
+        useful = [line for line in lines if line.startswith(("size mismatch", "Missing key", "Unexpected key"))]
+        detail = "; ".join(useful[:3]) or (lines[0] if lines else type(exc).__name__)
+        raise LatentwalkError(f"{weights}: cannot load weights for {spec.kind} z={spec.latent_dim}: {detail}") from exc
     return model.to(device).eval()
