@@ -25,11 +25,9 @@ from latentwalk.datasets import (
 from latentwalk.idx import MNIST_FILES, write_idx
 from latentwalk.io import LatentwalkError, save_npz
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-needs_mnist = pytest.mark.skipif(
-    not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason=f"real MNIST test files not found at {MNIST_DIR}",
-)
+from _helpers import MNIST_DIR, needs_mnist
+
+
 
 TAU = 2 * math.pi
 

@@ -27,16 +27,12 @@ from latentwalk.io import LatentwalkError, sha256_file
 from latentwalk.models import ModelSpec
 from latentwalk.training import load_model
 
+from _helpers import one_line as _one_line
+
+
 MODEL_PARAMS = {"architecture": "mlp", "likelihood": "bernoulli", "hidden": [16]}
 TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}
 RUNS = [("ae", 2), ("vae", 2), ("beta_vae", 3)]
-
-
-def _one_line(excinfo: pytest.ExceptionInfo[BaseException], *needles: str) -> None:
-    message = str(excinfo.value)
-    assert "\n" not in message, message
-    for needle in needles:
-        assert needle in message, (needle, message)
 
 
 @pytest.fixture(scope="module")

@@ -28,11 +28,9 @@ from latentwalk.idx import (
 )
 from latentwalk.io import LatentwalkError
 
-MNIST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
-needs_mnist = pytest.mark.skipif(
-    not (MNIST_DIR / "t10k-images-idx3-ubyte.gz").is_file(),
-    reason=f"real MNIST test files not found at {MNIST_DIR}",
-)
+from _helpers import MNIST_DIR, needs_mnist
+
+
 
 
 def _header(type_code: int, dims: tuple[int, ...]) -> bytes:

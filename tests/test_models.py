@@ -22,14 +22,9 @@ from latentwalk.models import (
     reconstruction_loss,
 )
 
+from _helpers import one_line as _one_line
+
 KINDS = ("ae", "vae", "beta_vae")
-
-
-def _one_line(excinfo: pytest.ExceptionInfo[BaseException], *needles: str) -> None:
-    message = str(excinfo.value)
-    assert "\n" not in message, message
-    for needle in needles:
-        assert needle in message, (needle, message)
 
 
 def _spec(kind: str = "vae", dim: int = 3, shape: tuple[int, int] = (8, 8), architecture: str = "mlp", **kw) -> ModelSpec:

@@ -25,14 +25,9 @@ from latentwalk.training import (
     train_model,
 )
 
+from _helpers import one_line as _one_line
+
 KINDS = ("ae", "vae", "beta_vae")
-
-
-def _one_line(excinfo: pytest.ExceptionInfo[BaseException], *needles: str) -> None:
-    message = str(excinfo.value)
-    assert "\n" not in message, message
-    for needle in needles:
-        assert needle in message, (needle, message)
 
 
 @pytest.fixture(scope="module")
