@@ -16,11 +16,14 @@ wildcard_constraints:
     model="ae|vae|beta_vae",
     dim=r"[1-9][0-9]*",
     file=r"[A-Za-z0-9._-]+",
+    method="|".join(METHODS),
 
 
 include: "workflow/rules/data.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/encode.smk"
+include: "workflow/rules/paths.smk"
+include: "workflow/rules/decode.smk"
 include: "workflow/rules/figures.smk"
 
 

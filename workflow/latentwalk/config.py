@@ -19,7 +19,10 @@ import yaml
 
 from .io import LatentwalkError
 
-__all__ = ["Run", "load_schema", "validate_config", "iter_runs", "key_path"]
+__all__ = ["Run", "load_schema", "validate_config", "iter_runs", "key_path", "applicable_methods", "CLASS_DATASETS"]
+
+#: Datasets whose labels are classes (attribute walks need classes; lines are labelled by angle).
+CLASS_DATASETS = ("digits", "mnist")
 
 VARIATIONAL = {"ae": False, "vae": True, "beta_vae": True}
 
@@ -133,3 +136,26 @@ def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
         for model in config["models"]:
             for dim in config["latent_dims"]:
                 yield Run(dataset, model, int(dim))
+
+
+def applicable_methods(run: Run, paths: Mapping[str, Any]) -> list[str]:
+    """The configured path methods that make sense for ``run``, in config order.
+
+    spiral needs d = 2; attribute needs class labels; prior_pairs and
+    sphere_spiral walk the N(0, I) prior, so they need a variational model; a
+    grid in latent coordinates needs d = 2.
+    """
+    out = []
+    for method in paths["methods"]:
+        if method == "spiral" and run.dim != 2:
+            continue
+        if method == "attribute" and run.dataset not in CLASS_DATASETS:
+            continue
+        if method in ("prior_pairs", "sphere_spiral") and not run.variational:
+            continue
+        if method in ("slerp", "grid", "sphere_spiral") and run.dim < 2:
+            continue
+        if method == "grid" and paths["grid"]["coordinates"] == "latent" and run.dim != 2:
+            continue
+        out.append(method)
+    return out

@@ -9,7 +9,6 @@ provenance under the key ``latentwalk``.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -17,11 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .io import LatentwalkError, atomic_path
+from .io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet, write_parquet
 
 __all__ = ["encode_images", "latent_table", "write_latents", "read_latents", "latent_matrix", "METADATA_KEY"]
 
-METADATA_KEY = b"latentwalk"
+METADATA_KEY = PARQUET_METADATA_KEY
 
 
 def encode_images(model: Any, images: np.ndarray, batch_size: int = 2048, device: str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
@@ -59,29 +58,13 @@ def latent_table(mu: np.ndarray, logvar: np.ndarray | None, labels: np.ndarray, 
 
 
 def write_latents(table: pd.DataFrame, path: str | os.PathLike[str], metadata: Mapping[str, Any]) -> None:
-    """Write the table to Parquet atomically, with ``metadata`` (JSON) in the schema metadata."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
-    merged = dict(arrow.schema.metadata or {})
-    merged[METADATA_KEY] = json.dumps(dict(metadata), sort_keys=True).encode()
-    arrow = arrow.replace_schema_metadata(merged)
-    with atomic_path(path) as tmp:
-        pq.write_table(arrow, tmp, compression="zstd")
+    """Write the latent table to Parquet atomically, with ``metadata`` in the schema metadata."""
+    write_parquet(table, path, metadata)
 
 
 def read_latents(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
     """Read a latent table and its ``latentwalk`` metadata."""
-    import pyarrow.parquet as pq
-
-    try:
-        arrow = pq.read_table(path)
-    except (OSError, ValueError) as exc:
-        raise LatentwalkError(f"{path}: cannot read latent table: {str(exc).splitlines()[0]}") from exc
-    raw = (arrow.schema.metadata or {}).get(METADATA_KEY)
-    meta = json.loads(raw) if raw else {}
-    return arrow.to_pandas(), meta
+    return read_parquet(path)
 
 
 def latent_matrix(table: pd.DataFrame, prefix: str = "mu") -> np.ndarray:

@@ -30,7 +30,13 @@ __all__ = [
     "provenance",
     "write_json",
     "save_npz",
+    "write_parquet",
+    "read_parquet",
+    "PARQUET_METADATA_KEY",
 ]
+
+#: Key of the JSON provenance record in a Parquet file's schema metadata.
+PARQUET_METADATA_KEY = b"latentwalk"
 
 
 class LatentwalkError(RuntimeError):
@@ -142,3 +148,32 @@ def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:
             np.savez_compressed(handle, **arrays)
+
+
+def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any]) -> None:
+    """Write a pandas table to Parquet atomically, with ``metadata`` as JSON in the schema metadata.
+
+    Same table and metadata give the same bytes (no timestamps are written).
+    """
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    merged = dict(arrow.schema.metadata or {})
+    merged[PARQUET_METADATA_KEY] = json.dumps(dict(metadata), sort_keys=True, default=_json_default).encode()
+    arrow = arrow.replace_schema_metadata(merged)
+    with atomic_path(path) as tmp:
+        pq.write_table(arrow, tmp, compression="zstd")
+
+
+def read_parquet(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """Read a Parquet table and its ``latentwalk`` metadata record."""
+    import pyarrow.parquet as pq
+
+    try:
+        arrow = pq.read_table(path)
+    except (OSError, ValueError) as exc:
+        raise LatentwalkError(f"{path}: cannot read table: {str(exc).splitlines()[0]}") from exc
+    raw = (arrow.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    meta = json.loads(raw) if raw else {}
+    return arrow.to_pandas(), meta

@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from latentwalk.config import iter_runs, load_schema, validate_config
+from latentwalk.config import applicable_methods, iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
 
@@ -32,6 +32,7 @@ def all_targets():
         *run_paths("results/latents/{dataset}/{model}-z{dim}.parquet"),
         *run_paths("results/figures/{dataset}/{model}-z{dim}/training_curves.png"),
         *run_paths("results/figures/{dataset}/{model}-z{dim}/latent_scatter.png"),
+        *decoded_targets(),
     ]
 
 
@@ -100,3 +101,31 @@ def train_params(wildcards):
         "learning_rate": t["learning_rate"],
         "threads": t["threads"],
     }
+
+
+# ---- paths and decoding ----------------------------------------------------------------------
+
+PAIR_METHODS = ("lerp", "slerp", "lerp_matched", "geodesic")
+METHODS = load_schema(SCHEMA)["properties"]["paths"]["properties"]["methods"]["items"]["enum"]
+RUN_METHODS = {run: applicable_methods(run, config["paths"]) for run in RUNS}
+
+
+def decoded_targets():
+    return [f"results/decoded/{run.name}/{method}.npz" for run, methods in RUN_METHODS.items() for method in methods]
+
+
+def path_params(wildcards):
+    """The method's own settings, plus the endpoint-pair settings for pair-based methods."""
+    params = dict(config["paths"][wildcards.method])
+    if wildcards.method in PAIR_METHODS:
+        params["pairs"] = dict(config["paths"]["pairs"])
+    return params
+
+
+def path_inputs(wildcards):
+    """Latents always; the decoder too for geodesics (they minimise energy under it)."""
+    inputs = {"latents": "results/latents/{dataset}/{model}-z{dim}.parquet".format(**wildcards)}
+    if wildcards.method == "geodesic":
+        inputs["model"] = "results/models/{dataset}/{model}-z{dim}/model.pt".format(**wildcards)
+        inputs["meta"] = "results/models/{dataset}/{model}-z{dim}/meta.json".format(**wildcards)
+    return inputs
