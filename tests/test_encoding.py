@@ -13,7 +13,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk import stages
+from latentwalk.stages import encode as encode_stage
+from latentwalk.stages import train as train_stage
 from latentwalk.datasets import Dataset, load_dataset, make_lines, save_dataset
 from latentwalk.encoding import (
     METADATA_KEY,
@@ -52,7 +53,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     save_dataset(dataset, root / "tiny.npz")
     for kind, dim in RUNS:
         out = root / f"{kind}-z{dim}"
-        stages.train(
+        train_stage.train(
             data_npz=root / "tiny.npz",
             dataset="tiny",
             kind=kind,
@@ -71,7 +72,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def _encode(root: Path, kind: str, dim: int, out: Path, batch_size: int = 2048, dim_arg: int | None = None,
             data: Path | None = None, meta: Path | None = None) -> None:
     run = root / f"{kind}-z{dim}"
-    stages.encode(
+    encode_stage.encode(
         data_npz=data or root / "tiny.npz",
         model_pt=run / "model.pt",
         meta_json=meta or run / "meta.json",

@@ -69,7 +69,21 @@ def test_job_log_captures_messages_output_and_errors(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "module", ["latentwalk.stages", "latentwalk.datasets", "latentwalk.idx", "latentwalk.encoding", "latentwalk.plots", "latentwalk.config"]
+    "module",
+    [
+        "latentwalk.stages.data",
+        "latentwalk.stages.train",
+        "latentwalk.stages.encode",
+        "latentwalk.stages.figures",
+        "latentwalk.stages.paths",
+        "latentwalk.stages.decode",
+        "latentwalk.datasets",
+        "latentwalk.idx",
+        "latentwalk.encoding",
+        "latentwalk.paths",
+        "latentwalk.plots",
+        "latentwalk.config",
+    ],
 )
 def test_light_modules_do_not_import_torch(module: str) -> None:
     """Data preparation and figure jobs must not pay for a torch import."""

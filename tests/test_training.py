@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 import torch
 
-from latentwalk import stages, training
+from latentwalk import training
+from latentwalk.stages import encode as encode_stage
+from latentwalk.stages import train as train_stage
 from latentwalk.datasets import Dataset, save_dataset
 from latentwalk.io import LatentwalkError, sha256_file
 from latentwalk.models import ModelSpec
@@ -252,7 +254,7 @@ def _train_params(lr: float = 1e-3, epochs: int = 2, warmup: int = 0) -> dict:
 
 
 def _stage_train(tmp_path: Path, data: Path, out: Path, kind: str = "vae", dim: int = 2, **tp) -> None:
-    stages.train(
+    train_stage.train(
         data_npz=data,
         dataset="tiny",
         kind=kind,

@@ -21,8 +21,12 @@ from typing import Any
 
 import numpy as np
 
+PathLike = str | os.PathLike[str]
+
 __all__ = [
     "LatentwalkError",
+    "PathLike",
+    "read_json",
     "atomic_path",
     "sha256_file",
     "package_versions",
@@ -141,6 +145,14 @@ def write_json(path: str | os.PathLike[str], payload: Mapping[str, Any]) -> None
     """Write ``payload`` as indented, key-sorted JSON, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(payload, indent=2, sort_keys=True, default=_json_default, allow_nan=False) + "\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read a JSON artifact (e.g. a run's ``meta.json``) with a one-line error naming the file."""
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise LatentwalkError(f"{path}: cannot read JSON: {str(exc).splitlines()[0]}") from exc
 
 
 def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:

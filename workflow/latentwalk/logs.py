@@ -9,7 +9,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-__all__ = ["job_log"]
+__all__ = ["job_log", "Log", "quiet"]
+
+#: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
+Log = Callable[[str], None]
+
+
+def quiet(_message: str) -> None:
+    """A :data:`Log` that drops every message (the default outside Snakemake)."""
 
 
 @contextlib.contextmanager

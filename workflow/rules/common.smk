@@ -18,7 +18,7 @@ PACKAGE = Path(workflow.basedir, "workflow", "latentwalk")
 
 def src(*modules):
     """Package source files as inputs, so that editing them reruns the dependent jobs (content-checksummed)."""
-    names = ("__init__", "io", "logs", "stages", *modules)
+    names = ("__init__", "io", "logs", "stages/__init__", *modules)
     return [os.path.relpath(Path(PACKAGE, f"{name}.py")) for name in names]
 
 
@@ -123,9 +123,11 @@ def path_params(wildcards):
 
 
 def path_inputs(wildcards):
-    """Latents always; the decoder too for geodesics (they minimise energy under it)."""
+    """Latents always; the decoder (and the code that loads it) too for geodesics, which minimise energy under it."""
     inputs = {"latents": "results/latents/{dataset}/{model}-z{dim}.parquet".format(**wildcards)}
+    inputs["src"] = src("stages/paths", "paths", "encoding")
     if wildcards.method == "geodesic":
+        inputs["src"] += src("models", "training")
         inputs["model"] = "results/models/{dataset}/{model}-z{dim}/model.pt".format(**wildcards)
         inputs["meta"] = "results/models/{dataset}/{model}-z{dim}/meta.json".format(**wildcards)
     return inputs

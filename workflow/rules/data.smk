@@ -17,7 +17,7 @@ rule download_mnist:
 rule prepare_data:
     input:
         raw=data_inputs,
-        src=src("datasets", "idx"),
+        src=src("stages/data", "datasets", "idx"),
     output:
         npz="results/data/{dataset}.npz",
         json="results/data/{dataset}.json",

@@ -14,7 +14,7 @@ for _run, _methods in RUN_METHODS.items():
             paths=[f"results/paths/{_run.name}/{m}.parquet" for m in _methods],
             model=f"results/models/{_run.name}/model.pt",
             meta=f"results/models/{_run.name}/meta.json",
-            src=src("datasets", "models", "training"),
+            src=src("stages/decode", "models", "training"),
         output:
             [f"results/decoded/{_run.name}/{m}.npz" for m in _methods],
         params:

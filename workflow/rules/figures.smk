@@ -4,7 +4,7 @@
 rule plot_training_curves:
     input:
         history="results/models/{dataset}/{model}-z{dim}/train_log.csv",
-        src=src("plots"),
+        src=src("stages/figures", "plots"),
     output:
         png=report(
             "results/figures/{dataset}/{model}-z{dim}/training_curves.png",
@@ -23,7 +23,7 @@ rule plot_training_curves:
 rule plot_latent_scatter:
     input:
         latents="results/latents/{dataset}/{model}-z{dim}.parquet",
-        src=src("plots", "encoding"),
+        src=src("stages/figures", "plots", "encoding"),
     output:
         png=report(
             "results/figures/{dataset}/{model}-z{dim}/latent_scatter.png",

@@ -5,7 +5,6 @@
 rule generate_paths:
     input:
         unpack(path_inputs),
-        src=src("paths", "encoding"),
     output:
         "results/paths/{dataset}/{model}-z{dim}/{method}.parquet",
     params:

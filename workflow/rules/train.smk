@@ -4,7 +4,7 @@
 rule train:
     input:
         data="results/data/{dataset}.npz",
-        src=src("datasets", "models", "training"),
+        src=src("stages/train", "datasets", "models", "training"),
     output:
         model="results/models/{dataset}/{model}-z{dim}/model.pt",
         history="results/models/{dataset}/{model}-z{dim}/train_log.csv",

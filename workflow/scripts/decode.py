@@ -1,7 +1,7 @@
-"""Decode rules: every path table of one run, with its decoder (see latentwalk.stages.decode_paths)."""
+"""Decode rules: every path table of one run, with its decoder (see latentwalk.stages.decode)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import decode_paths
+from latentwalk.stages.decode import decode_paths
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     decode_paths(

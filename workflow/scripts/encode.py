@@ -1,7 +1,7 @@
 """Rule encode: latent means of every example (see latentwalk.stages.encode)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import encode
+from latentwalk.stages.encode import encode
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     encode(

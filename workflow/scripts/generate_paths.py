@@ -1,7 +1,7 @@
-"""Rule generate_paths: the latent points of one method for one run (see latentwalk.stages)."""
+"""Rule generate_paths: the latent points of one method for one run (see latentwalk.stages.paths)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import generate_paths
+from latentwalk.stages.paths import generate_paths
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     generate_paths(

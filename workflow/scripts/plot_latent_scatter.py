@@ -1,7 +1,7 @@
 """Rule plot_latent_scatter: encoded test means of one run, coloured by label."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import plot_latents
+from latentwalk.stages.figures import plot_latents
 
 w = snakemake.wildcards  # noqa: F821 (injected by Snakemake)
 with job_log(snakemake.log[0]) as log:  # noqa: F821

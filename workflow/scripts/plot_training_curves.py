@@ -1,7 +1,7 @@
 """Rule plot_training_curves: per-epoch losses of one run."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import plot_training
+from latentwalk.stages.figures import plot_training
 
 w = snakemake.wildcards  # noqa: F821 (injected by Snakemake)
 with job_log(snakemake.log[0]) as log:  # noqa: F821

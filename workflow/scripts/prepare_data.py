@@ -1,7 +1,7 @@
-"""Rule prepare_data: build one dataset (see latentwalk.stages.prepare_data)."""
+"""Rule prepare_data: build one dataset (see latentwalk.stages.data)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import prepare_data
+from latentwalk.stages.data import prepare_data
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     prepare_data(

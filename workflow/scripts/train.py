@@ -1,7 +1,7 @@
 """Rule train: train one run (see latentwalk.stages.train)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages import train
+from latentwalk.stages.train import train
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     train(
