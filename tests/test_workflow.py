@@ -35,6 +35,22 @@ TINY = {
     "model": {"hidden": [32]},
     "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
     "figures": {"scatter_max_points": 100},
+    "paths": {
+        "pairs": {"n": 3},
+        "sphere_spiral": {"steps": 40, "loops": 2},
+        "geodesic": {"n_pairs": 2, "iterations": 20},
+        "grid": {"n": 5},
+        "spiral": {"steps": 12},
+    },
+}
+#: The path methods each tiny run gets (spiral: d = 2; attribute: class labels; prior ones: VAEs).
+TINY_METHODS = {
+    "digits/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "attribute", "grid", "spiral", "geodesic"],
+    "digits/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "attribute", "grid",
+                      "spiral", "sphere_spiral", "geodesic"],
+    "lines/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "grid", "spiral", "geodesic"],
+    "lines/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "grid", "spiral",
+                     "sphere_spiral", "geodesic"],
 }
 
 RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
@@ -122,6 +138,34 @@ def test_all_artifacts_appear(tiny_run: Path) -> None:
             assert (res / "figures" / run / f"{fig}.svg").stat().st_size > 1000
 
 
+def test_paths_and_decoded_walks(tiny_run: Path) -> None:
+    res = tiny_run / "results"
+    for run, methods in TINY_METHODS.items():
+        produced = sorted(p.stem for p in (res / "paths" / run).glob("*.parquet"))
+        assert produced == sorted(methods), run
+        assert sorted(p.stem for p in (res / "decoded" / run).glob("*.npz")) == sorted(methods), run
+        side = 8 if run.startswith("digits") else 32
+        for method in methods:
+            table = pd.read_parquet(res / "paths" / run / f"{method}.parquet")
+            assert (table["method"] == method).all()
+            z = table[["z_0", "z_1"]].to_numpy()
+            np.testing.assert_allclose(table["norm"], np.linalg.norm(z, axis=1), rtol=1e-12)
+            with np.load(res / "decoded" / run / f"{method}.npz") as decoded:
+                images = decoded["images"]
+                assert images.shape == (table["path_id"].nunique(), table["step"].nunique(), side, side), (run, method)
+                assert images.dtype == np.float32 and images.min() >= 0.0 and images.max() <= 1.0
+        lerp = pd.read_parquet(res / "paths" / run / "lerp.parquet")
+        geo = pd.read_parquet(res / "paths" / run / "geodesic.parquet")
+        assert lerp["path_id"].nunique() == 3 and geo["path_id"].nunique() == 2
+        first = lerp[lerp["step"] == 0][["index_a", "index_b"]].to_numpy()[:2]
+        np.testing.assert_array_equal(geo[geo["step"] == 0][["index_a", "index_b"]].to_numpy(), first)
+        if "sphere_spiral" in methods:
+            spiral = pd.read_parquet(res / "paths" / run / "sphere_spiral.parquet")
+            np.testing.assert_allclose(spiral["norm"], np.sqrt(2), rtol=1e-9)
+        log = (res / "logs/generate_paths" / run / "geodesic.log").read_text()
+        assert "mean path energy" in log
+
+
 def test_report_contains_every_figure(tiny_run: Path) -> None:
     html = (tiny_run / "results/report.html").read_text()
     for category in ("Data and training", "Latent space"):
@@ -147,6 +191,7 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     assert dry.get("encode") == len(RUNS)
     assert dry.get("plot_training_curves") == len(RUNS)
     assert dry.get("plot_latent_scatter") == len(RUNS)
+    assert dry.get("generate_paths") == sum(len(m) for m in TINY_METHODS.values())
     assert "prepare_data" not in dry
 
 
@@ -171,6 +216,15 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     finally:
         plots.write_text(original)
     assert set(dry) == {"plot_training_curves", "plot_latent_scatter", "all"}
+    # the decode stage: only the per-run decode jobs
+    decode = tiny_run / "workflow/latentwalk/stages/decode.py"
+    original = decode.read_text()
+    try:
+        decode.write_text(original + "\n# edited by the test\n")
+        dry = scheduled(snakemake(tiny_run, "--configfile", "tiny.yaml", "-n"))
+    finally:
+        decode.write_text(original)
+    assert set(dry) == {f"decode_{run.replace('/', '_').replace('-', '_')}" for run in RUNS} | {"all"}
 
 
 def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:

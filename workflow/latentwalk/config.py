@@ -72,6 +72,53 @@ def _fill_defaults(instance: MutableMapping[str, Any], schema: Mapping[str, Any]
             _fill_defaults(instance[key], sub)
 
 
+_SCALAR_PARSERS: dict[str, Any] = {
+    "integer": int,
+    "number": float,
+    "boolean": lambda v: {"true": True, "false": False}[v.strip().lower()],
+    "null": lambda v: None if v.strip().lower() in ("null", "none", "~", "") else _fail(),
+}
+
+
+def _fail() -> Any:
+    raise ValueError
+
+
+def _coerce(instance: Any, schema: Mapping[str, Any]) -> Any:
+    """Convert strings where the schema wants numbers, booleans or null.
+
+    ``snakemake --config 'latent_dims=[2,500]'`` parses nested values with
+    YAML's BaseLoader, which keeps every scalar a string; coercing by schema
+    type lets such overrides work as the user means them. Strings that do not
+    parse are left alone for the validator to report.
+    """
+    if isinstance(instance, MutableMapping):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            sub = props.get(key, extra if isinstance(extra, Mapping) else None)
+            if sub is not None:
+                instance[key] = _coerce(value, sub)
+        return instance
+    if isinstance(instance, list):
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            return [_coerce(v, items) for v in instance]
+        return instance
+    if isinstance(instance, str):
+        wanted = schema.get("type", [])
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        if "string" in wanted or "enum" in schema and instance in schema["enum"]:
+            return instance
+        for kind in wanted:
+            if kind in _SCALAR_PARSERS:
+                try:
+                    return _SCALAR_PARSERS[kind](instance)
+                except (ValueError, KeyError):
+                    continue
+    return instance
+
+
 def _describe(error: Any) -> str:
     """One line for a jsonschema ValidationError: the key, the value and what is allowed."""
     where = key_path(error.absolute_path)
@@ -97,6 +144,7 @@ def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any])
     """
     import jsonschema
 
+    _coerce(config, schema)
     _fill_defaults(config, schema)
     validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
