@@ -24,6 +24,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/encode.smk"
 include: "workflow/rules/paths.smk"
 include: "workflow/rules/decode.smk"
+include: "workflow/rules/stats.smk"
 include: "workflow/rules/figures.smk"
 
 

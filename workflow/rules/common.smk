@@ -2,7 +2,7 @@
 import os
 from pathlib import Path
 
-from latentwalk.config import applicable_methods, iter_runs, load_schema, validate_config
+from latentwalk.config import CLASS_DATASETS, applicable_methods, iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
 
@@ -33,6 +33,7 @@ def all_targets():
         *run_paths("results/figures/{dataset}/{model}-z{dim}/training_curves.png"),
         *run_paths("results/figures/{dataset}/{model}-z{dim}/latent_scatter.png"),
         *decoded_targets(),
+        *stats_targets(),
     ]
 
 
@@ -130,4 +131,30 @@ def path_inputs(wildcards):
         inputs["src"] += src("models", "training")
         inputs["model"] = "results/models/{dataset}/{model}-z{dim}/model.pt".format(**wildcards)
         inputs["meta"] = "results/models/{dataset}/{model}-z{dim}/meta.json".format(**wildcards)
+    return inputs
+
+
+# ---- statistics ----------------------------------------------------------------------------------
+
+
+def stats_targets():
+    return [
+        "results/stats/norm_concentration.csv",
+        "results/stats/hypersphere.csv",
+        "results/stats/summary.csv",
+    ]
+
+
+def path_stats_inputs(wildcards):
+    """A run's path tables and decoded frames (same method order), latents, data and (digits) classifier."""
+    run = next(r for r in RUNS if (r.dataset, r.model, str(r.dim)) == (wildcards.dataset, wildcards.model, wildcards.dim))
+    methods = RUN_METHODS[run]
+    inputs = {
+        "paths": [f"results/paths/{run.name}/{m}.parquet" for m in methods],
+        "decoded": [f"results/decoded/{run.name}/{m}.npz" for m in methods],
+        "latents": f"results/latents/{run.name}.parquet",
+        "data": f"results/data/{run.dataset}.npz",
+    }
+    if run.dataset in CLASS_DATASETS:
+        inputs["classifier"] = f"results/classifiers/{run.dataset}.npz"
     return inputs

@@ -29,7 +29,14 @@ def train(
 
     from ..datasets import load_dataset
     from ..models import ModelSpec
-    from ..training import HISTORY_COLUMNS, TrainConfig, evaluate, resolve_device, save_state_dict, train_model
+    from ..training import (
+        HISTORY_COLUMNS,
+        TrainConfig,
+        evaluate,
+        resolve_device,
+        save_state_dict,
+        train_model,
+    )
 
     data = load_dataset(data_npz)
     is_train = data.split == "train"

@@ -1,0 +1,471 @@
+"""Tests for stages.paths.generate_paths and stages.decode.decode_paths on tiny trained runs (no Snakemake)."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from latentwalk import paths as P
+from latentwalk.config import Run, applicable_methods, load_schema, validate_config
+from latentwalk.datasets import Dataset, load_digits, save_dataset
+from latentwalk.encoding import latent_matrix, latent_table, read_latents, write_latents
+from latentwalk.io import LatentwalkError, read_parquet, sha256_file
+from latentwalk.models import ModelSpec
+from latentwalk.stages import encode as encode_stage
+from latentwalk.stages import train as train_stage
+from latentwalk.stages.decode import decode_paths
+from latentwalk.stages.paths import generate_paths
+from latentwalk.training import load_model
+
+from _helpers import one_line
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
+SEED = 20171203
+PAIR_METHODS = ("lerp", "slerp", "lerp_matched", "geodesic")
+RUNS = [("vae", 2), ("ae", 3)]
+MODEL_PARAMS = {"architecture": "mlp", "likelihood": "bernoulli", "hidden": [16]}
+TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}
+
+# the default config's paths section (keys and values from the schema), geodesic shortened for speed
+PATHS_CFG = validate_config({"paths": {"geodesic": {"iterations": 60}}}, SCHEMA)["paths"]
+
+#: Parameter columns per method, beyond method / path_id / step / z_* / norm.
+METHOD_COLUMNS = {
+    "lerp": {"t"},
+    "slerp": {"t", "omega"},
+    "lerp_matched": {"t", "scale"},
+    "geodesic": {"t", "energy", "line_energy"},
+    "prior_pairs": {"t", "pair", "variant"},
+    "traverse_axis": {"delta", "dim"},
+    "traverse_pca": {"delta", "component", "component_std"},
+    "attribute": {"alpha", "class_a", "class_b", "direction_norm", "index_start"},
+    "grid": {"u", "v", "coordinates"},
+    "spiral": {"t"},
+    "sphere_spiral": {"t", "theta_first", "theta_last", "radius"},
+}
+PAIR_COLUMNS = {"pair", "index_a", "index_b", "label_a", "label_b"}
+
+
+def path_params(method: str, paths_cfg: dict[str, Any] = PATHS_CFG) -> dict[str, Any]:
+    """As workflow/rules/common.smk: the method's section, plus the pair settings for pair-based methods."""
+    params = copy.deepcopy(dict(paths_cfg[method]))
+    if method in PAIR_METHODS:
+        params["pairs"] = copy.deepcopy(dict(paths_cfg["pairs"]))
+    return params
+
+
+def _run_dir(root: Path, kind: str, dim: int) -> Path:
+    return root / f"{kind}-z{dim}"
+
+
+def _methods(kind: str, dim: int) -> list[str]:
+    return applicable_methods(Run("digits", kind, dim), PATHS_CFG)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """150 digits (15 per class; 5 per class in the test split), a trained vae-z2 and ae-z3, encoded."""
+    root = tmp_path_factory.mktemp("path_stages")
+    full = load_digits(0.2, 0)
+    rows = np.concatenate([np.flatnonzero(full.labels == c)[:15] for c in range(10)])
+    split = np.tile(np.array(["train"] * 10 + ["test"] * 5), 10)
+    dataset = Dataset(images=full.images[rows], labels=full.labels[rows], split=split, label_kind="class")
+    save_dataset(dataset, root / "digits.npz")
+    for kind, dim in RUNS:
+        out = _run_dir(root, kind, dim)
+        train_stage.train(
+            data_npz=root / "digits.npz", dataset="digits", kind=kind, dim=dim, model_params=MODEL_PARAMS,
+            train_params=TRAIN_PARAMS, seed=3, device="cpu", out_model=out / "model.pt",
+            out_log_csv=out / "train_log.csv", out_meta=out / "meta.json",
+        )
+        encode_stage.encode(
+            data_npz=root / "digits.npz", model_pt=out / "model.pt", meta_json=out / "meta.json", dim=dim,
+            batch_size=64, device="cpu", out_parquet=out / "latents.parquet",
+        )
+    return root
+
+
+def _generate(root: Path, kind: str, dim: int, method: str, out: Path, **overrides: Any) -> None:
+    run = _run_dir(root, kind, dim)
+    params = path_params(method)
+    params.update(overrides)
+    generate_paths(
+        method=method,
+        latents=run / "latents.parquet",
+        params=params,
+        seed=SEED,
+        out_parquet=out,
+        model_pt=run / "model.pt" if method == "geodesic" else None,
+        meta_json=run / "meta.json" if method == "geodesic" else None,
+        device="cpu",
+    )
+
+
+@pytest.fixture(scope="module")
+def generated(workdir: Path) -> dict[tuple[str, int], dict[str, tuple[Path, Path]]]:
+    """Every applicable method of every run, generated twice into two folders."""
+    out: dict[tuple[str, int], dict[str, tuple[Path, Path]]] = {}
+    for kind, dim in RUNS:
+        files = {}
+        for method in _methods(kind, dim):
+            first = workdir / "paths_a" / f"{kind}-z{dim}" / f"{method}.parquet"
+            second = workdir / "paths_b" / f"{kind}-z{dim}" / f"{method}.parquet"
+            _generate(workdir, kind, dim, method, first)
+            _generate(workdir, kind, dim, method, second)
+            files[method] = (first, second)
+        out[(kind, dim)] = files
+    return out
+
+
+def _test_latents(root: Path, kind: str, dim: int) -> pd.DataFrame:
+    table, _ = read_latents(_run_dir(root, kind, dim) / "latents.parquet")
+    return table[table["split"] == "test"].reset_index(drop=True)
+
+
+def _z(frame: pd.DataFrame, dim: int) -> np.ndarray:
+    return frame[[f"z_{i}" for i in range(dim)]].to_numpy()
+
+
+def _per_path(frame: pd.DataFrame, dim: int) -> np.ndarray:
+    n_paths = frame["path_id"].nunique()
+    return _z(frame, dim).reshape(n_paths, -1, dim)
+
+
+def test_applicable_methods_of_the_fixture_runs() -> None:
+    assert _methods("vae", 2) == PATHS_CFG["methods"]
+    assert _methods("ae", 3) == [
+        "lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "attribute", "grid", "geodesic",
+    ]
+
+
+CASES = [(kind, dim, m) for kind, dim in RUNS for m in applicable_methods(Run("digits", kind, dim), PATHS_CFG)]
+
+
+@pytest.mark.parametrize(("kind", "dim", "method"), CASES)
+def test_generated_table(workdir: Path, generated: dict, kind: str, dim: int, method: str) -> None:
+    first, second = generated[(kind, dim)][method]
+    assert first.read_bytes() == second.read_bytes()  # deterministic
+
+    frame, meta = read_parquet(first)
+    z_cols = [f"z_{i}" for i in range(dim)]
+    expected = {"method", "path_id", "step", *z_cols, "norm"} | METHOD_COLUMNS[method]
+    if method in PAIR_METHODS:
+        expected |= PAIR_COLUMNS
+    assert set(frame.columns) == expected
+    assert list(frame.columns[:1]) == ["method"]
+    assert [c for c in frame.columns if c.startswith("z_")] == z_cols
+    assert (frame["method"] == method).all()
+    z = _z(frame, dim)
+    assert np.isfinite(z).all()
+    np.testing.assert_allclose(frame["norm"].to_numpy(), np.linalg.norm(z, axis=1), rtol=1e-12, atol=0)
+
+    # paths are contiguous, ids 0 .. n-1, each with steps 0 .. S-1 in order
+    ids = frame["path_id"].to_numpy()
+    n_paths = len(np.unique(ids))
+    steps = len(frame) // n_paths
+    np.testing.assert_array_equal(ids, np.repeat(np.arange(n_paths), steps))
+    np.testing.assert_array_equal(frame["step"].to_numpy(), np.tile(np.arange(steps), n_paths))
+
+    assert meta["run"] == f"digits/{kind}-z{dim}"
+    assert meta["method"] == method
+    assert meta["latent_dim"] == dim
+    assert meta["params"] == json.loads(json.dumps(path_params(method)))
+    assert meta["seed"] == SEED
+    assert meta["latents_sha256"] == sha256_file(_run_dir(workdir, kind, dim) / "latents.parquet")
+
+    params = path_params(method)
+    test = _test_latents(workdir, kind, dim)
+    mu = latent_matrix(test).astype(np.float64)
+    by_index = dict(zip(test["index"].to_numpy(), range(len(test))))
+    per_path = _per_path(frame, dim)
+
+    if method in PAIR_METHODS:
+        n_pairs = params["pairs"]["n"] if method != "geodesic" else min(params["n_pairs"], params["pairs"]["n"])
+        assert n_paths == n_pairs and steps == params["steps"]
+        first_rows = frame[frame["step"] == 0]
+        rows_a = [by_index[i] for i in first_rows["index_a"]]
+        rows_b = [by_index[i] for i in first_rows["index_b"]]
+        # endpoints are the encoded means of the test examples named in index_a / index_b
+        np.testing.assert_array_equal(per_path[:, 0], mu[rows_a])
+        np.testing.assert_array_equal(per_path[:, -1], mu[rows_b])
+        np.testing.assert_array_equal(first_rows["label_a"], test["label"].to_numpy()[rows_a])
+        np.testing.assert_array_equal(first_rows["label_b"], test["label"].to_numpy()[rows_b])
+        np.testing.assert_array_equal(frame["pair"], frame["path_id"])
+        assert params["pairs"]["mode"] == "cross_class"
+        assert (first_rows["label_a"].to_numpy() != first_rows["label_b"].to_numpy()).all()
+        expected_pairs = P.choose_pairs(test["label"].to_numpy(), "class", params["pairs"]["n"], "cross_class",
+                                        np.random.default_rng(SEED))[:n_paths]
+        np.testing.assert_array_equal(first_rows["index_a"], test["index"].to_numpy()[expected_pairs[:, 0]])
+        np.testing.assert_array_equal(first_rows["index_b"], test["index"].to_numpy()[expected_pairs[:, 1]])
+        for column in ("index_a", "index_b", "label_a", "label_b"):
+            assert (frame.groupby("path_id")[column].nunique() == 1).all()
+        za, zb = mu[rows_a], mu[rows_b]
+        if method == "lerp":
+            np.testing.assert_array_equal(z, P.lerp(za, zb, steps).z)
+        elif method == "slerp":
+            np.testing.assert_array_equal(z, P.slerp(za, zb, steps, params["normalize"]).z)
+        elif method == "lerp_matched":
+            np.testing.assert_array_equal(z, P.lerp_matched(za, zb, steps).z)
+        else:
+            assert (frame["energy"] <= frame["line_energy"]).all()
+    elif method == "prior_pairs":
+        variants = params["variants"]
+        assert n_paths == params["n"] * len(variants) and steps == params["steps"]
+        np.testing.assert_array_equal(frame["variant"], np.repeat(variants, params["n"] * steps))
+        ends = per_path[:, [0, -1]]
+        np.testing.assert_allclose(np.linalg.norm(ends, axis=2), np.sqrt(dim), rtol=1e-12)
+        n = params["n"]
+        for v in range(1, len(variants)):
+            np.testing.assert_array_equal(ends[v * n : (v + 1) * n], ends[:n])
+    elif method == "traverse_axis":
+        assert params["start"] == "origin" and params["dims"] is None
+        assert n_paths == min(dim, params["max_dims"]) and steps == params["steps"]
+        delta = np.linspace(-params["range"], params["range"], steps)
+        order = np.argsort(-mu.var(axis=0), kind="stable")[: params["max_dims"]]
+        np.testing.assert_array_equal(frame.groupby("path_id")["dim"].first(), order)
+        for p, i in enumerate(order):
+            expected_z = np.zeros((steps, dim))
+            expected_z[:, i] = delta
+            np.testing.assert_array_equal(per_path[p], expected_z)
+    elif method == "traverse_pca":
+        k = min(params["components"], dim)
+        assert n_paths == k and steps == params["steps"]
+        mean, basis, std = P.pca_basis(mu, params["components"])
+        delta = np.linspace(-params["range"], params["range"], steps)
+        for c in range(k):
+            np.testing.assert_allclose(per_path[c], mean + (delta * std[c])[:, None] * basis[c], rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(per_path[:, steps // 2], np.broadcast_to(mu.mean(axis=0), (k, dim)), rtol=1e-12, atol=1e-12)
+    elif method == "attribute":
+        assert n_paths == params["starts"] * len(params["class_pairs"]) and steps == params["steps"]
+        alphas = np.linspace(params["alpha"][0], params["alpha"][1], steps)
+        labels = test["label"].to_numpy()
+        starts = frame[frame["step"] == 0]
+        for (_, row), start in zip(starts.iterrows(), per_path[:, 0]):
+            class_a, class_b = int(row["class_a"]), int(row["class_b"])
+            assert [class_a, class_b] in params["class_pairs"]
+            assert labels[by_index[row["index_start"]]] == class_b
+            np.testing.assert_array_equal(start, mu[by_index[row["index_start"]]])
+        for p in range(n_paths):
+            rows = frame[frame["path_id"] == p]
+            class_a, class_b = int(rows["class_a"].iloc[0]), int(rows["class_b"].iloc[0])
+            direction = mu[labels == class_a].mean(axis=0) - mu[labels == class_b].mean(axis=0)
+            np.testing.assert_array_equal(rows["alpha"], alphas)
+            np.testing.assert_allclose(per_path[p], per_path[p, 0] + alphas[:, None] * direction, rtol=1e-12, atol=1e-12)
+    elif method == "grid":
+        n = params["n"]
+        assert n_paths == n and steps == n
+        coordinates = "latent" if (dim == 2 and kind != "ae") else "pca"
+        assert (frame["coordinates"] == coordinates).all()
+        reference = P.grid(n, params["extent"], coordinates, mu)
+        np.testing.assert_allclose(z, reference.z, rtol=1e-12, atol=1e-12)
+        if coordinates == "latent":
+            np.testing.assert_array_equal(z, reference.z)
+    elif method == "spiral":
+        assert n_paths == 1 and steps == params["steps"]
+        np.testing.assert_array_equal(z, P.spiral_xy(np.linspace(0, 3 * np.pi, steps)))
+    elif method == "sphere_spiral":
+        assert n_paths == 1 and steps == params["steps"]
+        assert params["radius"] is None
+        np.testing.assert_allclose(frame["norm"], np.sqrt(dim), rtol=1e-9)
+        np.testing.assert_array_equal(z, P.sphere_spiral(dim, steps, params["loops"]).z)
+    else:  # pragma: no cover
+        pytest.fail(f"untested method {method}")
+
+
+@pytest.mark.parametrize(("kind", "dim"), RUNS)
+def test_pair_methods_share_endpoint_pairs(generated: dict, kind: str, dim: int) -> None:
+    firsts = {}
+    for method in PAIR_METHODS:
+        frame, _ = read_parquet(generated[(kind, dim)][method][0])
+        firsts[method] = frame[frame["step"] == 0][["pair", "index_a", "index_b", "label_a", "label_b"]].reset_index(drop=True)
+    for method in ("slerp", "lerp_matched"):
+        pd.testing.assert_frame_equal(firsts[method], firsts["lerp"])
+    n_geo = len(firsts["geodesic"])
+    assert n_geo == PATHS_CFG["geodesic"]["n_pairs"]
+    pd.testing.assert_frame_equal(firsts["geodesic"], firsts["lerp"].iloc[:n_geo])
+
+
+def test_geodesic_has_lower_or_equal_decoded_energy(workdir: Path, generated: dict) -> None:
+    kind, dim = "vae", 2
+    frame, _ = read_parquet(generated[(kind, dim)]["geodesic"][0])
+    run = _run_dir(workdir, kind, dim)
+    spec = ModelSpec.from_dict(json.loads((run / "meta.json").read_text())["config"]["model"])
+    model = load_model(run / "model.pt", spec)
+    per_path = _per_path(frame, dim)
+    line = np.stack([P.lerp(p[0], p[-1], per_path.shape[1]).z for p in per_path])
+    with torch.no_grad():
+        geo_img = model.decode(torch.tensor(per_path.reshape(-1, dim), dtype=torch.float32)).numpy()
+        line_img = model.decode(torch.as_tensor(line.reshape(-1, dim), dtype=torch.float32)).numpy()
+    shape = (*per_path.shape[:2], -1)
+    geo, straight = P.path_energy(geo_img.reshape(shape)), P.path_energy(line_img.reshape(shape))
+    assert np.all(geo <= straight * (1 + 1e-5)), (geo, straight)
+    np.testing.assert_allclose(frame.groupby("path_id")["energy"].first(), geo, rtol=1e-4)
+
+
+# --------------------------------------------------------------------------- generate_paths variants and errors
+
+
+def test_traverse_axis_start_mean_example_and_dims(workdir: Path, tmp_path: Path) -> None:
+    kind, dim = "ae", 3
+    mu = latent_matrix(_test_latents(workdir, kind, dim)).astype(np.float64)
+    out = tmp_path / "t.parquet"
+    _generate(workdir, kind, dim, "traverse_axis", out, start="mean", dims=[2, 0])
+    frame, _ = read_parquet(out)
+    per_path = _per_path(frame, dim)
+    np.testing.assert_array_equal(frame.groupby("path_id")["dim"].first(), [2, 0])
+    np.testing.assert_allclose(per_path[:, PATHS_CFG["traverse_axis"]["steps"] // 2], np.broadcast_to(mu.mean(axis=0), (2, dim)),
+                               rtol=1e-12, atol=1e-12)
+    _generate(workdir, kind, dim, "traverse_axis", out, start="example", max_dims=1)
+    frame, _ = read_parquet(out)
+    per_path = _per_path(frame, dim)
+    centre = per_path[0, PATHS_CFG["traverse_axis"]["steps"] // 2]
+    assert any(np.array_equal(centre, row) for row in mu)
+    with pytest.raises(LatentwalkError) as excinfo:
+        _generate(workdir, kind, dim, "traverse_axis", out, dims=[0, 3])
+    one_line(excinfo, "out of range", "3")
+
+
+def _synthetic_latents(path: Path, dim: int, label_kind: str, variational: bool = False, n: int = 40) -> None:
+    rng = np.random.default_rng(dim)
+    mu = rng.standard_normal((n, dim)).astype(np.float32)
+    labels = rng.uniform(0, 2 * np.pi, n) if label_kind == "angle" else (np.arange(n, dtype=np.int64) // 2) % 4
+    split = np.array(["train", "test"] * (n // 2))
+    write_latents(latent_table(mu, None, labels, split), path,
+                  {"run": f"synthetic/ae-z{dim}", "latent_dim": dim, "variational": variational, "label_kind": label_kind})
+
+
+def _synthetic_generate(latents: Path, method: str, out: Path, **overrides: Any) -> None:
+    params = path_params(method)
+    params.update(overrides)
+    generate_paths(method=method, latents=latents, params=params, seed=SEED, out_parquet=out)
+
+
+def test_angle_labelled_data_uses_random_pairs_and_refuses_attribute(tmp_path: Path) -> None:
+    latents = tmp_path / "lines.parquet"
+    _synthetic_latents(latents, 2, "angle")
+    out = tmp_path / "lerp.parquet"
+    _synthetic_generate(latents, "lerp", out)  # mode cross_class: ignored for angles
+    frame, _ = read_parquet(out)
+    table, _ = read_latents(latents)
+    test = table[table["split"] == "test"].reset_index(drop=True)
+    expected = P.choose_pairs(test["label"].to_numpy(), "angle", PATHS_CFG["pairs"]["n"], "random", np.random.default_rng(SEED))
+    firsts = frame[frame["step"] == 0]
+    np.testing.assert_array_equal(firsts["index_a"], test["index"].to_numpy()[expected[:, 0]])
+    np.testing.assert_array_equal(firsts["index_b"], test["index"].to_numpy()[expected[:, 1]])
+    with pytest.raises(LatentwalkError) as excinfo:
+        _synthetic_generate(latents, "attribute", tmp_path / "attribute.parquet")
+    one_line(excinfo, "angle")
+    assert not (tmp_path / "attribute.parquet").exists()
+
+
+def test_generate_paths_errors(tmp_path: Path) -> None:
+    latents = tmp_path / "z3.parquet"
+    _synthetic_latents(latents, 3, "class")
+    cases = [
+        ("spiral", {}, ("spiral", "d = 2", "d = 3")),
+        ("grid", {"coordinates": "latent"}, ("paths.grid.coordinates", "d = 3")),
+        ("attribute", {"class_pairs": [[0, 9]]}, ("paths.attribute.class_pairs", "class 9")),
+        ("attribute", {"class_pairs": [[9, 0]]}, ("class 9",)),
+        ("geodesic", {}, ("geodesic", "model.pt")),
+    ]
+    for method, overrides, needles in cases:
+        out = tmp_path / f"{method}.parquet"
+        with pytest.raises(LatentwalkError) as excinfo:
+            _synthetic_generate(latents, method, out, **overrides)
+        one_line(excinfo, *needles)
+        assert not out.exists()
+    with pytest.raises(LatentwalkError) as excinfo:
+        generate_paths(method="wobble", latents=latents, params={}, seed=SEED, out_parquet=tmp_path / "w.parquet")
+    one_line(excinfo, "'wobble'")
+    # grid auto on a non-variational 2-D run is the PCA plane
+    latents2 = tmp_path / "z2.parquet"
+    _synthetic_latents(latents2, 2, "class", variational=False)
+    _synthetic_generate(latents2, "grid", tmp_path / "grid.parquet")
+    frame, _ = read_parquet(tmp_path / "grid.parquet")
+    assert (frame["coordinates"] == "pca").all()
+
+
+def test_pairs_modes_in_the_stage(tmp_path: Path) -> None:
+    latents = tmp_path / "z4.parquet"
+    _synthetic_latents(latents, 4, "class")
+    for mode, same in (("same_class", True), ("cross_class", False)):
+        out = tmp_path / f"{mode}.parquet"
+        _synthetic_generate(latents, "slerp", out, pairs={"n": 5, "mode": mode})
+        frame, _ = read_parquet(out)
+        firsts = frame[frame["step"] == 0]
+        assert len(firsts) == 5
+        assert ((firsts["label_a"] == firsts["label_b"]) == same).all()
+        assert (firsts["index_a"] != firsts["index_b"]).all()
+
+
+# --------------------------------------------------------------------------- decode
+
+
+def _decode(workdir: Path, kind: str, dim: int, tables: list[Path], outs: list[Path], batch_size: int = 1024) -> None:
+    run = _run_dir(workdir, kind, dim)
+    decode_paths(
+        path_tables=[str(t) for t in tables], model_pt=run / "model.pt", meta_json=run / "meta.json",
+        batch_size=batch_size, device="cpu", out_npz=[str(o) for o in outs],
+    )
+
+
+@pytest.mark.parametrize(("kind", "dim"), RUNS)
+def test_decode_every_table(workdir: Path, generated: dict, tmp_path: Path, kind: str, dim: int) -> None:
+    methods = list(generated[(kind, dim)])
+    tables = [generated[(kind, dim)][m][0] for m in methods]
+    outs = [tmp_path / "a" / f"{m}.npz" for m in methods]
+    again = [tmp_path / "b" / f"{m}.npz" for m in methods]
+    _decode(workdir, kind, dim, tables, outs)
+    _decode(workdir, kind, dim, tables, again, batch_size=7)  # batch size must not matter
+
+    run = _run_dir(workdir, kind, dim)
+    spec = ModelSpec.from_dict(json.loads((run / "meta.json").read_text())["config"]["model"])
+    model = load_model(run / "model.pt", spec)
+    for method, table, out, out2 in zip(methods, tables, outs, again):
+        frame, _ = read_parquet(table)
+        n_paths = frame["path_id"].nunique()
+        steps = len(frame) // n_paths
+        with np.load(out) as npz:
+            assert set(npz.files) == {"images", "path_id", "step"}
+            images = npz["images"]
+            assert images.shape == (n_paths, steps, 8, 8), method
+            assert images.dtype == np.float32
+            assert images.min() >= 0.0 and images.max() <= 1.0
+            np.testing.assert_array_equal(npz["path_id"], np.arange(n_paths))
+            np.testing.assert_array_equal(npz["step"], np.arange(steps))
+            with torch.no_grad():
+                reference = model.decode(torch.tensor(_z(frame, dim), dtype=torch.float32)).numpy()
+            np.testing.assert_allclose(images, reference.reshape(images.shape), rtol=0, atol=1e-6)
+        with np.load(out2) as npz2:
+            np.testing.assert_allclose(npz2["images"], images, rtol=0, atol=1e-6)
+
+
+def test_decode_is_deterministic(workdir: Path, generated: dict, tmp_path: Path) -> None:
+    tables = [generated[("vae", 2)][m][0] for m in ("lerp", "grid", "prior_pairs")]
+    a = [tmp_path / f"a{i}.npz" for i in range(3)]
+    b = [tmp_path / f"b{i}.npz" for i in range(3)]
+    _decode(workdir, "vae", 2, tables, a)
+    _decode(workdir, "vae", 2, tables, b)
+    for x, y in zip(a, b):
+        assert x.read_bytes() == y.read_bytes()
+
+
+def test_decode_latent_dim_mismatch_names_the_file(workdir: Path, generated: dict, tmp_path: Path) -> None:
+    good = generated[("vae", 2)]["lerp"][0]
+    wrong = generated[("ae", 3)]["lerp"][0]
+    outs = [tmp_path / "good.npz", tmp_path / "wrong.npz"]
+    with pytest.raises(LatentwalkError) as excinfo:
+        _decode(workdir, "vae", 2, [good, wrong], outs)
+    one_line(excinfo, str(wrong), "3", "2")
+    assert not outs[1].exists()
+    with pytest.raises(LatentwalkError) as excinfo:
+        _decode(workdir, "vae", 2, [good], outs)
+    one_line(excinfo, "1 path tables", "2 outputs")

@@ -1,0 +1,155 @@
+"""How good are interpolations? Line-benchmark metrics and a classifier for digit frames.
+
+Lines (the synthetic benchmark): each decoded frame is compared, in the
+benchmark's pixel scale [-1, 1] with background -1, with 10,000 reference
+lines drawn at angles linspace(0, 2 pi, 10000, endpoint excluded).
+
+- Mean Distance: the mean over frames of the cosine distance to the nearest
+  reference line (0 when every frame is a clean line).
+- Smoothness of a path: max_k |a_{k+1} - a_k| / |a_last - a_first| - 1/(steps - 1),
+  where a_k is the angle of frame k's nearest reference line after unwrapping
+  (0 when the angle moves in equal steps); NaN when the total change is below
+  1e-4. The mean over paths counts NaN paths as 0 in the sum but keeps them in
+  the count.
+
+Digits: a small MLP classifier (scikit-learn) trained on the dataset's train
+split scores each frame (max probability, entropy); its weights are stored in
+an ``.npz`` and applied here with numpy, so scoring needs neither pickle nor torch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .io import LatentwalkError
+
+__all__ = [
+    "N_REFERENCE",
+    "SMOOTHNESS_MIN_CHANGE",
+    "to_benchmark_scale",
+    "reference_lines",
+    "nearest_lines",
+    "smoothness",
+    "mean_smoothness",
+    "fit_classifier",
+    "classifier_probabilities",
+    "entropy",
+    "nearest_neighbour_distance",
+]
+
+N_REFERENCE = 10_000
+SMOOTHNESS_MIN_CHANGE = 1e-4
+
+
+def to_benchmark_scale(images: np.ndarray) -> np.ndarray:
+    """Map decoded [0, 1] images to the benchmark's [-1, 1] scale (background -1): 2x - 1."""
+    return 2.0 * np.asarray(images, dtype=np.float32) - 1.0
+
+
+def reference_lines(line_params: Mapping[str, Any], n: int = N_REFERENCE) -> tuple[np.ndarray, np.ndarray]:
+    """Angles and [-1, 1]-scaled images ``(n, size*size)`` of the reference lines."""
+    from .datasets import render_lines
+
+    angles = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
+    images = render_lines(
+        angles,
+        size=int(line_params["size"]),
+        length=float(line_params["length"]),
+        width=float(line_params["width"]),
+        supersample=int(line_params["supersample"]),
+    )
+    return angles, to_benchmark_scale(images).reshape(n, -1)
+
+
+def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+    """For frames ``(F, P)`` in [-1, 1]: (cosine distance to, index of) the nearest reference row."""
+    frames = np.asarray(frames, dtype=np.float32).reshape(len(frames), -1)
+    if frames.shape[1] != references.shape[1]:
+        raise LatentwalkError(f"frames have {frames.shape[1]} pixels but reference lines have {references.shape[1]}")
+    ref_unit = references / np.linalg.norm(references, axis=1, keepdims=True)
+    distance = np.empty(len(frames), dtype=np.float64)
+    index = np.empty(len(frames), dtype=np.int64)
+    for first in range(0, len(frames), chunk):
+        block = frames[first : first + chunk]
+        norms = np.linalg.norm(block, axis=1, keepdims=True)
+        unit = block / np.where(norms == 0, 1.0, norms)
+        cosine = unit @ ref_unit.T
+        best = cosine.argmax(axis=1)
+        index[first : first + len(block)] = best
+        distance[first : first + len(block)] = 1.0 - cosine[np.arange(len(block)), best].astype(np.float64)
+    return distance, index
+
+
+def smoothness(angles: np.ndarray) -> float:
+    """Smoothness of one path from its frames' nearest-line angles (radians); NaN if it barely moves."""
+    a = np.unwrap(np.asarray(angles, dtype=np.float64))
+    if len(a) < 2:
+        raise LatentwalkError("smoothness needs at least two frames")
+    total = abs(a[-1] - a[0])
+    if total < SMOOTHNESS_MIN_CHANGE:
+        return float("nan")
+    return float(np.max(np.abs(np.diff(a))) / total - 1.0 / (len(a) - 1))
+
+
+def mean_smoothness(values: np.ndarray) -> float:
+    """Mean over paths with undefined (NaN) paths counted as 0 in the sum but kept in the count."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size == 0:
+        return float("nan")
+    return float(np.nan_to_num(values, nan=0.0).sum() / values.size)
+
+
+def fit_classifier(images: np.ndarray, labels: np.ndarray, seed: int, hidden: int = 128, max_iter: int = 60) -> dict[str, np.ndarray]:
+    """Fit a one-hidden-layer ReLU MLP (scikit-learn, Adam) and return its weights as arrays."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    model = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=max_iter, random_state=seed, early_stopping=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x, labels)
+    return {
+        "w1": model.coefs_[0],
+        "b1": model.intercepts_[0],
+        "w2": model.coefs_[1],
+        "b2": model.intercepts_[1],
+        "classes": np.asarray(model.classes_),
+    }
+
+
+def classifier_probabilities(weights: Mapping[str, np.ndarray], images: np.ndarray) -> np.ndarray:
+    """Class probabilities ``(F, n_classes)`` of the stored MLP for images ``(F, ...)`` (numpy forward pass)."""
+    x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    hidden = np.maximum(x @ weights["w1"] + weights["b1"], 0.0)
+    logits = hidden @ weights["w2"] + weights["b2"]
+    logits -= logits.max(axis=1, keepdims=True)
+    p = np.exp(logits)
+    return p / p.sum(axis=1, keepdims=True)
+
+
+def entropy(p: np.ndarray) -> np.ndarray:
+    """Shannon entropy (nats) of each row of probabilities."""
+    p = np.clip(p, 1e-12, 1.0)
+    return -(p * np.log(p)).sum(axis=1)
+
+
+def nearest_neighbour_distance(frames: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+    """Euclidean pixel distance from each frame to its nearest reference image, and that image's row."""
+    f = np.asarray(frames, dtype=np.float64).reshape(len(frames), -1)
+    r = np.asarray(reference, dtype=np.float64).reshape(len(reference), -1)
+    r_sq = np.einsum("ij,ij->i", r, r)
+    distance = np.empty(len(f))
+    index = np.empty(len(f), dtype=np.int64)
+    for first in range(0, len(f), chunk):
+        block = f[first : first + chunk]
+        sq = np.einsum("ij,ij->i", block, block)[:, None] - 2.0 * block @ r.T + r_sq[None, :]
+        best = sq.argmin(axis=1)
+        index[first : first + len(block)] = best
+        distance[first : first + len(block)] = np.sqrt(np.maximum(sq[np.arange(len(block)), best], 0.0))
+    return distance, index

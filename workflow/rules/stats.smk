@@ -1,0 +1,89 @@
+# Stage 6: statistics. Geometry of Gaussians (no model needed), a classifier that scores digit
+# frames, per-run path norms and interpolation quality, and the summary table.
+
+
+rule norm_concentration:
+    input:
+        src=src("stages/stats", "stats"),
+    output:
+        table="results/stats/norm_concentration.csv",
+        histograms="results/stats/norm_histograms.csv",
+    params:
+        dims=config["stats"]["norm_concentration"]["dims"],
+        n=config["stats"]["norm_concentration"]["n"],
+        chunk_elements=config["stats"]["norm_concentration"]["chunk_elements"],
+        bins=config["stats"]["norm_concentration"]["bins"],
+        seed=config["seed"],
+    log:
+        "results/logs/norm_concentration.log",
+    benchmark:
+        "results/benchmarks/norm_concentration.tsv"
+    script:
+        "../scripts/norm_concentration.py"
+
+
+rule hypersphere:
+    input:
+        src=src("stages/stats", "stats"),
+    output:
+        "results/stats/hypersphere.csv",
+    params:
+        n_max=config["stats"]["hypersphere"]["n_max"],
+    log:
+        "results/logs/hypersphere.log",
+    script:
+        "../scripts/hypersphere.py"
+
+
+rule train_classifier:
+    input:
+        data="results/data/{dataset}.npz",
+        src=src("stages/stats", "datasets", "quality"),
+    output:
+        weights="results/classifiers/{dataset}.npz",
+        meta="results/classifiers/{dataset}.json",
+    params:
+        hidden=config["stats"]["classifier"]["hidden"],
+        max_iter=config["stats"]["classifier"]["max_iter"],
+        seed=config["seed"],
+    log:
+        "results/logs/train_classifier/{dataset}.log",
+    benchmark:
+        "results/benchmarks/train_classifier/{dataset}.tsv"
+    script:
+        "../scripts/train_classifier.py"
+
+
+rule path_stats:
+    input:
+        unpack(path_stats_inputs),
+        src=src("stages/stats", "stats", "quality", "datasets", "encoding"),
+    output:
+        path_norms="results/stats/{dataset}/{model}-z{dim}/path_norms.csv",
+        norm_summary="results/stats/{dataset}/{model}-z{dim}/path_norm_summary.csv",
+        encoded_norms="results/stats/{dataset}/{model}-z{dim}/encoded_norms.csv",
+        quality="results/stats/{dataset}/{model}-z{dim}/path_quality.csv",
+        quality_summary="results/stats/{dataset}/{model}-z{dim}/path_quality_summary.csv",
+    params:
+        line_params=lambda wildcards: config["data"]["lines"] if wildcards.dataset == "lines" else None,
+    log:
+        "results/logs/path_stats/{dataset}/{model}-z{dim}.log",
+    benchmark:
+        "results/benchmarks/path_stats/{dataset}/{model}-z{dim}.tsv"
+    script:
+        "../scripts/path_stats.py"
+
+
+rule summary:
+    input:
+        norm=run_paths("results/stats/{dataset}/{model}-z{dim}/path_norm_summary.csv"),
+        quality=run_paths("results/stats/{dataset}/{model}-z{dim}/path_quality_summary.csv"),
+        src=src("stages/stats"),
+    output:
+        "results/stats/summary.csv",
+    params:
+        runs=[run.name for run in RUNS],
+    log:
+        "results/logs/summary.log",
+    script:
+        "../scripts/summary.py"

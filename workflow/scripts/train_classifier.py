@@ -1,0 +1,8 @@
+"""Rule train_classifier: the MLP that scores decoded digit frames (see latentwalk.stages.stats)."""
+
+from latentwalk.logs import job_log
+from latentwalk.stages.stats import train_classifier
+
+with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+    p = snakemake.params
+    train_classifier(snakemake.input.data, p.seed, p.hidden, p.max_iter, snakemake.output.weights, snakemake.output.meta, log)
