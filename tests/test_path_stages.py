@@ -11,20 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
+from _helpers import one_line
 from latentwalk import paths as P
 from latentwalk.config import Run, applicable_methods, load_schema, validate_config
 from latentwalk.datasets import Dataset, load_digits, save_dataset
 from latentwalk.encoding import latent_matrix, latent_table, read_latents, write_latents
-from latentwalk.io import LatentwalkError, read_parquet, sha256_file
+from latentwalk.io import LatentwalkError, read_parquet, sha256_file, write_parquet
 from latentwalk.models import ModelSpec
 from latentwalk.stages import encode as encode_stage
 from latentwalk.stages import train as train_stage
 from latentwalk.stages.decode import decode_paths
 from latentwalk.stages.paths import generate_paths
 from latentwalk.training import load_model
-
-from _helpers import one_line
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -34,8 +32,8 @@ RUNS = [("vae", 2), ("ae", 3)]
 MODEL_PARAMS = {"architecture": "mlp", "likelihood": "bernoulli", "hidden": [16]}
 TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}
 
-# the default config's paths section (keys and values from the schema), geodesic shortened for speed
-PATHS_CFG = validate_config({"paths": {"geodesic": {"iterations": 60}}}, SCHEMA)["paths"]
+# the default config's paths section (keys and values from the schema)
+PATHS_CFG = validate_config({}, SCHEMA)["paths"]
 
 #: Parameter columns per method, beyond method / path_id / step / z_* / norm.
 METHOD_COLUMNS = {
@@ -469,3 +467,13 @@ def test_decode_latent_dim_mismatch_names_the_file(workdir: Path, generated: dic
     with pytest.raises(LatentwalkError) as excinfo:
         _decode(workdir, "vae", 2, [good], outs)
     one_line(excinfo, "1 path tables", "2 outputs")
+
+
+def test_decode_rejects_ragged_paths(workdir: Path, generated: dict, tmp_path: Path) -> None:
+    frame, meta = read_parquet(generated[("vae", 2)]["lerp"][0])
+    ragged = tmp_path / "ragged.parquet"
+    write_parquet(frame.iloc[:-1], ragged, meta)  # the last path loses its last step
+    with pytest.raises(LatentwalkError) as excinfo:
+        _decode(workdir, "vae", 2, [ragged], [tmp_path / "ragged.npz"])
+    one_line(excinfo, str(ragged), "different step counts")
+    assert not (tmp_path / "ragged.npz").exists()

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
+from _helpers import one_line
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from scipy import stats
-
 from latentwalk import paths as P
 from latentwalk.io import LatentwalkError
-
-from _helpers import one_line
+from scipy import stats
 
 DIMS = st.integers(2, 512)
 SEEDS = st.integers(0, 2**32 - 1)
@@ -416,7 +416,7 @@ def test_traverse_pca_start_is_mean_or_given() -> None:
 
 def test_pca_basis_matches_svd() -> None:
     latents = _anisotropic(8, 300, 5)
-    mean, basis, std = P.pca_basis(latents, 3)
+    _, basis, std = P.pca_basis(latents, 3)
     _, s, vt = np.linalg.svd(latents - latents.mean(axis=0), full_matrices=False)
     np.testing.assert_allclose(np.abs(np.sum(basis * vt[:3], axis=1)), 1.0, rtol=0, atol=1e-9)
     np.testing.assert_allclose(std, s[:3] / np.sqrt(len(latents) - 1), rtol=1e-9)
@@ -684,7 +684,7 @@ def test_geodesic_never_has_more_energy_than_the_line() -> None:
     iterations = [row["iteration"] for row in history]
     assert iterations == list(range(0, 10 * len(history), 10))
     energies = [row["energy"] for row in history]
-    assert all(b <= a * (1 + 1e-7) for a, b in zip(energies, energies[1:]))
+    assert all(b <= a * (1 + 1e-7) for a, b in itertools.pairwise(energies))
     np.testing.assert_allclose(energies[0], line.mean(), rtol=1e-5)
 
 
@@ -814,10 +814,6 @@ def test_concat_renumbers_path_ids_and_fills_missing_columns() -> None:
     one_line(excinfo, "no paths")
 
 
-@pytest.mark.xfail(
-    reason="BUG: concat offsets ids by max+1 but does not renumber, so ids not starting at 0 stay (docstring: 0 .. n-1)",
-    strict=True,
-)
 def test_concat_renumbers_arbitrary_ids_from_zero() -> None:
     part = P.PathSet(np.zeros((4, 2)), {"path_id": np.array([3, 3, 7, 7]), "step": np.array([0, 1, 0, 1])})
     c = P.concat([part, part])

@@ -168,6 +168,12 @@ def _check_cross_keys(config: Mapping[str, Any]) -> None:
                 raise LatentwalkError(
                     f"config key data.mnist.sha256: no SHA-256 for {', '.join(missing)}; every downloaded file is verified"
                 )
+    dims = config["paths"]["traverse_axis"]["dims"]
+    if dims and max(dims) >= min(config["latent_dims"]):
+        raise LatentwalkError(
+            f"config key paths.traverse_axis.dims: dim {max(dims)} does not exist in a run with "
+            f"latent dim {min(config['latent_dims'])} (dims count from 0)"
+        )
     if config["model"]["architecture"] == "conv":
         sizes = {"lines": config["data"]["lines"]["size"], "mnist": 28, "digits": 8}
         for name in config["datasets"]:
@@ -201,7 +207,7 @@ def applicable_methods(run: Run, paths: Mapping[str, Any]) -> list[str]:
             continue
         if method in ("prior_pairs", "sphere_spiral") and not run.variational:
             continue
-        if method in ("slerp", "grid", "sphere_spiral") and run.dim < 2:
+        if method in ("slerp", "grid", "sphere_spiral", "prior_pairs") and run.dim < 2:
             continue
         if method == "grid" and paths["grid"]["coordinates"] == "latent" and run.dim != 2:
             continue

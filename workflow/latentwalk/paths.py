@@ -491,19 +491,20 @@ def concat(parts: Sequence[PathSet]) -> PathSet:
     offset = 0
     ids = []
     for part in parts:
-        pid = part.columns["path_id"]
-        ids.append(pid + offset)
-        offset += int(pid.max()) + 1
+        unique, dense = np.unique(part.columns["path_id"], return_inverse=True)
+        ids.append(dense.astype(np.int64) + offset)
+        offset += len(unique)
     for key in keys:
         if key == "path_id":
             columns[key] = np.concatenate(ids)
             continue
         values = []
+        textual = any(key in part.columns and part.columns[key].dtype.kind in "OUS" for part in parts)
         for part in parts:
             if key in part.columns:
-                values.append(part.columns[key])
+                values.append(part.columns[key].astype(object) if textual else part.columns[key])
             else:
-                values.append(np.full(len(part.z), np.nan))
+                values.append(np.full(len(part.z), None if textual else np.nan, dtype=object if textual else np.float64))
         columns[key] = np.concatenate(values)
     return PathSet(np.concatenate([part.z for part in parts]), columns)
 

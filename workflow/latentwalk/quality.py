@@ -66,9 +66,10 @@ def reference_lines(line_params: Mapping[str, Any], n: int = N_REFERENCE) -> tup
 
 def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
     """For frames ``(F, P)`` in [-1, 1]: (cosine distance to, index of) the nearest reference row."""
-    frames = np.asarray(frames, dtype=np.float32).reshape(len(frames), -1)
+    frames = np.asarray(frames, dtype=np.float64).reshape(len(frames), -1)
     if frames.shape[1] != references.shape[1]:
         raise LatentwalkError(f"frames have {frames.shape[1]} pixels but reference lines have {references.shape[1]}")
+    references = np.asarray(references, dtype=np.float64)  # float32 dot products misrank near-identical lines
     ref_unit = references / np.linalg.norm(references, axis=1, keepdims=True)
     distance = np.empty(len(frames), dtype=np.float64)
     index = np.empty(len(frames), dtype=np.int64)
@@ -79,7 +80,7 @@ def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512) 
         cosine = unit @ ref_unit.T
         best = cosine.argmax(axis=1)
         index[first : first + len(block)] = best
-        distance[first : first + len(block)] = 1.0 - cosine[np.arange(len(block)), best].astype(np.float64)
+        distance[first : first + len(block)] = np.maximum(1.0 - cosine[np.arange(len(block)), best], 0.0)
     return distance, index
 
 
@@ -128,6 +129,11 @@ def classifier_probabilities(weights: Mapping[str, np.ndarray], images: np.ndarr
     x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     hidden = np.maximum(x @ weights["w1"] + weights["b1"], 0.0)
     logits = hidden @ weights["w2"] + weights["b2"]
+    if logits.shape[1] == 1:  # two classes: scikit-learn uses one logistic output unit
+        from scipy.special import expit
+
+        p1 = expit(logits[:, 0])
+        return np.column_stack([1.0 - p1, p1])
     logits -= logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
     return p / p.sum(axis=1, keepdims=True)
@@ -135,8 +141,9 @@ def classifier_probabilities(weights: Mapping[str, np.ndarray], images: np.ndarr
 
 def entropy(p: np.ndarray) -> np.ndarray:
     """Shannon entropy (nats) of each row of probabilities."""
-    p = np.clip(p, 1e-12, 1.0)
-    return -(p * np.log(p)).sum(axis=1)
+    from scipy.special import entr
+
+    return entr(np.asarray(p, dtype=np.float64)).sum(axis=1)
 
 
 def nearest_neighbour_distance(frames: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:

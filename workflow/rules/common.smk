@@ -30,10 +30,9 @@ def run_paths(pattern):
 def all_targets():
     return [
         *run_paths("results/latents/{dataset}/{model}-z{dim}.parquet"),
-        *run_paths("results/figures/{dataset}/{model}-z{dim}/training_curves.png"),
-        *run_paths("results/figures/{dataset}/{model}-z{dim}/latent_scatter.png"),
         *decoded_targets(),
         *stats_targets(),
+        *figure_targets(),
     ]
 
 
@@ -147,7 +146,7 @@ def stats_targets():
 
 def path_stats_inputs(wildcards):
     """A run's path tables and decoded frames (same method order), latents, data and (digits) classifier."""
-    run = next(r for r in RUNS if (r.dataset, r.model, str(r.dim)) == (wildcards.dataset, wildcards.model, wildcards.dim))
+    run = _run_of(wildcards)
     methods = RUN_METHODS[run]
     inputs = {
         "paths": [f"results/paths/{run.name}/{m}.parquet" for m in methods],
@@ -158,3 +157,46 @@ def path_stats_inputs(wildcards):
     if run.dataset in CLASS_DATASETS:
         inputs["classifier"] = f"results/classifiers/{run.dataset}.npz"
     return inputs
+
+
+# ---- figures --------------------------------------------------------------------------------------
+
+INTERPOLATIONS = ("lerp", "slerp", "lerp_matched", "geodesic")
+TRAVERSALS = ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral")
+
+
+def _run_of(wildcards):
+    return next(r for r in RUNS if (r.dataset, r.model, str(r.dim)) == (wildcards.dataset, wildcards.model, wildcards.dim))
+
+
+def strip_inputs(wildcards):
+    """The run's interpolation tables and decoded frames, in a fixed method order."""
+    run = _run_of(wildcards)
+    methods = [m for m in INTERPOLATIONS if m in RUN_METHODS[run]]
+    return {
+        "tables": [f"results/paths/{run.name}/{m}.parquet" for m in methods],
+        "decoded": [f"results/decoded/{run.name}/{m}.npz" for m in methods],
+    }
+
+
+def figure_targets():
+    """Every figure of every run (those its path methods allow) and the geometry figures."""
+    out = [
+        "results/figures/geometry/hypersphere.png",
+        "results/figures/geometry/norm_histograms.png",
+        "results/figures/geometry/shell_width.png",
+        *[f"results/figures/geometry/sphere_spiral_n{n}.png" for n in config["figures"]["sphere"]["dims"]],
+    ]
+    for run, methods in RUN_METHODS.items():
+        base = f"results/figures/{run.name}"
+        out += [f"{base}/training_curves.png", f"{base}/latent_scatter.png", f"{base}/path_norms.png", f"{base}/path_quality.png"]
+        if "grid" in methods:
+            out.append(f"{base}/grid.png")
+        if any(m in methods for m in INTERPOLATIONS):
+            out.append(f"{base}/interpolation_strips.png")
+        if "prior_pairs" in methods:
+            out.append(f"{base}/prior_pair_strips.png")
+        if "spiral" in methods:
+            out += [f"{base}/spiral.png", f"{base}/spiral.gif"]
+        out += [f"{base}/{m}.png" for m in TRAVERSALS if m in methods]
+    return out

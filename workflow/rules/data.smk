@@ -20,7 +20,13 @@ rule prepare_data:
         src=src("stages/data", "datasets", "idx"),
     output:
         npz="results/data/{dataset}.npz",
-        json="results/data/{dataset}.json",
+        json=report(
+            "results/data/{dataset}.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+            subcategory="{dataset}",
+            labels={"artifact": "data"},
+        ),
     params:
         data=data_params,
         seed=config["seed"],

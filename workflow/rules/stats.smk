@@ -6,7 +6,13 @@ rule norm_concentration:
     input:
         src=src("stages/stats", "stats"),
     output:
-        table="results/stats/norm_concentration.csv",
+        table=report(
+            "results/stats/norm_concentration.csv",
+            caption="../report/norm_concentration_table.rst",
+            category="Norm concentration",
+            subcategory="Gaussian samples",
+            labels={"figure": "table: sampled vs exact"},
+        ),
         histograms="results/stats/norm_histograms.csv",
     params:
         dims=config["stats"]["norm_concentration"]["dims"],
@@ -26,7 +32,13 @@ rule hypersphere:
     input:
         src=src("stages/stats", "stats"),
     output:
-        "results/stats/hypersphere.csv",
+        report(
+            "results/stats/hypersphere.csv",
+            caption="../report/hypersphere_table.rst",
+            category="Hypersphere geometry",
+            subcategory="volume and surface",
+            labels={"figure": "table"},
+        ),
     params:
         n_max=config["stats"]["hypersphere"]["n_max"],
     log:
@@ -41,7 +53,13 @@ rule train_classifier:
         src=src("stages/stats", "datasets", "quality"),
     output:
         weights="results/classifiers/{dataset}.npz",
-        meta="results/classifiers/{dataset}.json",
+        meta=report(
+            "results/classifiers/{dataset}.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+            subcategory="{dataset}",
+            labels={"artifact": "classifier"},
+        ),
     params:
         hidden=config["stats"]["classifier"]["hidden"],
         max_iter=config["stats"]["classifier"]["max_iter"],
@@ -80,7 +98,13 @@ rule summary:
         quality=run_paths("results/stats/{dataset}/{model}-z{dim}/path_quality_summary.csv"),
         src=src("stages/stats"),
     output:
-        "results/stats/summary.csv",
+        report(
+            "results/stats/summary.csv",
+            caption="../report/summary_table.rst",
+            category="Interpolation quality",
+            subcategory="summary",
+            labels={"figure": "summary table"},
+        ),
     params:
         runs=[run.name for run in RUNS],
     log:

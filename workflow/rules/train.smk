@@ -8,7 +8,13 @@ rule train:
     output:
         model="results/models/{dataset}/{model}-z{dim}/model.pt",
         history="results/models/{dataset}/{model}-z{dim}/train_log.csv",
-        meta="results/models/{dataset}/{model}-z{dim}/meta.json",
+        meta=report(
+            "results/models/{dataset}/{model}-z{dim}/meta.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+            subcategory="{dataset}",
+            labels={"artifact": "model {model}-z{dim}"},
+        ),
     params:
         model=model_params,
         train=train_params,

@@ -12,5 +12,6 @@ with job_log(snakemake.log[0]) as log:  # noqa: F821
         snakemake.params.seed,  # noqa: F821
         snakemake.output.png,  # noqa: F821
         snakemake.output.svg,  # noqa: F821
+        projection=snakemake.params.projection,  # noqa: F821
         log=log,
     )

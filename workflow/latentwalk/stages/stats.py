@@ -85,7 +85,7 @@ def _frame_table(paths: Any, images: Any) -> Any:
         raise LatentwalkError(f"{len(frames)} path points but {images.shape[0] * images.shape[1]} decoded frames")
     walk = frames["method"].astype(str)
     if "variant" in frames.columns:
-        walk = frames["variant"].where(frames["method"] == "prior_pairs", walk)
+        walk = frames["variant"].where(frames["variant"].notna() & (frames["method"] == "prior_pairs"), walk)
     frames.insert(1, "walk", walk.astype(str))
     return frames
 

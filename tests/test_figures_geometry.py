@@ -1,0 +1,301 @@
+"""Tests for latentwalk.figures_geometry: every figure renders to a non-blank PNG from small synthetic tables.
+
+Tables are computed with latentwalk.stats / latentwalk.paths on tiny inputs (or
+built with the same columns as the run artifacts), never read from results/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from latentwalk import figures_geometry as G
+from latentwalk import paths as P
+from latentwalk import stats as S
+from latentwalk.io import LatentwalkError
+from latentwalk.plots import save_figure
+
+DIM = 8
+STEPS = 9
+
+
+def _render(fig: Any, tmp_path: Path, name: str = "figure") -> np.ndarray:
+    """Save through save_figure, read the PNG back, check it is a plausible, non-blank image."""
+    import matplotlib.image as mpimg
+
+    png = tmp_path / f"{name}.png"
+    save_figure(fig, png)
+    img = mpimg.imread(png)
+    assert img.ndim == 3 and img.shape[2] in (3, 4)
+    h, w = img.shape[:2]
+    assert 250 <= h <= 4000 and 400 <= w <= 4000, img.shape
+    rgb = img[..., :3]
+    assert float(rgb.std()) > 0.03, "image is (nearly) blank"
+    assert float((rgb.min(axis=2) < 0.9).mean()) > 0.01, "almost no ink on the image"
+    return img
+
+
+def _texts(fig: Any) -> str:
+    """Every title, label, legend entry and text of a figure, joined (for content checks)."""
+    parts = [fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""]
+    for ax in fig.axes:
+        parts += [ax.get_title(), ax.get_xlabel(), ax.get_ylabel()]
+        parts += [t.get_text() for t in ax.texts]
+        parts += [t.get_text() for t in ax.get_yticklabels()]
+    for legend in fig.legends + [ax.get_legend() for ax in fig.axes if ax.get_legend()]:
+        parts += [t.get_text() for t in legend.get_texts()]
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- synthetic tables
+
+
+@pytest.fixture(scope="module")
+def concentration() -> tuple[pd.DataFrame, pd.DataFrame]:
+    table, samples = S.norm_concentration([1, 5, 50], 2000, 0)
+    return table, S.norm_histograms(samples, bins=30)
+
+
+def _path_frames(with_geodesic: bool = True, with_prior: bool = True) -> pd.DataFrame:
+    """Concatenated path tables like the workflow's: encoded walks, prior pairs, and a t-less grid."""
+    rng = np.random.default_rng(0)
+    za, zb = rng.standard_normal((3, DIM)), rng.standard_normal((3, DIM))
+    frames = []
+    for name, made in (("lerp", P.lerp(za, zb, STEPS)), ("slerp", P.slerp(za, zb, STEPS)), ("lerp_matched", P.lerp_matched(za, zb, STEPS))):
+        frames.append(made.table().assign(method=name))
+    if with_geodesic:  # stand-in for the decoder-dependent geodesic: a bent lerp
+        bent = P.lerp(za[:2], zb[:2], STEPS)
+        bent.z = bent.z * (1.0 + 0.2 * np.sin(np.pi * bent.columns["t"]))[:, None]
+        frames.append(bent.table().assign(method="geodesic"))
+    if with_prior:
+        frames.append(P.prior_pairs(3, DIM, STEPS, np.random.default_rng(1)).table().assign(method="prior_pairs"))
+    frames.append(_tless_grid())
+    return pd.concat(frames, ignore_index=True)
+
+
+def _tless_grid() -> pd.DataFrame:
+    """A path kind without t (like grid / traverse_axis): must be ignored by the figures."""
+    z = np.random.default_rng(2).standard_normal((4, DIM))
+    return pd.DataFrame({"path_id": [0, 0, 1, 1], "step": [0, 1, 0, 1], "norm": np.linalg.norm(z, axis=1), "method": "grid"})
+
+
+def _norms(**kw: bool) -> pd.DataFrame:
+    return S.path_norm_table(_path_frames(**kw), DIM)
+
+
+def _quality(kind: str, **kw: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """path_quality.csv / path_quality_summary.csv look-alikes for a lines or digits run."""
+    q = _norms(**kw)[["method", "walk", "path_id", "step", "t"]].copy()
+    rng = np.random.default_rng(3)
+    bump = np.sin(np.pi * q["t"].fillna(0.5).to_numpy())
+    if kind == "lines":
+        q["line_distance"] = 0.002 + 0.01 * bump * rng.uniform(0.5, 1.5, len(q))
+        q["line_angle"] = rng.uniform(0, 2 * np.pi, len(q))
+        q["path_smoothness"] = rng.uniform(0.2, 0.9, len(q))
+    else:
+        q["predicted"] = rng.integers(0, 10, len(q))
+        q["confidence"] = 0.95 - 0.3 * bump * rng.uniform(0.5, 1.0, len(q))
+        q["entropy"] = 0.1 + 0.8 * bump * rng.uniform(0.5, 1.0, len(q))
+        q["nn_distance"] = 0.9 + 0.2 * bump
+    rows = []
+    for (method, walk), g in q.groupby(["method", "walk"], sort=False):
+        row: dict[str, Any] = {"method": method, "walk": walk, "paths": g["path_id"].nunique(), "frames": len(g)}
+        if kind == "lines":
+            row.update(mean_distance=g["line_distance"].mean(), mean_distance_mid=g["line_distance"].max(), smoothness=g["path_smoothness"].mean(), smoothness_undefined=0)
+        else:
+            row.update(confidence=g["confidence"].mean(), entropy=g["entropy"].mean(), entropy_mid=g["entropy"].max(), nn_distance=g["nn_distance"].mean())
+        rows.append(row)
+    return q, pd.DataFrame(rows)
+
+
+def _uniform_sphere(m: int, n: int, radius: float) -> np.ndarray:
+    u = np.random.default_rng(4).standard_normal((m, n))
+    return radius * u / np.linalg.norm(u, axis=1, keepdims=True)
+
+
+# --------------------------------------------------------------------------- hypersphere
+
+
+def test_hypersphere_figure_panels_and_maxima(tmp_path: Path) -> None:
+    table = S.hypersphere_table(50)
+    before = table.copy()
+    fig = G.hypersphere_figure(table)
+    assert len(fig.axes) == 4  # three panels plus the twin axis of the Gaussian masses
+    annotations = {t.get_gid(): t for t in fig.axes[0].texts if t.get_gid()}
+    assert annotations["max_volume"].xy[0] == 5
+    assert annotations["max_volume"].xy[1] == pytest.approx(5.2638, abs=1e-3)
+    assert "5.264" in annotations["max_volume"].get_text()
+    assert annotations["max_surface"].xy[0] == 7
+    assert annotations["max_surface"].xy[1] == pytest.approx(33.073, abs=1e-2)
+    _render(fig, tmp_path)
+    pd.testing.assert_frame_equal(table, before)  # pure: the input is not modified
+
+
+def test_hypersphere_figure_thousands_of_dims_do_not_underflow(tmp_path: Path) -> None:
+    fig = G.hypersphere_figure(S.hypersphere_table(2000))
+    lo, hi = fig.axes[1].get_ylim()  # log panel carries log10 values: V_2000 ~ 10^-2000 stays finite
+    assert np.isfinite([lo, hi]).all() and lo < -1000 < hi
+    ratio = fig.axes[2].get_lines()[0].get_ydata()
+    assert np.isfinite(ratio).all() and ratio.min() < -1000
+    _render(fig, tmp_path)
+
+
+# --------------------------------------------------------------------------- norm concentration
+
+
+def test_norm_histogram_figure_one_panel_per_dim(concentration: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path) -> None:
+    table, hist = concentration
+    fig = G.norm_histogram_figure(hist, table)
+    assert len(fig.axes) == 3
+    assert [ax.get_title() for ax in fig.axes] == ["d = 1", "d = 5", "d = 50"]
+    assert len(fig.legends) == 1  # one shared legend
+    # vertical reference lines at sqrt(d) and the chi mean in each panel
+    for ax, d in zip(fig.axes, (1, 5, 50)):
+        xs = {round(float(line.get_xdata()[0]), 6) for line in ax.get_lines() if len(set(line.get_xdata())) == 1}
+        assert round(np.sqrt(d), 6) in xs and round(float(S.chi_mean(d)), 6) in xs
+    _render(fig, tmp_path)
+
+
+def test_norm_histogram_figure_grid_layout_with_many_dims(tmp_path: Path) -> None:
+    table, samples = S.norm_concentration([1, 2, 3, 5, 10, 20, 50], 500, 0)
+    fig = G.norm_histogram_figure(S.norm_histograms(samples, bins=20), table)
+    assert len(fig.axes) == 7  # 2 x 4 grid, the empty slot removed
+    _render(fig, tmp_path)
+
+
+def test_shell_width_figure_handles_zero_shares(concentration: tuple[pd.DataFrame, pd.DataFrame], tmp_path: Path) -> None:
+    table, _ = concentration
+    assert (table["inside_unit_ball"] == 0).any()  # d = 50 with 2000 samples: none inside the unit ball
+    fig = G.shell_width_figure(table)
+    assert len(fig.axes) == 2
+    assert fig.axes[0].get_xscale() == "log" and fig.axes[0].get_yscale() == "log"
+    assert fig.axes[1].get_yscale() == "log"
+    lo, hi = fig.axes[1].get_ylim()
+    assert 0 < lo < 1.0 / 2000 < hi
+    for line in fig.axes[1].get_lines():
+        y = np.asarray(line.get_ydata(), dtype=float)
+        assert np.isfinite(y).all() and (y > 0).all()
+    assert "1/N" in _texts(fig)
+    _render(fig, tmp_path)
+
+
+# --------------------------------------------------------------------------- sphere spirals
+
+
+def test_sphere_spiral_figure(tmp_path: Path) -> None:
+    spiral = P.sphere_spiral(3, 200, loops=5).z
+    fig = G.sphere_spiral_figure(spiral, _uniform_sphere(300, 3, np.sqrt(3)), "Spiral on the sphere in R³")
+    assert len(fig.axes) == 4
+    assert fig.axes[0].name == "3d"
+    assert [ax.get_title() for ax in fig.axes[1:]] == ["x₁ vs x₂", "x₁ vs x₃", "x₂ vs x₃"]
+    for ax in fig.axes[1:]:
+        assert ax.get_aspect() == 1.0
+    _render(fig, tmp_path)
+
+
+def test_sphere_spiral_figure_without_uniform_sample_and_bad_shape(tmp_path: Path) -> None:
+    fig = G.sphere_spiral_figure(P.sphere_spiral(3, 50).z, np.empty((0, 3)), "no background sample")
+    _render(fig, tmp_path)
+    with pytest.raises(LatentwalkError, match=r"\(m, 3\)"):
+        G.sphere_spiral_figure(np.zeros((10, 4)), np.empty((0, 3)), "wrong dim")
+
+
+@pytest.mark.parametrize("n", [4, 5])
+def test_sphere_projections_figure_panel_count(n: int, tmp_path: Path) -> None:
+    fig = G.sphere_projections_figure(P.sphere_spiral(n, 300, loops=4).z, f"Spiral in R^{n}")
+    assert len(fig.axes) == n * (n - 1) // 2
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles[0] == "x₁ vs x₂" and titles[-1] == f"x{chr(0x2080 + n - 1)} vs x{chr(0x2080 + n)}"
+    assert all(ax.get_aspect() == 1.0 for ax in fig.axes)
+    _render(fig, tmp_path)
+
+
+def test_sphere_projections_figure_refuses_too_many_dims() -> None:
+    with pytest.raises(LatentwalkError, match="points must have shape"):
+        G.sphere_projections_figure(np.zeros((5, G.MAX_PROJECTION_DIMS + 1)), "too many")
+
+
+# --------------------------------------------------------------------------- path norms
+
+
+def test_path_norm_figure_encoded_and_prior_panels(tmp_path: Path) -> None:
+    norms = _norms()
+    before = norms.copy()
+    fig = G.path_norm_figure(norms, DIM, "synthetic run")
+    assert len(fig.axes) == 2
+    text = _texts(fig)
+    for needle in ("lerp", "slerp", "lerp_matched", "geodesic", "√d", "√(d/2)", "shell"):
+        assert needle in text, needle
+    lo, hi = S.shell_bounds(DIM)
+    spans = [(p.get_y(), p.get_y() + p.get_height()) for p in fig.axes[0].patches]
+    assert any(np.allclose(span, (lo, hi)) for span in spans)  # the chi(d) shell is shaded
+    refs = {round(float(line.get_ydata()[0]), 6) for line in fig.axes[0].get_lines() if len(set(line.get_ydata())) == 1}
+    assert {round(np.sqrt(DIM), 6), round(np.sqrt(DIM / 2), 6)} <= refs
+    assert fig.axes[0].get_ylim()[1] >= hi > lo
+    _render(fig, tmp_path)
+    pd.testing.assert_frame_equal(norms, before)
+
+
+@pytest.mark.parametrize(
+    ("kw", "panels", "absent"),
+    [
+        ({"with_geodesic": False, "with_prior": False}, 1, "geodesic"),
+        ({"with_geodesic": False, "with_prior": True}, 2, "geodesic"),
+    ],
+)
+def test_path_norm_figure_missing_walks(kw: dict[str, bool], panels: int, absent: str, tmp_path: Path) -> None:
+    fig = G.path_norm_figure(_norms(**kw), DIM, "missing walks")
+    assert len(fig.axes) == panels
+    assert absent not in "\n".join(t.get_text() for t in fig.legends[0].get_texts())
+    _render(fig, tmp_path)
+
+
+def test_path_norm_figure_only_prior_pairs_or_nothing(tmp_path: Path) -> None:
+    norms = _norms()
+    prior_only = norms[norms["method"] == "prior_pairs"]
+    assert len(G.path_norm_figure(prior_only, DIM, "prior only").axes) == 1
+    nothing = norms[norms["method"] == "grid"]
+    fig = G.path_norm_figure(nothing, DIM, "no interpolations")
+    assert len(fig.axes) == 1 and "no interpolation paths" in _texts(fig)
+    _render(fig, tmp_path)
+
+
+# --------------------------------------------------------------------------- quality
+
+
+QualityFigure = Callable[[pd.DataFrame, pd.DataFrame, str], Any]
+
+
+@pytest.mark.parametrize(("kind", "make"), [("lines", G.line_quality_figure), ("digits", G.digit_quality_figure)])
+def test_quality_figures(kind: str, make: QualityFigure, tmp_path: Path) -> None:
+    quality, summary = _quality(kind)
+    fig = make(quality, summary, f"synthetic {kind} run")
+    assert len(fig.axes) == 3
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["lerp", "slerp", "lerp_matched", "geodesic", "prior lerp", "prior slerp", "prior lerp_matched"]
+    bars = fig.axes[-1]
+    assert [t.get_text() for t in bars.get_yticklabels()] == legend  # same walks, same order
+    assert "grid" not in _texts(fig)  # walks without t are not interpolations
+    _render(fig, tmp_path, kind)
+
+
+@pytest.mark.parametrize(("kind", "make"), [("lines", G.line_quality_figure), ("digits", G.digit_quality_figure)])
+def test_quality_figures_without_optional_walks(kind: str, make: QualityFigure, tmp_path: Path) -> None:
+    quality, summary = _quality(kind, with_geodesic=False, with_prior=False)
+    fig = make(quality, summary, f"{kind} run without geodesic or prior pairs")
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend == ["lerp", "slerp", "lerp_matched"]
+    _render(fig, tmp_path, kind)
+
+
+def test_line_quality_figure_with_bar_only_summary_gap(tmp_path: Path) -> None:
+    """A summary missing a walk drops its bar but keeps the others; no crash."""
+    quality, summary = _quality("lines")
+    fig = G.line_quality_figure(quality, summary[summary["walk"] != "slerp"], "summary without slerp")
+    assert "slerp" not in [t.get_text() for t in fig.axes[1].get_yticklabels()]
+    _render(fig, tmp_path)
