@@ -34,7 +34,12 @@ TINY = {
     "data": {"lines": {"n": 240, "supersample": 2}},
     "model": {"hidden": [32]},
     "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
-    "figures": {"scatter_max_points": 100},
+    "figures": {"scatter_max_points": 100, "strip_pairs": 2, "sphere": {"dims": [3, 4], "steps": 200, "loops": 3, "uniform": 300}},
+    "stats": {
+        "norm_concentration": {"dims": [1, 10, 100], "n": 2000, "bins": 20},
+        "hypersphere": {"n_max": 20},
+        "classifier": {"hidden": 32, "max_iter": 30},
+    },
     "paths": {
         "pairs": {"n": 3},
         "sphere_spiral": {"steps": 40, "loops": 2},
@@ -166,14 +171,95 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
         assert "mean path energy" in log
 
 
+CATEGORIES = (
+    "Data and training",
+    "Latent space",
+    "Interpolation",
+    "Traversal",
+    "Hypersphere geometry",
+    "Norm concentration",
+    "Interpolation quality",
+    "Provenance",
+)
+
+
+def expected_figures() -> list[str]:
+    """Every PNG the tiny run must draw (mirrors what its path methods allow)."""
+    out = ["geometry/hypersphere.png", "geometry/norm_histograms.png", "geometry/shell_width.png",
+           "geometry/sphere_spiral_n3.png", "geometry/sphere_spiral_n4.png"]
+    for run, methods in TINY_METHODS.items():
+        out += [f"{run}/{name}.png" for name in ("training_curves", "latent_scatter", "path_norms", "path_quality",
+                                                 "grid", "interpolation_strips", "spiral")]
+        out += [f"{run}/{m}.png" for m in ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral") if m in methods]
+        if "prior_pairs" in methods:
+            out.append(f"{run}/prior_pair_strips.png")
+    return out
+
+
+def test_every_figure_is_drawn_and_not_blank(tiny_run: Path) -> None:
+    import matplotlib.image as mpimg
+
+    figures = tiny_run / "results/figures"
+    drawn = sorted(str(p.relative_to(figures)) for p in figures.rglob("*.png"))
+    assert drawn == sorted(expected_figures())
+    for name in drawn:
+        image = mpimg.imread(figures / name)
+        assert image.shape[0] >= 150 and image.shape[1] >= 300, (name, image.shape)
+        assert float(image[..., :3].std()) > 0.03, name  # not a blank canvas
+        assert (figures / name).with_suffix(".svg").stat().st_size > 2000, name
+
+
+def test_spiral_gif_has_one_frame_per_step(tiny_run: Path) -> None:
+    from PIL import Image
+
+    for run in TINY_METHODS:
+        with Image.open(tiny_run / "results/figures" / run / "spiral.gif") as gif:
+            assert gif.n_frames == TINY["paths"]["spiral"]["steps"]
+
+
+def test_statistics_tables(tiny_run: Path) -> None:
+    stats = tiny_run / "results/stats"
+    conc = pd.read_csv(stats / "norm_concentration.csv")
+    assert conc["dim"].tolist() == [1, 10, 100] and (conc["n"] == 2000).all()
+    assert len(pd.read_csv(stats / "hypersphere.csv")) == 20
+    summary = pd.read_csv(stats / "summary.csv")
+    assert set(summary["method"]) == {"lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs"}
+    lines = summary[summary["dataset"] == "lines"]
+    assert lines["mean_distance"].notna().all() and lines["smoothness"].notna().all()
+    digits = summary[summary["dataset"] == "digits"]
+    assert digits["confidence"].between(0, 1).all() and digits["nn_distance"].notna().all()
+    for run in TINY_METHODS:
+        for name in ("path_norms", "path_norm_summary", "encoded_norms", "path_quality", "path_quality_summary"):
+            assert (stats / run / f"{name}.csv").stat().st_size > 0
+    text = (stats / "key_numbers.rst").read_text()
+    assert "Norm concentration" in text and "Frame classifier" in text
+
+
 def test_report_contains_every_figure(tiny_run: Path) -> None:
     html = (tiny_run / "results/report.html").read_text()
-    for category in ("Data and training", "Latent space"):
-        assert category in html
-    for run in RUNS:
-        model = run.split("/")[1]
-        assert model in html
-    assert "training_curves.png" in html and "latent_scatter.png" in html
+    for category in CATEGORIES:
+        assert category in html, category
+    for name in expected_figures():
+        assert Path(name).name in html
+    assert "spiral.gif" in html and "summary.csv" in html
+    assert "Key numbers of this run" in html  # the generated introduction was included
+
+
+def test_report_renders_in_headless_chromium(tiny_run: Path, tmp_path: Path) -> None:
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.skip("chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+             "--virtual-time-budget=10000", "--window-size=1400,1000"]
+    url = (tiny_run / "results/report.html").as_uri()
+    dom = subprocess.run([*flags, "--dump-dom", url], capture_output=True, text=True, timeout=180)
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    for category in CATEGORIES:
+        assert category in dom.stdout, category
+    shot = tmp_path / "report.png"
+    subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=180, check=True)
+    assert shot.stat().st_size > 20_000
 
 
 def test_second_run_does_nothing(tiny_run: Path) -> None:

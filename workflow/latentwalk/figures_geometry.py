@@ -679,7 +679,7 @@ def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: st
     axes[0].set_ylabel("classifier confidence (max probability)")
     axes[0].set_title("Classifier confidence (mean over paths)")
     handles.update(_quality_lines(axes[1], quality, keys, "nn_distance"))
-    axes[1].set_ylabel("distance to nearest training image (pixels, L2)")
+    axes[1].set_ylabel("L2 pixel distance to nearest training image")
     axes[1].set_title("Nearest training image (mean over paths)")
     if not handles:
         for ax in axes[:2]:

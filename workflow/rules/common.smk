@@ -141,6 +141,7 @@ def stats_targets():
         "results/stats/norm_concentration.csv",
         "results/stats/hypersphere.csv",
         "results/stats/summary.csv",
+        "results/stats/key_numbers.rst",
     ]
 
 

@@ -111,3 +111,18 @@ rule summary:
         "results/logs/summary.log",
     script:
         "../scripts/summary.py"
+
+
+rule key_numbers:
+    input:
+        summary="results/stats/summary.csv",
+        concentration="results/stats/norm_concentration.csv",
+        hypersphere="results/stats/hypersphere.csv",
+        classifiers=expand("results/classifiers/{dataset}.json", dataset=[d for d in config["datasets"] if d in CLASS_DATASETS]),
+        src=src("stages/stats"),
+    output:
+        "results/stats/key_numbers.rst",
+    log:
+        "results/logs/key_numbers.log",
+    script:
+        "../scripts/key_numbers.py"

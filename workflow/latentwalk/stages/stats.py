@@ -224,3 +224,52 @@ def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summarie
     _write_csv(table[keep], out_csv)
     log(f"summary: {len(table)} rows over {len(runs)} runs")
 
+
+
+def key_numbers(
+    summary_csv: PathLike, concentration_csv: PathLike, hypersphere_csv: PathLike, classifier_jsons: Sequence[str], out_rst: PathLike, log: Log = quiet
+) -> None:
+    """The headline numbers of the study as reStructuredText, included in the report's introduction."""
+    import pandas as pd
+
+    from ..io import read_json
+
+    summary = pd.read_csv(summary_csv)
+    conc = pd.read_csv(concentration_csv)
+    sphere = pd.read_csv(hypersphere_csv)
+    lines = ["Key numbers of this run", "-----------------------", ""]
+    top = conc.loc[conc["dim"].idxmax()]
+    lines.append(
+        f"- **Norm concentration**: at d = {int(top['dim'])} the mean of {int(top['n'])} sampled norms is "
+        f"{top['mean']:.5f} against the exact χ mean {top['chi_mean']:.5f} (relative error {top['mean_rel_error']:+.1e}); "
+        f"the shell's relative width std/mean is {top['relative_width']:.4f} (exact {top['chi_relative_width']:.4f}), "
+        f"against {conc.loc[conc['dim'].idxmin(), 'relative_width']:.3f} at d = {int(conc['dim'].min())}."
+    )
+    peak = sphere.loc[sphere["volume"].idxmax()]
+    lines.append(f"- **Hypersphere**: the unit-ball volume peaks at n = {int(peak['n'])} (V = {peak['volume']:.4f}) "
+                 f"and is {sphere['volume'].iloc[-1]:.2e} at n = {int(sphere['n'].iloc[-1])}.")
+    vae = summary[(summary["method"] == "prior_pairs") & summary["model"].isin(["vae", "beta_vae"])]
+    if len(vae):
+        d = int(vae["dim"].max())
+        rows = vae[vae["dim"] == d].set_index(["dataset", "model", "walk"])
+        (dataset, model, _walk) = rows.index[0]
+        sel = rows.loc[(dataset, model)]
+        parts = []
+        for walk in ("lerp", "slerp", "lerp_matched"):
+            if walk in sel.index:
+                parts.append(f"{walk} midpoint ratio {sel.loc[walk, 'midpoint_ratio']:.3f}, "
+                             f"{sel.loc[walk, 'share_outside_shell']:.0%} of steps outside the shell")
+        lines.append(f"- **Prior pairs in {dataset}/{model}-z{d}** (endpoints at √d): " + "; ".join(parts)
+                     + " (independent endpoints put lerp's midpoint at 1/√2 ≈ 0.707 of √d).")
+    quality = summary[(summary["dataset"] == "lines") & summary["method"].isin(["lerp", "slerp", "lerp_matched"])]
+    for (model, dim), group in quality.groupby(["model", "dim"], sort=True):
+        cells = ", ".join(f"{r.walk} {r.mean_distance:.4f} / {r.smoothness:.3f}" for r in group.itertuples())
+        lines.append(f"- **lines/{model}-z{dim}** Mean Distance / Smoothness: {cells}.")
+    for path in classifier_jsons:
+        record = read_json(path)
+        lines.append(f"- **Frame classifier** ({record['config']}): test accuracy {record['test_accuracy']:.4f} "
+                     f"on {record['n_test']} held-out images.")
+    text = "\n".join(lines) + "\n"
+    with atomic_path(out_rst) as tmp:
+        tmp.write_text(text)
+    log(text)

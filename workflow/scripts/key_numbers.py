@@ -1,0 +1,8 @@
+"""Rule key_numbers: the study's headline numbers for the report (see latentwalk.stages.stats)."""
+
+from latentwalk.logs import job_log
+from latentwalk.stages.stats import key_numbers
+
+with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+    i = snakemake.input  # noqa: F821
+    key_numbers(i.summary, i.concentration, i.hypersphere, list(i.classifiers), snakemake.output[0], log)  # noqa: F821
