@@ -28,7 +28,7 @@ def test_strings_become_numbers_booleans_and_null_by_schema(schema: dict) -> Non
         "latent_dims": base_loader("[2, 500]"),
         "train": base_loader("{epochs: {digits: 3}, learning_rate: 2e-3}"),
         "data": base_loader("{mnist: {dir: ../shared/data/mnist}, test_fraction: 0.25}"),
-        "paths": base_loader("{sphere_spiral: {radius: null, loops: 2.5}, traverse_axis: {dims: [0, 3]}}"),
+        "paths": base_loader("{sphere_spiral: {radius: null, loops: 2.5}, traverse_axis: {dims: [0, 1]}}"),
     }
     validate_config(config, schema)
     assert config["latent_dims"] == [2, 500]
@@ -36,7 +36,7 @@ def test_strings_become_numbers_booleans_and_null_by_schema(schema: dict) -> Non
     assert config["data"]["mnist"]["dir"] == "../shared/data/mnist"
     assert config["data"]["test_fraction"] == 0.25
     assert config["paths"]["sphere_spiral"] == {"radius": None, "loops": 2.5, "steps": 240}
-    assert config["paths"]["traverse_axis"]["dims"] == [0, 3]
+    assert config["paths"]["traverse_axis"]["dims"] == [0, 1]
 
 
 def test_strings_that_do_not_parse_are_still_reported(schema: dict) -> None:

@@ -259,7 +259,7 @@ def image_rows_figure(
         for i, row in enumerate(rows):
             for j in (0, len(row) - 1):
                 ax.add_patch(
-                    Rectangle((j * dx - 1, i * dy - 1), w + 1, h + 1, fill=False, edgecolor=SERIES[1], linewidth=1.2)
+                    Rectangle((j * dx - 0.5, i * dy - 0.5), w, h, fill=False, edgecolor=SERIES[1], linewidth=1.5)
                 )
     if group_size > 0:
         for k in range(group_size, len(rows), group_size):
