@@ -281,36 +281,29 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     assert "prepare_data" not in dry
 
 
-def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
-    """Editing the training module reruns training and downstream, not data preparation."""
-    training = tiny_run / "workflow/latentwalk/training.py"
-    original = training.read_text()
+def dry_run_after_edit(workdir: Path, module: str) -> dict[str, int]:
+    """Jobs a dry run schedules after appending a comment to a package module (restored afterwards)."""
+    path = workdir / "workflow/latentwalk" / module
+    original = path.read_text()
     try:
-        training.write_text(original + "\n# edited by the test\n")
-        dry = scheduled(snakemake(tiny_run, "--configfile", "tiny.yaml", "-n"))
+        path.write_text(original + "\n# edited by the test\n")
+        return scheduled(snakemake(workdir, "--configfile", "tiny.yaml", "-n"))
     finally:
-        training.write_text(original)
+        path.write_text(original)
+
+
+def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
+    """Editing a module reruns the jobs that run it and their consumers, never what lies upstream."""
+    dry = dry_run_after_edit(tiny_run, "training.py")
     assert dry.get("train") == len(RUNS)
     assert dry.get("encode") == len(RUNS)
     assert "prepare_data" not in dry
-    # the plots module: only figure rules
-    plots = tiny_run / "workflow/latentwalk/plots.py"
-    original = plots.read_text()
-    try:
-        plots.write_text(original + "\n# edited by the test\n")
-        dry = scheduled(snakemake(tiny_run, "--configfile", "tiny.yaml", "-n"))
-    finally:
-        plots.write_text(original)
+
+    dry = dry_run_after_edit(tiny_run, "plots.py")
     assert {"plot_training_curves", "plot_latent_scatter", "plot_grid", "plot_traversal"} <= set(dry)
     assert all(rule.startswith("plot_") for rule in set(dry) - {"all"}), dry  # figures only, no recomputation
-    # the decode stage: only the per-run decode jobs
-    decode = tiny_run / "workflow/latentwalk/stages/decode.py"
-    original = decode.read_text()
-    try:
-        decode.write_text(original + "\n# edited by the test\n")
-        dry = scheduled(snakemake(tiny_run, "--configfile", "tiny.yaml", "-n"))
-    finally:
-        decode.write_text(original)
+
+    dry = dry_run_after_edit(tiny_run, "stages/decode.py")
     decodes = {f"decode_{run.replace('/', '_').replace('-', '_')}" for run in RUNS}
     assert decodes <= set(dry)
     assert not {"prepare_data", "train", "encode", "generate_paths"} & set(dry), dry  # upstream untouched
