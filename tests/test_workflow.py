@@ -242,6 +242,12 @@ def test_report_contains_every_figure(tiny_run: Path) -> None:
     for name in expected_figures():
         assert Path(name).name in html
     assert "spiral.gif" in html and "summary.csv" in html
+    labels = ("training curves", "latent scatter", "decoded grid", "interpolation strips", "prior-pair strips", "spiral walk",
+              "spiral walk (animation)", "norm along paths", "quality along paths", "sphere spiral", "norm histograms",
+              "shell width", "unit-ball volume and sphere surface", "summary table", "traverse_axis", "traverse_pca",
+              "attribute", "sphere_spiral")
+    for label in labels:
+        assert f'"{label}"' in html, label
     assert "Key numbers of this run" in html  # the generated introduction was included
 
 

@@ -1,0 +1,83 @@
+"""Unit tests of the image figures in latentwalk.plots (the workflow tests draw them from real runs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from latentwalk.plots import (
+    decoded_grid_figure,
+    image_rows_figure,
+    latent_scatter,
+    mosaic,
+    project_2d,
+    save_figure,
+    spiral_animation,
+    subsample,
+)
+
+
+def test_mosaic_layout_and_padding() -> None:
+    rows = [np.zeros((3, 2, 2)), np.ones((1, 2, 2))]
+    out = mosaic(rows, gap=1, fill=0.5)
+    assert out.shape == (2 * 3 - 1, 3 * 3 - 1)
+    assert (out[0:2, 0:2] == 0).all() and (out[3:5, 0:2] == 1).all()
+    assert (out[3:5, 3:] == 0.5).all()  # the short row is padded
+    assert (out[2, :] == 0.5).all()  # separator
+
+
+@pytest.mark.parametrize("method", ["pca", "tsne"])
+def test_project_2d(method: str) -> None:
+    points = np.random.default_rng(0).standard_normal((60, 5))
+    xy, stem, ratio = project_2d(points, seed=1, method=method)
+    assert xy.shape == (60, 2) and np.isfinite(xy).all()
+    assert (ratio is None) == (method == "tsne")
+    same, _, _ = project_2d(points, seed=1, method=method)
+    np.testing.assert_array_equal(xy, same)  # seeded
+    two = points[:, :2]
+    assert project_2d(two)[0] is two  # 2-D latents are shown as they are
+
+
+def test_subsample_is_seeded_sorted_and_complete_when_small() -> None:
+    a = subsample(100, 10, 3)
+    assert len(a) == 10 and (np.diff(a) > 0).all()
+    np.testing.assert_array_equal(a, subsample(100, 10, 3))
+    np.testing.assert_array_equal(subsample(5, 10, 3), np.arange(5))
+
+
+def _not_blank(path: Path) -> None:
+    image = mpimg.imread(path)
+    assert image.shape[0] > 100 and image.shape[1] > 100
+    assert float(image[..., :3].std()) > 0.03
+
+
+def test_image_figures_render(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = [rng.random((5, 8, 8)), rng.random((5, 8, 8))]
+    fig = image_rows_figure(rows, ["a", "b"], "title", col_labels=list("12345"), col_title="t", mark_ends=True, group_size=1)
+    save_figure(fig, tmp_path / "rows.png", tmp_path / "rows.svg")
+    _not_blank(tmp_path / "rows.png")
+    assert (tmp_path / "rows.svg").read_text().startswith("<?xml")
+    grid = rng.random((4, 4, 8, 8))
+    save_figure(decoded_grid_figure(grid, np.linspace(-1, 1, 4), np.linspace(1, -1, 4), "latent", "grid"), tmp_path / "g.png")
+    _not_blank(tmp_path / "g.png")
+    labels = np.arange(200) % 10
+    fig = latent_scatter(rng.standard_normal((200, 6)), labels, "class", "scatter", True)
+    assert len(fig.axes) == 2  # scatter and norm histogram
+    save_figure(fig, tmp_path / "s.png")
+    _not_blank(tmp_path / "s.png")
+
+
+def test_spiral_animation_writes_one_frame_per_step(tmp_path: Path) -> None:
+    from PIL import Image
+
+    t = np.linspace(0, 3 * np.pi, 7)
+    xy = np.column_stack([(0.2 * t - 2) * np.sin(t), (0.2 * t - 2) * np.cos(t)])
+    frames = np.random.default_rng(0).random((7, 8, 8)).astype(np.float32)
+    assert spiral_animation(xy, frames, tmp_path / "walk.gif", "walk", fps=5) == 7
+    with Image.open(tmp_path / "walk.gif") as gif:
+        assert gif.n_frames == 7
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.gif"]  # no temporary left behind
