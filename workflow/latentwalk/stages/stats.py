@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from ..io import LatentwalkError, PathLike, atomic_path, provenance, write_json
@@ -251,7 +252,7 @@ def key_numbers(
     vae = summary[(summary["method"] == "prior_pairs") & summary["model"].isin(["vae", "beta_vae"])]
     if len(vae):
         d = int(vae["dim"].max())
-        rows = vae[vae["dim"] == d].set_index(["dataset", "model", "walk"])
+        rows = vae[vae["dim"] == d].set_index(["dataset", "model", "walk"]).sort_index()
         (dataset, model, _walk) = rows.index[0]
         sel = rows.loc[(dataset, model)]
         parts = []
@@ -267,8 +268,10 @@ def key_numbers(
         lines.append(f"- **lines/{model}-z{dim}** Mean Distance / Smoothness: {cells}.")
     for path in classifier_jsons:
         record = read_json(path)
-        lines.append(f"- **Frame classifier** ({record['config']}): test accuracy {record['test_accuracy']:.4f} "
-                     f"on {record['n_test']} held-out images.")
+        cfg = record["config"]
+        name = Path(path).stem
+        lines.append(f"- **Frame classifier for {name}** (MLP, {cfg['hidden']} hidden units, {cfg['max_iter']} epochs): "
+                     f"test accuracy {record['test_accuracy']:.4f} on {record['n_test']} held-out images.")
     text = "\n".join(lines) + "\n"
     with atomic_path(out_rst) as tmp:
         tmp.write_text(text)
