@@ -188,11 +188,6 @@ def subsample(n: int, k: int, seed: int) -> np.ndarray:
     return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))
 
 
-def figure_title(run: str, extra: Sequence[str] = ()) -> str:
-    """A title that names the run (and extra facts)."""
-    return " · ".join([run, *extra])
-
-
 # ---- decoded images ------------------------------------------------------------------------------
 
 
