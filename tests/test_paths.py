@@ -794,7 +794,7 @@ def test_table_has_every_coordinate(d: int, steps: int) -> None:
     z_cols = [f"z_{i}" for i in range(d)]
     assert [c for c in table.columns if c.startswith("z_")] == z_cols
     assert table.columns[-1] == "norm"
-    np.testing.assert_allclose(table["norm"], np.linalg.norm(table[z_cols].to_numpy(), axis=1), rtol=1e-15)
+    np.testing.assert_allclose(table["norm"], np.linalg.norm(table[z_cols].to_numpy(), axis=1), rtol=1e-13)
 
 
 def test_concat_renumbers_path_ids_and_fills_missing_columns() -> None:

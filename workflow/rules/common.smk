@@ -161,6 +161,8 @@ def path_stats_inputs(wildcards):
 
 
 # ---- figures --------------------------------------------------------------------------------------
+# Each figure family is one job over all runs: drawing a figure takes ~0.15 s but starting a
+# Python process with pandas and matplotlib ~1 s, so per-run figure jobs would be mostly start-up.
 
 INTERPOLATIONS = ("lerp", "slerp", "lerp_matched", "geodesic")
 TRAVERSALS = ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral")
@@ -170,14 +172,36 @@ def _run_of(wildcards):
     return next(r for r in RUNS if (r.dataset, r.model, str(r.dim)) == (wildcards.dataset, wildcards.model, wildcards.dim))
 
 
-def strip_inputs(wildcards):
-    """The run's interpolation tables and decoded frames, in a fixed method order."""
-    run = _run_of(wildcards)
-    methods = [m for m in INTERPOLATIONS if m in RUN_METHODS[run]]
-    return {
-        "tables": [f"results/paths/{run.name}/{m}.parquet" for m in methods],
-        "decoded": [f"results/decoded/{run.name}/{m}.npz" for m in methods],
+def _figure(run, name, ext="png"):
+    return f"results/figures/{run.name}/{name}.{ext}"
+
+
+def family_runs(family):
+    """The runs a figure family draws (in RUNS order), given the path methods each run has."""
+    methods = RUN_METHODS
+    needs = {
+        "grid": lambda r: "grid" in methods[r],
+        "interpolation_strips": lambda r: any(m in methods[r] for m in INTERPOLATIONS),
+        "prior_pair_strips": lambda r: "prior_pairs" in methods[r],
+        "spiral": lambda r: "spiral" in methods[r],
     }
+    return [run for run in RUNS if needs.get(family, lambda r: True)(run)]
+
+
+def traversal_jobs():
+    """(run, method) for every traversal figure, in a fixed order."""
+    return [(run, m) for run in RUNS for m in TRAVERSALS if m in RUN_METHODS[run]]
+
+
+def strip_methods(run):
+    """The run's interpolation methods, in the order the strips show them."""
+    return [m for m in INTERPOLATIONS if m in RUN_METHODS[run]]
+
+
+def figure_report(path, caption, category, run, figure):
+    """Register one figure of one run in the report (subcategory = the run)."""
+    return report(path, caption=caption, category=category, subcategory=run.name,
+                  labels={"run": run.name, "figure": figure})
 
 
 def figure_targets():
@@ -188,16 +212,9 @@ def figure_targets():
         "results/figures/geometry/shell_width.png",
         *[f"results/figures/geometry/sphere_spiral_n{n}.png" for n in config["figures"]["sphere"]["dims"]],
     ]
-    for run, methods in RUN_METHODS.items():
-        base = f"results/figures/{run.name}"
-        out += [f"{base}/training_curves.png", f"{base}/latent_scatter.png", f"{base}/path_norms.png", f"{base}/path_quality.png"]
-        if "grid" in methods:
-            out.append(f"{base}/grid.png")
-        if any(m in methods for m in INTERPOLATIONS):
-            out.append(f"{base}/interpolation_strips.png")
-        if "prior_pairs" in methods:
-            out.append(f"{base}/prior_pair_strips.png")
-        if "spiral" in methods:
-            out += [f"{base}/spiral.png", f"{base}/spiral.gif"]
-        out += [f"{base}/{m}.png" for m in TRAVERSALS if m in methods]
+    for family in ("training_curves", "latent_scatter", "path_norms", "path_quality", "grid", "interpolation_strips",
+                   "prior_pair_strips", "spiral"):
+        out += [_figure(run, family) for run in family_runs(family)]
+    out += [_figure(run, "spiral", "gif") for run in family_runs("spiral")]
+    out += [_figure(run, method) for run, method in traversal_jobs()]
     return out

@@ -1,201 +1,199 @@
 # Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in
 # the report with a caption that states its parameters; an SVG beside each PNG for papers.
-
-RUN_DIR = "results/figures/{dataset}/{model}-z{dim}"
-REPORT_RUN = "{dataset}/{model}-z{dim}"
+# One rule per figure family; each family is one job over all runs (see common.smk).
 
 
 rule plot_training_curves:
     input:
-        history="results/models/{dataset}/{model}-z{dim}/train_log.csv",
+        history=[f"results/models/{run.name}/train_log.csv" for run in RUNS],
         src=src("stages/figures", "plots"),
     output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/training_curves.png",
-            caption="../report/training_curves.rst",
-            category="Data and training",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "training curves"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/training_curves.svg",
+        png=[
+            figure_report(_figure(run, "training_curves"), "../report/training_curves.rst", "Data and training", run, "training curves")
+            for run in RUNS
+        ],
+        svg=[_figure(run, "training_curves", "svg") for run in RUNS],
+    params:
+        runs=[run.name for run in RUNS],
     log:
-        "results/logs/plot_training_curves/{dataset}/{model}-z{dim}.log",
+        "results/logs/plot_training_curves.log",
     script:
-        "../scripts/plot_training_curves.py"
+        "../scripts/plot_figure.py"
 
 
 rule plot_latent_scatter:
     input:
-        latents="results/latents/{dataset}/{model}-z{dim}.parquet",
+        latents=[f"results/latents/{run.name}.parquet" for run in RUNS],
         src=src("stages/figures", "plots", "encoding"),
     output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/latent_scatter.png",
-            caption="../report/latent_scatter.rst",
-            category="Latent space",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "latent scatter"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/latent_scatter.svg",
+        png=[
+            figure_report(_figure(run, "latent_scatter"), "../report/latent_scatter.rst", "Latent space", run, "latent scatter")
+            for run in RUNS
+        ],
+        svg=[_figure(run, "latent_scatter", "svg") for run in RUNS],
     params:
+        runs=[run.name for run in RUNS],
         max_points=config["figures"]["scatter_max_points"],
         projection=config["figures"]["scatter_projection"],
         seed=config["seed"],
     log:
-        "results/logs/plot_latent_scatter/{dataset}/{model}-z{dim}.log",
-    script:
-        "../scripts/plot_latent_scatter.py"
-
-
-rule plot_grid:
-    input:
-        table="results/paths/{dataset}/{model}-z{dim}/grid.parquet",
-        decoded="results/decoded/{dataset}/{model}-z{dim}/grid.npz",
-        src=src("stages/figures", "plots"),
-    output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/grid.png",
-            caption="../report/grid.rst",
-            category="Latent space",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "decoded grid"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/grid.svg",
-    log:
-        "results/logs/plot_grid/{dataset}/{model}-z{dim}.log",
+        "results/logs/plot_latent_scatter.log",
     script:
         "../scripts/plot_figure.py"
 
 
-rule plot_interpolation_strips:
-    input:
-        unpack(strip_inputs),
-        src=src("stages/figures", "plots"),
-    output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/interpolation_strips.png",
-            caption="../report/interpolation_strips.rst",
-            category="Interpolation",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "interpolation strips"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/interpolation_strips.svg",
-    params:
-        max_pairs=config["figures"]["strip_pairs"],
-    log:
-        "results/logs/plot_interpolation_strips/{dataset}/{model}-z{dim}.log",
-    script:
-        "../scripts/plot_figure.py"
+if family_runs("grid"):
+
+    rule plot_grid:
+        input:
+            tables=[f"results/paths/{run.name}/grid.parquet" for run in family_runs("grid")],
+            decoded=[f"results/decoded/{run.name}/grid.npz" for run in family_runs("grid")],
+            src=src("stages/figures", "plots"),
+        output:
+            png=[
+                figure_report(_figure(run, "grid"), "../report/grid.rst", "Latent space", run, "decoded grid")
+                for run in family_runs("grid")
+            ],
+            svg=[_figure(run, "grid", "svg") for run in family_runs("grid")],
+        params:
+            runs=[run.name for run in family_runs("grid")],
+        log:
+            "results/logs/plot_grid.log",
+        script:
+            "../scripts/plot_figure.py"
 
 
-rule plot_prior_pair_strips:
-    input:
-        table="results/paths/{dataset}/{model}-z{dim}/prior_pairs.parquet",
-        decoded="results/decoded/{dataset}/{model}-z{dim}/prior_pairs.npz",
-        src=src("stages/figures", "plots"),
-    output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/prior_pair_strips.png",
-            caption="../report/prior_pair_strips.rst",
-            category="Interpolation",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "prior-pair strips"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/prior_pair_strips.svg",
-    params:
-        max_pairs=config["figures"]["strip_pairs"],
-    log:
-        "results/logs/plot_prior_pair_strips/{dataset}/{model}-z{dim}.log",
-    script:
-        "../scripts/plot_figure.py"
+if family_runs("interpolation_strips"):
+
+    rule plot_interpolation_strips:
+        input:
+            tables=[f"results/paths/{run.name}/{m}.parquet" for run in family_runs("interpolation_strips") for m in strip_methods(run)],
+            decoded=[f"results/decoded/{run.name}/{m}.npz" for run in family_runs("interpolation_strips") for m in strip_methods(run)],
+            src=src("stages/figures", "plots"),
+        output:
+            png=[
+                figure_report(
+                    _figure(run, "interpolation_strips"), "../report/interpolation_strips.rst", "Interpolation", run, "interpolation strips"
+                )
+                for run in family_runs("interpolation_strips")
+            ],
+            svg=[_figure(run, "interpolation_strips", "svg") for run in family_runs("interpolation_strips")],
+        params:
+            runs=[run.name for run in family_runs("interpolation_strips")],
+            counts=[len(strip_methods(run)) for run in family_runs("interpolation_strips")],
+            max_pairs=config["figures"]["strip_pairs"],
+        log:
+            "results/logs/plot_interpolation_strips.log",
+        script:
+            "../scripts/plot_figure.py"
 
 
-rule plot_traversal:
-    input:
-        table="results/paths/{dataset}/{model}-z{dim}/{traversal}.parquet",
-        decoded="results/decoded/{dataset}/{model}-z{dim}/{traversal}.npz",
-        src=src("stages/figures", "plots"),
-    output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/{traversal}.png",
-            caption="../report/traversal.rst",
-            category="Traversal",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "{traversal}"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/{traversal}.svg",
-    wildcard_constraints:
-        traversal="traverse_axis|traverse_pca|attribute|sphere_spiral",
-    log:
-        "results/logs/plot_traversal/{dataset}/{model}-z{dim}/{traversal}.log",
-    script:
-        "../scripts/plot_figure.py"
+if family_runs("prior_pair_strips"):
+
+    rule plot_prior_pair_strips:
+        input:
+            tables=[f"results/paths/{run.name}/prior_pairs.parquet" for run in family_runs("prior_pair_strips")],
+            decoded=[f"results/decoded/{run.name}/prior_pairs.npz" for run in family_runs("prior_pair_strips")],
+            src=src("stages/figures", "plots"),
+        output:
+            png=[
+                figure_report(
+                    _figure(run, "prior_pair_strips"), "../report/prior_pair_strips.rst", "Interpolation", run, "prior-pair strips"
+                )
+                for run in family_runs("prior_pair_strips")
+            ],
+            svg=[_figure(run, "prior_pair_strips", "svg") for run in family_runs("prior_pair_strips")],
+        params:
+            runs=[run.name for run in family_runs("prior_pair_strips")],
+            max_pairs=config["figures"]["strip_pairs"],
+        log:
+            "results/logs/plot_prior_pair_strips.log",
+        script:
+            "../scripts/plot_figure.py"
 
 
-rule plot_spiral:
-    input:
-        table="results/paths/{dataset}/{model}-z{dim}/spiral.parquet",
-        decoded="results/decoded/{dataset}/{model}-z{dim}/spiral.npz",
-        src=src("stages/figures", "plots"),
-    output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/spiral.png",
-            caption="../report/spiral.rst",
-            category="Latent space",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "spiral walk"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/spiral.svg",
-        gif=report(
-            "results/figures/{dataset}/{model}-z{dim}/spiral.gif",
-            caption="../report/spiral_gif.rst",
-            category="Latent space",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "spiral walk (animation)"},
-        ),
-    params:
-        fps=config["figures"]["gif_fps"],
-    log:
-        "results/logs/plot_spiral/{dataset}/{model}-z{dim}.log",
-    script:
-        "../scripts/plot_figure.py"
+if traversal_jobs():
+
+    rule plot_traversal:
+        input:
+            tables=[f"results/paths/{run.name}/{m}.parquet" for run, m in traversal_jobs()],
+            decoded=[f"results/decoded/{run.name}/{m}.npz" for run, m in traversal_jobs()],
+            src=src("stages/figures", "plots"),
+        output:
+            png=[figure_report(_figure(run, m), f"../report/{m}.rst", "Traversal", run, m) for run, m in traversal_jobs()],
+            svg=[_figure(run, m, "svg") for run, m in traversal_jobs()],
+        params:
+            runs=[run.name for run, _ in traversal_jobs()],
+            methods=[m for _, m in traversal_jobs()],
+        log:
+            "results/logs/plot_traversal.log",
+        script:
+            "../scripts/plot_figure.py"
+
+
+if family_runs("spiral"):
+
+    rule plot_spiral:
+        input:
+            tables=[f"results/paths/{run.name}/spiral.parquet" for run in family_runs("spiral")],
+            decoded=[f"results/decoded/{run.name}/spiral.npz" for run in family_runs("spiral")],
+            src=src("stages/figures", "plots"),
+        output:
+            png=[figure_report(_figure(run, "spiral"), "../report/spiral.rst", "Latent space", run, "spiral walk") for run in family_runs("spiral")],
+            svg=[_figure(run, "spiral", "svg") for run in family_runs("spiral")],
+            gif=[
+                figure_report(_figure(run, "spiral", "gif"), "../report/spiral_gif.rst", "Latent space", run, "spiral walk (animation)")
+                for run in family_runs("spiral")
+            ],
+        params:
+            runs=[run.name for run in family_runs("spiral")],
+            fps=config["figures"]["gif_fps"],
+        log:
+            "results/logs/plot_spiral.log",
+        script:
+            "../scripts/plot_figure.py"
 
 
 rule plot_path_norms:
     input:
-        norms="results/stats/{dataset}/{model}-z{dim}/path_norms.csv",
+        norms=[f"results/stats/{run.name}/path_norms.csv" for run in RUNS],
         src=src("stages/figures", "plots", "figures_geometry"),
     output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/path_norms.png",
-            caption="../report/path_norms.rst",
-            category="Norm concentration",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "norm along paths"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/path_norms.svg",
+        png=[
+            figure_report(_figure(run, "path_norms"), "../report/path_norms.rst", "Norm concentration", run, "norm along paths")
+            for run in RUNS
+        ],
+        svg=[_figure(run, "path_norms", "svg") for run in RUNS],
+    params:
+        runs=[run.name for run in RUNS],
+        dims=[run.dim for run in RUNS],
     log:
-        "results/logs/plot_path_norms/{dataset}/{model}-z{dim}.log",
+        "results/logs/plot_path_norms.log",
     script:
         "../scripts/plot_figure.py"
 
 
 rule plot_quality:
     input:
-        quality="results/stats/{dataset}/{model}-z{dim}/path_quality.csv",
-        summary="results/stats/{dataset}/{model}-z{dim}/path_quality_summary.csv",
+        quality=[f"results/stats/{run.name}/path_quality.csv" for run in RUNS],
+        summary=[f"results/stats/{run.name}/path_quality_summary.csv" for run in RUNS],
         src=src("stages/figures", "plots", "figures_geometry"),
     output:
-        png=report(
-            "results/figures/{dataset}/{model}-z{dim}/path_quality.png",
-            caption="../report/path_quality.rst",
-            category="Interpolation quality",
-            subcategory=REPORT_RUN,
-            labels={"run": REPORT_RUN, "figure": "quality along paths"},
-        ),
-        svg="results/figures/{dataset}/{model}-z{dim}/path_quality.svg",
+        png=[
+            figure_report(
+                _figure(run, "path_quality"),
+                "../report/path_quality_lines.rst" if run.dataset == "lines" else "../report/path_quality_digits.rst",
+                "Interpolation quality",
+                run,
+                "quality along paths",
+            )
+            for run in RUNS
+        ],
+        svg=[_figure(run, "path_quality", "svg") for run in RUNS],
+    params:
+        runs=[run.name for run in RUNS],
     log:
-        "results/logs/plot_quality/{dataset}/{model}-z{dim}.log",
+        "results/logs/plot_quality.log",
     script:
         "../scripts/plot_figure.py"
 
