@@ -13,7 +13,6 @@ import pytest
 import torch
 
 from latentwalk import training
-from latentwalk.stages import encode as encode_stage
 from latentwalk.stages import train as train_stage
 from latentwalk.datasets import Dataset, save_dataset
 from latentwalk.io import LatentwalkError, sha256_file
