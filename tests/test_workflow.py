@@ -251,6 +251,14 @@ def test_report_contains_every_figure(tiny_run: Path) -> None:
     assert "Key numbers of this run" in html  # the generated introduction was included
 
 
+def test_report_for_a_partial_target(tiny_run: Path) -> None:
+    """A report over part of the DAG (no summary yet) still builds; it just has no key numbers."""
+    proc = snakemake(tiny_run, "results/latents/digits/vae-z2.parquet", "--configfile", "tiny.yaml",
+                     "--report", "results/partial.html")
+    html = (tiny_run / "results/partial.html").read_text()
+    assert "Key numbers of this run" not in html and "Data and training" in html, proc.stderr[-2000:]
+
+
 def test_report_renders_in_headless_chromium(tiny_run: Path, tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:

@@ -121,7 +121,13 @@ rule key_numbers:
         classifiers=expand("results/classifiers/{dataset}.json", dataset=[d for d in config["datasets"] if d in CLASS_DATASETS]),
         src=src("stages/stats"),
     output:
-        "results/stats/key_numbers.rst",
+        report(
+            "results/stats/key_numbers.rst",
+            caption="../report/key_numbers.rst",
+            category="Interpolation quality",
+            subcategory="summary",
+            labels={"figure": "key numbers"},
+        ),
     log:
         "results/logs/key_numbers.log",
     script:
