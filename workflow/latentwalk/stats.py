@@ -24,6 +24,7 @@ __all__ = [
     "norm_histograms",
     "hypersphere_table",
     "shell_bounds",
+    "walk_names",
     "path_norm_table",
     "path_norm_summary",
     "encoded_norm_summary",
@@ -189,6 +190,14 @@ def shell_bounds(d: int, shell: tuple[float, float] = SHELL) -> tuple[float, flo
     return float(lo), float(hi)
 
 
+def walk_names(paths: pd.DataFrame) -> pd.Series:
+    """The interpolation each row belongs to: the variant for prior pairs, else the method."""
+    walk = paths["method"].astype(str)
+    if "variant" in paths.columns:
+        walk = paths["variant"].where(paths["variant"].notna() & (paths["method"] == "prior_pairs"), walk)
+    return walk.astype(str)
+
+
 def path_norm_table(paths: pd.DataFrame, d: int, shell: tuple[float, float] = SHELL) -> pd.DataFrame:
     """|z| at every step of every path, with the chi(d) shell and whether the point is inside it.
 
@@ -199,10 +208,7 @@ def path_norm_table(paths: pd.DataFrame, d: int, shell: tuple[float, float] = SH
     lo, hi = shell_bounds(d, shell)
     keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha") if c in paths.columns]
     out = paths[keep + ["norm"]].copy()
-    walk = out["method"].astype(str)
-    if "variant" in out.columns:
-        walk = out["variant"].where(out["variant"].notna() & (out["method"] == "prior_pairs"), walk)
-    out.insert(1, "walk", walk.astype(str))
+    out.insert(1, "walk", walk_names(out))
     out["shell_lo"] = lo
     out["shell_hi"] = hi
     out["inside_shell"] = (out["norm"] >= lo) & (out["norm"] <= hi)

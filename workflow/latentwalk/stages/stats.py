@@ -80,14 +80,13 @@ def train_classifier(data_npz: PathLike, seed: int, hidden: int, max_iter: int, 
 
 def _frame_table(paths: Any, images: Any) -> Any:
     """One row per decoded frame (path, step) with the path's parameters, in the npz's order."""
+    from ..stats import walk_names
+
     keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha") if c in paths.columns]
     frames = paths[keep].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
     if len(frames) != images.shape[0] * images.shape[1]:
         raise LatentwalkError(f"{len(frames)} path points but {images.shape[0] * images.shape[1]} decoded frames")
-    walk = frames["method"].astype(str)
-    if "variant" in frames.columns:
-        walk = frames["variant"].where(frames["variant"].notna() & (frames["method"] == "prior_pairs"), walk)
-    frames.insert(1, "walk", walk.astype(str))
+    frames.insert(1, "walk", walk_names(frames))
     return frames
 
 
@@ -123,8 +122,8 @@ def path_stats(
     start = time.perf_counter()
     table, meta = read_latents(latents)
     d = int(meta["latent_dim"])
-    all_paths = pd.concat([read_parquet(p)[0] for p in path_tables], ignore_index=True)
-    norms = path_norm_table(all_paths, d)
+    tables = [read_parquet(p)[0] for p in path_tables]
+    norms = path_norm_table(pd.concat(tables, ignore_index=True), d)
     _write_csv(norms, out["path_norms"])
     _write_csv(path_norm_summary(norms), out["norm_summary"])
     _write_csv(encoded_norm_summary(table["norm"].to_numpy(), table["split"].astype(str).to_numpy(), d), out["encoded_norms"])
@@ -154,8 +153,7 @@ def path_stats(
             weights = {k: handle[k] for k in handle.files}
         data = load_dataset(data_npz)
         train_images = data.images[data.split == "train"]
-    for path_file, npz in zip(path_tables, decoded):
-        paths, _ = read_parquet(path_file)
+    for paths, npz in zip(tables, decoded):
         with np.load(npz) as handle:
             images = handle["images"]
         frames = _frame_table(paths, images)
