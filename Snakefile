@@ -1,6 +1,9 @@
 # latentwalk: train (V)AEs, walk their latent spaces, measure, report.
-# Thin on purpose: config and targets live in workflow/rules/common.smk, one .smk per stage.
+# Thin on purpose: config, runs and lookups live in workflow/rules/common.smk, one .smk per stage,
+# the domain's names (datasets, model kinds, path methods) in workflow/latentwalk/registry.py.
 from snakemake.utils import min_version
+
+from latentwalk.registry import WILDCARD_CONSTRAINTS
 
 min_version("9.0")
 
@@ -12,11 +15,7 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    dataset="digits|lines|mnist",
-    model="ae|vae|beta_vae",
-    dim=r"[1-9][0-9]*",
-    file=r"[A-Za-z0-9._-]+",
-    method="|".join(METHODS),
+    **WILDCARD_CONSTRAINTS,
 
 
 include: "workflow/rules/data.smk"

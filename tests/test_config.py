@@ -11,16 +11,9 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from latentwalk.config import (
-    CLASS_DATASETS,
-    Run,
-    applicable_methods,
-    iter_runs,
-    key_path,
-    load_schema,
-    validate_config,
-)
+from latentwalk.config import iter_runs, key_path, load_schema, validate_config
 from latentwalk.io import LatentwalkError
+from latentwalk.registry import CLASS_DATASETS, Run, applicable_methods
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -391,6 +384,11 @@ def test_key_path_rendering() -> None:
         ({"paths": {"prior_pairs": {"variants": ["lerp", "geodesic"]}}}, ("config key paths.prior_pairs.variants[1]:", "'geodesic'")),
         ({"paths": {"methods": ["lerp", "lerp"]}}, ("config key paths.methods:", "non-unique")),
         ({"paths": {"methods": "lerp"}}, ("config key paths.methods:", "array")),
+        ({"paths": {"methods": []}}, ("config key paths.methods:", "non-empty")),
+        ({"paths": {"methods": ["spiral"]}}, ("config key paths.methods:", "no configured method applies to run digits/ae-z16",
+                                             "spiral: d = 2")),
+        ({"paths": {"methods": ["attribute"]}, "datasets": ["lines"]},
+         ("config key paths.methods:", "lines/ae-z2", "attribute: d >= 1, class labels")),
         ({"paths": {"lerp": {"steps": 2.5}}}, ("config key paths.lerp.steps:", "integer")),
         ({"paths": {"sphere_spiral": {"radius": "sqrt_d"}}}, ("config key paths.sphere_spiral.radius:", "'sqrt_d'")),
         ({"decode": {"batch_size": "big"}}, ("config key decode.batch_size:", "integer")),
@@ -403,7 +401,7 @@ def test_bad_paths_values(schema: dict[str, Any], config: dict[str, Any], needle
 @pytest.mark.parametrize(
     "config",
     [
-        {"paths": {"methods": []}},
+        {"paths": {"methods": ["spiral", "lerp"]}},
         {"paths": {"methods": ["geodesic", "lerp"], "pairs": {"n": 1000, "mode": "random"}}},
         {"paths": {"traverse_axis": {"dims": [0, 1], "start": "example"}}},
         {"paths": {"sphere_spiral": {"radius": 2.5, "loops": 0.5}}},
@@ -504,7 +502,7 @@ def test_prior_pairs_for_1d_vae_does_not_fail(paths_cfg: dict[str, Any]) -> None
 
 @settings(max_examples=60, deadline=None)
 @given(
-    methods=st.permutations(DEFAULTS["paths"]["methods"]).flatmap(lambda p: st.integers(0, len(p)).map(lambda k: p[:k])),
+    methods=st.permutations(DEFAULTS["paths"]["methods"]).flatmap(lambda p: st.integers(1, len(p)).map(lambda k: p[:k])),
     dataset=st.sampled_from(["digits", "lines", "mnist"]),
     model=st.sampled_from(["ae", "vae", "beta_vae"]),
     dim=st.integers(1, 64),
@@ -514,7 +512,8 @@ def test_applicable_methods_filter_keeps_config_order(
     methods: list[str], dataset: str, model: str, dim: int, coordinates: str
 ) -> None:
     schema = load_schema(SCHEMA_PATH)
-    cfg = validate_config({"paths": {"methods": list(methods), "grid": {"coordinates": coordinates}}}, schema)["paths"]
+    cfg = validate_config({"paths": {"grid": {"coordinates": coordinates}}}, schema)["paths"]
+    cfg["methods"] = list(methods)
     out = applicable_methods(Run(dataset, model, dim), cfg)
 
     def ok(method: str) -> bool:

@@ -1,4 +1,4 @@
-"""Tests for latentwalk.figures_geometry: every figure renders to a non-blank PNG from small synthetic tables.
+"""Unit tests of the geometry figures (figures_geometry) and the path-norm and quality figures (figures_quality).
 
 Tables are computed with latentwalk.stats / latentwalk.paths on tiny inputs (or
 built with the same columns as the run artifacts), never read from results/.
@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from latentwalk import figures_geometry as G
+from latentwalk import figures_quality as Q
 from latentwalk import paths as P
 from latentwalk import stats as S
 from latentwalk.io import LatentwalkError
@@ -226,7 +227,7 @@ def test_sphere_projections_figure_refuses_too_many_dims() -> None:
 def test_path_norm_figure_encoded_and_prior_panels(tmp_path: Path) -> None:
     norms = _norms()
     before = norms.copy()
-    fig = G.path_norm_figure(norms, DIM, "synthetic run")
+    fig = Q.path_norm_figure(norms, DIM, "synthetic run")
     assert len(fig.axes) == 2
     text = _texts(fig)
     for needle in ("lerp", "slerp", "lerp_matched", "geodesic", "√d", "√(d/2)", "shell"):
@@ -249,7 +250,7 @@ def test_path_norm_figure_encoded_and_prior_panels(tmp_path: Path) -> None:
     ],
 )
 def test_path_norm_figure_missing_walks(kw: dict[str, bool], panels: int, absent: str, tmp_path: Path) -> None:
-    fig = G.path_norm_figure(_norms(**kw), DIM, "missing walks")
+    fig = Q.path_norm_figure(_norms(**kw), DIM, "missing walks")
     assert len(fig.axes) == panels
     assert absent not in "\n".join(t.get_text() for t in fig.legends[0].get_texts())
     _render(fig, tmp_path)
@@ -258,9 +259,9 @@ def test_path_norm_figure_missing_walks(kw: dict[str, bool], panels: int, absent
 def test_path_norm_figure_only_prior_pairs_or_nothing(tmp_path: Path) -> None:
     norms = _norms()
     prior_only = norms[norms["method"] == "prior_pairs"]
-    assert len(G.path_norm_figure(prior_only, DIM, "prior only").axes) == 1
+    assert len(Q.path_norm_figure(prior_only, DIM, "prior only").axes) == 1
     nothing = norms[norms["method"] == "grid"]
-    fig = G.path_norm_figure(nothing, DIM, "no interpolations")
+    fig = Q.path_norm_figure(nothing, DIM, "no interpolations")
     assert len(fig.axes) == 1 and "no interpolation paths" in _texts(fig)
     _render(fig, tmp_path)
 
@@ -271,7 +272,7 @@ def test_path_norm_figure_only_prior_pairs_or_nothing(tmp_path: Path) -> None:
 QualityFigure = Callable[[pd.DataFrame, pd.DataFrame, str], Any]
 
 
-@pytest.mark.parametrize(("kind", "make"), [("lines", G.line_quality_figure), ("digits", G.digit_quality_figure)])
+@pytest.mark.parametrize(("kind", "make"), [("lines", Q.line_quality_figure), ("digits", Q.digit_quality_figure)])
 def test_quality_figures(kind: str, make: QualityFigure, tmp_path: Path) -> None:
     quality, summary = _quality(kind)
     fig = make(quality, summary, f"synthetic {kind} run")
@@ -284,7 +285,7 @@ def test_quality_figures(kind: str, make: QualityFigure, tmp_path: Path) -> None
     _render(fig, tmp_path, kind)
 
 
-@pytest.mark.parametrize(("kind", "make"), [("lines", G.line_quality_figure), ("digits", G.digit_quality_figure)])
+@pytest.mark.parametrize(("kind", "make"), [("lines", Q.line_quality_figure), ("digits", Q.digit_quality_figure)])
 def test_quality_figures_without_optional_walks(kind: str, make: QualityFigure, tmp_path: Path) -> None:
     quality, summary = _quality(kind, with_geodesic=False, with_prior=False)
     fig = make(quality, summary, f"{kind} run without geodesic or prior pairs")
@@ -296,6 +297,6 @@ def test_quality_figures_without_optional_walks(kind: str, make: QualityFigure, 
 def test_line_quality_figure_with_bar_only_summary_gap(tmp_path: Path) -> None:
     """A summary missing a walk drops its bar but keeps the others; no crash."""
     quality, summary = _quality("lines")
-    fig = G.line_quality_figure(quality, summary[summary["walk"] != "slerp"], "summary without slerp")
+    fig = Q.line_quality_figure(quality, summary[summary["walk"] != "slerp"], "summary without slerp")
     assert "slerp" not in [t.get_text() for t in fig.axes[1].get_yticklabels()]
     _render(fig, tmp_path)

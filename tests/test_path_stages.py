@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,12 @@ import pandas as pd
 import pytest
 import torch
 from _helpers import one_line
+from latentwalk import geodesic as G
 from latentwalk import paths as P
-from latentwalk.config import Run, applicable_methods, load_schema, validate_config
+from latentwalk.config import load_schema, validate_config
 from latentwalk.datasets import Dataset, load_digits, save_dataset
+from latentwalk.registry import PAIR_INTERPOLATIONS as PAIR_METHODS
+from latentwalk.registry import Run, applicable_methods
 from latentwalk.encoding import latent_matrix, latent_table, read_latents, write_latents
 from latentwalk.io import LatentwalkError, read_parquet, sha256_file, write_parquet
 from latentwalk.models import ModelSpec
@@ -27,7 +31,6 @@ from latentwalk.training import load_model
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
 SEED = 20171203
-PAIR_METHODS = ("lerp", "slerp", "lerp_matched", "geodesic")
 RUNS = [("vae", 2), ("ae", 3)]
 MODEL_PARAMS = {"architecture": "mlp", "likelihood": "bernoulli", "hidden": [16]}
 TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}
@@ -91,20 +94,25 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
+def generate_one(method: str, latents: Path, params: dict[str, Any], out: Path, **decoder: Any) -> None:
+    """One method's table at ``out``, through the run-level stage (a run with this single method)."""
+    _, meta = read_latents(latents)
+    run_dir = out.parent / f".{out.stem}.run"
+    try:
+        generate_paths(run=meta["run"], methods=[method], latents=latents, settings={method: params}, seed=SEED,
+                       out_dir=run_dir, **decoder)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        (run_dir / f"{method}.parquet").rename(out)
+    finally:
+        shutil.rmtree(run_dir, ignore_errors=True)
+
+
 def _generate(root: Path, kind: str, dim: int, method: str, out: Path, **overrides: Any) -> None:
     run = _run_dir(root, kind, dim)
     params = path_params(method)
     params.update(overrides)
-    generate_paths(
-        method=method,
-        latents=run / "latents.parquet",
-        params=params,
-        seed=SEED,
-        out_parquet=out,
-        model_pt=run / "model.pt" if method == "geodesic" else None,
-        meta_json=run / "meta.json" if method == "geodesic" else None,
-        device="cpu",
-    )
+    generate_one(method, run / "latents.parquet", params, out, model_pt=run / "model.pt", meta_json=run / "meta.json",
+                 device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -303,7 +311,7 @@ def test_geodesic_has_lower_or_equal_decoded_energy(workdir: Path, generated: di
         geo_img = model.decode(torch.tensor(per_path.reshape(-1, dim), dtype=torch.float32)).numpy()
         line_img = model.decode(torch.as_tensor(line.reshape(-1, dim), dtype=torch.float32)).numpy()
     shape = (*per_path.shape[:2], -1)
-    geo, straight = P.path_energy(geo_img.reshape(shape)), P.path_energy(line_img.reshape(shape))
+    geo, straight = G.path_energy(geo_img.reshape(shape)), G.path_energy(line_img.reshape(shape))
     assert np.all(geo <= straight * (1 + 1e-5)), (geo, straight)
     np.testing.assert_allclose(frame.groupby("path_id")["energy"].first(), geo, rtol=1e-4)
 
@@ -343,7 +351,7 @@ def _synthetic_latents(path: Path, dim: int, label_kind: str, variational: bool 
 def _synthetic_generate(latents: Path, method: str, out: Path, **overrides: Any) -> None:
     params = path_params(method)
     params.update(overrides)
-    generate_paths(method=method, latents=latents, params=params, seed=SEED, out_parquet=out)
+    generate_one(method, latents, params, out)
 
 
 def test_angle_labelled_data_uses_random_pairs_and_refuses_attribute(tmp_path: Path) -> None:
@@ -381,8 +389,12 @@ def test_generate_paths_errors(tmp_path: Path) -> None:
         one_line(excinfo, *needles)
         assert not out.exists()
     with pytest.raises(LatentwalkError) as excinfo:
-        generate_paths(method="wobble", latents=latents, params={}, seed=SEED, out_parquet=tmp_path / "w.parquet")
+        generate_one("wobble", latents, {}, tmp_path / "w.parquet")
     one_line(excinfo, "'wobble'")
+    with pytest.raises(LatentwalkError) as excinfo:
+        generate_paths(run="x", methods=["lerp"], latents=latents, settings={}, seed=SEED, out_dir=tmp_path / "run")
+    one_line(excinfo, "no settings", "lerp")
+    assert not (tmp_path / "run").exists()
     # grid auto on a non-variational 2-D run is the PCA plane
     latents2 = tmp_path / "z2.parquet"
     _synthetic_latents(latents2, 2, "class", variational=False)
@@ -408,11 +420,21 @@ def test_pairs_modes_in_the_stage(tmp_path: Path) -> None:
 
 
 def _decode(workdir: Path, kind: str, dim: int, tables: list[Path], outs: list[Path], batch_size: int = 1024) -> None:
+    """Decode ``tables`` into ``outs`` through the run-level stage (tables named ``{method}.parquet`` in one folder)."""
     run = _run_dir(workdir, kind, dim)
-    decode_paths(
-        path_tables=[str(t) for t in tables], model_pt=run / "model.pt", meta_json=run / "meta.json",
-        batch_size=batch_size, device="cpu", out_npz=[str(o) for o in outs],
-    )
+    paths_dir = outs[0].parent / ".paths"
+    shutil.rmtree(paths_dir, ignore_errors=True)
+    paths_dir.mkdir(parents=True)
+    methods = [f"m{k}" for k in range(len(tables))]
+    for method, table in zip(methods, tables):
+        shutil.copy(table, paths_dir / f"{method}.parquet")
+    out_dir = outs[0].parent / ".decoded"
+    decode_paths(paths_dir=paths_dir, methods=methods, model_pt=run / "model.pt", meta_json=run / "meta.json",
+                 batch_size=batch_size, device="cpu", out_dir=out_dir)
+    for method, out in zip(methods, outs):
+        (out_dir / f"{method}.npz").rename(out)
+    shutil.rmtree(out_dir)
+    shutil.rmtree(paths_dir)
 
 
 @pytest.mark.parametrize(("kind", "dim"), RUNS)
@@ -462,11 +484,13 @@ def test_decode_latent_dim_mismatch_names_the_file(workdir: Path, generated: dic
     outs = [tmp_path / "good.npz", tmp_path / "wrong.npz"]
     with pytest.raises(LatentwalkError) as excinfo:
         _decode(workdir, "vae", 2, [good, wrong], outs)
-    one_line(excinfo, str(wrong), "3", "2")
-    assert not outs[1].exists()
-    with pytest.raises(LatentwalkError) as excinfo:
-        _decode(workdir, "vae", 2, [good], outs)
-    one_line(excinfo, "1 path tables", "2 outputs")
+    one_line(excinfo, "m1.parquet", "3", "2")
+    assert not (tmp_path / ".decoded").exists() and not outs[0].exists()  # no half-written run directory
+    run = _run_dir(workdir, "vae", 2)
+    with pytest.raises(LatentwalkError) as excinfo:  # the directory must hold exactly the run's methods
+        decode_paths(paths_dir=good.parent, methods=["lerp"], model_pt=run / "model.pt", meta_json=run / "meta.json",
+                     batch_size=64, device="cpu", out_dir=tmp_path / "d")
+    one_line(excinfo, str(good.parent), "expected lerp.npz".replace("npz", "parquet"))
 
 
 def test_decode_rejects_ragged_paths(workdir: Path, generated: dict, tmp_path: Path) -> None:
@@ -475,5 +499,5 @@ def test_decode_rejects_ragged_paths(workdir: Path, generated: dict, tmp_path: P
     write_parquet(frame.iloc[:-1], ragged, meta)  # the last path loses its last step
     with pytest.raises(LatentwalkError) as excinfo:
         _decode(workdir, "vae", 2, [ragged], [tmp_path / "ragged.npz"])
-    one_line(excinfo, str(ragged), "different step counts")
+    one_line(excinfo, "m0.parquet", "different step counts")
     assert not (tmp_path / "ragged.npz").exists()

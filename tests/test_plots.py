@@ -1,4 +1,4 @@
-"""Unit tests of the image figures in latentwalk.plots (the workflow tests draw them from real runs)."""
+"""Unit tests of the decoded-image and run figures (figures_decoded, figures_run) (the workflow tests draw them from real runs)."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from latentwalk.plots import (
-    decoded_grid_figure,
-    image_rows_figure,
-    latent_scatter,
-    mosaic,
-    project_2d,
-    save_figure,
-    spiral_animation,
-    subsample,
-)
+from latentwalk.figures_decoded import decoded_grid_figure, image_rows_figure, mosaic, spiral_animation
+from latentwalk.figures_run import latent_scatter, project_2d, subsample
+from latentwalk.plots import save_figure
 
 
 def test_mosaic_layout_and_padding() -> None:

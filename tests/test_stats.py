@@ -20,7 +20,8 @@ from _helpers import one_line
 from latentwalk.datasets import Dataset, load_digits, make_lines, save_dataset
 from latentwalk.io import LatentwalkError
 from latentwalk.quality import classifier_probabilities
-from latentwalk.stages import stats as stage
+from latentwalk.stages import classifier as classifier_stage
+from latentwalk.stages import geometry as geometry_stage
 from latentwalk.stats import (
     QUANTILES,
     SHELL,
@@ -582,7 +583,7 @@ def _log() -> tuple[list[str], object]:
 def test_stage_hypersphere_writes_csv(tmp_path) -> None:
     out = tmp_path / "sub" / "hypersphere.csv"
     lines, log = _log()
-    stage.hypersphere(60, out, log=log)
+    geometry_stage.hypersphere(60, out, log=log)
     table = pd.read_csv(out)
     assert list(table.columns) == HYPERSPHERE_COLUMNS
     assert table["n"].tolist() == list(range(1, 61))
@@ -596,7 +597,7 @@ def test_stage_hypersphere_writes_csv(tmp_path) -> None:
 def test_stage_norm_concentration_writes_csvs(tmp_path) -> None:
     out_csv, out_hist = tmp_path / "norms.csv", tmp_path / "hist.csv"
     lines, log = _log()
-    stage.norm_concentration([1, 3, 20], 2000, SEED, 64, 25, out_csv, out_hist, log=log)
+    geometry_stage.norm_concentration([1, 3, 20], 2000, SEED, 64, 25, out_csv, out_hist, log=log)
     table = pd.read_csv(out_csv)
     hist = pd.read_csv(out_hist)
     assert list(table.columns) == CONCENTRATION_COLUMNS
@@ -626,7 +627,7 @@ def test_stage_train_classifier_writes_weights_and_json(tmp_path, small_digits) 
     data_npz, ds = small_digits
     out_npz, out_json = tmp_path / "clf.npz", tmp_path / "clf.json"
     lines, log = _log()
-    stage.train_classifier(data_npz, SEED, 32, 100, out_npz, out_json, log=log)
+    classifier_stage.train_classifier(data_npz, SEED, 32, 100, out_npz, out_json, log=log)
     with np.load(out_npz, allow_pickle=False) as handle:
         weights = {k: handle[k] for k in handle.files}
     assert sorted(weights) == ["b1", "b2", "classes", "w1", "w2"]
@@ -654,6 +655,6 @@ def test_stage_train_classifier_rejects_angle_labels(tmp_path) -> None:
     save_dataset(make_lines(20, 0.25, SEED, size=8, length=3.0, width=1.0, supersample=2), data_npz)
     out_npz, out_json = tmp_path / "out" / "clf.npz", tmp_path / "out" / "clf.json"
     with pytest.raises(LatentwalkError) as excinfo:
-        stage.train_classifier(data_npz, SEED, 8, 5, out_npz, out_json)
+        classifier_stage.train_classifier(data_npz, SEED, 8, 5, out_npz, out_json)
     one_line(excinfo, str(data_npz), "class labels", "angle")
     assert not out_npz.exists() and not out_json.exists()

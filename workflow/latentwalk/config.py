@@ -12,36 +12,14 @@ from __future__ import annotations
 import copy
 import os
 from collections.abc import Iterator, Mapping, MutableMapping
-from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from .io import LatentwalkError
+from .registry import DATASETS, METHODS, Run, applicable_methods
 
-__all__ = ["Run", "load_schema", "validate_config", "iter_runs", "key_path", "applicable_methods", "CLASS_DATASETS"]
-
-#: Datasets whose labels are classes (attribute walks need classes; lines are labelled by angle).
-CLASS_DATASETS = ("digits", "mnist")
-
-VARIATIONAL = {"ae": False, "vae": True, "beta_vae": True}
-
-
-@dataclass(frozen=True, order=True)
-class Run:
-    """One trained model: ``{dataset}/{model}-z{dim}``."""
-
-    dataset: str
-    model: str
-    dim: int
-
-    @property
-    def name(self) -> str:
-        return f"{self.dataset}/{self.model}-z{self.dim}"
-
-    @property
-    def variational(self) -> bool:
-        return VARIATIONAL[self.model]
+__all__ = ["load_schema", "validate_config", "iter_runs", "key_path"]
 
 
 def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -174,14 +152,26 @@ def _check_cross_keys(config: Mapping[str, Any]) -> None:
             f"config key paths.traverse_axis.dims: dim {max(dims)} does not exist in a run with "
             f"latent dim {min(config['latent_dims'])} (dims count from 0)"
         )
+    for run in iter_runs(config):
+        if not applicable_methods(run, config["paths"]):
+            needs = "; ".join(f"{m}: {_needs(m)}" for m in config["paths"]["methods"])
+            raise LatentwalkError(f"config key paths.methods: no configured method applies to run {run.name} ({needs})")
     if config["model"]["architecture"] == "conv":
-        sizes = {"lines": config["data"]["lines"]["size"], "mnist": 28, "digits": 8}
         for name in config["datasets"]:
-            if sizes[name] % 4:
+            side = DATASETS[name].side or config["data"][name]["size"]
+            if side % 4:
                 raise LatentwalkError(
                     f"config key model.architecture: 'conv' needs image sides divisible by 4; "
-                    f"dataset {name!r} has {sizes[name]}"
+                    f"dataset {name!r} has {side}"
                 )
+
+
+def _needs(method: str) -> str:
+    """What a path method asks of a run, in words (for error messages)."""
+    m = METHODS[method]
+    parts = [f"d = {m.exact_dim}" if m.exact_dim else f"d >= {m.min_dim}"]
+    parts += ["a variational model"] * m.variational + ["class labels"] * m.classes
+    return ", ".join(parts)
 
 
 def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
@@ -190,26 +180,3 @@ def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
         for model in config["models"]:
             for dim in config["latent_dims"]:
                 yield Run(dataset, model, int(dim))
-
-
-def applicable_methods(run: Run, paths: Mapping[str, Any]) -> list[str]:
-    """The configured path methods that make sense for ``run``, in config order.
-
-    spiral needs d = 2; attribute needs class labels; prior_pairs and
-    sphere_spiral walk the N(0, I) prior, so they need a variational model; a
-    grid in latent coordinates needs d = 2.
-    """
-    out = []
-    for method in paths["methods"]:
-        if method == "spiral" and run.dim != 2:
-            continue
-        if method == "attribute" and run.dataset not in CLASS_DATASETS:
-            continue
-        if method in ("prior_pairs", "sphere_spiral") and not run.variational:
-            continue
-        if method in ("slerp", "grid", "sphere_spiral", "prior_pairs") and run.dim < 2:
-            continue
-        if method == "grid" and paths["grid"]["coordinates"] == "latent" and run.dim != 2:
-            continue
-        out.append(method)
-    return out

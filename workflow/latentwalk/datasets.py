@@ -36,6 +36,7 @@ import numpy as np
 
 from .idx import find_mnist_files, load_mnist_arrays
 from .io import LatentwalkError, save_npz, sha256_file
+from .registry import DATASETS
 
 __all__ = [
     "Dataset",
@@ -50,8 +51,8 @@ __all__ = [
     "load_dataset",
 ]
 
-#: Names accepted by :func:`prepare_dataset`.
-DATASET_NAMES: tuple[str, ...] = ("digits", "lines", "mnist")
+#: Names accepted by :func:`prepare_dataset` (the registry's datasets).
+DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)
 
 _TAU = 2.0 * math.pi
 _LABEL_KINDS = ("class", "angle")

@@ -28,6 +28,9 @@ __all__ = [
     "PathLike",
     "read_json",
     "atomic_path",
+    "atomic_dir",
+    "method_files",
+    "write_csv",
     "sha256_file",
     "package_versions",
     "git_commit",
@@ -69,6 +72,42 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+@contextlib.contextmanager
+def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary directory beside ``path``; rename it onto ``path`` only on success.
+
+    For outputs that are a set of files (a run's path tables, decoded walks or
+    walk figures): either the whole directory appears, or nothing does. An
+    existing ``path`` is replaced; on failure the temporary directory is removed.
+    """
+    import shutil
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result follows the umask like any directory
+    try:
+        yield tmp
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+
+
+def method_files(directory: str | os.PathLike[str], methods: Sequence[str], suffix: str) -> list[Path]:
+    """``directory/{method}{suffix}`` for each method, checking the directory holds exactly those files."""
+    folder = Path(directory)
+    expected = [folder / f"{method}{suffix}" for method in methods]
+    present = sorted(p.name for p in folder.glob(f"*{suffix}")) if folder.is_dir() else []
+    if present != sorted(p.name for p in expected):
+        raise LatentwalkError(f"{folder}: expected {', '.join(p.name for p in expected)}; found {', '.join(present) or 'nothing'}")
+    return expected
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
@@ -153,6 +192,12 @@ def read_json(path: str | os.PathLike[str]) -> dict[str, Any]:
         return json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as exc:
         raise LatentwalkError(f"{path}: cannot read JSON: {str(exc).splitlines()[0]}") from exc
+
+
+def write_csv(frame: Any, path: str | os.PathLike[str]) -> None:
+    """Write a pandas table to CSV atomically (10 significant digits, no index)."""
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False, float_format="%.10g")
 
 
 def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:

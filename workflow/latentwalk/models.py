@@ -18,10 +18,9 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .io import LatentwalkError
+from .registry import MODELS
 
 __all__ = ["ModelSpec", "LatentAutoencoder", "build_model", "kl_divergence", "reconstruction_loss", "loss_terms"]
-
-KL_WEIGHT_FIXED = {"ae": 0.0, "vae": 1.0}
 
 
 @dataclass(frozen=True)
@@ -40,8 +39,8 @@ class ModelSpec:
     beta: float = field(default=4.0)
 
     def __post_init__(self) -> None:
-        if self.kind not in ("ae", "vae", "beta_vae"):
-            raise LatentwalkError(f"model kind {self.kind!r} is unknown; allowed: 'ae', 'vae', 'beta_vae'")
+        if self.kind not in MODELS:
+            raise LatentwalkError(f"model kind {self.kind!r} is unknown; allowed: {', '.join(map(repr, MODELS))}")
         if self.architecture not in ("mlp", "conv"):
             raise LatentwalkError(f"model architecture {self.architecture!r} is unknown; allowed: 'mlp', 'conv'")
         if self.likelihood not in ("bernoulli", "gaussian"):
@@ -57,12 +56,13 @@ class ModelSpec:
 
     @property
     def variational(self) -> bool:
-        return self.kind != "ae"
+        return MODELS[self.kind].variational
 
     @property
     def kl_weight(self) -> float:
         """Weight of the KL term: 0 for ae, 1 for vae, ``beta`` for beta_vae."""
-        return KL_WEIGHT_FIXED.get(self.kind, self.beta)
+        fixed = MODELS[self.kind].kl_weight
+        return self.beta if fixed is None else fixed
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from .io import LatentwalkError
+from .registry import PRIOR_VARIANTS
 
 __all__ = [
     "PathSet",
@@ -34,8 +35,6 @@ __all__ = [
     "spiral_xy",
     "sphere_spiral",
     "sphere_coordinates",
-    "geodesic",
-    "path_energy",
     "concat",
     "SLERP_MIN_ANGLE",
     "ANTIPODAL_TOLERANCE",
@@ -203,7 +202,7 @@ def lerp_matched(za: np.ndarray, zb: np.ndarray, steps: int) -> PathSet:
 
 
 def prior_pairs(
-    n_pairs: int, dim: int, steps: int, rng: np.random.Generator, methods: Sequence[str] = ("lerp", "slerp", "lerp_matched")
+    n_pairs: int, dim: int, steps: int, rng: np.random.Generator, methods: Sequence[str] = PRIOR_VARIANTS
 ) -> PathSet:
     """Endpoints drawn from N(0, I_d), normalised and scaled to sqrt(d); the same pairs under each method.
 
@@ -404,78 +403,6 @@ def sphere_spiral(dim: int, steps: int, loops: float = 4.0, radius: float | None
         "radius": np.full(steps, r),
     }
     return PathSet(pts, columns)
-
-
-def path_energy(images: np.ndarray) -> np.ndarray:
-    """Discrete path energy sum_k |g(z_{k+1}) - g(z_k)|^2 of decoded paths ``(P, S, ...)``."""
-    diffs = np.diff(images.reshape(images.shape[0], images.shape[1], -1).astype(np.float64), axis=1)
-    return np.square(diffs).sum(axis=(1, 2))
-
-
-def geodesic(
-    decode: Callable[[Any], Any],
-    za: np.ndarray,
-    zb: np.ndarray,
-    steps: int,
-    iterations: int = 300,
-    learning_rate: float = 0.05,
-    tolerance: float = 1e-5,
-) -> tuple[PathSet, list[dict[str, float]]]:
-    """Shortest paths under the decoder's pull-back metric, by minimising discrete path energy.
-
-    ``decode`` maps a torch tensor ``(m, d)`` to decoded outputs ``(m, ...)``.
-    Endpoints stay fixed; the interior points start on the straight line and
-    are moved by Adam on E = sum_k |g(z_{k+1}) - g(z_k)|^2. Optimisation stops
-    when the relative energy decrease over 10 iterations drops below
-    ``tolerance`` or after ``iterations``. The best (lowest-energy) interior
-    found is returned, so the result never has higher energy than the line.
-    Returns the paths and a history (iteration, mean energy) for the log.
-    """
-    import torch
-
-    za, zb = _as_pairs(za, zb)
-    t = _steps(steps)
-    line = torch.as_tensor(_lerp_points(za, zb, t), dtype=torch.float32)
-    p, s, d = line.shape
-    start, end = line[:, :1], line[:, -1:]
-    interior = line[:, 1:-1].clone().requires_grad_(True)
-    optimiser = torch.optim.Adam([interior], lr=learning_rate)
-
-    def energy_of(inner: Any) -> Any:
-        path = torch.cat([start, inner, end], dim=1)
-        out = decode(path.reshape(p * s, d)).reshape(p, s, -1)
-        return (out[:, 1:] - out[:, :-1]).square().sum(dim=(1, 2))
-
-    with torch.no_grad():
-        initial = energy_of(interior)
-    best_energy = initial.clone()
-    best = interior.detach().clone()
-    history = [{"iteration": 0, "energy": float(initial.mean())}]
-    window = [float(initial.sum())]
-    for it in range(1, iterations + 1):
-        optimiser.zero_grad(set_to_none=True)
-        energy = energy_of(interior)
-        energy.sum().backward()
-        optimiser.step()
-        with torch.no_grad():
-            current = energy_of(interior)
-            improved = current < best_energy
-            best[improved] = interior.detach()[improved]
-            best_energy = torch.minimum(best_energy, current)
-        if it % 10 == 0:
-            total = float(best_energy.sum())
-            history.append({"iteration": it, "energy": total / p})
-            previous = window[-1]
-            window.append(total)
-            if previous > 0 and (previous - total) / previous < tolerance:
-                break
-    path = torch.cat([start, best, end], dim=1).numpy().astype(np.float64)
-    path[:, 0] = za
-    path[:, -1] = zb
-    columns = _pair_columns(p, t)
-    columns["energy"] = np.repeat(best_energy.numpy().astype(np.float64), s)
-    columns["line_energy"] = np.repeat(initial.numpy().astype(np.float64), s)
-    return PathSet(path.reshape(-1, d), columns), history
 
 
 def concat(parts: Sequence[PathSet]) -> PathSet:

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .io import LatentwalkError
+from .registry import PRIOR_WALK
 
 __all__ = [
     "QUANTILES",
@@ -194,7 +195,7 @@ def walk_names(paths: pd.DataFrame) -> pd.Series:
     """The interpolation each row belongs to: the variant for prior pairs, else the method."""
     walk = paths["method"].astype(str)
     if "variant" in paths.columns:
-        walk = paths["variant"].where(paths["variant"].notna() & (paths["method"] == "prior_pairs"), walk)
+        walk = paths["variant"].where(paths["variant"].notna() & (paths["method"] == PRIOR_WALK), walk)
     return walk.astype(str)
 
 

@@ -1,10 +1,13 @@
-# Config validation, run enumeration, target and parameter lookups shared by every stage.
+# Config validation, the runs, targets and the lookups every stage shares.
+# A run {dataset}/{model}-z{dim} is the unit of work: every per-run rule is a plain wildcard rule,
+# whose job handles the whole run; the config only decides which runs (and so which jobs) exist.
 import os
 from pathlib import Path
 
-from latentwalk.config import CLASS_DATASETS, applicable_methods, iter_runs, load_schema, validate_config
+from latentwalk.config import iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
+from latentwalk.registry import DATASETS, PAIR_INTERPOLATIONS, RUN_FIGURES, WALK_REPORT, Run, applicable_methods
 
 SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 try:
@@ -14,26 +17,49 @@ except LatentwalkError as error:
 
 RUNS = list(iter_runs(config))
 PACKAGE = Path(workflow.basedir, "workflow", "latentwalk")
+#: The per-run path prefix every per-run rule shares.
+RUN = "{dataset}/{model}-z{dim}"
 
 
 def src(*modules):
-    """Package source files as inputs, so that editing them reruns the dependent jobs (content-checksummed)."""
-    names = ("__init__", "io", "logs", "stages/__init__", *modules)
-    return [os.path.relpath(Path(PACKAGE, f"{name}.py")) for name in names]
+    """Package source files as inputs, so that editing them reruns the dependent jobs (content-checksummed).
+
+    Every rule script imports the package and its job log; the rest is listed per rule and checked by
+    tests/test_structure.py against the imports the rule's code really makes.
+    """
+    return [os.path.relpath(Path(PACKAGE, f"{name}.py")) for name in ("__init__", "logs", *modules)]
 
 
-def run_paths(pattern):
-    """Expand a per-run path pattern over every run of the experiment."""
-    return [pattern.format(dataset=r.dataset, model=r.model, dim=r.dim) for r in RUNS]
+def run_of(wildcards):
+    """The Run a job's wildcards name."""
+    return Run(wildcards.dataset, wildcards.model, int(wildcards.dim))
+
+
+def run_methods(wildcards):
+    """The configured path methods that apply to the job's run, in config order (a param: the set is part of the job)."""
+    return applicable_methods(run_of(wildcards), config["paths"])
 
 
 def all_targets():
-    return [
-        *run_paths("results/latents/{dataset}/{model}-z{dim}.parquet"),
-        *decoded_targets(),
-        *stats_targets(),
-        *figure_targets(),
+    """Every run's artifacts (a run's set of walk figures lives in one directory) and the cross-run ones."""
+    out = []
+    for run in RUNS:
+        out.append(f"results/latents/{run.name}.parquet")
+        out.append(f"results/decoded/{run.name}")
+        out += [f"results/stats/{run.name}/{stem}.csv" for stem in PATH_STATS.values()]
+        out += [f"results/figures/{run.name}/{name}.png" for name in RUN_FIGURES]
+        out.append(f"results/figures/{run.name}/walks")
+    out += [
+        "results/stats/norm_concentration.csv",
+        "results/stats/hypersphere.csv",
+        "results/stats/summary.csv",
+        "results/stats/key_numbers.rst",
+        "results/figures/geometry/hypersphere.png",
+        "results/figures/geometry/norm_histograms.png",
+        "results/figures/geometry/shell_width.png",
+        *[f"results/figures/geometry/unit_sphere_spiral_n{n}.png" for n in config["figures"]["sphere"]["dims"]],
     ]
+    return out
 
 
 # ---- data -------------------------------------------------------------------------------
@@ -77,7 +103,7 @@ def data_params(wildcards):
 
 
 def model_params(wildcards):
-    """Only the model settings that shape this run (beta only for beta_vae, etc.)."""
+    """Only the model settings that shape this run (beta only where the kind has no fixed KL weight, etc.)."""
     m = config["model"]
     params = {"architecture": m["architecture"], "likelihood": m["likelihood"][wildcards.dataset]}
     if m["architecture"] == "mlp":
@@ -103,118 +129,69 @@ def train_params(wildcards):
     }
 
 
-# ---- paths and decoding ----------------------------------------------------------------------
-
-PAIR_METHODS = ("lerp", "slerp", "lerp_matched", "geodesic")
-METHODS = load_schema(SCHEMA)["properties"]["paths"]["properties"]["methods"]["items"]["enum"]
-RUN_METHODS = {run: applicable_methods(run, config["paths"]) for run in RUNS}
+# ---- paths ----------------------------------------------------------------------------------
 
 
-def decoded_targets():
-    return [f"results/decoded/{run.name}/{method}.npz" for run, methods in RUN_METHODS.items() for method in methods]
+def path_settings(wildcards):
+    """Each of the run's methods with its own config section (plus the endpoint-pair settings for pair interpolations)."""
+    settings = {}
+    for method in run_methods(wildcards):
+        settings[method] = dict(config["paths"][method])
+        if method in PAIR_INTERPOLATIONS:
+            settings[method]["pairs"] = dict(config["paths"]["pairs"])
+    return settings
 
 
-def path_params(wildcards):
-    """The method's own settings, plus the endpoint-pair settings for pair-based methods."""
-    params = dict(config["paths"][wildcards.method])
-    if wildcards.method in PAIR_METHODS:
-        params["pairs"] = dict(config["paths"]["pairs"])
-    return params
+# ---- statistics -----------------------------------------------------------------------------
 
-
-def path_inputs(wildcards):
-    """Latents always; the decoder (and the code that loads it) too for geodesics, which minimise energy under it."""
-    inputs = {"latents": "results/latents/{dataset}/{model}-z{dim}.parquet".format(**wildcards)}
-    inputs["src"] = src("stages/paths", "paths", "encoding")
-    if wildcards.method == "geodesic":
-        inputs["src"] += src("models", "training")
-        inputs["model"] = "results/models/{dataset}/{model}-z{dim}/model.pt".format(**wildcards)
-        inputs["meta"] = "results/models/{dataset}/{model}-z{dim}/meta.json".format(**wildcards)
-    return inputs
-
-
-# ---- statistics ----------------------------------------------------------------------------------
-
-
-def stats_targets():
-    return [
-        "results/stats/norm_concentration.csv",
-        "results/stats/hypersphere.csv",
-        "results/stats/summary.csv",
-        "results/stats/key_numbers.rst",
-    ]
+#: The per-run statistics tables (output name -> file stem under results/stats/{run}/).
+PATH_STATS = {
+    "path_norms": "path_norms",
+    "norm_summary": "path_norm_summary",
+    "encoded_norms": "encoded_norms",
+    "quality": "path_quality",
+    "quality_summary": "path_quality_summary",
+}
 
 
 def path_stats_inputs(wildcards):
-    """A run's path tables and decoded frames (same method order), latents, data and (digits) classifier."""
-    run = _run_of(wildcards)
-    methods = RUN_METHODS[run]
+    """The run's path and decoded directories, latents, data and, for class-labelled data, the frame classifier."""
+    run = run_of(wildcards)
     inputs = {
-        "paths": [f"results/paths/{run.name}/{m}.parquet" for m in methods],
-        "decoded": [f"results/decoded/{run.name}/{m}.npz" for m in methods],
+        "paths": f"results/paths/{run.name}",
+        "decoded": f"results/decoded/{run.name}",
         "latents": f"results/latents/{run.name}.parquet",
         "data": f"results/data/{run.dataset}.npz",
     }
-    if run.dataset in CLASS_DATASETS:
+    if DATASETS[run.dataset].scorer == "classifier":
         inputs["classifier"] = f"results/classifiers/{run.dataset}.npz"
     return inputs
 
 
-# ---- figures --------------------------------------------------------------------------------------
-# Each figure family is one job over all runs: drawing a figure takes ~0.15 s but starting a
-# Python process with pandas and matplotlib ~1 s, so per-run figure jobs would be mostly start-up.
-
-INTERPOLATIONS = ("lerp", "slerp", "lerp_matched", "geodesic")
-TRAVERSALS = ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral")
+def scoring_params(wildcards):
+    """How the run's decoded frames are scored: the dataset's scorer and the settings it needs."""
+    scorer = DATASETS[wildcards.dataset].scorer
+    return {"scorer": scorer, "lines": dict(config["data"]["lines"])} if scorer == "lines" else {"scorer": scorer}
 
 
-def _run_of(wildcards):
-    return next(r for r in RUNS if (r.dataset, r.model, str(r.dim)) == (wildcards.dataset, wildcards.model, wildcards.dim))
+# ---- report ---------------------------------------------------------------------------------
 
 
-def _figure(run, name, ext="png"):
-    return f"results/figures/{run.name}/{name}.{ext}"
+def run_figure(name, caption, category, label):
+    """A figure every run has, registered in the report under the run with its own caption."""
+    return report(
+        f"results/figures/{RUN}/{name}.png",
+        caption=f"../report/{caption}",
+        category=category,
+        subcategory=RUN,
+        labels={"run": RUN, "figure": label},
+    )
 
 
-def family_runs(family):
-    """The runs a figure family draws (in RUNS order), given the path methods each run has."""
-    methods = RUN_METHODS
-    needs = {
-        "grid": lambda r: "grid" in methods[r],
-        "interpolation_strips": lambda r: any(m in methods[r] for m in INTERPOLATIONS),
-        "prior_pair_strips": lambda r: "prior_pairs" in methods[r],
-        "spiral": lambda r: "spiral" in methods[r],
-    }
-    return [run for run in RUNS if needs.get(family, lambda r: True)(run)]
+def walk_category(wildcards):
+    """A walk figure's report category, by file name (registry.WALK_REPORT; its caption: walk_figures.rst)."""
+    return WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][0]
 
 
-def traversal_jobs():
-    """(run, method) for every traversal figure, in a fixed order."""
-    return [(run, m) for run in RUNS for m in TRAVERSALS if m in RUN_METHODS[run]]
-
-
-def strip_methods(run):
-    """The run's interpolation methods, in the order the strips show them."""
-    return [m for m in INTERPOLATIONS if m in RUN_METHODS[run]]
-
-
-def figure_report(path, caption, category, run, figure):
-    """Register one figure of one run in the report (subcategory = the run)."""
-    return report(path, caption=caption, category=category, subcategory=run.name,
-                  labels={"run": run.name, "figure": figure})
-
-
-def figure_targets():
-    """Every figure of every run (those its path methods allow) and the geometry figures."""
-    out = [
-        "results/figures/geometry/hypersphere.png",
-        "results/figures/geometry/norm_histograms.png",
-        "results/figures/geometry/shell_width.png",
-        *[f"results/figures/geometry/sphere_spiral_n{n}.png" for n in config["figures"]["sphere"]["dims"]],
-    ]
-    for family in ("training_curves", "latent_scatter", "path_norms", "path_quality", "grid", "interpolation_strips",
-                   "prior_pair_strips", "spiral"):
-        out += [_figure(run, family) for run in family_runs(family)]
-    out += [_figure(run, "spiral", "gif") for run in family_runs("spiral")]
-    out += [_figure(run, method) for run, method in traversal_jobs()]
-    return out
+def walk_labels(wildcards):
+    return {"run": RUN, "figure": WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][1]}

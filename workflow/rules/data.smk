@@ -2,6 +2,8 @@
 
 
 rule download_mnist:
+    input:
+        src=src("io", "idx"),
     output:
         "results/downloads/mnist/{file}",
     params:
@@ -17,7 +19,7 @@ rule download_mnist:
 rule prepare_data:
     input:
         raw=data_inputs,
-        src=src("stages/data", "datasets", "idx"),
+        src=src("io", "registry", "stages/__init__", "stages/data", "datasets", "idx"),
     output:
         npz="results/data/{dataset}.npz",
         json=report(

@@ -6,7 +6,7 @@ rule encode:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}-z{dim}/model.pt",
         meta="results/models/{dataset}/{model}-z{dim}/meta.json",
-        src=src("stages/encode", "datasets", "models", "training", "encoding"),
+        src=src("io", "registry", "stages/__init__", "stages/encode", "datasets", "idx", "models", "training", "encoding"),
     output:
         "results/latents/{dataset}/{model}-z{dim}.parquet",
     params:

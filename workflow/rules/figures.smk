@@ -1,242 +1,103 @@
-# Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in
-# the report with a caption that states its parameters; an SVG beside each PNG for papers.
-# One rule per figure family; each family is one job over all runs (see common.smk).
+# Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in the
+# report with a caption that states its parameters; an SVG beside each PNG for papers.
+# Per run: plot_run draws the four figures every run has (fixed outputs, one caption each); plot_walks
+# draws the run's decoded-walk figures, whose set depends on the run's path methods (one directory).
 
 
-rule plot_training_curves:
+rule plot_run:
     input:
-        history=[f"results/models/{run.name}/train_log.csv" for run in RUNS],
-        src=src("stages/figures", "plots"),
+        history=f"results/models/{RUN}/train_log.csv",
+        latents=f"results/latents/{RUN}.parquet",
+        path_norms=f"results/stats/{RUN}/path_norms.csv",
+        quality=f"results/stats/{RUN}/path_quality.csv",
+        quality_summary=f"results/stats/{RUN}/path_quality_summary.csv",
+        src=src("io", "registry", "stages/__init__", "stages/figures_run", "encoding", "plots", "figures_run", "figures_quality", "stats"),
     output:
-        png=[
-            figure_report(_figure(run, "training_curves"), "../report/training_curves.rst", "Data and training", run, "training curves")
-            for run in RUNS
-        ],
-        svg=[_figure(run, "training_curves", "svg") for run in RUNS],
+        training_curves_png=run_figure("training_curves", "training_curves.rst", "Data and training", "training curves"),
+        training_curves_svg=f"results/figures/{RUN}/training_curves.svg",
+        latent_scatter_png=run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
+        latent_scatter_svg=f"results/figures/{RUN}/latent_scatter.svg",
+        path_norms_png=run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
+        path_norms_svg=f"results/figures/{RUN}/path_norms.svg",
+        path_quality_png=run_figure("path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"),
+        path_quality_svg=f"results/figures/{RUN}/path_quality.svg",
     params:
-        runs=[run.name for run in RUNS],
-    log:
-        "results/logs/plot_training_curves.log",
-    script:
-        "../scripts/plot_figure.py"
-
-
-rule plot_latent_scatter:
-    input:
-        latents=[f"results/latents/{run.name}.parquet" for run in RUNS],
-        src=src("stages/figures", "plots", "encoding"),
-    output:
-        png=[
-            figure_report(_figure(run, "latent_scatter"), "../report/latent_scatter.rst", "Latent space", run, "latent scatter")
-            for run in RUNS
-        ],
-        svg=[_figure(run, "latent_scatter", "svg") for run in RUNS],
-    params:
-        runs=[run.name for run in RUNS],
         max_points=config["figures"]["scatter_max_points"],
         projection=config["figures"]["scatter_projection"],
         seed=config["seed"],
     log:
-        "results/logs/plot_latent_scatter.log",
+        f"results/logs/plot_run/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/plot_run/{RUN}.tsv"
     script:
-        "../scripts/plot_figure.py"
+        "../scripts/plot_run.py"
 
 
-if family_runs("grid"):
-
-    rule plot_grid:
-        input:
-            tables=[f"results/paths/{run.name}/grid.parquet" for run in family_runs("grid")],
-            decoded=[f"results/decoded/{run.name}/grid.npz" for run in family_runs("grid")],
-            src=src("stages/figures", "plots"),
-        output:
-            png=[
-                figure_report(_figure(run, "grid"), "../report/grid.rst", "Latent space", run, "decoded grid")
-                for run in family_runs("grid")
-            ],
-            svg=[_figure(run, "grid", "svg") for run in family_runs("grid")],
-        params:
-            runs=[run.name for run in family_runs("grid")],
-        log:
-            "results/logs/plot_grid.log",
-        script:
-            "../scripts/plot_figure.py"
-
-
-if family_runs("interpolation_strips"):
-
-    rule plot_interpolation_strips:
-        input:
-            tables=[f"results/paths/{run.name}/{m}.parquet" for run in family_runs("interpolation_strips") for m in strip_methods(run)],
-            decoded=[f"results/decoded/{run.name}/{m}.npz" for run in family_runs("interpolation_strips") for m in strip_methods(run)],
-            src=src("stages/figures", "plots"),
-        output:
-            png=[
-                figure_report(
-                    _figure(run, "interpolation_strips"), "../report/interpolation_strips.rst", "Interpolation", run, "interpolation strips"
-                )
-                for run in family_runs("interpolation_strips")
-            ],
-            svg=[_figure(run, "interpolation_strips", "svg") for run in family_runs("interpolation_strips")],
-        params:
-            runs=[run.name for run in family_runs("interpolation_strips")],
-            counts=[len(strip_methods(run)) for run in family_runs("interpolation_strips")],
-            max_pairs=config["figures"]["strip_pairs"],
-        log:
-            "results/logs/plot_interpolation_strips.log",
-        script:
-            "../scripts/plot_figure.py"
-
-
-if family_runs("prior_pair_strips"):
-
-    rule plot_prior_pair_strips:
-        input:
-            tables=[f"results/paths/{run.name}/prior_pairs.parquet" for run in family_runs("prior_pair_strips")],
-            decoded=[f"results/decoded/{run.name}/prior_pairs.npz" for run in family_runs("prior_pair_strips")],
-            src=src("stages/figures", "plots"),
-        output:
-            png=[
-                figure_report(
-                    _figure(run, "prior_pair_strips"), "../report/prior_pair_strips.rst", "Interpolation", run, "prior-pair strips"
-                )
-                for run in family_runs("prior_pair_strips")
-            ],
-            svg=[_figure(run, "prior_pair_strips", "svg") for run in family_runs("prior_pair_strips")],
-        params:
-            runs=[run.name for run in family_runs("prior_pair_strips")],
-            max_pairs=config["figures"]["strip_pairs"],
-        log:
-            "results/logs/plot_prior_pair_strips.log",
-        script:
-            "../scripts/plot_figure.py"
-
-
-if traversal_jobs():
-
-    rule plot_traversal:
-        input:
-            tables=[f"results/paths/{run.name}/{m}.parquet" for run, m in traversal_jobs()],
-            decoded=[f"results/decoded/{run.name}/{m}.npz" for run, m in traversal_jobs()],
-            src=src("stages/figures", "plots"),
-        output:
-            png=[figure_report(_figure(run, m), f"../report/{m}.rst", "Traversal", run, m) for run, m in traversal_jobs()],
-            svg=[_figure(run, m, "svg") for run, m in traversal_jobs()],
-        params:
-            runs=[run.name for run, _ in traversal_jobs()],
-            methods=[m for _, m in traversal_jobs()],
-        log:
-            "results/logs/plot_traversal.log",
-        script:
-            "../scripts/plot_figure.py"
-
-
-if family_runs("spiral"):
-
-    rule plot_spiral:
-        input:
-            tables=[f"results/paths/{run.name}/spiral.parquet" for run in family_runs("spiral")],
-            decoded=[f"results/decoded/{run.name}/spiral.npz" for run in family_runs("spiral")],
-            src=src("stages/figures", "plots"),
-        output:
-            png=[figure_report(_figure(run, "spiral"), "../report/spiral.rst", "Latent space", run, "spiral walk") for run in family_runs("spiral")],
-            svg=[_figure(run, "spiral", "svg") for run in family_runs("spiral")],
-            gif=[
-                figure_report(_figure(run, "spiral", "gif"), "../report/spiral_gif.rst", "Latent space", run, "spiral walk (animation)")
-                for run in family_runs("spiral")
-            ],
-        params:
-            runs=[run.name for run in family_runs("spiral")],
-            fps=config["figures"]["gif_fps"],
-        log:
-            "results/logs/plot_spiral.log",
-        script:
-            "../scripts/plot_figure.py"
-
-
-rule plot_path_norms:
+rule plot_walks:
     input:
-        norms=[f"results/stats/{run.name}/path_norms.csv" for run in RUNS],
-        src=src("stages/figures", "plots", "figures_geometry"),
+        paths=f"results/paths/{RUN}",
+        decoded=f"results/decoded/{RUN}",
+        src=src("io", "registry", "stages/__init__", "stages/figures_walks", "plots", "figures_decoded"),
     output:
-        png=[
-            figure_report(_figure(run, "path_norms"), "../report/path_norms.rst", "Norm concentration", run, "norm along paths")
-            for run in RUNS
-        ],
-        svg=[_figure(run, "path_norms", "svg") for run in RUNS],
+        report(
+            directory(f"results/figures/{RUN}/walks"),
+            patterns=["{figure}.{ext,png|gif}"],
+            caption="../report/walk_figures.rst",
+            category=walk_category,
+            subcategory=RUN,
+            labels=walk_labels,
+        ),
     params:
-        runs=[run.name for run in RUNS],
-        dims=[run.dim for run in RUNS],
+        methods=run_methods,
+        strip_pairs=config["figures"]["strip_pairs"],
+        fps=config["figures"]["gif_fps"],
     log:
-        "results/logs/plot_path_norms.log",
+        f"results/logs/plot_walks/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/plot_walks/{RUN}.tsv"
     script:
-        "../scripts/plot_figure.py"
+        "../scripts/plot_walks.py"
 
 
-rule plot_quality:
+rule unit_sphere_spiral:
     input:
-        quality=[f"results/stats/{run.name}/path_quality.csv" for run in RUNS],
-        summary=[f"results/stats/{run.name}/path_quality_summary.csv" for run in RUNS],
-        src=src("stages/figures", "plots", "figures_geometry"),
+        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "paths"),
     output:
-        png=[
-            figure_report(
-                _figure(run, "path_quality"),
-                "../report/path_quality_lines.rst" if run.dataset == "lines" else "../report/path_quality_digits.rst",
-                "Interpolation quality",
-                run,
-                "quality along paths",
-            )
-            for run in RUNS
-        ],
-        svg=[_figure(run, "path_quality", "svg") for run in RUNS],
-    params:
-        runs=[run.name for run in RUNS],
-    log:
-        "results/logs/plot_quality.log",
-    script:
-        "../scripts/plot_figure.py"
-
-
-rule sphere_geometry:
-    input:
-        src=src("stages/figures", "paths"),
-    output:
-        "results/paths/geometry/sphere_spiral_n{n}.parquet",
+        "results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
     params:
         steps=config["figures"]["sphere"]["steps"],
         loops=config["figures"]["sphere"]["loops"],
         uniform=config["figures"]["sphere"]["uniform"],
         seed=config["seed"],
     log:
-        "results/logs/sphere_geometry/n{n}.log",
+        "results/logs/unit_sphere_spiral/n{n}.log",
     script:
-        "../scripts/plot_figure.py"
+        "../scripts/unit_sphere_spiral.py"
 
 
-rule plot_sphere:
+rule plot_unit_sphere_spiral:
     input:
-        table="results/paths/geometry/sphere_spiral_n{n}.parquet",
-        src=src("stages/figures", "plots", "figures_geometry"),
+        table="results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
+        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats"),
     output:
         png=report(
-            "results/figures/geometry/sphere_spiral_n{n}.png",
-            caption="../report/sphere_spiral.rst",
+            "results/figures/geometry/unit_sphere_spiral_n{n}.png",
+            caption="../report/unit_sphere_spiral.rst",
             category="Hypersphere geometry",
-            subcategory="spiral on the sphere",
-            labels={"figure": "sphere spiral", "n": "{n}"},
+            subcategory="spiral on the unit sphere",
+            labels={"figure": "unit-sphere spiral", "n": "{n}"},
         ),
-        svg="results/figures/geometry/sphere_spiral_n{n}.svg",
+        svg="results/figures/geometry/unit_sphere_spiral_n{n}.svg",
     log:
-        "results/logs/plot_sphere/n{n}.log",
+        "results/logs/plot_unit_sphere_spiral/n{n}.log",
     script:
-        "../scripts/plot_figure.py"
+        "../scripts/plot_unit_sphere_spiral.py"
 
 
 rule plot_hypersphere:
     input:
         table="results/stats/hypersphere.csv",
-        src=src("stages/figures", "plots", "figures_geometry"),
+        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats"),
     output:
         png=report(
             "results/figures/geometry/hypersphere.png",
@@ -249,14 +110,14 @@ rule plot_hypersphere:
     log:
         "results/logs/plot_hypersphere.log",
     script:
-        "../scripts/plot_figure.py"
+        "../scripts/plot_hypersphere.py"
 
 
 rule plot_norm_concentration:
     input:
         table="results/stats/norm_concentration.csv",
         histograms="results/stats/norm_histograms.csv",
-        src=src("stages/figures", "plots", "figures_geometry"),
+        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats"),
     output:
         histograms_png=report(
             "results/figures/geometry/norm_histograms.png",
@@ -277,4 +138,4 @@ rule plot_norm_concentration:
     log:
         "results/logs/plot_norm_concentration.log",
     script:
-        "../scripts/plot_figure.py"
+        "../scripts/plot_norm_concentration.py"

@@ -1,19 +1,24 @@
-# Stage 4: latent paths, one job per run and method -> results/paths/{run}/{method}.parquet.
-# Methods that do not apply to a run (e.g. spiral for d != 2) are never requested (see common.smk).
+# Stage 4: every path method that applies to a run, in one job per run -> results/paths/{run}/{method}.parquet.
+# The set of methods depends on the run (spiral needs d = 2, ...), so the output is the run's directory;
+# the list of methods is a param, so a change to it reruns exactly that run.
 
 
 rule generate_paths:
     input:
-        unpack(path_inputs),
+        latents=f"results/latents/{RUN}.parquet",
+        model=f"results/models/{RUN}/model.pt",
+        meta=f"results/models/{RUN}/meta.json",
+        src=src("io", "registry", "stages/__init__", "stages/paths", "paths", "geodesic", "encoding", "models", "training"),
     output:
-        "results/paths/{dataset}/{model}-z{dim}/{method}.parquet",
+        directory(f"results/paths/{RUN}"),
     params:
-        settings=path_params,
+        methods=run_methods,
+        settings=path_settings,
         seed=config["seed"],
         device=config["device"],
     log:
-        "results/logs/generate_paths/{dataset}/{model}-z{dim}/{method}.log",
+        f"results/logs/generate_paths/{RUN}.log",
     benchmark:
-        "results/benchmarks/generate_paths/{dataset}/{model}-z{dim}/{method}.tsv"
+        f"results/benchmarks/generate_paths/{RUN}.tsv"
     script:
         "../scripts/generate_paths.py"

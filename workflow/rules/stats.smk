@@ -1,10 +1,10 @@
 # Stage 6: statistics. Geometry of Gaussians (no model needed), a classifier that scores digit
-# frames, per-run path norms and interpolation quality, and the summary table.
+# frames, per-run path norms and interpolation quality, and the cross-run summary.
 
 
 rule norm_concentration:
     input:
-        src=src("stages/stats", "stats"),
+        src=src("io", "stages/__init__", "stages/geometry", "stats", "registry"),
     output:
         table=report(
             "results/stats/norm_concentration.csv",
@@ -30,7 +30,7 @@ rule norm_concentration:
 
 rule hypersphere:
     input:
-        src=src("stages/stats", "stats"),
+        src=src("io", "stages/__init__", "stages/geometry", "stats", "registry"),
     output:
         report(
             "results/stats/hypersphere.csv",
@@ -50,7 +50,7 @@ rule hypersphere:
 rule train_classifier:
     input:
         data="results/data/{dataset}.npz",
-        src=src("stages/stats", "datasets", "quality"),
+        src=src("io", "stages/__init__", "stages/classifier", "datasets", "quality", "idx", "registry"),
     output:
         weights="results/classifiers/{dataset}.npz",
         meta=report(
@@ -75,28 +75,25 @@ rule train_classifier:
 rule path_stats:
     input:
         unpack(path_stats_inputs),
-        src=src("stages/stats", "stats", "quality", "datasets", "encoding"),
+        src=src("io", "registry", "stages/__init__", "stages/path_stats", "stats", "quality", "datasets", "idx", "encoding"),
     output:
-        path_norms="results/stats/{dataset}/{model}-z{dim}/path_norms.csv",
-        norm_summary="results/stats/{dataset}/{model}-z{dim}/path_norm_summary.csv",
-        encoded_norms="results/stats/{dataset}/{model}-z{dim}/encoded_norms.csv",
-        quality="results/stats/{dataset}/{model}-z{dim}/path_quality.csv",
-        quality_summary="results/stats/{dataset}/{model}-z{dim}/path_quality_summary.csv",
+        **{key: f"results/stats/{RUN}/{stem}.csv" for key, stem in PATH_STATS.items()},
     params:
-        line_params=lambda wildcards: config["data"]["lines"] if wildcards.dataset == "lines" else None,
+        methods=run_methods,
+        scoring=scoring_params,
     log:
-        "results/logs/path_stats/{dataset}/{model}-z{dim}.log",
+        f"results/logs/path_stats/{RUN}.log",
     benchmark:
-        "results/benchmarks/path_stats/{dataset}/{model}-z{dim}.tsv"
+        f"results/benchmarks/path_stats/{RUN}.tsv"
     script:
         "../scripts/path_stats.py"
 
 
 rule summary:
     input:
-        norm=run_paths("results/stats/{dataset}/{model}-z{dim}/path_norm_summary.csv"),
-        quality=run_paths("results/stats/{dataset}/{model}-z{dim}/path_quality_summary.csv"),
-        src=src("stages/stats"),
+        norm=[f"results/stats/{run.name}/path_norm_summary.csv" for run in RUNS],
+        quality=[f"results/stats/{run.name}/path_quality_summary.csv" for run in RUNS],
+        src=src("io", "registry", "stages/__init__", "stages/summary"),
     output:
         report(
             "results/stats/summary.csv",
@@ -118,8 +115,8 @@ rule key_numbers:
         summary="results/stats/summary.csv",
         concentration="results/stats/norm_concentration.csv",
         hypersphere="results/stats/hypersphere.csv",
-        classifiers=expand("results/classifiers/{dataset}.json", dataset=[d for d in config["datasets"] if d in CLASS_DATASETS]),
-        src=src("stages/stats"),
+        classifiers=[f"results/classifiers/{name}.json" for name in config["datasets"] if DATASETS[name].scorer == "classifier"],
+        src=src("io", "registry", "stages/__init__", "stages/summary"),
     output:
         report(
             "results/stats/key_numbers.rst",

@@ -1,15 +1,17 @@
-"""Decode rules: every path table of one run, with its decoder (see latentwalk.stages.decode)."""
+"""Rule decode: every path table of one run, with its decoder (see latentwalk.stages.decode)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.decode import decode_paths
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0]) as log:
     decode_paths(
-        path_tables=list(snakemake.input.paths),
-        model_pt=snakemake.input.model,
-        meta_json=snakemake.input.meta,
-        batch_size=snakemake.params.batch_size,
-        device=snakemake.params.device,
-        out_npz=list(snakemake.output),
+        paths_dir=sm.input.paths,
+        methods=sm.params.methods,
+        model_pt=sm.input.model,
+        meta_json=sm.input.meta,
+        batch_size=sm.params.batch_size,
+        device=sm.params.device,
+        out_dir=sm.output[0],
         log=log,
     )

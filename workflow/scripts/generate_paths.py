@@ -1,17 +1,19 @@
-"""Rule generate_paths: the latent points of one method for one run (see latentwalk.stages.paths)."""
+"""Rule generate_paths: every path method that applies to one run (see latentwalk.stages.paths)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.paths import generate_paths
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0]) as log:
     generate_paths(
-        method=snakemake.wildcards.method,
-        latents=snakemake.input.latents,
-        params=snakemake.params.settings,
-        seed=snakemake.params.seed,
-        out_parquet=snakemake.output[0],
-        model_pt=snakemake.input.get("model"),
-        meta_json=snakemake.input.get("meta"),
-        device=snakemake.params.device,
+        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+        methods=sm.params.methods,
+        latents=sm.input.latents,
+        settings=sm.params.settings,
+        seed=sm.params.seed,
+        out_dir=sm.output[0],
+        model_pt=sm.input.model,
+        meta_json=sm.input.meta,
+        device=sm.params.device,
         log=log,
     )

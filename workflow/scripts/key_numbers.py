@@ -1,7 +1,7 @@
-"""Rule key_numbers: the study's headline numbers for the report (see latentwalk.stages.stats)."""
+"""Rule key_numbers: the study's headline numbers for the report (see latentwalk.stages.summary)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages.stats import key_numbers
+from latentwalk.stages.summary import key_numbers
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     i = snakemake.input  # noqa: F821

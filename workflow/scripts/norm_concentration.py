@@ -1,7 +1,7 @@
-"""Rule norm_concentration: |z| of N(0, I_d) samples against chi(d), per dim (see latentwalk.stages.stats)."""
+"""Rule norm_concentration: |z| of N(0, I_d) samples against chi(d), per dim (see latentwalk.stages.geometry)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages.stats import norm_concentration
+from latentwalk.stages.geometry import norm_concentration
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     p = snakemake.params

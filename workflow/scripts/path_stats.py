@@ -1,18 +1,19 @@
-"""Rule path_stats: norms along paths and interpolation quality of one run (see latentwalk.stages.stats)."""
+"""Rule path_stats: norms along paths and interpolation quality of one run (see latentwalk.stages.path_stats)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages.stats import path_stats
+from latentwalk.stages.path_stats import path_stats
 
-w = snakemake.wildcards  # noqa: F821 (injected by Snakemake)
-with job_log(snakemake.log[0]) as log:  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm.log[0]) as log:
     path_stats(
-        run=f"{w.dataset}/{w.model}-z{w.dim}",
-        path_tables=list(snakemake.input.paths),  # noqa: F821
-        decoded=list(snakemake.input.decoded),  # noqa: F821
-        latents=snakemake.input.latents,  # noqa: F821
-        data_npz=snakemake.input.data,  # noqa: F821
-        line_params=snakemake.params.line_params,  # noqa: F821
-        classifier_npz=snakemake.input.get("classifier"),  # noqa: F821
-        out=dict(snakemake.output.items()),  # noqa: F821
+        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+        methods=sm.params.methods,
+        paths_dir=sm.input.paths,
+        decoded_dir=sm.input.decoded,
+        latents=sm.input.latents,
+        data_npz=sm.input.data,
+        scoring=sm.params.scoring,
+        classifier_npz=sm.input.get("classifier"),
+        out=dict(sm.output.items()),
         log=log,
     )

@@ -1,7 +1,7 @@
-"""Rule train_classifier: the MLP that scores decoded digit frames (see latentwalk.stages.stats)."""
+"""Rule train_classifier: the MLP that scores decoded digit frames (see latentwalk.stages.classifier)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages.stats import train_classifier
+from latentwalk.stages.classifier import train_classifier
 
 with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
     p = snakemake.params

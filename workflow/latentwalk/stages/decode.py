@@ -1,57 +1,68 @@
-"""Stage decode: decode every path table of a run with its decoder."""
+"""Stage decode: decode every path table of a run with its decoder (loaded once)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
 
-from ..io import LatentwalkError, PathLike, read_json
+from ..io import LatentwalkError, PathLike, atomic_dir, method_files, read_json
 from ..logs import Log, quiet
 
 
 def decode_paths(
-    path_tables: list[str],
+    paths_dir: PathLike,
+    methods: Sequence[str],
     model_pt: PathLike,
     meta_json: PathLike,
     batch_size: int,
     device: str,
-    out_npz: list[str],
+    out_dir: PathLike,
     log: Log = quiet,
 ) -> None:
-    """Decode every path table of one run with its decoder; one ``.npz`` per table.
+    """Decode every path table of one run: ``out_dir/{method}.npz`` per ``paths_dir/{method}.parquet``.
 
     Each npz holds ``images`` (n_paths, steps, H, W) float32 in [0, 1],
-    ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order.
+    ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order. The
+    directory appears whole or not at all.
     """
-    import numpy as np
-    import torch
-
-    from ..io import read_parquet, save_npz
     from ..models import ModelSpec
     from ..training import load_model, resolve_device
 
-    if len(path_tables) != len(out_npz):
-        raise LatentwalkError(f"decode: {len(path_tables)} path tables but {len(out_npz)} outputs")
+    tables = method_files(paths_dir, methods, ".parquet")
     meta = read_json(meta_json)
     spec = ModelSpec.from_dict(meta["config"]["model"])
     torch_device = resolve_device(device)
     model = load_model(model_pt, spec, torch_device)
-    for table_path, out in zip(path_tables, out_npz):
-        start = time.perf_counter()
-        frame, _ = read_parquet(table_path)
-        z_cols = sorted((c for c in frame.columns if c.startswith("z_")), key=lambda c: int(c[2:]))
-        if len(z_cols) != spec.latent_dim:
-            raise LatentwalkError(f"{table_path}: paths are {len(z_cols)}-D but the model's latent dim is {spec.latent_dim}")
-        frame = frame.sort_values(["path_id", "step"], kind="stable")
-        path_ids = frame["path_id"].unique()
-        n_steps = frame.groupby("path_id")["step"].count().unique()
-        if len(n_steps) != 1:
-            raise LatentwalkError(f"{table_path}: paths have different step counts {sorted(n_steps)}")
-        z = frame[z_cols].to_numpy(dtype=np.float32)
-        chunks = []
-        with torch.inference_mode():
-            for first in range(0, len(z), batch_size):
-                batch = torch.tensor(z[first : first + batch_size], device=torch_device)
-                chunks.append(model.decode(batch).cpu().numpy())
-        images = np.concatenate(chunks).reshape(len(path_ids), int(n_steps[0]), *spec.image_shape)
-        save_npz(out, images=images.astype(np.float32), path_id=path_ids.astype(np.int64), step=np.arange(int(n_steps[0])))
-        log(f"decoded {table_path}: {images.shape[0]} paths x {images.shape[1]} steps in {time.perf_counter() - start:.2f}s")
+    with atomic_dir(out_dir) as tmp:
+        for method, table_path in zip(methods, tables):
+            _decode_table(model, spec, table_path, Path(tmp, f"{method}.npz"), batch_size, torch_device, log)
+
+
+def _decode_table(model: Any, spec: Any, table_path: Path, out: Path, batch_size: int, torch_device: Any, log: Log) -> None:
+    """Decode one path table (sorted by path and step) into one npz."""
+    import numpy as np
+    import torch
+
+    from ..io import read_parquet, save_npz
+
+    start = time.perf_counter()
+    frame, _ = read_parquet(table_path)
+    z_cols = sorted((c for c in frame.columns if c.startswith("z_")), key=lambda c: int(c[2:]))
+    if len(z_cols) != spec.latent_dim:
+        raise LatentwalkError(f"{table_path}: paths are {len(z_cols)}-D but the model's latent dim is {spec.latent_dim}")
+    frame = frame.sort_values(["path_id", "step"], kind="stable")
+    path_ids = frame["path_id"].unique()
+    n_steps = frame.groupby("path_id")["step"].count().unique()
+    if len(n_steps) != 1:
+        raise LatentwalkError(f"{table_path}: paths have different step counts {sorted(n_steps)}")
+    z = frame[z_cols].to_numpy(dtype=np.float32)
+    chunks = []
+    with torch.inference_mode():
+        for first in range(0, len(z), batch_size):
+            batch = torch.tensor(z[first : first + batch_size], device=torch_device)
+            chunks.append(model.decode(batch).cpu().numpy())
+    images = np.concatenate(chunks).reshape(len(path_ids), int(n_steps[0]), *spec.image_shape)
+    save_npz(out, images=images.astype(np.float32), path_id=path_ids.astype(np.int64), step=np.arange(int(n_steps[0])))
+    log(f"decoded {table_path.name}: {images.shape[0]} paths x {images.shape[1]} steps in {time.perf_counter() - start:.2f}s")

@@ -1,155 +1,254 @@
-"""Stage generate_paths: the latent points of one path method for one run."""
+"""Stage generate_paths: every path method of one run, one Parquet table per method.
+
+Each method is a small function in :data:`PATH_METHODS` (its keys are the
+registry's methods, checked by a test) that turns the run's encoded test split
+(:class:`RunLatents`) and the method's settings into a :class:`~latentwalk.paths.PathSet`.
+Endpoint pairs are drawn from a generator seeded by the seed alone, so lerp,
+slerp, lerp_matched and geodesic of one run share their pairs; every other
+random choice uses a generator seeded by (seed, method), so a method's table
+does not depend on which other methods run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import time
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from ..io import LatentwalkError, PathLike, read_json, sha256_file
+import numpy as np
+
+from .. import paths as P
+from ..io import LatentwalkError, PathLike, atomic_dir, read_json, sha256_file, write_parquet
 from ..logs import Log, quiet
+from ..registry import METHODS
 
 
-def _pair_columns(index: Any, labels: Any, pairs: Any, steps: int) -> dict[str, Any]:
-    """Endpoint provenance per point: dataset indices and labels of each pair's ends."""
-    import numpy as np
+@dataclass
+class RunLatents:
+    """What path methods start from: the encoded test split of one run, and how to reach its decoder."""
 
-    return {
-        "pair": np.repeat(np.arange(len(pairs)), steps),
-        "index_a": np.repeat(index[pairs[:, 0]], steps),
-        "index_b": np.repeat(index[pairs[:, 1]], steps),
-        "label_a": np.repeat(labels[pairs[:, 0]], steps),
-        "label_b": np.repeat(labels[pairs[:, 1]], steps),
+    mu: np.ndarray  # (n, d) float64 encoded means
+    labels: np.ndarray
+    index: np.ndarray  # dataset row of each test example
+    label_kind: str
+    dim: int
+    variational: bool
+    seed: int
+    model_pt: PathLike | None = None
+    meta_json: PathLike | None = None
+    device: str = "cpu"
+    log: Log = quiet
+
+    def rng(self, method: str) -> np.random.Generator:
+        """The method's own generator: (seed, crc32(method))."""
+        return np.random.default_rng([self.seed, zlib.crc32(method.encode())])
+
+    def pairs(self, n: int, mode: str) -> np.ndarray:
+        """Endpoint pairs (rows of the test split), the same for every pair interpolation."""
+        return P.choose_pairs(self.labels, self.label_kind, n, mode, np.random.default_rng(self.seed))
+
+    def pair_columns(self, pairs: np.ndarray, steps: int) -> dict[str, np.ndarray]:
+        """Endpoint provenance per point: dataset indices and labels of each pair's ends."""
+        return {
+            "pair": np.repeat(np.arange(len(pairs)), steps),
+            "index_a": np.repeat(self.index[pairs[:, 0]], steps),
+            "index_b": np.repeat(self.index[pairs[:, 1]], steps),
+            "label_a": np.repeat(self.labels[pairs[:, 0]], steps),
+            "label_b": np.repeat(self.labels[pairs[:, 1]], steps),
+        }
+
+
+def read_run_latents(latents: PathLike, seed: int, **decoder: Any) -> RunLatents:
+    """The encoded test split of a run's latent table (``decoder``: model_pt, meta_json, device, log)."""
+    from ..encoding import latent_matrix, read_latents
+
+    table, meta = read_latents(latents)
+    test = table[table["split"] == "test"].reset_index(drop=True)
+    return RunLatents(
+        mu=latent_matrix(test).astype(np.float64),
+        labels=test["label"].to_numpy(),
+        index=test["index"].to_numpy(),
+        label_kind=meta.get("label_kind", "class"),
+        dim=int(meta["latent_dim"]),
+        variational=bool(meta.get("variational", False)),
+        seed=seed,
+        **decoder,
+    )
+
+
+# --------------------------------------------------------------------------- one function per method
+
+
+def _pair_walk(make: Callable[..., P.PathSet], run: RunLatents, params: Mapping[str, Any], **kwargs: Any) -> P.PathSet:
+    pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])
+    result = make(run.mu[pairs[:, 0]], run.mu[pairs[:, 1]], params["steps"], **kwargs)
+    result.columns.update(run.pair_columns(pairs, params["steps"]))
+    return result
+
+
+def _lerp(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    return _pair_walk(P.lerp, run, params)
+
+
+def _slerp(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    return _pair_walk(P.slerp, run, params, normalize=params["normalize"])
+
+
+def _lerp_matched(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    return _pair_walk(P.lerp_matched, run, params)
+
+
+def _geodesic(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    """Minimum-energy paths under the run's decoder (the only method that loads torch)."""
+    import torch
+
+    from ..geodesic import geodesic
+    from ..models import ModelSpec
+    from ..training import load_model, resolve_device
+
+    if run.model_pt is None or run.meta_json is None:
+        raise LatentwalkError("geodesic paths need the run's model.pt and meta.json")
+    spec = ModelSpec.from_dict(read_json(run.meta_json)["config"]["model"])
+    device = resolve_device(run.device)
+    torch.manual_seed(run.seed)
+    model = load_model(run.model_pt, spec, device)
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]
+    result, history = geodesic(
+        lambda z: model.decode(z.to(device)).cpu(),
+        run.mu[pairs[:, 0]],
+        run.mu[pairs[:, 1]],
+        params["steps"],
+        params["iterations"],
+        params["learning_rate"],
+        params["tolerance"],
+    )
+    result.columns.update(run.pair_columns(pairs, params["steps"]))
+    for row in history:
+        run.log(f"geodesic iteration {row['iteration']:5d}  mean path energy {row['energy']:.6f}")
+    return result
+
+
+def _prior_pairs(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    return P.prior_pairs(params["n"], run.dim, params["steps"], run.rng("prior_pairs"), params["variants"])
+
+
+def _traverse_axis(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    starts = {
+        "origin": lambda: np.zeros(run.dim),
+        "mean": lambda: run.mu.mean(axis=0),
+        "example": lambda: run.mu[int(run.rng("traverse_axis").integers(len(run.mu)))],
     }
+    dims = params["dims"]
+    if dims is None:
+        dims = np.argsort(-run.mu.var(axis=0), kind="stable")[: params["max_dims"]].tolist()
+    return P.traverse_axis(starts[params["start"]](), dims, params["range"], params["steps"])
+
+
+def _traverse_pca(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    return P.traverse_pca(run.mu, params["components"], params["range"], params["steps"])
+
+
+def _attribute(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    if run.label_kind != "class":
+        raise LatentwalkError("attribute walks need class labels; this dataset is labelled by angle")
+    rng = run.rng("attribute")
+    alphas = np.linspace(params["alpha"][0], params["alpha"][1], params["steps"])
+    parts = []
+    for class_a, class_b in params["class_pairs"]:
+        rows = np.flatnonzero(run.labels == class_b)
+        if rows.size == 0:
+            raise LatentwalkError(f"paths.attribute.class_pairs: class {class_b} has no encoded test examples")
+        chosen = np.sort(rng.choice(rows, size=min(params["starts"], rows.size), replace=False))
+        part = P.attribute(run.mu, run.labels, class_a, class_b, run.mu[chosen], alphas)
+        part.columns["index_start"] = np.repeat(run.index[chosen], params["steps"])
+        parts.append(part)
+    return P.concat(parts)
+
+
+def _grid(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    coordinates = params["coordinates"]
+    if coordinates == "auto":
+        coordinates = "latent" if run.dim == 2 and run.variational else "pca"
+    if coordinates == "latent" and run.dim != 2:
+        raise LatentwalkError(f"paths.grid.coordinates 'latent' needs d = 2, this run has d = {run.dim}")
+    result = P.grid(params["n"], params["extent"], coordinates, run.mu)
+    result.columns["coordinates"] = np.full(len(result.z), coordinates)
+    return result
+
+
+def _spiral(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    if run.dim != 2:
+        raise LatentwalkError(f"spiral walks need d = 2, this run has d = {run.dim}")
+    return P.spiral(params["steps"])
+
+
+def _sphere_spiral(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
+    return P.sphere_spiral(run.dim, params["steps"], params["loops"], params["radius"])
+
+
+#: Path method -> the function computing its points; the keys are exactly the registry's methods.
+PATH_METHODS: dict[str, Callable[[RunLatents, Mapping[str, Any]], P.PathSet]] = {
+    "lerp": _lerp,
+    "slerp": _slerp,
+    "lerp_matched": _lerp_matched,
+    "prior_pairs": _prior_pairs,
+    "traverse_axis": _traverse_axis,
+    "traverse_pca": _traverse_pca,
+    "attribute": _attribute,
+    "grid": _grid,
+    "spiral": _spiral,
+    "sphere_spiral": _sphere_spiral,
+    "geodesic": _geodesic,
+}
+
+
+def method_table(method: str, run: RunLatents, params: Mapping[str, Any]) -> Any:
+    """The tidy table of one method's points (column ``method`` first)."""
+    if method not in PATH_METHODS:
+        raise LatentwalkError(f"unknown path method {method!r}; allowed: {', '.join(METHODS)}")
+    frame = PATH_METHODS[method](run, params).table()
+    frame.insert(0, "method", method)
+    return frame
 
 
 def generate_paths(
-    method: str,
+    run: str,
+    methods: Sequence[str],
     latents: PathLike,
-    params: Mapping[str, Any],
+    settings: Mapping[str, Mapping[str, Any]],
     seed: int,
-    out_parquet: PathLike,
+    out_dir: PathLike,
     model_pt: PathLike | None = None,
     meta_json: PathLike | None = None,
     device: str = "cpu",
     log: Log = quiet,
 ) -> None:
-    """Compute the latent points of ``method`` for one run and write ``paths/.../{method}.parquet``.
+    """Write ``out_dir/{method}.parquet`` for every method of one run (the directory appears whole or not at all).
 
-    Endpoints and starting points come from the encoded test split. Pairs are
-    drawn from a generator seeded by ``seed`` alone, so lerp, slerp,
-    lerp_matched and geodesic of one run share their endpoint pairs.
+    ``settings[method]`` holds the method's config section (plus ``pairs`` for
+    pair interpolations); each table's metadata records them with the seed and
+    the latent table's SHA-256.
     """
-    import zlib
-
-    import numpy as np
-
-    from .. import paths as P
-    from ..encoding import latent_matrix, read_latents
-    from ..io import write_parquet
-
-    table, meta = read_latents(latents)
-    dim = int(meta["latent_dim"])
-    label_kind = meta.get("label_kind", "class")
-    test = table[table["split"] == "test"].reset_index(drop=True)
-    mu = latent_matrix(test).astype(np.float64)
-    labels = test["label"].to_numpy()
-    index = test["index"].to_numpy()
-    method_rng = np.random.default_rng([seed, zlib.crc32(method.encode())])
-
-    def pairs_of(n: int) -> Any:
-        pairs_cfg = params["pairs"]
-        return P.choose_pairs(labels, label_kind, n, pairs_cfg["mode"], np.random.default_rng(seed))
-
-    history: list[dict[str, float]] = []
-    if method in ("lerp", "slerp", "lerp_matched"):
-        pairs = pairs_of(params["pairs"]["n"])
-        za, zb = mu[pairs[:, 0]], mu[pairs[:, 1]]
-        if method == "slerp":
-            result = P.slerp(za, zb, params["steps"], params["normalize"])
-        else:
-            result = getattr(P, method)(za, zb, params["steps"])
-        result.columns.update(_pair_columns(index, labels, pairs, params["steps"]))
-    elif method == "geodesic":
-        import torch
-
-        from ..models import ModelSpec
-        from ..training import load_model, resolve_device
-
-        if model_pt is None or meta_json is None:
-            raise LatentwalkError("geodesic paths need the run's model.pt and meta.json")
-        run_meta = read_json(meta_json)
-        spec = ModelSpec.from_dict(run_meta["config"]["model"])
-        torch_device = resolve_device(device)
-        torch.manual_seed(seed)
-        model = load_model(model_pt, spec, torch_device)
-        for parameter in model.parameters():
-            parameter.requires_grad_(False)
-        pairs = pairs_of(params["pairs"]["n"])[: params["n_pairs"]]
-        result, history = P.geodesic(
-            lambda z: model.decode(z.to(torch_device)).cpu(),
-            mu[pairs[:, 0]],
-            mu[pairs[:, 1]],
-            params["steps"],
-            params["iterations"],
-            params["learning_rate"],
-            params["tolerance"],
-        )
-        result.columns.update(_pair_columns(index, labels, pairs, params["steps"]))
-        for row in history:
-            log(f"iteration {row['iteration']:5d}  mean path energy {row['energy']:.6f}")
-    elif method == "prior_pairs":
-        result = P.prior_pairs(params["n"], dim, params["steps"], method_rng, params["variants"])
-    elif method == "traverse_axis":
-        if params["start"] == "origin":
-            start = np.zeros(dim)
-        elif params["start"] == "mean":
-            start = mu.mean(axis=0)
-        else:
-            start = mu[int(method_rng.integers(len(mu)))]
-        dims = params["dims"]
-        if dims is None:
-            dims = np.argsort(-mu.var(axis=0), kind="stable")[: params["max_dims"]].tolist()
-        result = P.traverse_axis(start, dims, params["range"], params["steps"])
-    elif method == "traverse_pca":
-        result = P.traverse_pca(mu, params["components"], params["range"], params["steps"])
-    elif method == "attribute":
-        if label_kind != "class":
-            raise LatentwalkError("attribute walks need class labels; this dataset is labelled by angle")
-        alphas = np.linspace(params["alpha"][0], params["alpha"][1], params["steps"])
-        parts = []
-        for class_a, class_b in params["class_pairs"]:
-            rows = np.flatnonzero(labels == class_b)
-            if rows.size == 0:
-                raise LatentwalkError(f"paths.attribute.class_pairs: class {class_b} has no encoded test examples")
-            chosen = np.sort(method_rng.choice(rows, size=min(params["starts"], rows.size), replace=False))
-            part = P.attribute(mu, labels, class_a, class_b, mu[chosen], alphas)
-            part.columns["index_start"] = np.repeat(index[chosen], params["steps"])
-            parts.append(part)
-        result = P.concat(parts)
-    elif method == "grid":
-        coordinates = params["coordinates"]
-        if coordinates == "auto":
-            coordinates = "latent" if dim == 2 and meta.get("variational") else "pca"
-        if coordinates == "latent" and dim != 2:
-            raise LatentwalkError(f"paths.grid.coordinates 'latent' needs d = 2, this run has d = {dim}")
-        result = P.grid(params["n"], params["extent"], coordinates, mu)
-        result.columns["coordinates"] = np.full(len(result.z), coordinates)
-    elif method == "spiral":
-        if dim != 2:
-            raise LatentwalkError(f"spiral walks need d = 2, this run has d = {dim}")
-        result = P.spiral(params["steps"])
-    elif method == "sphere_spiral":
-        result = P.sphere_spiral(dim, params["steps"], params["loops"], params["radius"])
-    else:
-        raise LatentwalkError(f"unknown path method {method!r}")
-
-    frame = result.table()
-    frame.insert(0, "method", method)
-    write_parquet(
-        frame,
-        out_parquet,
-        {"run": meta.get("run"), "method": method, "latent_dim": dim, "params": dict(params), "seed": seed,
-         "latents_sha256": sha256_file(latents)},
-    )
-    log(f"{method}: {result.n_paths} paths, {len(frame)} points in {dim}-D; "
-        f"norm min {frame['norm'].min():.4f} mean {frame['norm'].mean():.4f} max {frame['norm'].max():.4f}")
+    missing = [m for m in methods if m not in settings]
+    if missing:
+        raise LatentwalkError(f"{run}: no settings for path method(s) {', '.join(missing)}")
+    latent = read_run_latents(latents, seed, model_pt=model_pt, meta_json=meta_json, device=device, log=log)
+    latents_sha = sha256_file(latents)
+    with atomic_dir(out_dir) as tmp:
+        for method in methods:
+            start = time.perf_counter()
+            frame = method_table(method, latent, settings[method])
+            write_parquet(
+                frame,
+                Path(tmp, f"{method}.parquet"),
+                {"run": run, "method": method, "latent_dim": latent.dim, "params": dict(settings[method]), "seed": seed,
+                 "latents_sha256": latents_sha},
+            )
+            log(f"{method}: {frame['path_id'].nunique() if 'path_id' in frame else 1} paths, {len(frame)} points in "
+                f"{latent.dim}-D; norm min {frame['norm'].min():.4f} mean {frame['norm'].mean():.4f} "
+                f"max {frame['norm'].max():.4f} ({time.perf_counter() - start:.2f}s)")

@@ -1,0 +1,188 @@
+"""Figures of decoded walks: image mosaics, interpolation and traversal strips, the decoded grid, the spiral walk and its GIF."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .io import atomic_path
+from .plots import SERIES, _pyplot
+
+__all__ = ["mosaic", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
+
+
+def mosaic(rows: Sequence[np.ndarray], gap: int = 1, fill: float = 1.0) -> np.ndarray:
+    """Tile rows of images ``(S_r, H, W)`` into one 2-D array with ``gap``-pixel separators.
+
+    Rows may have different lengths; short rows are padded with ``fill``.
+    """
+    if not rows:
+        raise ValueError("mosaic needs at least one row")
+    h, w = rows[0].shape[1:]
+    cols = max(len(r) for r in rows)
+    out = np.full((len(rows) * (h + gap) - gap, cols * (w + gap) - gap), fill, dtype=np.float32)
+    for i, row in enumerate(rows):
+        for j, image in enumerate(row):
+            out[i * (h + gap) : i * (h + gap) + h, j * (w + gap) : j * (w + gap) + w] = image
+    return out
+
+
+def _mosaic_axes(ax: Any, rows: Sequence[np.ndarray], gap: int = 1) -> tuple[int, int]:
+    """Draw a mosaic (white separators, images dark-on-light as decoded: 0 black, 1 white) on ``ax``."""
+    h, w = rows[0].shape[1:]
+    ax.imshow(mosaic(rows, gap, fill=0.5), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    return h + gap, w + gap
+
+
+def image_rows_figure(
+    rows: Sequence[np.ndarray],
+    row_labels: Sequence[str],
+    title: str,
+    col_labels: Sequence[str] | None = None,
+    col_title: str = "",
+    mark_ends: bool = False,
+    group_size: int = 0,
+    cell_inches: float = 0.42,
+) -> Any:
+    """Rows of decoded images with labels; optionally frame each row's endpoints.
+
+    ``group_size`` > 0 draws a thin rule after every ``group_size`` rows (e.g.
+    between the method rows of successive endpoint pairs).
+    """
+    plt = _pyplot()
+    cols = max(len(r) for r in rows)
+    width = max(4.5, cols * cell_inches + 2.2)
+    height = max(1.6, len(rows) * cell_inches + 1.0)
+    fig, ax = plt.subplots(figsize=(width, height))
+    dy, dx = _mosaic_axes(ax, rows)
+    h, w = rows[0].shape[1:]
+    ax.set_yticks([i * dy + h / 2 - 0.5 for i in range(len(rows))])
+    ax.set_yticklabels(row_labels, fontsize=8)
+    if col_labels is not None:
+        ax.set_xticks([j * dx + w / 2 - 0.5 for j in range(len(col_labels))])
+        ax.set_xticklabels(col_labels, fontsize=7, rotation=0)
+        ax.set_xlabel(col_title)
+    else:
+        ax.set_xticks([])
+    ax.tick_params(length=0)
+    if mark_ends:
+        from matplotlib.patches import Rectangle
+
+        for i, row in enumerate(rows):
+            for j in (0, len(row) - 1):
+                ax.add_patch(
+                    Rectangle((j * dx - 0.5, i * dy - 0.5), w, h, fill=False, edgecolor=SERIES[1], linewidth=1.5)
+                )
+    if group_size > 0:
+        for k in range(group_size, len(rows), group_size):
+            ax.axhline(k * dy - 1, color=SERIES[0], linewidth=0.8)
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def decoded_grid_figure(images: np.ndarray, u: np.ndarray, v: np.ndarray, coordinates: str, title: str) -> Any:
+    """The decoded n x n grid (the latent manifold), with its latent or PC coordinates on the axes."""
+    plt = _pyplot()
+    n = images.shape[0]
+    size = min(9.0, max(4.0, n * 0.45))
+    fig, ax = plt.subplots(figsize=(size + 0.8, size + 0.5))
+    dy, dx = _mosaic_axes(ax, list(images))
+    h, w = images.shape[2:]
+    stride = max(1, n // 7)
+    ticks = list(range(0, n, stride))
+    ax.set_xticks([j * dx + w / 2 - 0.5 for j in ticks])
+    ax.set_xticklabels([f"{u[j]:.2g}" for j in ticks], fontsize=8)
+    ax.set_yticks([i * dy + h / 2 - 0.5 for i in ticks])
+    ax.set_yticklabels([f"{v[i]:.2g}" for i in ticks], fontsize=8)
+    if coordinates == "latent":
+        ax.set_xlabel("z₁")
+        ax.set_ylabel("z₂")
+    else:
+        ax.set_xlabel("PC1 (standard deviations from the mean)")
+        ax.set_ylabel("PC2 (standard deviations from the mean)")
+    ax.set_title(title)
+    fig.tight_layout()
+    return fig
+
+
+def _prior_density(ax: Any, extent: float) -> None:
+    grid = np.linspace(-extent, extent, 200)
+    xx, yy = np.meshgrid(grid, grid)
+    density = np.exp(-(xx**2 + yy**2) / 2) / (2 * np.pi)
+    ax.contourf(xx, yy, density, levels=12, cmap="Greys", alpha=0.6)
+
+
+def spiral_figure(xy: np.ndarray, t: np.ndarray, frames: np.ndarray, title: str, n_frames: int = 12) -> Any:
+    """The 2-D spiral walk: trace over the N(0, I) density, components vs t, and decoded frames."""
+    plt = _pyplot()
+    fig = plt.figure(figsize=(11, 6.2))
+    grid = fig.add_gridspec(2, 2, height_ratios=[3, 1.3])
+    ax_trace = fig.add_subplot(grid[0, 0])
+    extent = float(np.abs(xy).max()) * 1.15 + 0.1
+    _prior_density(ax_trace, extent)
+    ax_trace.plot(xy[:, 0], xy[:, 1], color=SERIES[0], linewidth=1.5)
+    pick = np.linspace(0, len(t) - 1, n_frames).round().astype(int)
+    ax_trace.scatter(xy[pick, 0], xy[pick, 1], color=SERIES[3], s=18, zorder=3, label="decoded below")
+    ax_trace.scatter(xy[:1, 0], xy[:1, 1], color="black", marker="s", s=25, zorder=4, label="start")
+    ax_trace.set_xlabel("z₁")
+    ax_trace.set_ylabel("z₂")
+    ax_trace.set_aspect("equal")
+    ax_trace.legend(loc="upper right", fontsize=8)
+    ax_trace.set_title("trace over the N(0, I) density")
+    ax_comp = fig.add_subplot(grid[0, 1])
+    ax_comp.plot(t, xy[:, 0], color=SERIES[0], label="z₁(t) = (0.2t − 2) sin t")
+    ax_comp.plot(t, xy[:, 1], color=SERIES[1], linestyle="--", label="z₂(t) = (0.2t − 2) cos t")
+    ax_comp.set_xlabel("t (rad)")
+    ax_comp.set_ylabel("latent coordinate")
+    ax_comp.legend(fontsize=8)
+    ax_comp.set_title("components along the walk")
+    ax_frames = fig.add_subplot(grid[1, :])
+    dy, dx = _mosaic_axes(ax_frames, [frames[pick]])
+    h, w = frames.shape[1:]
+    ax_frames.set_xticks([j * dx + w / 2 - 0.5 for j in range(len(pick))])
+    ax_frames.set_xticklabels([f"{t[k]:.2f}" for k in pick], fontsize=7)
+    ax_frames.set_xlabel("t (rad)")
+    ax_frames.set_yticks([])
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def spiral_animation(xy: np.ndarray, frames: np.ndarray, out_gif: str | os.PathLike[str], title: str, fps: int = 12) -> int:
+    """Write an animated GIF of the walk: decoded frame beside the trace with a moving point.
+
+    Returns the number of frames written (one per path step).
+    """
+    plt = _pyplot()
+    from matplotlib.animation import FuncAnimation, PillowWriter
+
+    fig, (ax_trace, ax_image) = plt.subplots(1, 2, figsize=(6.4, 3.2))
+    extent = float(np.abs(xy).max()) * 1.15 + 0.1
+    _prior_density(ax_trace, extent)
+    ax_trace.plot(xy[:, 0], xy[:, 1], color=SERIES[0], linewidth=1)
+    (point,) = ax_trace.plot(xy[:1, 0], xy[:1, 1], "o", color=SERIES[3], markersize=7)
+    ax_trace.set_aspect("equal")
+    ax_trace.set_xlabel("z₁")
+    ax_trace.set_ylabel("z₂")
+    image = ax_image.imshow(frames[0], cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax_image.set_axis_off()
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+
+    def update(k: int) -> tuple[Any, Any]:
+        point.set_data(xy[k : k + 1, 0], xy[k : k + 1, 1])
+        image.set_data(frames[k])
+        return point, image
+
+    animation = FuncAnimation(fig, update, frames=len(frames), blit=False)
+    with atomic_path(out_gif) as tmp:
+        animation.save(tmp, writer=PillowWriter(fps=fps), dpi=80)
+    plt.close(fig)
+    return len(frames)

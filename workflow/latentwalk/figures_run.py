@@ -1,0 +1,126 @@
+"""Run diagnostics: training curves and the scatter of encoded test means."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .plots import PALETTE, SERIES, _pyplot
+
+__all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
+
+
+def training_curves(history: pd.DataFrame, title: str) -> Any:
+    """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero)."""
+    plt = _pyplot()
+    has_kl = bool((history["kl"].abs() > 0).any())
+    fig, axes = plt.subplots(1, 2 if has_kl else 1, figsize=(9 if has_kl else 5, 3.4), squeeze=False)
+    ax = axes[0, 0]
+    ax.plot(history["epoch"], history["loss"], color=SERIES[0], label="total loss")
+    ax.plot(history["epoch"], history["reconstruction"], color=SERIES[1], linestyle="--", label="reconstruction")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss per image (nats)")
+    ax.legend()
+    if has_kl:
+        ax2 = axes[0, 1]
+        ax2.plot(history["epoch"], history["kl"], color=SERIES[2], label="KL(q(z|x) || N(0, I))")
+        ax2.set_xlabel("epoch")
+        ax2.set_ylabel("KL per image (nats)")
+        ax2.legend()
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def project_2d(points: np.ndarray, seed: int = 0, method: str = "pca") -> tuple[np.ndarray, str, np.ndarray | None]:
+    """Return 2-D coordinates, the axis-label stem and the explained variance ratio.
+
+    2-D latents are returned as they are; higher-dimensional ones are projected
+    on their top two principal components (scikit-learn PCA, fixed seed) or
+    embedded with t-SNE (``method="tsne"``; no variance ratio).
+    """
+    if points.shape[1] == 1:
+        return np.column_stack([points[:, 0], np.zeros(len(points))]), "z", None
+    if points.shape[1] == 2:
+        return points, "z", None
+    if method == "tsne":
+        from sklearn.manifold import TSNE
+
+        perplexity = float(min(30, max(2, (len(points) - 1) // 3)))
+        return TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(points), "t-SNE ", None
+    from sklearn.decomposition import PCA
+
+    pca = PCA(n_components=2, random_state=seed)
+    return pca.fit_transform(points), "PC", pca.explained_variance_ratio_
+
+
+def latent_scatter(
+    mu: np.ndarray,
+    labels: np.ndarray,
+    label_kind: str,
+    title: str,
+    variational: bool,
+    seed: int = 0,
+    projection: str = "pca",
+) -> Any:
+    """Encoded means coloured by class (or by angle for ``lines``), beside the histogram of their norms.
+
+    Left: 2-D latents directly (with the circle |z| = sqrt(2), the prior's
+    typical radius), larger ones on their top two principal components.
+    Right: |mu| against the prior's chi(d) typical shell (0.5%..99.5%),
+    shaded, with sqrt(d) marked: does the aggregate posterior fill the prior?
+    """
+    from scipy import stats
+
+    plt = _pyplot()
+    d = mu.shape[1]
+    xy, stem, ratio = project_2d(mu.astype(np.float64), seed, projection)
+    fig, (ax, ax_norm) = plt.subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [3, 2]})
+    if label_kind == "angle":
+        sc = ax.scatter(xy[:, 0], xy[:, 1], c=np.mod(labels, 2 * np.pi), cmap="twilight", s=6, vmin=0, vmax=2 * np.pi, linewidths=0)
+        bar = fig.colorbar(sc, ax=ax, ticks=[0, np.pi / 2, np.pi, 3 * np.pi / 2, 2 * np.pi], fraction=0.05)
+        bar.ax.set_yticklabels(["0", "π/2", "π", "3π/2", "2π"])
+        bar.set_label("line angle (rad)")
+    else:
+        classes = np.unique(labels)
+        for i, cls in enumerate(classes):
+            sel = labels == cls
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, color=PALETTE[i % len(PALETTE)], label=str(cls), linewidths=0)
+        ax.legend(title="label", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+    if d == 2:
+        theta = np.linspace(0, 2 * np.pi, 200)
+        r = np.sqrt(2.0)
+        ax.plot(r * np.cos(theta), r * np.sin(theta), color="black", linewidth=1, linestyle=":")
+        ax.annotate("|z| = √2", xy=(r / np.sqrt(2), r / np.sqrt(2)), xytext=(4, 4), textcoords="offset points", fontsize=8)
+    if ratio is None:
+        ax.set_xlabel(f"{stem}₁")
+        ax.set_ylabel(f"{stem}₂")
+    else:
+        ax.set_xlabel(f"PC1 ({ratio[0]:.0%} of variance)")
+        ax.set_ylabel(f"PC2 ({ratio[1]:.0%} of variance)")
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.set_title("encoded means" + ("" if d <= 2 else " (t-SNE embedding)" if projection == "tsne" else " (PCA projection)"))
+    norms = np.linalg.norm(mu.astype(np.float64), axis=1)
+    law = stats.chi(d)
+    lo, hi = law.ppf([0.005, 0.995])
+    ax_norm.axvspan(lo, hi, color=SERIES[2], alpha=0.15, label="N(0, I) shell (99%)")
+    ax_norm.hist(norms, bins=40, density=True, color=SERIES[0], alpha=0.75, label="|μ| of encoded data")
+    grid = np.linspace(0, max(hi, norms.max()) * 1.05, 300)
+    ax_norm.plot(grid, law.pdf(grid), color=SERIES[2], linewidth=1.2, label=f"χ({d}) density")
+    ax_norm.axvline(np.sqrt(d), color="black", linestyle="--", linewidth=1, label=f"√d = {np.sqrt(d):.2f}")
+    ax_norm.set_xlabel("|μ|")
+    ax_norm.set_ylabel("density")
+    ax_norm.legend(fontsize=7)
+    ax_norm.set_title("norms against the prior" if variational else "norms (no prior: deterministic AE)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def subsample(n: int, k: int, seed: int) -> np.ndarray:
+    """Sorted indices of a seeded subsample of ``k`` out of ``n`` (all when ``k >= n``)."""
+    if k >= n:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))

@@ -1,0 +1,235 @@
+"""The domain's names, in one place: datasets, model kinds, path methods and their families, figures.
+
+Every other module, the Snakemake rules (wildcard constraints) and the tests
+import these names from here; the config schema's enums are checked against
+them by a test. Nothing here imports anything heavy.
+
+A *run* is ``{dataset}/{model}-z{dim}``. Whether a path method applies to a
+run is decided by data (:class:`Method`), not by branches spread over modules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = [
+    "Dataset",
+    "DATASETS",
+    "CLASS_DATASETS",
+    "ModelKind",
+    "MODELS",
+    "Method",
+    "METHODS",
+    "PAIR_INTERPOLATIONS",
+    "PRIOR_WALK",
+    "PRIOR_VARIANTS",
+    "CLOSED_FORM_INTERPOLATIONS",
+    "TRAVERSALS",
+    "COMPARED",
+    "SCORERS",
+    "WALK_FIGURES",
+    "RUN_FIGURES",
+    "WALK_REPORT",
+    "WILDCARD_CONSTRAINTS",
+    "Run",
+    "applicable_methods",
+    "walk_figures",
+]
+
+
+# --------------------------------------------------------------------------- datasets
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A dataset the pipeline can build.
+
+    ``label_kind`` is ``class`` (labels are class ids) or ``angle`` (the true line
+    angle in radians); ``scorer`` names how decoded frames of its runs are scored
+    (a key of :data:`SCORERS`).
+    """
+
+    name: str
+    label_kind: str
+    scorer: str
+    side: int | None  # image side in pixels; None: set by the config (data.<name>.size)
+
+
+DATASETS: dict[str, Dataset] = {
+    "digits": Dataset("digits", "class", "classifier", 8),
+    "lines": Dataset("lines", "angle", "lines", None),
+    "mnist": Dataset("mnist", "class", "classifier", 28),
+}
+#: Datasets whose labels are classes (attribute walks and the frame classifier need classes).
+CLASS_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if ds.label_kind == "class")
+#: How decoded frames are scored: ``lines`` against the true lines, ``classifier`` by a classifier and nearest images.
+SCORERS: tuple[str, ...] = ("lines", "classifier")
+
+
+# --------------------------------------------------------------------------- model kinds
+
+
+@dataclass(frozen=True)
+class ModelKind:
+    """A model kind: whether it is variational (has a prior to walk) and its fixed KL weight (None: config ``model.beta``)."""
+
+    name: str
+    variational: bool
+    kl_weight: float | None
+
+
+MODELS: dict[str, ModelKind] = {
+    "ae": ModelKind("ae", False, 0.0),
+    "vae": ModelKind("vae", True, 1.0),
+    "beta_vae": ModelKind("beta_vae", True, None),
+}
+
+
+# --------------------------------------------------------------------------- path methods
+
+
+@dataclass(frozen=True)
+class Method:
+    """A path method and the runs it applies to.
+
+    ``family``: ``interpolation`` (between encoded test pairs, sharing endpoints),
+    ``prior`` (between prior samples), ``traversal`` (one direction at a time from a
+    start, or a walk on the prior's sphere), or ``survey`` (covers a region of the
+    latent space). A method needs at least ``min_dim`` latent dims, exactly
+    ``exact_dim`` if set, a variational model if ``variational``, and class labels
+    if ``classes``.
+    """
+
+    name: str
+    family: str
+    min_dim: int = 1
+    exact_dim: int | None = None
+    variational: bool = False
+    classes: bool = False
+    needs_decoder: bool = False
+
+
+#: Every path method, in the schema's order.
+METHODS: dict[str, Method] = {
+    m.name: m
+    for m in (
+        Method("lerp", "interpolation"),
+        Method("slerp", "interpolation", min_dim=2),
+        Method("lerp_matched", "interpolation"),
+        Method("prior_pairs", "prior", min_dim=2, variational=True),
+        Method("traverse_axis", "traversal"),
+        Method("traverse_pca", "traversal"),
+        Method("attribute", "traversal", classes=True),
+        Method("grid", "survey", min_dim=2),
+        Method("spiral", "survey", exact_dim=2),
+        Method("sphere_spiral", "traversal", min_dim=2, variational=True),
+        Method("geodesic", "interpolation", needs_decoder=True),
+    )
+}
+#: Interpolations between the same encoded test pairs, in the order figures and tables show them.
+PAIR_INTERPOLATIONS: tuple[str, ...] = ("lerp", "slerp", "lerp_matched", "geodesic")
+#: The method that walks between prior samples; its rows carry a ``variant`` (one of :data:`PRIOR_VARIANTS`).
+PRIOR_WALK = "prior_pairs"
+#: Interpolations with a closed form (no decoder needed).
+CLOSED_FORM_INTERPOLATIONS: tuple[str, ...] = ("lerp", "slerp", "lerp_matched")
+#: The interpolations a prior-pair walk can use (config ``paths.prior_pairs.variants``).
+PRIOR_VARIANTS: tuple[str, ...] = CLOSED_FORM_INTERPOLATIONS
+#: One-direction-at-a-time walks, each drawn as its own figure of decoded rows.
+TRAVERSALS: tuple[str, ...] = tuple(name for name, m in METHODS.items() if m.family == "traversal")
+#: The methods compared across runs in the summary table.
+COMPARED: tuple[str, ...] = (*PAIR_INTERPOLATIONS, PRIOR_WALK)
+
+assert set(CLOSED_FORM_INTERPOLATIONS) < set(PAIR_INTERPOLATIONS)
+assert set(PAIR_INTERPOLATIONS) == {n for n, m in METHODS.items() if m.family == "interpolation"}
+
+
+# --------------------------------------------------------------------------- runs
+
+
+@dataclass(frozen=True, order=True)
+class Run:
+    """One trained model: ``{dataset}/{model}-z{dim}``."""
+
+    dataset: str
+    model: str
+    dim: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.dataset}/{self.model}-z{self.dim}"
+
+    @property
+    def variational(self) -> bool:
+        return MODELS[self.model].variational
+
+    @property
+    def label_kind(self) -> str:
+        return DATASETS[self.dataset].label_kind
+
+
+def method_applies(method: str, run: Run, paths: Mapping[str, Any]) -> bool:
+    """Whether path ``method`` makes sense for ``run`` (``paths`` = config['paths'] for the grid's coordinates)."""
+    m = METHODS[method]
+    exact = m.exact_dim
+    if method == "grid" and paths["grid"]["coordinates"] == "latent":
+        exact = 2  # a grid in latent coordinates needs a 2-D latent plane
+    return (
+        run.dim >= m.min_dim
+        and (exact is None or run.dim == exact)
+        and (run.variational or not m.variational)
+        and (run.label_kind == "class" or not m.classes)
+    )
+
+
+def applicable_methods(run: Run, paths: Mapping[str, Any]) -> list[str]:
+    """The configured path methods (``paths['methods']``) that apply to ``run``, in config order."""
+    return [method for method in paths["methods"] if method_applies(method, run, paths)]
+
+
+# --------------------------------------------------------------------------- figures
+
+#: Figures of decoded walks, each drawn when the run has any of its methods; file name -> methods.
+#: The set depends on the run, so a run's walk figures are one directory output (see README).
+WALK_FIGURES: dict[str, tuple[str, ...]] = {
+    "grid": ("grid",),
+    "interpolation_strips": PAIR_INTERPOLATIONS,
+    "prior_pair_strips": (PRIOR_WALK,),
+    **{name: (name,) for name in TRAVERSALS},
+    "spiral": ("spiral",),
+}
+#: Figures every run has (measurements, not decoded walks): fixed outputs, one report entry and caption each.
+RUN_FIGURES: tuple[str, ...] = ("training_curves", "latent_scatter", "path_norms", "path_quality")
+
+
+#: Every file a run's walk figures directory can hold that the report shows: file -> (report category, label).
+#: The caption of each is its block in workflow/report/walk_figures.rst (a test checks that both match).
+WALK_REPORT: dict[str, tuple[str, str]] = {
+    "grid.png": ("Latent space", "decoded grid"),
+    "spiral.png": ("Latent space", "spiral walk"),
+    "spiral.gif": ("Latent space", "spiral walk (animation)"),
+    "interpolation_strips.png": ("Interpolation", "interpolation strips"),
+    "prior_pair_strips.png": ("Interpolation", "prior-pair strips"),
+    "traverse_axis.png": ("Traversal", "axis traversal"),
+    "traverse_pca.png": ("Traversal", "PCA traversal"),
+    "attribute.png": ("Traversal", "attribute walk"),
+    "sphere_spiral.png": ("Traversal", "sphere-spiral walk"),
+}
+
+
+def walk_figures(methods: list[str] | tuple[str, ...]) -> list[str]:
+    """The walk figures a run with path ``methods`` gets, in :data:`WALK_FIGURES` order."""
+    return [name for name, needs in WALK_FIGURES.items() if set(needs) & set(methods)]
+
+
+# --------------------------------------------------------------------------- wildcards
+
+#: Snakemake wildcard constraints, in one place (the Snakefile passes them on).
+WILDCARD_CONSTRAINTS: dict[str, str] = {
+    "dataset": "|".join(DATASETS),
+    "model": "|".join(MODELS),
+    "dim": r"[1-9][0-9]*",
+    "n": r"[1-9][0-9]*",
+    "file": r"[A-Za-z0-9._-]+",
+}

@@ -1,0 +1,230 @@
+"""Stage plot_walks: every figure of a run's decoded walks, written as one directory.
+
+Which figures a run gets follows from its path methods
+(:func:`latentwalk.registry.walk_figures`); each figure is drawn by one small
+function in :data:`WALK_DRAWERS`, and each traversal's rows and labels by one in
+:data:`TRAVERSAL_ROWS` (keys checked against the registry by a test).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import LatentwalkError, PathLike, atomic_dir, method_files
+from ..logs import Log, quiet
+from ..registry import PAIR_INTERPOLATIONS, PRIOR_WALK, walk_figures
+
+
+@dataclass
+class Walks:
+    """A run's decoded walks: per method, the path table (sorted by path and step) and images ``(paths, steps, H, W)``."""
+
+    run: str
+    tables: dict[str, Any]
+    images: dict[str, np.ndarray]
+    strip_pairs: int
+    fps: int
+
+
+def load_walk(table: PathLike, decoded: PathLike) -> tuple[Any, np.ndarray]:
+    """A path table (sorted by path and step) and its decoded images, checked to match."""
+    from ..io import read_parquet
+
+    frame, _ = read_parquet(table)
+    frame = frame.sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
+    with np.load(decoded) as handle:
+        images = handle["images"]
+    if len(frame) != images.shape[0] * images.shape[1]:
+        raise LatentwalkError(f"{table} has {len(frame)} points but {decoded} holds {images.shape[0]}x{images.shape[1]} frames")
+    return frame, images
+
+
+def _first(frame: Any, path_id: int, column: str) -> Any:
+    return frame.loc[frame["path_id"] == path_id, column].iloc[0]
+
+
+def _label(value: Any) -> str:
+    """A class id as '3', an angle label as '57°'."""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{np.degrees(number):.0f}°"
+
+
+def _t_labels(steps: int) -> list[str]:
+    return [f"{k / (steps - 1):.2g}" for k in range(steps)]
+
+
+# --------------------------------------------------------------------------- traversal rows
+
+
+Rows = tuple[list[np.ndarray], list[str], str, list[str] | None, str]
+
+
+def _axis_rows(run: str, frame: Any, images: np.ndarray) -> Rows:
+    ids = sorted(frame["path_id"].unique())
+    labels = [f"z_{int(_first(frame, p, 'dim'))}" for p in ids]
+    cols = [f"{x:+.2g}" for x in frame.loc[frame["path_id"] == ids[0], "delta"]]
+    return list(images), labels, f"{run}: one latent coordinate at a time", cols, "δ added to the coordinate"
+
+
+def _pca_rows(run: str, frame: Any, images: np.ndarray) -> Rows:
+    ids = sorted(frame["path_id"].unique())
+    labels = [f"PC{int(_first(frame, p, 'component')) + 1} (σ={_first(frame, p, 'component_std'):.2g})" for p in ids]
+    cols = [f"{x:+.2g}" for x in frame.loc[frame["path_id"] == ids[0], "delta"]]
+    return list(images), labels, f"{run}: along the principal directions of the encoded means", cols, "δ (standard deviations)"
+
+
+def _attribute_rows(run: str, frame: Any, images: np.ndarray) -> Rows:
+    ids = sorted(frame["path_id"].unique())
+    labels = [f"+α(μ{int(_first(frame, p, 'class_a'))} − μ{int(_first(frame, p, 'class_b'))}) from #{int(_first(frame, p, 'index_start'))}"
+              for p in ids]
+    cols = [f"{x:.2g}" for x in frame.loc[frame["path_id"] == ids[0], "alpha"]]
+    return list(images), labels, f"{run}: latent arithmetic z + α (mean(A) − mean(B))", cols, "α"
+
+
+def _sphere_spiral_rows(run: str, frame: Any, images: np.ndarray, per_row: int = 24, n_rows: int = 3) -> Rows:
+    walk = images[0]
+    pick = np.linspace(0, len(walk) - 1, per_row * n_rows).round().astype(int)
+    rows = [walk[pick[k * per_row : (k + 1) * per_row]] for k in range(n_rows)]
+    t = frame["t"].to_numpy()
+    labels = [f"t {t[pick[k * per_row]]:.2f}–{t[pick[(k + 1) * per_row - 1]]:.2f}" for k in range(n_rows)]
+    radius = float(frame["radius"].iloc[0])
+    return rows, labels, f"{run}: spiral on the sphere |z| = {radius:.3g}, read left to right", None, ""
+
+
+#: Traversal method -> its rows, row labels, title, column labels and column title; keys = the registry's traversals.
+TRAVERSAL_ROWS: dict[str, Callable[[str, Any, np.ndarray], Rows]] = {
+    "traverse_axis": _axis_rows,
+    "traverse_pca": _pca_rows,
+    "attribute": _attribute_rows,
+    "sphere_spiral": _sphere_spiral_rows,
+}
+
+
+# --------------------------------------------------------------------------- one function per figure
+
+
+def _save(fig: Any, out: Path, name: str) -> None:
+    from ..plots import save_figure
+
+    save_figure(fig, out / f"{name}.png", out / f"{name}.svg")
+
+
+def _grid(walks: Walks, out: Path) -> str:
+    from ..figures_decoded import decoded_grid_figure
+
+    frame, images = walks.tables["grid"], walks.images["grid"]
+    u = frame[frame["path_id"] == 0]["u"].to_numpy()
+    v = frame.groupby("path_id")["v"].first().to_numpy()
+    coordinates = str(frame["coordinates"].iloc[0])
+    n = images.shape[0]
+    where = "latent plane" if coordinates == "latent" else "top-2 PC plane through the latent mean"
+    _save(decoded_grid_figure(images, u, v, coordinates, f"{walks.run}: decoded {n}x{n} grid over the {where}"), out, "grid")
+    return f"grid {n}x{n} ({coordinates})"
+
+
+def _interpolation_strips(walks: Walks, out: Path) -> str:
+    """One row per (pair, method): lerp / slerp / lerp_matched / geodesic of the same pair adjacent."""
+    from ..figures_decoded import image_rows_figure
+
+    order = [m for m in PAIR_INTERPOLATIONS if m in walks.tables]
+    pairs = sorted(walks.tables[order[0]]["pair"].unique())[: walks.strip_pairs]
+    rows, labels = [], []
+    for pair in pairs:
+        for method in order:
+            frame = walks.tables[method]
+            ids = frame.loc[frame["pair"] == pair, "path_id"].unique()
+            if len(ids) == 0:
+                continue
+            pid = int(ids[0])
+            rows.append(walks.images[method][pid])
+            labels.append(f"pair {pair} ({_label(_first(frame, pid, 'label_a'))}→{_label(_first(frame, pid, 'label_b'))}) {method}")
+    steps = max(len(r) for r in rows)
+    fig = image_rows_figure(rows, labels, f"{walks.run}: interpolations between encoded test pairs (endpoints framed)",
+                            col_labels=_t_labels(steps), col_title="t", mark_ends=True, group_size=len(order))
+    _save(fig, out, "interpolation_strips")
+    return f"{len(rows)} strips ({len(pairs)} pairs x {order})"
+
+
+def _prior_pair_strips(walks: Walks, out: Path) -> str:
+    """Prior pairs (endpoints on the sqrt(d) sphere): one row per variant for each pair."""
+    from ..figures_decoded import image_rows_figure
+
+    frame, images = walks.tables[PRIOR_WALK], walks.images[PRIOR_WALK]
+    rows, labels = [], []
+    variants = list(dict.fromkeys(frame["variant"]))
+    for pair in sorted(frame["pair"].unique())[: walks.strip_pairs]:
+        for variant in variants:
+            pid = int(frame.loc[(frame["pair"] == pair) & (frame["variant"] == variant), "path_id"].iloc[0])
+            rows.append(images[pid])
+            labels.append(f"prior pair {pair} {variant}")
+    d = sum(1 for c in frame.columns if c.startswith("z_"))
+    fig = image_rows_figure(rows, labels, f"{walks.run}: walks between N(0, I) samples scaled to |z| = √{d}",
+                            col_labels=_t_labels(images.shape[1]), col_title="t", mark_ends=True, group_size=len(variants))
+    _save(fig, out, "prior_pair_strips")
+    return f"{len(rows)} prior-pair strips"
+
+
+def _traversal(method: str) -> Callable[[Walks, Path], str]:
+    """The figure of one traversal method: its rows from :data:`TRAVERSAL_ROWS`, drawn as image rows."""
+
+    def draw(walks: Walks, out: Path) -> str:
+        from ..figures_decoded import image_rows_figure
+
+        rows, labels, title, cols, col_title = TRAVERSAL_ROWS[method](walks.run, walks.tables[method], walks.images[method])
+        _save(image_rows_figure(rows, labels, title, col_labels=cols, col_title=col_title), out, method)
+        return f"{method}: {len(rows)} rows"
+
+    return draw
+
+
+def _spiral(walks: Walks, out: Path) -> str:
+    """The 2-D spiral walk (figure) and its animation (GIF, one frame per step)."""
+    from ..figures_decoded import spiral_animation, spiral_figure
+
+    frame, images = walks.tables["spiral"], walks.images["spiral"]
+    xy = frame[["z_0", "z_1"]].to_numpy()
+    title = f"{walks.run}: spiral walk x(t) = (0.2t − 2) sin t, y(t) = (0.2t − 2) cos t"
+    _save(spiral_figure(xy, frame["t"].to_numpy(), images[0], title), out, "spiral")
+    n = spiral_animation(xy, images[0], out / "spiral.gif", f"{walks.run}: spiral walk", walks.fps)
+    return f"spiral figure and {n}-frame GIF"
+
+
+#: Walk figure -> the function drawing it into a directory; keys = the registry's walk figures.
+WALK_DRAWERS: dict[str, Callable[[Walks, Path], str]] = {
+    "grid": _grid,
+    "interpolation_strips": _interpolation_strips,
+    "prior_pair_strips": _prior_pair_strips,
+    **{method: _traversal(method) for method in TRAVERSAL_ROWS},
+    "spiral": _spiral,
+}
+
+
+def plot_walks(
+    run: str,
+    methods: Sequence[str],
+    paths_dir: PathLike,
+    decoded_dir: PathLike,
+    strip_pairs: int,
+    fps: int,
+    out_dir: PathLike,
+    log: Log = quiet,
+) -> list[str]:
+    """Draw every walk figure of one run into ``out_dir`` (PNG + SVG each, and the spiral's GIF); return their names.
+
+    The directory appears whole or not at all.
+    """
+    tables, images = {}, {}
+    for method, table, npz in zip(methods, method_files(paths_dir, methods, ".parquet"), method_files(decoded_dir, methods, ".npz")):
+        tables[method], images[method] = load_walk(table, npz)
+    walks = Walks(run, tables, images, strip_pairs, fps)
+    names = walk_figures(list(methods))
+    with atomic_dir(out_dir) as tmp:
+        for name in names:
+            log(WALK_DRAWERS[name](walks, Path(tmp)))
+    return names
+

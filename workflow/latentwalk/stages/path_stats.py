@@ -1,0 +1,161 @@
+"""Stage path_stats: norms along every path of one run, and the quality of every decoded frame.
+
+How frames are scored depends on the dataset (the registry's ``scorer``): line
+data against the 10,000 true lines (Mean Distance, Smoothness), class data by
+a classifier and the distance to the nearest training image. Each scorer is a
+small class in :data:`SCORERS` with the same two methods, so the stage itself
+never branches on the dataset.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..io import LatentwalkError, PathLike, method_files, write_csv
+from ..logs import Log, quiet
+
+
+class LineScorer:
+    """Line data: cosine distance of each frame to the nearest true line, its angle, and per-path Smoothness."""
+
+    def __init__(self, line_params: Mapping[str, Any]) -> None:
+        from ..quality import reference_lines
+
+        self.angles, self.references = reference_lines(line_params)
+
+    def score(self, frames: Any, flat: np.ndarray) -> None:
+        """Add ``line_distance``, ``line_angle`` and ``path_smoothness`` columns to ``frames``."""
+        from ..quality import nearest_lines, smoothness, to_benchmark_scale
+
+        dist, idx = nearest_lines(to_benchmark_scale(flat), self.references)
+        frames["line_distance"] = dist
+        frames["line_angle"] = self.angles[idx]
+        per_path = frames.groupby("path_id", sort=True)["line_angle"].apply(lambda a: smoothness(a.to_numpy()))
+        frames["path_smoothness"] = frames["path_id"].map(per_path)
+
+    def summarize(self, group: Any, mid: Any) -> dict[str, Any]:
+        """Mean Distance (all frames and midpoints) and Mean Smoothness of one walk."""
+        from ..quality import mean_smoothness
+
+        per = group.groupby("path_id")["path_smoothness"].first().to_numpy()
+        return {
+            "mean_distance": float(group["line_distance"].mean()),
+            "mean_distance_mid": float(mid["line_distance"].mean()),
+            "smoothness": mean_smoothness(per),
+            "smoothness_undefined": int(np.isnan(per).sum()),
+        }
+
+
+class ClassifierScorer:
+    """Class data: classifier prediction, confidence and entropy per frame, and the distance to the nearest training image."""
+
+    def __init__(self, classifier_npz: PathLike | None, data_npz: PathLike, run: str) -> None:
+        from ..datasets import load_dataset
+
+        if classifier_npz is None:
+            raise LatentwalkError(f"{run}: class-labelled data needs the classifier to score frames")
+        with np.load(classifier_npz) as handle:
+            self.weights = {k: handle[k] for k in handle.files}
+        data = load_dataset(data_npz)
+        self.train_images = data.images[data.split == "train"]
+
+    def score(self, frames: Any, flat: np.ndarray) -> None:
+        """Add ``predicted``, ``confidence``, ``entropy`` and ``nn_distance`` columns to ``frames``."""
+        from ..quality import classifier_probabilities, entropy, nearest_neighbour_distance
+
+        p = classifier_probabilities(self.weights, flat)
+        frames["predicted"] = self.weights["classes"][p.argmax(axis=1)]
+        frames["confidence"] = p.max(axis=1)
+        frames["entropy"] = entropy(p)
+        frames["nn_distance"], _ = nearest_neighbour_distance(flat, self.train_images)
+
+    def summarize(self, group: Any, mid: Any) -> dict[str, Any]:
+        """Means over all frames and over the midpoints of one walk."""
+        out: dict[str, Any] = {}
+        for column in ("confidence", "entropy", "nn_distance"):
+            out[column] = float(group[column].mean())
+            out[f"{column}_mid"] = float(mid[column].mean())
+        return {k: out[k] for k in ("confidence", "confidence_mid", "entropy", "entropy_mid", "nn_distance", "nn_distance_mid")}
+
+
+#: Scorer name (the registry's ``Dataset.scorer``) -> its constructor from (scoring params, data, classifier, run).
+SCORERS: dict[str, Callable[[Mapping[str, Any], PathLike, PathLike | None, str], Any]] = {
+    "lines": lambda params, data, classifier, run: LineScorer(params["lines"]),
+    "classifier": lambda params, data, classifier, run: ClassifierScorer(classifier, data, run),
+}
+
+
+def frame_table(paths: Any, images: np.ndarray) -> Any:
+    """One row per decoded frame (path, step) with the path's parameters, in the npz's order."""
+    from ..stats import walk_names
+
+    keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha") if c in paths.columns]
+    frames = paths[keep].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
+    if len(frames) != images.shape[0] * images.shape[1]:
+        raise LatentwalkError(f"{len(frames)} path points but {images.shape[0] * images.shape[1]} decoded frames")
+    frames.insert(1, "walk", walk_names(frames))
+    return frames
+
+
+def midpoint_steps(frames: Any) -> Any:
+    """True for each path's middle step (both middle steps when a path has an even number of steps)."""
+    last = frames.groupby("path_id")["step"].transform("max")
+    return (frames["step"] == last // 2) | ((last % 2 == 1) & (frames["step"] == last // 2 + 1))
+
+
+def path_stats(
+    run: str,
+    methods: Sequence[str],
+    paths_dir: PathLike,
+    decoded_dir: PathLike,
+    latents: PathLike,
+    data_npz: PathLike,
+    scoring: Mapping[str, Any],
+    classifier_npz: PathLike | None,
+    out: Mapping[str, PathLike],
+    log: Log = quiet,
+) -> None:
+    """Norms along every path, encoded norms, and interpolation quality of every decoded frame of one run.
+
+    ``scoring['scorer']`` picks the frame scorer (a key of :data:`SCORERS`).
+    Writes ``out['path_norms']`` (every step), ``out['norm_summary']`` (per method and walk),
+    ``out['encoded_norms']``, ``out['quality']`` (every frame) and ``out['quality_summary']``.
+    """
+    import pandas as pd
+
+    from ..encoding import read_latents
+    from ..io import read_parquet
+    from ..stats import encoded_norm_summary, path_norm_summary, path_norm_table
+
+    start = time.perf_counter()
+    if scoring["scorer"] not in SCORERS:
+        raise LatentwalkError(f"{run}: unknown frame scorer {scoring['scorer']!r}; allowed: {', '.join(SCORERS)}")
+    table, meta = read_latents(latents)
+    d = int(meta["latent_dim"])
+    tables = [read_parquet(p)[0] for p in method_files(paths_dir, methods, ".parquet")]
+    norms = path_norm_table(pd.concat(tables, ignore_index=True), d)
+    write_csv(norms, out["path_norms"])
+    write_csv(path_norm_summary(norms), out["norm_summary"])
+    write_csv(encoded_norm_summary(table["norm"].to_numpy(), table["split"].astype(str).to_numpy(), d), out["encoded_norms"])
+
+    scorer = SCORERS[scoring["scorer"]](scoring, data_npz, classifier_npz, run)
+    frames_all, summaries = [], []
+    for paths, npz in zip(tables, method_files(decoded_dir, methods, ".npz")):
+        with np.load(npz) as handle:
+            images = handle["images"]
+        frames = frame_table(paths, images)
+        scorer.score(frames, images.reshape(images.shape[0] * images.shape[1], *images.shape[2:]))
+        mid = midpoint_steps(frames)
+        for walk, group in frames.groupby("walk", sort=False):
+            row: dict[str, Any] = {"method": group["method"].iloc[0], "walk": walk, "paths": int(group["path_id"].nunique()),
+                                   "frames": int(len(group))}
+            row.update(scorer.summarize(group, group[mid[group.index]]))
+            summaries.append(row)
+        frames_all.append(frames)
+    write_csv(pd.concat(frames_all, ignore_index=True), out["quality"])
+    write_csv(pd.DataFrame(summaries), out["quality_summary"])
+    log(f"{run}: {len(norms)} path points, {sum(len(f) for f in frames_all)} frames scored in {time.perf_counter() - start:.1f}s")

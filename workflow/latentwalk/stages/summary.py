@@ -1,0 +1,87 @@
+"""Cross-run stages: the comparison table of every run and the report's key numbers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..io import PathLike, atomic_path, write_csv
+from ..logs import Log, quiet
+from ..registry import CLOSED_FORM_INTERPOLATIONS, COMPARED, DATASETS, MODELS, PRIOR_WALK
+
+
+def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summaries: Sequence[str], out_csv: PathLike, log: Log = quiet) -> None:
+    """One row per run and compared interpolation: shell exits, midpoint norm ratio and quality."""
+    import pandas as pd
+
+    rows = []
+    for run, norm_csv, quality_csv in zip(runs, norm_summaries, quality_summaries):
+        dataset, rest = run.split("/")
+        model, dim = rest.rsplit("-z", 1)
+        norms = pd.read_csv(norm_csv)
+        quality = pd.read_csv(quality_csv)
+        merged = norms.merge(quality.drop(columns=["paths"]), on=["method", "walk"], how="left")
+        merged = merged[merged["method"].isin(COMPARED)]
+        merged.insert(0, "dim", int(dim))
+        merged.insert(0, "model", model)
+        merged.insert(0, "dataset", dataset)
+        rows.append(merged)
+    table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
+    keep = [c for c in ("dataset", "model", "dim", "method", "walk", "paths", "share_outside_shell", "share_below_shell",
+                        "midpoint_ratio", "mean_norm", "shell_lo", "shell_hi", "mean_distance", "mean_distance_mid",
+                        "smoothness", "smoothness_undefined", "confidence", "confidence_mid", "entropy_mid",
+                        "nn_distance", "nn_distance_mid") if c in table.columns]
+    write_csv(table[keep], out_csv)
+    log(f"summary: {len(table)} rows over {len(runs)} runs")
+
+
+def key_numbers(
+    summary_csv: PathLike, concentration_csv: PathLike, hypersphere_csv: PathLike, classifier_jsons: Sequence[str], out_rst: PathLike, log: Log = quiet
+) -> None:
+    """The headline numbers of the study as reStructuredText, included in the report's introduction."""
+    import pandas as pd
+
+    from ..io import read_json
+
+    summary = pd.read_csv(summary_csv)
+    conc = pd.read_csv(concentration_csv)
+    sphere = pd.read_csv(hypersphere_csv)
+    lines = ["Key numbers of this run", "-----------------------", ""]
+    top = conc.loc[conc["dim"].idxmax()]
+    lines.append(
+        f"- **Norm concentration**: at d = {int(top['dim'])} the mean of {int(top['n'])} sampled norms is "
+        f"{top['mean']:.5f} against the exact χ mean {top['chi_mean']:.5f} (relative error {top['mean_rel_error']:+.1e}); "
+        f"the shell's relative width std/mean is {top['relative_width']:.4f} (exact {top['chi_relative_width']:.4f}), "
+        f"against {conc.loc[conc['dim'].idxmin(), 'relative_width']:.3f} at d = {int(conc['dim'].min())}."
+    )
+    peak = sphere.loc[sphere["volume"].idxmax()]
+    lines.append(f"- **Hypersphere**: the unit-ball volume peaks at n = {int(peak['n'])} (V = {peak['volume']:.4f}) "
+                 f"and is {sphere['volume'].iloc[-1]:.2e} at n = {int(sphere['n'].iloc[-1])}.")
+    vae = summary[(summary["method"] == PRIOR_WALK) & summary["model"].isin([m for m, kind in MODELS.items() if kind.variational])]
+    if len(vae):
+        d = int(vae["dim"].max())
+        rows = vae[vae["dim"] == d].set_index(["dataset", "model", "walk"]).sort_index()
+        (dataset, model, _walk) = rows.index[0]
+        sel = rows.loc[(dataset, model)]
+        parts = []
+        for walk in CLOSED_FORM_INTERPOLATIONS:
+            if walk in sel.index:
+                parts.append(f"{walk} midpoint ratio {sel.loc[walk, 'midpoint_ratio']:.3f}, "
+                             f"{sel.loc[walk, 'share_outside_shell']:.0%} of steps outside the shell")
+        lines.append(f"- **Prior pairs in {dataset}/{model}-z{d}** (endpoints at √d): " + "; ".join(parts)
+                     + " (independent endpoints put lerp's midpoint at 1/√2 ≈ 0.707 of √d).")
+    line_data = [name for name, ds in DATASETS.items() if ds.scorer == "lines"]
+    quality = summary[summary["dataset"].isin(line_data) & summary["method"].isin(CLOSED_FORM_INTERPOLATIONS)]
+    for (dataset, model, dim), group in quality.groupby(["dataset", "model", "dim"], sort=True):
+        cells = ", ".join(f"{r.walk} {r.mean_distance:.4f} / {r.smoothness:.3f}" for r in group.itertuples())
+        lines.append(f"- **{dataset}/{model}-z{dim}** Mean Distance / Smoothness: {cells}.")
+    for path in classifier_jsons:
+        record = read_json(path)
+        cfg = record["config"]
+        name = Path(path).stem
+        lines.append(f"- **Frame classifier for {name}** (MLP, {cfg['hidden']} hidden units, {cfg['max_iter']} epochs): "
+                     f"test accuracy {record['test_accuracy']:.4f} on {record['n_test']} held-out images.")
+    text = "\n".join(lines) + "\n"
+    with atomic_path(out_rst) as tmp:
+        tmp.write_text(text)
+    log(text)
