@@ -167,8 +167,8 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
         if "sphere_spiral" in methods:
             spiral = pd.read_parquet(res / "paths" / run / "sphere_spiral.parquet")
             np.testing.assert_allclose(spiral["norm"], np.sqrt(2), rtol=1e-9)
-        log = (res / "logs/generate_paths" / run / "geodesic.log").read_text()
-        assert "mean path energy" in log
+        log = (res / "logs/generate_paths" / f"{run}.log").read_text()
+        assert "mean path energy" in log and all(f"{m}: " in log for m in methods)
 
 
 CATEGORIES = (
@@ -184,15 +184,15 @@ CATEGORIES = (
 
 
 def expected_figures() -> list[str]:
-    """Every PNG the tiny run must draw (mirrors what its path methods allow)."""
+    """Every PNG the tiny run must draw (written out by hand from what each run's path methods allow)."""
     out = ["geometry/hypersphere.png", "geometry/norm_histograms.png", "geometry/shell_width.png",
-           "geometry/sphere_spiral_n3.png", "geometry/sphere_spiral_n4.png"]
+           "geometry/unit_sphere_spiral_n3.png", "geometry/unit_sphere_spiral_n4.png"]
     for run, methods in TINY_METHODS.items():
-        out += [f"{run}/{name}.png" for name in ("training_curves", "latent_scatter", "path_norms", "path_quality",
-                                                 "grid", "interpolation_strips", "spiral")]
-        out += [f"{run}/{m}.png" for m in ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral") if m in methods]
+        out += [f"{run}/{name}.png" for name in ("training_curves", "latent_scatter", "path_norms", "path_quality")]
+        out += [f"{run}/walks/{name}.png" for name in ("grid", "interpolation_strips", "spiral")]
+        out += [f"{run}/walks/{m}.png" for m in ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral") if m in methods]
         if "prior_pairs" in methods:
-            out.append(f"{run}/prior_pair_strips.png")
+            out.append(f"{run}/walks/prior_pair_strips.png")
     return out
 
 
@@ -213,7 +213,7 @@ def test_spiral_gif_has_one_frame_per_step(tiny_run: Path) -> None:
     from PIL import Image
 
     for run in TINY_METHODS:
-        with Image.open(tiny_run / "results/figures" / run / "spiral.gif") as gif:
+        with Image.open(tiny_run / "results/figures" / run / "walks/spiral.gif") as gif:
             assert gif.n_frames == TINY["paths"]["spiral"]["steps"]
 
 
@@ -243,12 +243,55 @@ def test_report_contains_every_figure(tiny_run: Path) -> None:
         assert Path(name).name in html
     assert "spiral.gif" in html and "summary.csv" in html
     labels = ("training curves", "latent scatter", "decoded grid", "interpolation strips", "prior-pair strips", "spiral walk",
-              "spiral walk (animation)", "norm along paths", "quality along paths", "sphere spiral", "norm histograms",
-              "shell width", "unit-ball volume and sphere surface", "summary table", "traverse_axis", "traverse_pca",
-              "attribute", "sphere_spiral")
+              "spiral walk (animation)", "norm along paths", "quality along paths", "unit-sphere spiral", "norm histograms",
+              "shell width", "unit-ball volume and sphere surface", "summary table", "axis traversal", "PCA traversal",
+              "attribute walk", "sphere-spiral walk")
     for label in labels:
         assert f'"{label}"' in html, label
     assert "Key numbers of this run" in html  # the generated introduction was included
+
+
+def report_items(html: str) -> dict[str, dict]:
+    """The report's registered items (path -> name, labels, caption HTML, ...), from its embedded JSON."""
+    start = html.index('results = {"results/') + len("results = ")
+    items, _ = json.JSONDecoder().raw_decode(html, start)
+    return items
+
+
+#: The opening words of each walk figure's caption (workflow/report/walk_figures.rst).
+WALK_CAPTIONS = {
+    "grid.png": "Decoded grid of the run",
+    "spiral.png": "The spiral walk of the run",
+    "spiral.gif": "Animation of the spiral walk",
+    "interpolation_strips.png": "Interpolations between encoded test pairs",
+    "prior_pair_strips.png": "Walks between prior samples",
+    "traverse_axis.png": "Axis traversal of the run",
+    "traverse_pca.png": "PCA traversal of the run",
+    "attribute.png": "Latent arithmetic in the run",
+    "sphere_spiral.png": "The spiral on the prior",
+}
+
+
+def test_every_report_item_carries_its_own_caption(tiny_run: Path) -> None:
+    items = report_items((tiny_run / "results/report.html").read_text())
+    figures = {f"results/figures/{name}" for name in expected_figures()}
+    figures |= {f"results/figures/{run}/walks/spiral.gif" for run in TINY_METHODS}
+    assert figures <= set(items)
+    for path, item in items.items():
+        text = re.sub(r"<[^>]+>", "", item["caption"])
+        assert len(text) > 80 and "No caption" not in text, path
+        if "/walks/" in path:
+            assert text.startswith(WALK_CAPTIONS[item["name"]]), (path, text[:80])
+    for run in TINY_METHODS:
+        walk = re.sub(r"<[^>]+>", "", items[f"results/figures/{run}/walks/sphere_spiral.png"]["caption"]) \
+            if "sphere_spiral" in TINY_METHODS[run] else None
+        if walk is not None:  # the run's own radius (sqrt(d) for d = 2) and the configured loops
+            assert "√d = √2 ≈ 1.41" in walk and f"winds\n{TINY['paths']['sphere_spiral']['loops']} times" in walk, walk
+        quality = items[f"results/figures/{run}/path_quality.png"]["caption"]
+        assert ("true lines" in quality) == run.startswith("lines") and ("classifier" in quality) != run.startswith("lines")
+    for n in TINY["figures"]["sphere"]["dims"]:
+        caption = items[f"results/figures/geometry/unit_sphere_spiral_n{n}.png"]["caption"]
+        assert f"unit sphere in R^{n}" in caption and "prior's sphere" not in caption
 
 
 def test_report_for_a_partial_target(tiny_run: Path) -> None:
@@ -289,9 +332,8 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lr.yaml", "-n"))
     assert dry.get("train") == len(RUNS)
     assert dry.get("encode") == len(RUNS)
-    assert dry.get("plot_training_curves") == 1  # one job per figure family, over all runs
-    assert dry.get("plot_latent_scatter") == 1
-    assert dry.get("generate_paths") == sum(len(m) for m in TINY_METHODS.values())
+    for rule in ("generate_paths", "decode", "path_stats", "plot_run", "plot_walks"):
+        assert dry.get(rule) == len(RUNS), rule  # one job per run
     assert "prepare_data" not in dry
 
 
@@ -314,13 +356,48 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     assert "prepare_data" not in dry
 
     dry = dry_run_after_edit(tiny_run, "plots.py")
-    assert {"plot_training_curves", "plot_latent_scatter", "plot_grid", "plot_traversal"} <= set(dry)
-    assert all(rule.startswith("plot_") for rule in set(dry) - {"all"}), dry  # figures only, no recomputation
+    assert dry == {"plot_run": len(RUNS), "plot_walks": len(RUNS), "plot_hypersphere": 1, "plot_norm_concentration": 1,
+                   "plot_unit_sphere_spiral": 2, "all": 1}, dry  # figures only, no recomputation
+
+    dry = dry_run_after_edit(tiny_run, "figures_decoded.py")
+    assert dry == {"plot_walks": len(RUNS), "all": 1}, dry  # only the decoded-walk figures
 
     dry = dry_run_after_edit(tiny_run, "stages/decode.py")
-    decodes = {f"decode_{run.replace('/', '_').replace('-', '_')}" for run in RUNS}
-    assert decodes <= set(dry)
+    assert dry.get("decode") == len(RUNS)
     assert not {"prepare_data", "train", "encode", "generate_paths"} & set(dry), dry  # upstream untouched
+
+
+def _jobs_by_rule(proc: subprocess.CompletedProcess[str]) -> dict[str, set[str]]:
+    """Rule -> the run of each scheduled job (from the dry run's job blocks; '' for jobs without a run)."""
+    jobs: dict[str, set[str]] = {}
+    for block in re.split(r"\n(?=(?:local)?rule \w+:)", proc.stdout + proc.stderr):
+        head = re.match(r"(?:local)?rule (\w+):", block.strip())
+        if not head:
+            continue
+        wild = re.search(r"wildcards: dataset=(\w+), model=(\w+), dim=(\d+)", block)
+        jobs.setdefault(head.group(1), set()).add(f"{wild.group(1)}/{wild.group(2)}-z{wild.group(3)}" if wild else "")
+    return jobs
+
+
+def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -> None:
+    """A new latent dim schedules the new runs' jobs and the cross-run tables, nothing of the existing runs."""
+    grown = json.loads(json.dumps(TINY))
+    grown["latent_dims"] = [2, 3]
+    (tiny_run / "tiny_grown.yaml").write_text(yaml.safe_dump(grown))
+    proc = snakemake(tiny_run, "--configfile", "tiny_grown.yaml", "-n")
+    jobs = _jobs_by_rule(proc)
+    new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
+    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"}
+    assert set(jobs) == per_run | {"summary", "key_numbers", "all"}, jobs
+    for rule in per_run:
+        assert jobs[rule] == new_runs, (rule, jobs[rule])
+
+
+def test_removing_a_run_reruns_only_the_cross_run_tables(tiny_run: Path) -> None:
+    shrunk = json.loads(json.dumps(TINY))
+    shrunk["models"] = ["vae"]
+    (tiny_run / "tiny_shrunk.yaml").write_text(yaml.safe_dump(shrunk))
+    assert scheduled(snakemake(tiny_run, "--configfile", "tiny_shrunk.yaml", "-n")) == {"summary": 1, "key_numbers": 1, "all": 1}
 
 
 def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:
