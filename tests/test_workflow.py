@@ -318,6 +318,18 @@ def test_report_renders_in_headless_chromium(tiny_run: Path, tmp_path: Path) -> 
     subprocess.run([*flags, f"--screenshot={shot}", url], capture_output=True, timeout=180, check=True)
     assert shot.stat().st_size > 20_000
 
+    # open two items as a reader would (the report app's own navigation) and read what the page shows
+    for item, caption in (("results/figures/lines/vae-z2/walks/sphere_spiral.png", "spiral on the prior's sphere in the run"),
+                          ("results/figures/geometry/unit_sphere_spiral_n4.png", "unit sphere in R^4")):
+        html = (tiny_run / "results/report.html").read_text()
+        script = (f"<script>window.addEventListener('load', () => setTimeout(() => app.showResultInfo('{item}'), 1500));"
+                  "</script></body>")
+        page = tmp_path / "open_item.html"
+        page.write_text(html[: html.rindex("</body>")] + script + html[html.rindex("</body>") + 7 :])
+        dom = subprocess.run([*flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=180)
+        shown = re.sub(r"<[^>]+>", " ", re.sub(r"<script.*?</script>", "", dom.stdout, flags=re.S))
+        assert caption in shown and item.rsplit("/", 1)[1] in shown, item
+
 
 def test_second_run_does_nothing(tiny_run: Path) -> None:
     proc = snakemake(tiny_run, "--configfile", "tiny.yaml", "-n")
