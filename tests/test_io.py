@@ -9,8 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import one_line
 
-from latentwalk.io import LatentwalkError, atomic_path, provenance, save_npz, sha256_file, write_json
+from latentwalk.io import LatentwalkError, atomic_dir, atomic_path, method_files, provenance, save_npz, sha256_file, write_json
 from latentwalk.logs import job_log
 
 
@@ -102,3 +103,41 @@ def test_light_modules_do_not_import_torch(module: str) -> None:
     """Data preparation and figure jobs must not pay for a torch import."""
     code = f"import sys, {module}; sys.exit('torch' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def test_atomic_dir_appears_whole_or_not_at_all(tmp_path: Path) -> None:
+    target = tmp_path / "run" / "paths"
+    with atomic_dir(target) as tmp:
+        (tmp / "lerp.parquet").write_text("a")
+        assert not target.exists()  # nothing visible until the body succeeds
+    assert sorted(p.name for p in target.iterdir()) == ["lerp.parquet"]
+    assert target.stat().st_mode & 0o777 == 0o777 & ~_umask()  # a normal directory, not mkdtemp's 0700
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as tmp:
+            (tmp / "slerp.parquet").write_text("b")
+            raise RuntimeError("job failed")
+    assert sorted(p.name for p in target.iterdir()) == ["lerp.parquet"]  # the old directory is untouched
+    assert [p.name for p in target.parent.iterdir()] == ["paths"]  # no temporary directory left behind
+    with atomic_dir(target) as tmp:
+        (tmp / "grid.parquet").write_text("c")
+    assert sorted(p.name for p in target.iterdir()) == ["grid.parquet"]  # replaced whole
+
+
+def _umask() -> int:
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def test_method_files_checks_the_directory_holds_exactly_the_methods(tmp_path: Path) -> None:
+    for name in ("lerp.npz", "grid.npz"):
+        (tmp_path / name).write_text("x")
+    assert method_files(tmp_path, ["lerp", "grid"], ".npz") == [tmp_path / "lerp.npz", tmp_path / "grid.npz"]
+    with pytest.raises(LatentwalkError) as excinfo:
+        method_files(tmp_path, ["lerp"], ".npz")
+    one_line(excinfo, str(tmp_path), "expected lerp.npz", "found grid.npz, lerp.npz")
+    with pytest.raises(LatentwalkError) as excinfo:
+        method_files(tmp_path / "missing", ["lerp"], ".npz")
+    one_line(excinfo, "found nothing")

@@ -501,3 +501,29 @@ def test_decode_rejects_ragged_paths(workdir: Path, generated: dict, tmp_path: P
         _decode(workdir, "vae", 2, [ragged], [tmp_path / "ragged.npz"])
     one_line(excinfo, "m0.parquet", "different step counts")
     assert not (tmp_path / "ragged.npz").exists()
+
+
+@pytest.mark.parametrize(("kind", "dim"), RUNS)
+def test_run_directory_holds_each_method_exactly_as_alone(workdir: Path, generated: dict, tmp_path: Path, kind: str, dim: int) -> None:
+    """One job per run writes every method's table, each byte-identical to the method generated on its own."""
+    run = _run_dir(workdir, kind, dim)
+    methods = _methods(kind, dim)
+    out = tmp_path / "paths"
+    lines: list[str] = []
+    generate_paths(run=f"digits/{kind}-z{dim}", methods=methods, latents=run / "latents.parquet",
+                   settings={m: path_params(m) for m in methods}, seed=SEED, out_dir=out, model_pt=run / "model.pt",
+                   meta_json=run / "meta.json", log=lines.append)
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"{m}.parquet" for m in methods)
+    for method in methods:
+        assert (out / f"{method}.parquet").read_bytes() == generated[(kind, dim)][method][0].read_bytes(), method
+    assert [line.split(":")[0] for line in lines if not line.startswith("geodesic iteration")] == methods
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
+
+
+def test_unknown_frame_scorer_is_one_line(tmp_path: Path) -> None:
+    from latentwalk.stages.path_stats import path_stats
+
+    with pytest.raises(LatentwalkError) as excinfo:
+        path_stats(run="digits/ae-z2", methods=["lerp"], paths_dir=tmp_path, decoded_dir=tmp_path, latents=tmp_path / "l",
+                   data_npz=tmp_path / "d", scoring={"scorer": "psychic"}, classifier_npz=None, out={})
+    one_line(excinfo, "digits/ae-z2", "'psychic'", "lines", "classifier")
