@@ -12,7 +12,6 @@ import json
 import os
 import platform
 import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from importlib import metadata
@@ -29,6 +28,8 @@ __all__ = [
     "read_json",
     "atomic_path",
     "atomic_dir",
+    "current_umask",
+    "remove_stale_temporaries",
     "method_files",
     "write_csv",
     "sha256_file",
@@ -61,6 +62,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     fd, tmp_name = tempfile.mkstemp(
         prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
     )
@@ -68,10 +70,42 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.is_file():
+            os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it private; results follow the umask
         os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def current_umask() -> int:
+    """The process umask (read without changing it for longer than a call)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def remove_stale_temporaries(target: str | os.PathLike[str]) -> list[Path]:
+    """Delete what an interrupted earlier write of ``target`` left beside it (``.{stem}.XXXXXXXX.tmp{suffix}``).
+
+    :func:`atomic_path` and :func:`atomic_dir` clean up after themselves unless
+    the process is killed outright (SIGKILL, power loss); the next write of the
+    same target removes such leftovers. Returns what was removed.
+    """
+    import re
+    import shutil
+
+    path = Path(target)
+    if not path.parent.is_dir():
+        return []
+    stale = re.compile(rf"^\.{re.escape(path.stem)}\.[A-Za-z0-9_]{{8}}\.tmp{re.escape(path.suffix)}$")
+    stale_dir = re.compile(rf"^\.{re.escape(path.name)}\.[A-Za-z0-9_]{{8}}\.tmp$")
+    removed = []
+    for entry in path.parent.iterdir():
+        if stale.match(entry.name) or stale_dir.match(entry.name):
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+            removed.append(entry)
+    return removed
 
 
 @contextlib.contextmanager
@@ -86,10 +120,9 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
 
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(target)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result follows the umask like any directory
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private; the result follows the umask like any directory
     try:
         yield tmp
         if target.exists():
@@ -154,7 +187,9 @@ def provenance(
     """Build the provenance record written beside an artifact.
 
     Records the config subset the stage used, the seed, package versions, the
-    git commit (if any), the SHA-256 of every input file and the command line.
+    git commit (if any) and the SHA-256 of every input file. Nothing in it
+    depends on where the checkout lives or how long the job took, so two runs
+    of the same commit and config write the same bytes.
     """
     record: dict[str, Any] = {
         "stage": stage,
@@ -163,7 +198,6 @@ def provenance(
         "versions": package_versions(),
         "git_commit": git_commit(),
         "inputs": {str(p): sha256_file(p) for p in inputs},
-        "python_executable": sys.executable,
     }
     if extra:
         record.update(extra)

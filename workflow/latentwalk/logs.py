@@ -1,4 +1,13 @@
-"""Per-job logging: every message and warning of a rule script goes to its ``log:`` file."""
+"""Per-job logging and job records: every message, warning and traceback of a rule script goes to its ``log:`` file.
+
+A rule script opens its job with ``with job_log(snakemake) as log:``. On success
+the job's record (rule, wildcards, params, package versions, git commit and the
+SHA-256 of every input and output file) is written to ``results/provenance/``
+mirroring the log's path; ``latentwalk verify`` and the manifest are built from
+these records. On failure the traceback goes to the log file only and the job
+prints one line, the error itself, as its last line of output; set
+``LATENTWALK_TRACEBACK=1`` to see the traceback on the terminal too.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +15,52 @@ import contextlib
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
-__all__ = ["job_log", "Log", "quiet"]
+__all__ = ["job_log", "Log", "quiet", "record_path", "TRACEBACK_ENV"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
 Log = Callable[[str], None]
+#: Set to 1 to let a failing job's traceback reach the terminal (it is always in the job's log).
+TRACEBACK_ENV = "LATENTWALK_TRACEBACK"
 
 
 def quiet(_message: str) -> None:
     """A :data:`Log` that drops every message (the default outside Snakemake)."""
 
 
-@contextlib.contextmanager
-def job_log(path: str | os.PathLike[str]) -> Iterator[Callable[[str], None]]:
-    """Open ``path`` for the job, route stdout/stderr into it and yield a ``log(message)`` function.
+def record_path(log_file: str | os.PathLike[str]) -> Path:
+    """Where the job record of the job logging to ``log_file`` goes: ``results/logs/X.log`` -> ``results/provenance/X.json``."""
+    log = Path(log_file)
+    parts = log.parts
+    if "logs" in parts:
+        k = len(parts) - 1 - parts[::-1].index("logs")
+        return Path(*parts[:k], "provenance", *parts[k + 1 :]).with_suffix(".json")
+    return log.with_suffix(".provenance.json")
 
-    Each message is timestamped and flushed at once, so ``tail -f`` shows live
-    progress. An exception is written to the log (one line) and re-raised.
+
+def _one_line(exc: BaseException) -> str:
+    from .io import LatentwalkError
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, LatentwalkError) else f"{type(exc).__name__}: {text}"
+
+
+@contextlib.contextmanager
+def job_log(job: Any) -> Iterator[Log]:
+    """Open the job's log (``job`` is a rule script's ``snakemake`` object, or a log path) and yield ``log(message)``.
+
+    stdout and stderr are routed into the log; each message is timestamped and
+    flushed at once, so ``tail -f`` shows live progress. With a ``snakemake``
+    object, success writes the job record and failure exits with status 1 after
+    printing the one-line error (the traceback stays in the log). With a plain
+    path the exception is logged and re-raised.
     """
-    target = Path(path)
+    is_job = hasattr(job, "log") and hasattr(job, "rule")
+    target = Path(job.log[0] if is_job else job)
     target.parent.mkdir(parents=True, exist_ok=True)
     with open(target, "w", buffering=1) as handle:
 
@@ -37,8 +71,23 @@ def job_log(path: str | os.PathLike[str]) -> Iterator[Callable[[str], None]]:
             with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
                 yield log
         except BaseException as exc:
-            log(f"ERROR {type(exc).__name__}: {exc}")
-            raise
+            handle.write(traceback.format_exc())
+            log(f"ERROR {_one_line(exc)}")
+            if not is_job or os.environ.get(TRACEBACK_ENV) == "1" or isinstance(exc, KeyboardInterrupt):
+                raise
+            print(f"error in rule {job.rule} ({_wildcards_text(job)}): {_one_line(exc)} [log: {target}]", file=sys.stderr)
+            sys.stderr.flush()
+            raise SystemExit(1) from None
+        else:
+            if is_job:
+                from .audit import write_job_record
+
+                write_job_record(job, record_path(target))
         finally:
             handle.flush()
             sys.stderr.flush()
+
+
+def _wildcards_text(job: Any) -> str:
+    items = [f"{k}={v}" for k, v in dict(job.wildcards.items()).items()]
+    return ", ".join(items) or "no wildcards"

@@ -41,6 +41,11 @@ def run_methods(wildcards):
 
 
 def all_targets():
+    """The default target: every artifact, the manifest that lists them, and the report."""
+    return [*artifact_targets(), "results/manifest.tsv", "results/report.html"]
+
+
+def artifact_targets():
     """Every run's artifacts (a run's set of walk figures lives in one directory) and the cross-run ones."""
     out = []
     for run in RUNS:

@@ -4,7 +4,7 @@ from latentwalk.logs import job_log
 from latentwalk.stages.decode import decode_paths
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     decode_paths(
         paths_dir=sm.input.paths,
         methods=sm.params.methods,

@@ -5,7 +5,7 @@ from pathlib import Path
 from latentwalk.idx import download_mnist
 from latentwalk.logs import job_log
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     target = Path(snakemake.output[0])
     sha = snakemake.params.sha256
     download_mnist(

@@ -3,7 +3,7 @@
 from latentwalk.logs import job_log
 from latentwalk.stages.encode import encode
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     encode(
         data_npz=snakemake.input.data,
         model_pt=snakemake.input.model,

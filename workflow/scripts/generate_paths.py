@@ -4,7 +4,7 @@ from latentwalk.logs import job_log
 from latentwalk.stages.paths import generate_paths
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     generate_paths(
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
         methods=sm.params.methods,

@@ -3,5 +3,5 @@
 from latentwalk.logs import job_log
 from latentwalk.stages.geometry import hypersphere
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     hypersphere(snakemake.params.n_max, snakemake.output[0], log)

@@ -3,6 +3,6 @@
 from latentwalk.logs import job_log
 from latentwalk.stages.geometry import norm_concentration
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     p = snakemake.params
     norm_concentration(p.dims, p.n, p.seed, p.chunk_elements, p.bins, snakemake.output.table, snakemake.output.histograms, log)

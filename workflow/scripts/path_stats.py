@@ -4,7 +4,7 @@ from latentwalk.logs import job_log
 from latentwalk.stages.path_stats import path_stats
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     path_stats(
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
         methods=sm.params.methods,

@@ -4,5 +4,5 @@ from latentwalk.logs import job_log
 from latentwalk.stages.figures_geometry import plot_hypersphere
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     plot_hypersphere(sm.input.table, sm.output.png, sm.output.svg, log)

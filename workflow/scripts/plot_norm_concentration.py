@@ -4,5 +4,5 @@ from latentwalk.logs import job_log
 from latentwalk.stages.figures_geometry import plot_norm_concentration
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     plot_norm_concentration(sm.input.table, sm.input.histograms, dict(sm.output.items()), log)

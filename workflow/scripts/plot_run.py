@@ -4,7 +4,7 @@ from latentwalk.logs import job_log
 from latentwalk.stages.figures_run import plot_run
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     plot_run(
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
         history_csv=sm.input.history,

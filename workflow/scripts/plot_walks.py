@@ -4,7 +4,7 @@ from latentwalk.logs import job_log
 from latentwalk.stages.figures_walks import plot_walks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     plot_walks(
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
         methods=sm.params.methods,

@@ -3,7 +3,7 @@
 from latentwalk.logs import job_log
 from latentwalk.stages.data import prepare_data
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     prepare_data(
         name=snakemake.wildcards.dataset,
         params=snakemake.params.data,

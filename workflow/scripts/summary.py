@@ -3,5 +3,5 @@
 from latentwalk.logs import job_log
 from latentwalk.stages.summary import summary
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     summary(snakemake.params.runs, list(snakemake.input.norm), list(snakemake.input.quality), snakemake.output[0], log)

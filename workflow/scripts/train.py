@@ -3,7 +3,7 @@
 from latentwalk.logs import job_log
 from latentwalk.stages.train import train
 
-with job_log(snakemake.log[0]) as log:  # noqa: F821 (injected by Snakemake)
+with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     train(
         data_npz=snakemake.input.data,
         dataset=snakemake.wildcards.dataset,

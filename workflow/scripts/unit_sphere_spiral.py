@@ -4,6 +4,6 @@ from latentwalk.logs import job_log
 from latentwalk.stages.figures_geometry import unit_sphere_spiral
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
-with job_log(sm.log[0]) as log:
+with job_log(sm) as log:
     p = sm.params
     unit_sphere_spiral(int(sm.wildcards.n), p.steps, p.loops, p.uniform, p.seed, sm.output[0], log)

@@ -34,7 +34,8 @@ def train_classifier(data_npz: PathLike, seed: int, hidden: int, max_iter: int, 
             inputs=[str(data_npz)],
             seed=seed,
             extra={"test_accuracy": accuracy, "train_accuracy": train_acc, "n_train": int(train.sum()),
-                   "n_test": int(test.sum()), "seconds": time.perf_counter() - start},
+                   "n_test": int(test.sum())},
         ),
     )
-    log(f"classifier: train accuracy {train_acc:.4f}, test accuracy {accuracy:.4f} ({int(test.sum())} images)")
+    log(f"classifier: train accuracy {train_acc:.4f}, test accuracy {accuracy:.4f} ({int(test.sum())} images) "
+        f"in {time.perf_counter() - start:.1f}s")

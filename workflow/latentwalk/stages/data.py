@@ -31,7 +31,7 @@ def prepare_data(name: str, params: Mapping[str, Any], seed: int, out_npz: PathL
             "label_kind": dataset.label_kind,
             "source": dataset.source,
             "output_sha256": sha256_file(out_npz),
-            "seconds": time.perf_counter() - start,
         },
     )
     write_json(out_json, record)
+    log(f"wrote {out_npz} in {time.perf_counter() - start:.1f}s")

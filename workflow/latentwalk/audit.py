@@ -1,0 +1,255 @@
+"""The audit trail: job records, the manifest of ``results/``, and ``latentwalk verify``.
+
+Every job writes a record (:func:`write_job_record`, called by
+:func:`latentwalk.logs.job_log`) with its rule, wildcards, params, package
+versions, git commit and the SHA-256 of each input and output file. The
+``manifest`` rule joins the records into ``results/manifest.tsv`` (path,
+SHA-256, bytes, rule, inputs). :func:`verify` checks ``results/`` against the
+manifest and the records: files that are missing, modified since the manifest,
+not accounted for (orphans), or stale (an input changed after the file was
+made), plus the checkpoint hash each run's ``meta.json`` records.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .io import LatentwalkError, atomic_path, git_commit, package_versions, sha256_file
+
+__all__ = ["write_job_record", "files_of", "write_manifest", "verify", "check", "build_report", "Problem", "main", "AUDIT_DIRS", "UNLISTED"]
+
+#: Folders under results/ that hold the audit trail itself (logs, timings, job records), not artifacts.
+AUDIT_DIRS = ("logs", "benchmarks", "provenance")
+#: Files under results/ that are built from the others and not listed in the manifest.
+UNLISTED = ("manifest.tsv", "report.html", "report.zip")
+#: Snakemake's marker inside directory outputs.
+TIMESTAMP = ".snakemake_timestamp"
+MANIFEST_COLUMNS = ("path", "sha256", "bytes", "rule", "inputs")
+
+
+def files_of(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Files named by ``paths``, with each directory expanded to the files inside it (sorted, POSIX separators)."""
+    out: list[str] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p.as_posix() for p in path.rglob("*") if p.is_file() and p.name != TIMESTAMP)
+        elif path.exists():
+            out.append(path.as_posix())
+    return out
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def write_job_record(job: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the record of a finished job (``job``: a rule script's ``snakemake`` object) to ``path`` and return it."""
+    params = {k: v for k, v in job.params.items()}
+    record = {
+        "rule": job.rule,
+        "wildcards": dict(job.wildcards.items()),
+        "params": _jsonable(params),
+        "device": params.get("device"),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "inputs": {f: sha256_file(f) for f in files_of(job.input)},
+        "outputs": {f: sha256_file(f) for f in files_of(job.output)},
+        "log": [str(p) for p in job.log],
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return record
+
+
+def _records(results: Path) -> list[tuple[Path, dict[str, Any]]]:
+    folder = results / "provenance"
+    out = []
+    for path in sorted(folder.rglob("*.json")) if folder.is_dir() else []:
+        try:
+            out.append((path, json.loads(path.read_text())))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise LatentwalkError(f"{path}: cannot read job record: {str(exc).splitlines()[0]}") from exc
+    return out
+
+
+def write_manifest(results: str | os.PathLike[str], out_tsv: str | os.PathLike[str]) -> int:
+    """Write ``results/manifest.tsv``: one row per artifact that a job record names; returns the row count.
+
+    Artifacts are the outputs of the records under ``results/provenance/``
+    that still exist (a job's record is rewritten whenever the job reruns).
+    """
+    root = Path(results)
+    rows: dict[str, tuple[str, int, str, str]] = {}
+    for _, record in _records(root):
+        inputs = ",".join(sorted(record["inputs"]))
+        for name in record["outputs"]:
+            path = Path(name)
+            if path.is_file() and path.name not in UNLISTED:
+                rows[name] = (sha256_file(path), path.stat().st_size, record["rule"], inputs)
+    with atomic_path(out_tsv) as tmp:
+        with open(tmp, "w") as handle:
+            handle.write("\t".join(MANIFEST_COLUMNS) + "\n")
+            for name in sorted(rows):
+                sha, size, rule, inputs = rows[name]
+                handle.write(f"{name}\t{sha}\t{size}\t{rule}\t{inputs}\n")
+    return len(rows)
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    """One finding of :func:`verify`: ``kind`` is missing, modified, orphan or stale."""
+
+    kind: str
+    path: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.kind}: {self.path} ({self.detail})"
+
+
+def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
+    try:
+        lines = path.read_text().splitlines()
+    except OSError as exc:
+        raise LatentwalkError(f"{path}: cannot read the manifest ({exc.strerror}); run snakemake first") from exc
+    if not lines or tuple(lines[0].split("\t")) != MANIFEST_COLUMNS:
+        raise LatentwalkError(f"{path}: not a manifest (expected the header {' '.join(MANIFEST_COLUMNS)})")
+    rows = {}
+    for number, line in enumerate(lines[1:], 2):
+        cells = line.split("\t")
+        if len(cells) != len(MANIFEST_COLUMNS):
+            raise LatentwalkError(f"{path} line {number}: expected {len(MANIFEST_COLUMNS)} columns, got {len(cells)}")
+        rows[cells[0]] = dict(zip(MANIFEST_COLUMNS, cells))
+    return rows
+
+
+def _artifacts_on_disk(root: Path) -> list[str]:
+    out = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if not path.is_file() or rel.parts[0] in AUDIT_DIRS or path.name == TIMESTAMP or str(rel) in UNLISTED:
+            continue
+        out.append(path.as_posix())
+    return out
+
+
+def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathLike[str] | None = None) -> list[Problem]:
+    """Check ``results/`` against its manifest and job records; return every problem found (none: all good).
+
+    - missing: listed in the manifest, not on disk;
+    - modified: its SHA-256 differs from the manifest (or a run's checkpoint from the hash its meta.json records);
+    - orphan: on disk under results/ but named by no manifest row;
+    - stale: an input's current SHA-256 differs from the one recorded when the file was made.
+    Paths in the manifest are relative to the directory holding ``results/`` (the working directory of the run).
+    """
+    root = Path(results)
+    rows = _read_manifest(Path(manifest) if manifest is not None else root / "manifest.tsv")
+    problems: list[Problem] = []
+    current: dict[str, str | None] = {}
+
+    def sha_now(name: str) -> str | None:
+        if name not in current:
+            current[name] = sha256_file(name) if Path(name).is_file() else None
+        return current[name]
+
+    for name, row in rows.items():
+        now = sha_now(name)
+        if now is None:
+            problems.append(Problem("missing", name, f"made by rule {row['rule']}"))
+        elif now != row["sha256"]:
+            problems.append(Problem("modified", name, f"SHA-256 {now[:12]}… but the manifest has {row['sha256'][:12]}…"))
+    listed = set(rows)
+    for name in _artifacts_on_disk(root):
+        if name not in listed:
+            problems.append(Problem("orphan", name, "no job of the workflow made it"))
+    for _, record in _records(root):
+        changed = [i for i, sha in record["inputs"].items() if sha_now(i) is not None and sha_now(i) != sha]
+        for out in record["outputs"]:
+            if changed and out in listed:
+                problems.append(Problem("stale", out, f"input {changed[0]} changed after it was made"
+                                        + (f" (+{len(changed) - 1} more)" if len(changed) > 1 else "")))
+    for meta in sorted(root.glob("models/**/meta.json")):
+        record = json.loads(meta.read_text())
+        model = meta.with_name("model.pt")
+        if "model_sha256" in record and model.is_file() and sha_now(model.as_posix()) != record["model_sha256"]:
+            problems.append(Problem("modified", model.as_posix(), f"not the checkpoint {meta.as_posix()} records"))
+    return sorted(set(problems))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``latentwalk verify [RESULTS]``: print one line per problem and a summary; exit 1 on any problem."""
+    parser = argparse.ArgumentParser(prog="latentwalk", description="latentwalk command-line tools")
+    commands = parser.add_subparsers(dest="command", required=True)
+    check = commands.add_parser("verify", help="check results/ against results/manifest.tsv and the job records")
+    check.add_argument("results", nargs="?", default="results", help="the results folder (default: results)")
+    check.add_argument("--manifest", default=None, help="the manifest (default: RESULTS/manifest.tsv)")
+    args = parser.parse_args(argv)
+    try:
+        problems = verify(args.results, args.manifest)
+    except LatentwalkError as exc:
+        print(f"latentwalk verify: {exc}", file=sys.stderr)
+        return 2
+    rows = len(_read_manifest(Path(args.manifest or Path(args.results, "manifest.tsv"))))
+    for problem in problems:
+        print(problem)
+    print(f"verify: {rows} artifacts in the manifest, {len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
+
+
+def check(results: str | os.PathLike[str], manifest: str | os.PathLike[str], log: Any = None) -> None:
+    """The ``verify`` rule: log every problem and fail with a one-line summary naming the first one."""
+    problems = verify(results, manifest)
+    for problem in problems:
+        if log is not None:
+            log(str(problem))
+    if problems:
+        raise LatentwalkError(f"{len(problems)} problem(s) in {results}, first: {problems[0]} (all in the log)")
+    if log is not None:
+        log(f"verify: {len(_read_manifest(Path(manifest)))} artifacts match {manifest} and their job records")
+
+
+def build_report(snakefile: str, config: Mapping[str, Any], target: str, out_html: str | os.PathLike[str], log: Any = None) -> None:
+    """Build the Snakemake report of ``target``'s DAG into ``out_html`` (the ``report`` rule).
+
+    Runs ``snakemake --report`` on the same Snakefile with the run's effective
+    config (written to a temporary file under ``.snakemake/``), so the report
+    is a job of the DAG: ``snakemake -n`` never writes it, and editing a
+    caption or any artifact rebuilds it.
+    """
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    scratch = Path(".snakemake", "latentwalk")
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        config_file = Path(tmp, "config.yaml")
+        config_file.write_text(yaml.safe_dump(_jsonable(config), sort_keys=True))
+        with atomic_path(out_html) as html:
+            command = [sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--configfile", str(config_file),
+                       "--workflow-profile", "none", "--nolock", "--report", str(html), target]
+            proc = subprocess.run(command, capture_output=True, text=True)
+            if log is not None:
+                log(proc.stdout + proc.stderr)
+            if proc.returncode != 0:
+                last = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-1:] or ["no output"]
+                raise LatentwalkError(f"snakemake --report failed: {last[0]}")
