@@ -3,9 +3,16 @@
 # the domain's names (datasets, model kinds, path methods) in workflow/latentwalk/registry.py.
 from snakemake.utils import min_version
 
+from latentwalk.config import check_config_file
+from latentwalk.io import LatentwalkError
 from latentwalk.registry import WILDCARD_CONSTRAINTS
 
 min_version("9.0")
+
+try:  # name the file and line of a YAML error (Snakemake's own message names neither)
+    check_config_file("config.yaml")
+except LatentwalkError as error:
+    raise WorkflowError(f"invalid config: {error}") from None
 
 
 configfile: "config.yaml"

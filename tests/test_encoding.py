@@ -218,10 +218,10 @@ def test_write_read_round_trip(tmp_path: Path) -> None:
     mu = rng.normal(size=(12, 3))
     table = latent_table(mu, None, np.arange(12) % 4, np.array(["train", "test"] * 6))
     path = tmp_path / "t.parquet"
-    write_latents(table, path, {"b": 1, "a": [1, 2], "run": "x/ae-z3"})
+    write_latents(table, path, {"b": 1, "a": [1, 2], "run": "x/ae-z3", "latent_dim": 3})
     back, meta = read_latents(path)
     pd.testing.assert_frame_equal(back, table, check_exact=True)
-    assert meta == {"a": [1, 2], "b": 1, "run": "x/ae-z3"}
+    assert meta == {"a": [1, 2], "b": 1, "run": "x/ae-z3", "latent_dim": 3}
     import pyarrow.parquet as pq
 
     raw = pq.read_schema(path).metadata[METADATA_KEY]

@@ -66,7 +66,69 @@ def test_job_log_captures_messages_output_and_errors(tmp_path: Path) -> None:
     text = log_file.read_text().splitlines()
     assert text[0].endswith(" hello")
     assert text[1] == "printed"
-    assert text[2].endswith("ERROR LatentwalkError: data.npz: broken")
+    assert text[2] == "Traceback (most recent call last):"  # the traceback goes to the log
+    assert text[-1].endswith("ERROR data.npz: broken")
+
+
+class _Named(dict):
+    """Stands in for Snakemake's Namedlist where only items() and iteration over values are used."""
+
+    def __iter__(self):  # type: ignore[override]
+        for value in self.values():
+            yield from (value if isinstance(value, list) else [value])
+
+
+class _Job:
+    """The parts of a rule script's `snakemake` object that job_log uses (a real one in the workflow tests)."""
+
+    def __init__(self, root: Path, output: Path, inputs: list[Path]) -> None:
+        self.rule = "demo"
+        self.wildcards = _Named(dataset="digits")
+        self.params = _Named(seed=3, device="cpu", settings={"steps": 5})
+        self.input = _Named(data=[str(p) for p in inputs])
+        self.output = _Named(out=str(output))
+        self.log = [str(root / "results/logs/demo/digits.log")]
+
+
+def test_job_log_writes_the_job_record_on_success(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    source = Path("results/data/in.bin")
+    source.parent.mkdir(parents=True)
+    source.write_bytes(b"abc")
+    job = _Job(Path("."), Path("results/out/run"), [source])
+    with job_log(job) as log:
+        log("working")
+        Path("results/out/run").mkdir(parents=True)
+        Path("results/out/run/a.csv").write_text("x\n")
+        Path("results/out/run/.snakemake_timestamp").write_text("")
+    record = json.loads(Path("results/provenance/demo/digits.json").read_text())
+    assert record["rule"] == "demo" and record["wildcards"] == {"dataset": "digits"}
+    assert record["params"] == {"seed": 3, "device": "cpu", "settings": {"steps": 5}} and record["device"] == "cpu"
+    assert record["inputs"] == {"results/data/in.bin": sha256_file(source)}
+    assert record["outputs"] == {"results/out/run/a.csv": sha256_file("results/out/run/a.csv")}  # directory expanded
+    assert "numpy" in record["versions"] and "git_commit" in record
+
+
+def test_job_log_failure_is_one_line_on_stderr_and_the_traceback_in_the_log(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("LATENTWALK_TRACEBACK", raising=False)
+    job = _Job(Path("."), Path("results/out/x"), [])
+    with pytest.raises(SystemExit) as exited:
+        with job_log(job):
+            raise LatentwalkError("results/latents/x.parquet: missing mu_1")
+    assert exited.value.code == 1
+    err = capfd.readouterr().err.strip().splitlines()
+    assert err == ["error in rule demo (dataset=digits): results/latents/x.parquet: missing mu_1 "
+                   "[log: results/logs/demo/digits.log]"]
+    text = Path("results/logs/demo/digits.log").read_text()
+    assert "Traceback (most recent call last):" in text and "ERROR results/latents/x.parquet: missing mu_1" in text
+    assert not Path("results/provenance").exists()  # no record for a failed job
+    monkeypatch.setenv("LATENTWALK_TRACEBACK", "1")
+    with pytest.raises(ZeroDivisionError):  # for debugging: the exception itself reaches the terminal
+        with job_log(job):
+            1 / 0
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 """The audit trail: job records, the manifest of ``results/``, and ``latentwalk verify``.
 
-Every job writes a record (:func:`write_job_record`, called by
+Every job writes a record (:func:`latentwalk.logs.write_job_record`, called by
 :func:`latentwalk.logs.job_log`) with its rule, wildcards, params, package
 versions, git commit and the SHA-256 of each input and output file. The
 ``manifest`` rule joins the records into ``results/manifest.tsv`` (path,
@@ -16,63 +16,21 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .io import LatentwalkError, atomic_path, git_commit, package_versions, sha256_file
+from .io import LatentwalkError, atomic_path, sha256_file
+from .logs import TIMESTAMP, jsonable
 
-__all__ = ["write_job_record", "files_of", "write_manifest", "verify", "check", "build_report", "Problem", "main", "AUDIT_DIRS", "UNLISTED"]
+__all__ = ["write_manifest", "verify", "check", "build_report", "Problem", "main", "AUDIT_DIRS", "UNLISTED"]
 
 #: Folders under results/ that hold the audit trail itself (logs, timings, job records), not artifacts.
 AUDIT_DIRS = ("logs", "benchmarks", "provenance")
 #: Files under results/ that are built from the others and not listed in the manifest.
 UNLISTED = ("manifest.tsv", "report.html", "report.zip")
-#: Snakemake's marker inside directory outputs.
-TIMESTAMP = ".snakemake_timestamp"
 MANIFEST_COLUMNS = ("path", "sha256", "bytes", "rule", "inputs")
-
-
-def files_of(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
-    """Files named by ``paths``, with each directory expanded to the files inside it (sorted, POSIX separators)."""
-    out: list[str] = []
-    for item in paths:
-        path = Path(item)
-        if path.is_dir():
-            out += sorted(p.as_posix() for p in path.rglob("*") if p.is_file() and p.name != TIMESTAMP)
-        elif path.exists():
-            out.append(path.as_posix())
-    return out
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, str | int | float | bool) or value is None:
-        return value
-    return str(value)
-
-
-def write_job_record(job: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write the record of a finished job (``job``: a rule script's ``snakemake`` object) to ``path`` and return it."""
-    params = {k: v for k, v in job.params.items()}
-    record = {
-        "rule": job.rule,
-        "wildcards": dict(job.wildcards.items()),
-        "params": _jsonable(params),
-        "device": params.get("device"),
-        "versions": package_versions(),
-        "git_commit": git_commit(),
-        "inputs": {f: sha256_file(f) for f in files_of(job.input)},
-        "outputs": {f: sha256_file(f) for f in files_of(job.output)},
-        "log": [str(p) for p in job.log],
-    }
-    with atomic_path(path) as tmp:
-        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
-    return record
 
 
 def _records(results: Path) -> list[tuple[Path, dict[str, Any]]]:
@@ -243,7 +201,7 @@ def build_report(snakefile: str, config: Mapping[str, Any], target: str, out_htm
     scratch.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         config_file = Path(tmp, "config.yaml")
-        config_file.write_text(yaml.safe_dump(_jsonable(config), sort_keys=True))
+        config_file.write_text(yaml.safe_dump(jsonable(config), sort_keys=True))
         with atomic_path(out_html) as html:
             command = [sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--configfile", str(config_file),
                        "--workflow-profile", "none", "--nolock", "--report", str(html), target]

@@ -17,9 +17,31 @@ from typing import Any
 import yaml
 
 from .io import LatentwalkError
-from .registry import DATASETS, METHODS, Run, applicable_methods
+from .registry import DATASETS, Run, applicable_methods, why_not
 
-__all__ = ["load_schema", "validate_config", "iter_runs", "key_path"]
+__all__ = ["load_schema", "validate_config", "iter_runs", "key_path", "check_config_file"]
+
+
+def check_config_file(path: str | os.PathLike[str]) -> None:
+    """Raise a one-line :class:`LatentwalkError` naming the file, line and column if ``path`` is not valid YAML.
+
+    Snakemake's own message for a broken config file names neither; the
+    Snakefile calls this before its ``configfile:`` directive. A missing file is
+    left to Snakemake.
+    """
+    if not os.path.exists(path):
+        return
+    with open(path) as handle:
+        text = handle.read()
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line = text.splitlines()[mark.line].replace("\t", "<TAB>").strip() if mark is not None and mark.line < len(text.splitlines()) else ""
+        shown = f" (the line: {line[:60]!r})" if line else ""
+        raise LatentwalkError(f"{path}{where}: not valid YAML: {problem}{shown}") from None
 
 
 def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -114,11 +136,13 @@ def _describe(error: Any) -> str:
     return f"config key {where}: {error.message}"
 
 
-def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any]) -> MutableMapping[str, Any]:
+def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any], check_device: bool = False) -> MutableMapping[str, Any]:
     """Validate ``config`` against ``schema``, fill defaults in place and return it.
 
     Raises :class:`LatentwalkError` with a one-line message naming the key for
-    the first violation (schema errors, then cross-key checks).
+    the first violation (schema errors, then cross-key checks). With
+    ``check_device``, ``device: cuda`` also needs a visible CUDA device (the
+    workflow asks for this when jobs run on this machine).
     """
     import jsonschema
 
@@ -128,11 +152,11 @@ def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any])
     errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
     if errors:
         raise LatentwalkError(_describe(errors[0]))
-    _check_cross_keys(config)
+    _check_cross_keys(config, check_device)
     return config
 
 
-def _check_cross_keys(config: Mapping[str, Any]) -> None:
+def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> None:
     mnist = config["data"]["mnist"]
     if "mnist" in config["datasets"]:
         if not mnist["dir"] and not mnist["base_url"]:
@@ -154,8 +178,20 @@ def _check_cross_keys(config: Mapping[str, Any]) -> None:
         )
     for run in iter_runs(config):
         if not applicable_methods(run, config["paths"]):
-            needs = "; ".join(f"{m}: {_needs(m)}" for m in config["paths"]["methods"])
+            needs = "; ".join(f"{m}: {why_not(m, run, config['paths'])}" for m in config["paths"]["methods"])
             raise LatentwalkError(f"config key paths.methods: no configured method applies to run {run.name} ({needs})")
+    if "attribute" in config["paths"]["methods"]:
+        for name in config["datasets"]:
+            known = DATASETS[name].classes
+            for k, pair in enumerate(config["paths"]["attribute"]["class_pairs"]):
+                unknown = [c for c in pair if known and c not in known]
+                if unknown:
+                    raise LatentwalkError(
+                        f"config key paths.attribute.class_pairs[{k}]: class {unknown[0]} is not a label of dataset "
+                        f"{name!r} (labels {known[0]}..{known[-1]})"
+                    )
+    if config["device"] == "cuda" and check_device:
+        _check_cuda()
     if config["model"]["architecture"] == "conv":
         for name in config["datasets"]:
             side = DATASETS[name].side or config["data"][name]["size"]
@@ -166,12 +202,16 @@ def _check_cross_keys(config: Mapping[str, Any]) -> None:
                 )
 
 
-def _needs(method: str) -> str:
-    """What a path method asks of a run, in words (for error messages)."""
-    m = METHODS[method]
-    parts = [f"d = {m.exact_dim}" if m.exact_dim else f"d >= {m.min_dim}"]
-    parts += ["a variational model"] * m.variational + ["class labels"] * m.classes
-    return ", ".join(parts)
+def _check_cuda() -> None:
+    """``device: cuda`` needs a CUDA device visible to torch (checked before any job; a cluster profile skips this)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        build = torch.version.cuda or "none (CPU build)"
+        raise LatentwalkError(
+            f"config key device: 'cuda' but torch {torch.__version__} sees no CUDA device (CUDA build: {build}); "
+            "use 'auto' or 'cpu'"
+        )
 
 
 def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:

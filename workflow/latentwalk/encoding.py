@@ -63,8 +63,43 @@ def write_latents(table: pd.DataFrame, path: str | os.PathLike[str], metadata: M
 
 
 def read_latents(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read a latent table and its ``latentwalk`` metadata."""
-    return read_parquet(path)
+    """Read a latent table and its ``latentwalk`` metadata, checked before anyone computes with it.
+
+    The metadata must give ``latent_dim``; the table must hold ``index``,
+    ``split`` (train/test), ``label``, ``norm``, exactly ``mu_0 .. mu_{d-1}``,
+    ``logvar_*`` alike for variational runs and none otherwise, and ``norm``
+    must be the norm of the means. Any violation is a one-line
+    :class:`LatentwalkError` naming the file.
+    """
+    table, meta = read_parquet(path)
+    check_latents(table, meta, path)
+    return table, meta
+
+
+def check_latents(table: pd.DataFrame, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Validate a latent table against its metadata (see :func:`read_latents`)."""
+    if "latent_dim" not in meta:
+        raise LatentwalkError(f"{path}: no latentwalk metadata (latent_dim); not a latent table written by the encode rule")
+    d = int(meta["latent_dim"])
+    missing = [c for c in ("index", "split", "label", "norm") if c not in table.columns]
+    if missing:
+        raise LatentwalkError(f"{path}: missing column(s) {', '.join(missing)}")
+    for prefix, wanted in (("mu", True), ("logvar", bool(meta.get("variational", False)))):
+        expected = [f"{prefix}_{i}" for i in range(d)] if wanted else []
+        present = [c for c in table.columns if c.startswith(f"{prefix}_")]
+        if sorted(present) != sorted(expected):
+            lost = sorted(set(expected) - set(present), key=lambda c: int(c.rsplit("_", 1)[1]))
+            extra = sorted(set(present) - set(expected))
+            what = f"missing {', '.join(lost)}" if lost else f"unexpected {', '.join(extra)}"
+            raise LatentwalkError(f"{path}: {prefix}_* columns do not match latent_dim {d} in its metadata ({what})")
+    splits = set(table["split"].astype(str).unique())
+    if not splits <= {"train", "test"}:
+        raise LatentwalkError(f"{path}: split holds {sorted(splits - {'train', 'test'})}; allowed: train, test")
+    mu = table[[f"mu_{i}" for i in range(d)]].to_numpy(dtype=np.float64)
+    if not np.all(np.isfinite(mu)):
+        raise LatentwalkError(f"{path}: non-finite latent means")
+    if not np.allclose(table["norm"].to_numpy(dtype=np.float64), np.linalg.norm(mu, axis=1), rtol=1e-4, atol=1e-5):
+        raise LatentwalkError(f"{path}: column norm is not |mu|; the table was edited after encoding")
 
 
 def latent_matrix(table: pd.DataFrame, prefix: str = "mu") -> np.ndarray:

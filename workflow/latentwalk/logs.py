@@ -18,14 +18,17 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["job_log", "Log", "quiet", "record_path", "TRACEBACK_ENV"]
+__all__ = ["job_log", "Log", "quiet", "record_path", "write_job_record", "files_of", "TRACEBACK_ENV", "TIMESTAMP", "jsonable"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
 Log = Callable[[str], None]
 #: Set to 1 to let a failing job's traceback reach the terminal (it is always in the job's log).
 TRACEBACK_ENV = "LATENTWALK_TRACEBACK"
+#: Snakemake's marker inside directory outputs (not an artifact).
+TIMESTAMP = ".snakemake_timestamp"
 
 
 def quiet(_message: str) -> None:
@@ -80,8 +83,6 @@ def job_log(job: Any) -> Iterator[Log]:
             raise SystemExit(1) from None
         else:
             if is_job:
-                from .audit import write_job_record
-
                 write_job_record(job, record_path(target))
         finally:
             handle.flush()
@@ -91,3 +92,49 @@ def job_log(job: Any) -> Iterator[Log]:
 def _wildcards_text(job: Any) -> str:
     items = [f"{k}={v}" for k, v in dict(job.wildcards.items()).items()]
     return ", ".join(items) or "no wildcards"
+
+
+def files_of(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Files named by ``paths``, with each directory expanded to the files inside it (sorted, POSIX separators)."""
+    out: list[str] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p.as_posix() for p in path.rglob("*") if p.is_file() and p.name != TIMESTAMP)
+        elif path.exists():
+            out.append(path.as_posix())
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with mappings, lists and scalars kept and anything else as its string (for JSON and YAML)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def write_job_record(job: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the record of a finished job (``job``: a rule script's ``snakemake`` object) to ``path`` and return it."""
+    import json
+
+    from .io import atomic_path, git_commit, package_versions, sha256_file
+
+    params = {k: v for k, v in job.params.items()}
+    record = {
+        "rule": job.rule,
+        "wildcards": dict(job.wildcards.items()),
+        "params": jsonable(params),
+        "device": params.get("device"),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "inputs": {f: sha256_file(f) for f in files_of(job.input)},
+        "outputs": {f: sha256_file(f) for f in files_of(job.output)},
+        "log": [str(p) for p in job.log],
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return record

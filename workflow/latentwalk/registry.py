@@ -35,6 +35,8 @@ __all__ = [
     "WILDCARD_CONSTRAINTS",
     "Run",
     "applicable_methods",
+    "why_not",
+    "dropped_methods",
     "walk_figures",
 ]
 
@@ -55,12 +57,13 @@ class Dataset:
     label_kind: str
     scorer: str
     side: int | None  # image side in pixels; None: set by the config (data.<name>.size)
+    classes: tuple[int, ...] = ()  # the class labels of class-labelled data
 
 
 DATASETS: dict[str, Dataset] = {
-    "digits": Dataset("digits", "class", "classifier", 8),
+    "digits": Dataset("digits", "class", "classifier", 8, tuple(range(10))),
     "lines": Dataset("lines", "angle", "lines", None),
-    "mnist": Dataset("mnist", "class", "classifier", 28),
+    "mnist": Dataset("mnist", "class", "classifier", 28, tuple(range(10))),
 }
 #: Datasets whose labels are classes (attribute walks and the frame classifier need classes).
 CLASS_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if ds.label_kind == "class")
@@ -169,18 +172,31 @@ class Run:
         return DATASETS[self.dataset].label_kind
 
 
-def method_applies(method: str, run: Run, paths: Mapping[str, Any]) -> bool:
-    """Whether path ``method`` makes sense for ``run`` (``paths`` = config['paths'] for the grid's coordinates)."""
+def why_not(method: str, run: Run, paths: Mapping[str, Any]) -> str | None:
+    """Why path ``method`` does not apply to ``run`` (None: it applies); ``paths`` = config['paths'] (the grid's coordinates)."""
     m = METHODS[method]
     exact = m.exact_dim
     if method == "grid" and paths["grid"]["coordinates"] == "latent":
         exact = 2  # a grid in latent coordinates needs a 2-D latent plane
-    return (
-        run.dim >= m.min_dim
-        and (exact is None or run.dim == exact)
-        and (run.variational or not m.variational)
-        and (run.label_kind == "class" or not m.classes)
-    )
+    if run.dim < m.min_dim:
+        return f"needs d >= {m.min_dim}"
+    if exact is not None and run.dim != exact:
+        return f"needs d = {exact}"
+    if m.variational and not run.variational:
+        return "needs a variational model, whose prior it walks"
+    if m.classes and run.label_kind != "class":
+        return f"needs class labels; {run.dataset} is labelled by {run.label_kind}"
+    return None
+
+
+def method_applies(method: str, run: Run, paths: Mapping[str, Any]) -> bool:
+    """Whether path ``method`` makes sense for ``run`` (see :func:`why_not`)."""
+    return why_not(method, run, paths) is None
+
+
+def dropped_methods(runs: list[Run], paths: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(run, method, reason) for every configured method that does not apply to a run, in config order."""
+    return [(run.name, m, reason) for run in runs for m in paths["methods"] if (reason := why_not(m, run, paths))]
 
 
 def applicable_methods(run: Run, paths: Mapping[str, Any]) -> list[str]:

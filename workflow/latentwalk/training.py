@@ -146,6 +146,38 @@ def evaluate(model: LatentAutoencoder, images: np.ndarray, batch_size: int = 204
     return {"reconstruction": recon_v, "kl": kl_v, "loss": recon_v + model.spec.kl_weight * kl_v, "n": int(images.shape[0])}
 
 
+def mean_image_reconstruction(images: np.ndarray, likelihood: str, sigma: float = 0.1) -> float:
+    """Per-image reconstruction NLL of predicting the mean image for every image: the score a model must beat."""
+    from .models import reconstruction_loss
+
+    x = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32))
+    mean = x.mean(dim=0, keepdim=True).clamp(1e-6, 1 - 1e-6)
+    logits = torch.log(mean) - torch.log1p(-mean)
+    return float(reconstruction_loss(logits.expand_as(x), x, likelihood, sigma).double().mean())
+
+
+#: A run is flagged when its reconstruction is no better than this share of the mean-image baseline.
+DEGENERATE_SHARE = 0.98
+
+
+def training_check(history: list[dict[str, float]], reconstruction: float, baseline: float, warmup_epochs: int = 0) -> dict[str, Any]:
+    """Flag a degenerate training run: loss not decreasing over the first epochs, or reconstruction
+    (decoding the encoder means of the training images) no better than predicting the mean image.
+
+    Returns ``{"reconstruction", "mean_image_reconstruction", "degenerate", "reason"}``.
+    """
+    reasons = []
+    if reconstruction >= DEGENERATE_SHARE * baseline:
+        reasons.append(f"reconstruction {reconstruction:.4g} nats is no better than predicting the mean image "
+                       f"({baseline:.4g})")
+    k = min(3, len(history))
+    if warmup_epochs == 0 and k >= 2 and not history[k - 1]["loss"] < history[0]["loss"]:
+        reasons.append(f"loss did not decrease over the first {k} epochs ({history[0]['loss']:.4g} -> "
+                       f"{history[k - 1]['loss']:.4g})")
+    return {"reconstruction": reconstruction, "mean_image_reconstruction": baseline, "degenerate": bool(reasons),
+            "reason": "; ".join(reasons) or None}
+
+
 def save_state_dict(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
     """Write the CPU state_dict only (loadable with ``weights_only=True``), atomically."""
     state = {k: v.detach().to("cpu").contiguous() for k, v in model.state_dict().items()}
@@ -168,3 +200,27 @@ def load_model(weights: str | os.PathLike[str], spec: ModelSpec, device: str | t
         detail = "; ".join(useful[:3]) or (lines[0] if lines else type(exc).__name__)
         raise LatentwalkError(f"{weights}: cannot load weights for {spec.kind} z={spec.latent_dim}: {detail}") from exc
     return model.to(device).eval()
+
+
+def load_run_model(model_pt: str | os.PathLike[str], meta_json: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[LatentAutoencoder, ModelSpec]:
+    """A run's trained model, checked first against its ``meta.json``: the checkpoint must be the one training wrote.
+
+    Raises :class:`LatentwalkError` naming the file when the checkpoint's SHA-256
+    differs from the ``model_sha256`` that ``meta.json`` records (a swapped or
+    edited ``model.pt``), or when ``meta.json`` has no model spec.
+    """
+    from .io import read_json, sha256_file
+
+    meta = read_json(meta_json)
+    try:
+        spec = ModelSpec.from_dict(meta["config"]["model"])
+    except (KeyError, TypeError) as exc:
+        raise LatentwalkError(f"{meta_json}: no model spec under config.model; is this a run's meta.json?") from exc
+    recorded = meta.get("model_sha256")
+    actual = sha256_file(model_pt)
+    if recorded is None or actual != recorded:
+        raise LatentwalkError(
+            f"{model_pt}: SHA-256 {actual[:12]}... is not the checkpoint {meta_json} records "
+            f"({str(recorded)[:12]}...); the weights were replaced or edited: retrain (delete the file) or restore it"
+        )
+    return load_model(model_pt, spec, device), spec

@@ -2,16 +2,25 @@
 # A run {dataset}/{model}-z{dim} is the unit of work: every per-run rule is a plain wildcard rule,
 # whose job handles the whole run; the config only decides which runs (and so which jobs) exist.
 import os
+import sys
 from pathlib import Path
 
 from latentwalk.config import iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
-from latentwalk.registry import DATASETS, PAIR_INTERPOLATIONS, RUN_FIGURES, WALK_REPORT, Run, applicable_methods
+from latentwalk.registry import DATASETS, PAIR_INTERPOLATIONS, RUN_FIGURES, WALK_REPORT, Run, applicable_methods, dropped_methods
 
 SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
+
+
+def jobs_run_here():
+    """Whether jobs run on this machine (no --executor or --profile given): then `device: cuda` is checked now."""
+    return not any(arg in ("-e", "--executor", "--profile") or arg.startswith(("--executor=", "--profile="))
+                   for arg in sys.argv[1:])
+
+
 try:
-    validate_config(config, load_schema(SCHEMA))
+    validate_config(config, load_schema(SCHEMA), check_device=jobs_run_here())
 except LatentwalkError as error:
     raise WorkflowError(f"invalid config: {error}") from None
 

@@ -116,7 +116,10 @@ rule key_numbers:
         concentration="results/stats/norm_concentration.csv",
         hypersphere="results/stats/hypersphere.csv",
         classifiers=[f"results/classifiers/{name}.json" for name in config["datasets"] if DATASETS[name].scorer == "classifier"],
+        metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
         src=src("io", "registry", "stages/__init__", "stages/summary"),
+    params:
+        dropped=[list(row) for row in dropped_methods(RUNS, config["paths"])],
     output:
         report(
             "results/stats/key_numbers.rst",

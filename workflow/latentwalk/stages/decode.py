@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from ..io import LatentwalkError, PathLike, atomic_dir, method_files, read_json
+from ..io import LatentwalkError, PathLike, atomic_dir, method_files
 from ..logs import Log, quiet
 
 
@@ -27,14 +27,11 @@ def decode_paths(
     ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order. The
     directory appears whole or not at all.
     """
-    from ..models import ModelSpec
-    from ..training import load_model, resolve_device
+    from ..training import load_run_model, resolve_device
 
     tables = method_files(paths_dir, methods, ".parquet")
-    meta = read_json(meta_json)
-    spec = ModelSpec.from_dict(meta["config"]["model"])
     torch_device = resolve_device(device)
-    model = load_model(model_pt, spec, torch_device)
+    model, spec = load_run_model(model_pt, meta_json, torch_device)
     with atomic_dir(out_dir) as tmp:
         for method, table_path in zip(methods, tables):
             _decode_table(model, spec, table_path, Path(tmp, f"{method}.npz"), batch_size, torch_device, log)

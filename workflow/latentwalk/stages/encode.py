@@ -22,14 +22,13 @@ def encode(
     from ..datasets import load_dataset
     from ..encoding import encode_images, latent_table, write_latents
     from ..models import ModelSpec
-    from ..training import load_model, resolve_device
+    from ..training import load_run_model, resolve_device
 
     meta = read_json(meta_json)
-    spec = ModelSpec.from_dict(meta["config"]["model"])
-    if spec.latent_dim != int(dim):
-        raise LatentwalkError(f"{meta_json}: latent dim {spec.latent_dim} does not match the run's z{dim}")
+    if ModelSpec.from_dict(meta["config"]["model"]).latent_dim != int(dim):
+        raise LatentwalkError(f"{meta_json}: latent dim {meta['config']['model']['latent_dim']} does not match the run's z{dim}")
     torch_device = resolve_device(device)
-    model = load_model(model_pt, spec, torch_device)
+    model, spec = load_run_model(model_pt, meta_json, torch_device)
     data = load_dataset(data_npz)
     start = time.perf_counter()
     mu, logvar = encode_images(model, data.images, batch_size, str(torch_device))

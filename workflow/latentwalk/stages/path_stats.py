@@ -136,7 +136,12 @@ def path_stats(
         raise LatentwalkError(f"{run}: unknown frame scorer {scoring['scorer']!r}; allowed: {', '.join(SCORERS)}")
     table, meta = read_latents(latents)
     d = int(meta["latent_dim"])
-    tables = [read_parquet(p)[0] for p in method_files(paths_dir, methods, ".parquet")]
+    files = method_files(paths_dir, methods, ".parquet")
+    tables = [read_parquet(p)[0] for p in files]
+    for path, frame in zip(files, tables):
+        z_cols = sorted(c for c in frame.columns if c.startswith("z_"))
+        if z_cols != sorted(f"z_{i}" for i in range(d)):
+            raise LatentwalkError(f"{path}: paths are {len(z_cols)}-D but the run's latents ({latents}) are {d}-D")
     norms = path_norm_table(pd.concat(tables, ignore_index=True), d)
     write_csv(norms, out["path_norms"])
     write_csv(path_norm_summary(norms), out["norm_summary"])
@@ -147,6 +152,8 @@ def path_stats(
     for paths, npz in zip(tables, method_files(decoded_dir, methods, ".npz")):
         with np.load(npz) as handle:
             images = handle["images"]
+        if images.ndim != 4:
+            raise LatentwalkError(f"{npz}: decoded images must be (paths, steps, H, W), got shape {images.shape}")
         frames = frame_table(paths, images)
         scorer.score(frames, images.reshape(images.shape[0] * images.shape[1], *images.shape[2:]))
         mid = midpoint_steps(frames)

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from .. import paths as P
-from ..io import LatentwalkError, PathLike, atomic_dir, read_json, sha256_file, write_parquet
+from ..io import LatentwalkError, PathLike, atomic_dir, sha256_file, write_parquet
 from ..logs import Log, quiet
 from ..registry import METHODS
 
@@ -106,15 +106,13 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
     import torch
 
     from ..geodesic import geodesic
-    from ..models import ModelSpec
-    from ..training import load_model, resolve_device
+    from ..training import load_run_model, resolve_device
 
     if run.model_pt is None or run.meta_json is None:
         raise LatentwalkError("geodesic paths need the run's model.pt and meta.json")
-    spec = ModelSpec.from_dict(read_json(run.meta_json)["config"]["model"])
     device = resolve_device(run.device)
     torch.manual_seed(run.seed)
-    model = load_model(run.model_pt, spec, device)
+    model, _ = load_run_model(run.model_pt, run.meta_json, device)
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]

@@ -36,9 +36,21 @@ def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summarie
 
 
 def key_numbers(
-    summary_csv: PathLike, concentration_csv: PathLike, hypersphere_csv: PathLike, classifier_jsons: Sequence[str], out_rst: PathLike, log: Log = quiet
+    summary_csv: PathLike,
+    concentration_csv: PathLike,
+    hypersphere_csv: PathLike,
+    classifier_jsons: Sequence[str],
+    out_rst: PathLike,
+    log: Log = quiet,
+    run_metas: Sequence[str] = (),
+    dropped: Sequence[Sequence[str]] = (),
 ) -> None:
-    """The headline numbers of the study as reStructuredText, included in the report's introduction."""
+    """The headline numbers of the study as reStructuredText, included in the report's introduction.
+
+    Also states which runs' training was flagged as degenerate (from each run's
+    ``meta.json``) and which configured path methods were not applied to which
+    runs, and why (``dropped``: (run, method, reason) rows).
+    """
     import pandas as pd
 
     from ..io import read_json
@@ -81,7 +93,34 @@ def key_numbers(
         name = Path(path).stem
         lines.append(f"- **Frame classifier for {name}** (MLP, {cfg['hidden']} hidden units, {cfg['max_iter']} epochs): "
                      f"test accuracy {record['test_accuracy']:.4f} on {record['n_test']} held-out images.")
+    lines += _training_checks(run_metas) + _dropped_lines(dropped)
     text = "\n".join(lines) + "\n"
     with atomic_path(out_rst) as tmp:
         tmp.write_text(text)
     log(text)
+
+
+def _training_checks(run_metas: Sequence[str]) -> list[str]:
+    """One line on the training check of every run: which were flagged as degenerate, and why."""
+    from ..io import read_json
+
+    if not run_metas:
+        return []
+    flagged = []
+    for path in run_metas:
+        record = read_json(path)
+        check = record.get("training_check") or {}
+        if check.get("degenerate"):
+            flagged.append(f"**{record.get('run', path)}**: {check['reason']}")
+    if not flagged:
+        return [f"- **Training check**: all {len(run_metas)} runs reconstruct better than the mean image and their "
+                "loss fell over the first epochs."]
+    return [f"- **Training check: {len(flagged)} of {len(run_metas)} runs look degenerate**: " + "; ".join(flagged) + "."]
+
+
+def _dropped_lines(dropped: Sequence[Sequence[str]]) -> list[str]:
+    """Which configured path methods were not applied, to which runs, and why (grouped by method and reason)."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    for run, method, reason in dropped:
+        groups.setdefault((method, reason), []).append(run)
+    return [f"- **{method} not applied** ({reason}) to {', '.join(runs)}." for (method, reason), runs in groups.items()]

@@ -33,9 +33,11 @@ def train(
         HISTORY_COLUMNS,
         TrainConfig,
         evaluate,
+        mean_image_reconstruction,
         resolve_device,
         save_state_dict,
         train_model,
+        training_check,
     )
 
     data = load_dataset(data_npz)
@@ -63,6 +65,10 @@ def train(
     seconds = time.perf_counter() - start
     held_out = evaluate(model, data.images[~is_train])
     log(f"test split: reconstruction {held_out['reconstruction']:.4f}, kl {held_out['kl']:.4f} (n={held_out['n']})")
+    check = training_check(history, evaluate(model, images)["reconstruction"],
+                           mean_image_reconstruction(images, spec.likelihood, spec.gaussian_sigma), cfg.kl_warmup_epochs)
+    if check["degenerate"]:
+        log(f"WARNING degenerate training: {check['reason']}")
     # per-epoch seconds stay in the job log: artifacts hold no timings, so reruns give the same bytes
     frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS)).drop(columns="seconds")
     with atomic_path(out_log_csv) as tmp:
@@ -79,6 +85,7 @@ def train(
             "n_test": int((~is_train).sum()),
             "final": {k: float(frame[k].iloc[-1]) for k in ("loss", "reconstruction", "kl")} if len(frame) else {},
             "test": held_out,
+            "training_check": check,
         },
     )
     save_state_dict(model, out_model)
