@@ -9,11 +9,9 @@ and check that exactly the dependent rules are scheduled again.
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -23,94 +21,7 @@ import yaml
 
 pytestmark = pytest.mark.workflow
 
-REPO = Path(__file__).resolve().parents[1]
-SNAKEMAKE = [sys.executable, "-m", "snakemake"]
-
-TINY = {
-    "seed": 7,
-    "datasets": ["digits", "lines"],
-    "models": ["ae", "vae"],
-    "latent_dims": [2],
-    "data": {"lines": {"n": 240, "supersample": 2}},
-    "model": {"hidden": [32]},
-    "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
-    "figures": {"scatter_max_points": 100, "strip_pairs": 2, "sphere": {"dims": [3, 4], "steps": 200, "loops": 3, "uniform": 300}},
-    "stats": {
-        "norm_concentration": {"dims": [1, 10, 100], "n": 2000, "bins": 20},
-        "hypersphere": {"n_max": 20},
-        "classifier": {"hidden": 32, "max_iter": 30},
-    },
-    "paths": {
-        "pairs": {"n": 3},
-        "sphere_spiral": {"steps": 40, "loops": 2},
-        "geodesic": {"n_pairs": 2, "iterations": 20},
-        "grid": {"n": 5},
-        "spiral": {"steps": 12},
-    },
-}
-#: The path methods each tiny run gets (spiral: d = 2; attribute: class labels; prior ones: VAEs).
-TINY_METHODS = {
-    "digits/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "attribute", "grid", "spiral", "geodesic"],
-    "digits/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "attribute", "grid",
-                      "spiral", "sphere_spiral", "geodesic"],
-    "lines/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "grid", "spiral", "geodesic"],
-    "lines/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "grid", "spiral",
-                     "sphere_spiral", "geodesic"],
-}
-
-RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
-
-
-def _copy_repo(dest: Path) -> Path:
-    """Copy the files the workflow needs (not results, not the venv) into ``dest``."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in ("Snakefile", "config.yaml", "pyproject.toml"):
-        shutil.copy2(REPO / name, dest / name)
-    shutil.copytree(REPO / "workflow", dest / "workflow", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
-    shutil.copytree(REPO / "profiles", dest / "profiles")
-    return dest
-
-
-def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONHASHSEED": "0"}
-    proc = subprocess.run(
-        [*SNAKEMAKE, "--cores", "2", "--workflow-profile", "none", *args],
-        cwd=workdir,
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
-    return proc
-
-
-def scheduled(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
-    """Job counts per rule from a dry run's 'Job stats' table."""
-    text = proc.stdout + proc.stderr
-    counts: dict[str, int] = {}
-    if "Job stats" not in text:
-        return counts
-    table = text.split("Job stats:", 1)[1]
-    for line in table.splitlines()[3:]:
-        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
-        if not match:
-            break
-        if match.group(1) != "total":
-            counts[match.group(1)] = int(match.group(2))
-    return counts
-
-
-@pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A completed tiny run (with report) in a fresh copy of the repository."""
-    work = _copy_repo(tmp_path_factory.mktemp("repo"))
-    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
-    (work / "config.yaml").unlink()  # the tiny config alone (plus schema defaults) defines the experiment
-    snakemake(work, "--configfile", "tiny.yaml", "--report", "results/report.html", "--report-after-run")
-    return work
-
+from _workflow import RUNS, TINY, TINY_METHODS, _copy_repo, scheduled, snakemake
 
 def test_all_artifacts_appear(tiny_run: Path) -> None:
     res = tiny_run / "results"
@@ -297,8 +208,8 @@ def test_every_report_item_carries_its_own_caption(tiny_run: Path) -> None:
 def test_report_for_a_partial_target(tiny_run: Path) -> None:
     """A report over part of the DAG (no summary yet) still builds; it just has no key numbers."""
     proc = snakemake(tiny_run, "results/latents/digits/vae-z2.parquet", "--configfile", "tiny.yaml",
-                     "--report", "results/partial.html")
-    html = (tiny_run / "results/partial.html").read_text()
+                     "--report", "partial.html")
+    html = (tiny_run / "partial.html").read_text()
     assert "Key numbers of this run" not in html and "Data and training" in html, proc.stderr[-2000:]
 
 
@@ -349,6 +260,10 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     assert "prepare_data" not in dry
 
 
+#: The jobs any change reruns: the manifest of every artifact, the report, and the default target.
+AUDIT = {"manifest": 1, "report": 1, "all": 1}
+
+
 def dry_run_after_edit(workdir: Path, module: str) -> dict[str, int]:
     """Jobs a dry run schedules after appending a comment to a package module (restored afterwards)."""
     path = workdir / "workflow/latentwalk" / module
@@ -369,10 +284,10 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
 
     dry = dry_run_after_edit(tiny_run, "plots.py")
     assert dry == {"plot_run": len(RUNS), "plot_walks": len(RUNS), "plot_hypersphere": 1, "plot_norm_concentration": 1,
-                   "plot_unit_sphere_spiral": 2, "all": 1}, dry  # figures only, no recomputation
+                   "plot_unit_sphere_spiral": 2, **AUDIT}, dry  # figures only, no recomputation
 
     dry = dry_run_after_edit(tiny_run, "figures_decoded.py")
-    assert dry == {"plot_walks": len(RUNS), "all": 1}, dry  # only the decoded-walk figures
+    assert dry == {"plot_walks": len(RUNS), **AUDIT}, dry  # only the decoded-walk figures
 
     dry = dry_run_after_edit(tiny_run, "stages/decode.py")
     assert dry.get("decode") == len(RUNS)
@@ -400,7 +315,7 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
     per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"}
-    assert set(jobs) == per_run | {"summary", "key_numbers", "all"}, jobs
+    assert set(jobs) == per_run | {"summary", "key_numbers", *AUDIT}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
 
@@ -409,7 +324,7 @@ def test_removing_a_run_reruns_only_the_cross_run_tables(tiny_run: Path) -> None
     shrunk = json.loads(json.dumps(TINY))
     shrunk["models"] = ["vae"]
     (tiny_run / "tiny_shrunk.yaml").write_text(yaml.safe_dump(shrunk))
-    assert scheduled(snakemake(tiny_run, "--configfile", "tiny_shrunk.yaml", "-n")) == {"summary": 1, "key_numbers": 1, "all": 1}
+    assert scheduled(snakemake(tiny_run, "--configfile", "tiny_shrunk.yaml", "-n")) == {"summary": 1, "key_numbers": 1, **AUDIT}
 
 
 def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:

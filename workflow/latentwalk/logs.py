@@ -82,7 +82,7 @@ def job_log(job: Any) -> Iterator[Log]:
             sys.stderr.flush()
             raise SystemExit(1) from None
         else:
-            if is_job:
+            if is_job and len(job.output):  # a job that writes nothing (verify) leaves no record
                 write_job_record(job, record_path(target))
         finally:
             handle.flush()

@@ -21,7 +21,7 @@ rule report:
     localrule: True
     input:
         manifest="results/manifest.tsv",
-        captions=sorted(str(p) for p in Path(workflow.basedir, "workflow", "report").glob("*.rst")),
+        captions=sorted(os.path.relpath(p) for p in Path(workflow.basedir, "workflow", "report").glob("*.rst")),
         src=src("io", "audit"),
     output:
         "results/report.html",
@@ -36,12 +36,13 @@ rule report:
 
 
 rule verify:
+    # no input files but the code: `snakemake verify` checks what is there and never rebuilds anything first
     localrule: True
     input:
-        manifest="results/manifest.tsv",
         src=src("io", "audit"),
     params:
         results="results",
+        manifest="results/manifest.tsv",
     log:
         "results/logs/verify.log",
     script:

@@ -4,4 +4,4 @@ from latentwalk.audit import check
 from latentwalk.logs import job_log
 
 with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    check(snakemake.params.results, snakemake.input.manifest, log)  # noqa: F821
+    check(snakemake.params.results, snakemake.params.manifest, log)  # noqa: F821

@@ -1,0 +1,114 @@
+"""Shared workflow-test helpers: the tiny config, a copy of the repository, running Snakemake on it.
+
+The copy holds the tracked workflow files only (Snakefile, workflow/, schemas,
+report captions); the package itself is imported from the installed
+(editable) checkout. The completed tiny run is one session fixture
+(``tiny_run`` in conftest.py) shared by every workflow test module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake"]
+
+TINY = {
+    "seed": 7,
+    "datasets": ["digits", "lines"],
+    "models": ["ae", "vae"],
+    "latent_dims": [2],
+    "data": {"lines": {"n": 240, "supersample": 2}},
+    "model": {"hidden": [32]},
+    "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
+    "figures": {"scatter_max_points": 100, "strip_pairs": 2, "sphere": {"dims": [3, 4], "steps": 200, "loops": 3, "uniform": 300}},
+    "stats": {
+        "norm_concentration": {"dims": [1, 10, 100], "n": 2000, "bins": 20},
+        "hypersphere": {"n_max": 20},
+        "classifier": {"hidden": 32, "max_iter": 30},
+    },
+    "paths": {
+        "pairs": {"n": 3},
+        "sphere_spiral": {"steps": 40, "loops": 2},
+        "geodesic": {"n_pairs": 2, "iterations": 20},
+        "grid": {"n": 5},
+        "spiral": {"steps": 12},
+    },
+}
+#: The path methods each tiny run gets (spiral: d = 2; attribute: class labels; prior ones: VAEs).
+TINY_METHODS = {
+    "digits/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "attribute", "grid", "spiral", "geodesic"],
+    "digits/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "attribute", "grid",
+                      "spiral", "sphere_spiral", "geodesic"],
+    "lines/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "grid", "spiral", "geodesic"],
+    "lines/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "grid", "spiral",
+                     "sphere_spiral", "geodesic"],
+}
+
+RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
+
+
+def _copy_repo(dest: Path) -> Path:
+    """Copy the files the workflow needs (not results, not the venv) into ``dest``."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in ("Snakefile", "config.yaml", "pyproject.toml"):
+        shutil.copy2(REPO / name, dest / name)
+    shutil.copytree(REPO / "workflow", dest / "workflow", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    shutil.copytree(REPO / "profiles", dest / "profiles")
+    return dest
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, profile: bool = False) -> subprocess.CompletedProcess[str]:
+    """Run Snakemake in ``workdir`` (without the default profile unless ``profile``); fail the test on error if ``check``."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    proc = subprocess.run(
+        [*SNAKEMAKE, "--cores", "2", *([] if profile else ["--workflow-profile", "none"]), *args],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}")
+    return proc
+
+
+def scheduled(proc: subprocess.CompletedProcess[str]) -> dict[str, int]:
+    """Job counts per rule from a dry run's 'Job stats' table."""
+    text = proc.stdout + proc.stderr
+    counts: dict[str, int] = {}
+    if "Job stats" not in text:
+        return counts
+    table = text.split("Job stats:", 1)[1]
+    for line in table.splitlines()[3:]:
+        match = re.match(r"^(\w+)\s+(\d+)$", line.strip())
+        if not match:
+            break
+        if match.group(1) != "total":
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def make_tiny_run(root: Path) -> Path:
+    """A completed tiny run (with report) in a fresh copy of the repository."""
+    work = tiny_repo(root)
+    snakemake(work, "--configfile", "tiny.yaml")  # builds the report too (rule report)
+    return work
+
+
+def tiny_repo(root: Path) -> Path:
+    """A copy of the repository whose experiment is the tiny config alone (plus schema defaults)."""
+    import yaml
+
+    work = _copy_repo(root)
+    (work / "tiny.yaml").write_text(yaml.safe_dump(TINY))
+    (work / "config.yaml").unlink()
+    return work
+
+
