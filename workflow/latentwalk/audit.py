@@ -99,7 +99,7 @@ def _artifacts_on_disk(root: Path) -> list[str]:
     out = []
     for path in sorted(root.rglob("*")):
         rel = path.relative_to(root)
-        if not path.is_file() or rel.parts[0] in AUDIT_DIRS or path.name == TIMESTAMP or str(rel) in UNLISTED:
+        if not path.is_file() or rel.parts[0] in AUDIT_DIRS or path.name in (TIMESTAMP, ".gitkeep") or str(rel) in UNLISTED:
             continue
         out.append(path.as_posix())
     return out
