@@ -138,6 +138,16 @@ def _wrong_dim_paths(work: Path) -> None:
     pq.write_table(pq.read_table(path).drop(["z_1"]), path)
 
 
+def _short_decoded(work: Path) -> None:
+    import numpy as np
+
+    path = work / "results/decoded/digits/ae-z2/lerp.npz"
+    with np.load(path) as handle:
+        arrays = dict(handle)
+    arrays["images"] = arrays["images"][:, :-1]
+    np.savez_compressed(path, **arrays)
+
+
 BAD_JOBS = {
     # case: (damage, target to build, what the one-line error must say)
     "latents column dropped, metadata kept": (
@@ -152,6 +162,9 @@ BAD_JOBS = {
     "path table of the wrong dimension": (
         _wrong_dim_paths, "results/stats/digits/ae-z2/path_norms.csv",
         ("results/paths/digits/ae-z2/lerp.parquet", "paths are 1-D", "are 2-D")),
+    "decoded frames that do not match their paths": (
+        _short_decoded, "results/stats/digits/ae-z2/path_norms.csv",
+        ("results/decoded/digits/ae-z2/lerp.npz", "30 decoded frames but its path table has 33 points")),
 }
 
 
@@ -161,7 +174,7 @@ def test_bad_artifact_fails_its_job_with_one_line(tiny_run: Path, tmp_path: Path
     work = _copy_run(tiny_run, tmp_path / "run")
     damage(work)
     # a file edited inside a directory output does not change the directory's time stamp: force its consumer
-    force = ["--force"] if case.startswith("path table") else []
+    force = ["--force"] if case.startswith(("path table", "decoded")) else []
     proc = snakemake(work, target, "--configfile", "tiny.yaml", *force, check=False)
     assert proc.returncode != 0
     message = job_error(proc)

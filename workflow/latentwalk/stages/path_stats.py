@@ -89,14 +89,15 @@ SCORERS: dict[str, Callable[[Mapping[str, Any], PathLike, PathLike | None, str],
 }
 
 
-def frame_table(paths: Any, images: np.ndarray) -> Any:
-    """One row per decoded frame (path, step) with the path's parameters, in the npz's order."""
+def frame_table(paths: Any, images: np.ndarray, source: PathLike = "decoded frames") -> Any:
+    """One row per decoded frame (path, step) with the path's parameters, in the npz's order (``source``: for errors)."""
     from ..stats import walk_names
 
     keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha") if c in paths.columns]
     frames = paths[keep].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
     if len(frames) != images.shape[0] * images.shape[1]:
-        raise LatentwalkError(f"{len(frames)} path points but {images.shape[0] * images.shape[1]} decoded frames")
+        raise LatentwalkError(f"{source}: {images.shape[0] * images.shape[1]} decoded frames but its path table has "
+                              f"{len(frames)} points")
     frames.insert(1, "walk", walk_names(frames))
     return frames
 
@@ -154,7 +155,7 @@ def path_stats(
             images = handle["images"]
         if images.ndim != 4:
             raise LatentwalkError(f"{npz}: decoded images must be (paths, steps, H, W), got shape {images.shape}")
-        frames = frame_table(paths, images)
+        frames = frame_table(paths, images, npz)
         scorer.score(frames, images.reshape(images.shape[0] * images.shape[1], *images.shape[2:]))
         mid = midpoint_steps(frames)
         for walk, group in frames.groupby("walk", sort=False):
