@@ -76,6 +76,40 @@ def artifact_targets():
     return out
 
 
+# ---- resources ----------------------------------------------------------------------------
+# What a job asks a cluster for (profiles/slurm); local runs use only threads and gpu. Memory grows with
+# each retry (rules with `retries:`), and training time and memory scale with the dataset and epochs.
+
+
+def dataset_images(dataset):
+    """How many images a dataset has (the configured n for generated data; an upper bound for MNIST)."""
+    side = DATASETS[dataset].side or config["data"][dataset]["size"]
+    count = {"digits": 1797, "mnist": 70000}.get(dataset) or config["data"][dataset]["n"]
+    return count, side * side
+
+
+def train_mem_mb(wildcards, attempt):
+    """The data as float32 three times over (host, device, batches) plus 1.5 GB, doubled on each retry."""
+    count, pixels = dataset_images(wildcards.dataset)
+    return (1500 + 3 * count * pixels * 4 // 1_000_000) * 2 ** (attempt - 1)
+
+
+def train_runtime(wildcards, attempt):
+    """Minutes: 10 plus the epochs at a pessimistic 1,000 images per second (18x below this CPU), per attempt."""
+    count, _ = dataset_images(wildcards.dataset)
+    return (10 + config["train"]["epochs"][wildcards.dataset] * count // 60_000) * attempt
+
+
+def run_job_mem_mb(wildcards, attempt):
+    """Per-run jobs after training (paths, decoding, statistics, figures): 2 GB, doubled on each retry."""
+    return 2000 * 2 ** (attempt - 1)
+
+
+def gpus(wildcards):
+    """Training asks for a GPU when the config says device: cuda."""
+    return 1 if config["device"] == "cuda" else 0
+
+
 # ---- data -------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 
 rule download_mnist:
+    localrule: True  # compute nodes often have no internet access
     input:
         src=src("io", "idx"),
     output:
@@ -32,6 +33,9 @@ rule prepare_data:
     params:
         data=data_params,
         seed=config["seed"],
+    resources:
+        mem_mb=lambda wildcards: 1500 + 3 * dataset_images(wildcards.dataset)[0] * dataset_images(wildcards.dataset)[1] * 4 // 1_000_000,
+        runtime=20,
     log:
         "results/logs/prepare_data/{dataset}.log",
     benchmark:

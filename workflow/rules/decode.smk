@@ -13,6 +13,12 @@ rule decode:
         methods=run_methods,
         batch_size=config["decode"]["batch_size"],
         device=config["device"],
+    group:
+        "walk"
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    retries: 1
     log:
         f"results/logs/decode/{RUN}.log",
     benchmark:

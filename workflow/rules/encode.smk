@@ -12,6 +12,10 @@ rule encode:
     params:
         batch_size=config["encode"]["batch_size"],
         device=config["device"],
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * 2 ** (attempt - 1),
+        runtime=lambda wildcards, attempt: 20 * attempt,
+    retries: 1
     log:
         "results/logs/encode/{dataset}/{model}-z{dim}.log",
     benchmark:

@@ -25,6 +25,12 @@ rule plot_run:
         max_points=config["figures"]["scatter_max_points"],
         projection=config["figures"]["scatter_projection"],
         seed=config["seed"],
+    group:
+        "walk"
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    retries: 1
     log:
         f"results/logs/plot_run/{RUN}.log",
     benchmark:
@@ -51,6 +57,12 @@ rule plot_walks:
         methods=run_methods,
         strip_pairs=config["figures"]["strip_pairs"],
         fps=config["figures"]["gif_fps"],
+    group:
+        "walk"
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    retries: 1
     log:
         f"results/logs/plot_walks/{RUN}.log",
     benchmark:
@@ -69,6 +81,11 @@ rule unit_sphere_spiral:
         loops=config["figures"]["sphere"]["loops"],
         uniform=config["figures"]["sphere"]["uniform"],
         seed=config["seed"],
+    group:
+        "geometry"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/unit_sphere_spiral/n{n}.log",
     script:
@@ -88,6 +105,11 @@ rule plot_unit_sphere_spiral:
             labels={"figure": "unit-sphere spiral", "n": "{n}"},
         ),
         svg="results/figures/geometry/unit_sphere_spiral_n{n}.svg",
+    group:
+        "geometry"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/plot_unit_sphere_spiral/n{n}.log",
     script:
@@ -107,6 +129,11 @@ rule plot_hypersphere:
             labels={"figure": "unit-ball volume and sphere surface"},
         ),
         svg="results/figures/geometry/hypersphere.svg",
+    group:
+        "geometry"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/plot_hypersphere.log",
     script:
@@ -135,6 +162,11 @@ rule plot_norm_concentration:
             labels={"figure": "shell width"},
         ),
         width_svg="results/figures/geometry/shell_width.svg",
+    group:
+        "geometry"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/plot_norm_concentration.log",
     script:

@@ -16,6 +16,12 @@ rule generate_paths:
         settings=path_settings,
         seed=config["seed"],
         device=config["device"],
+    group:
+        "walk"
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    retries: 1
     log:
         f"results/logs/generate_paths/{RUN}.log",
     benchmark:

@@ -20,6 +20,11 @@ rule norm_concentration:
         chunk_elements=config["stats"]["norm_concentration"]["chunk_elements"],
         bins=config["stats"]["norm_concentration"]["bins"],
         seed=config["seed"],
+    group:
+        "geometry"
+    resources:
+        mem_mb=1500,
+        runtime=30,
     log:
         "results/logs/norm_concentration.log",
     benchmark:
@@ -41,6 +46,11 @@ rule hypersphere:
         ),
     params:
         n_max=config["stats"]["hypersphere"]["n_max"],
+    group:
+        "geometry"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/hypersphere.log",
     script:
@@ -64,6 +74,9 @@ rule train_classifier:
         hidden=config["stats"]["classifier"]["hidden"],
         max_iter=config["stats"]["classifier"]["max_iter"],
         seed=config["seed"],
+    resources:
+        mem_mb=2000,
+        runtime=30,
     log:
         "results/logs/train_classifier/{dataset}.log",
     benchmark:
@@ -81,6 +94,12 @@ rule path_stats:
     params:
         methods=run_methods,
         scoring=scoring_params,
+    group:
+        "walk"
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    retries: 1
     log:
         f"results/logs/path_stats/{RUN}.log",
     benchmark:
@@ -104,6 +123,11 @@ rule summary:
         ),
     params:
         runs=[run.name for run in RUNS],
+    group:
+        "summary"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/summary.log",
     script:
@@ -128,6 +152,11 @@ rule key_numbers:
             subcategory="summary",
             labels={"figure": "key numbers"},
         ),
+    group:
+        "summary"
+    resources:
+        mem_mb=1000,
+        runtime=10,
     log:
         "results/logs/key_numbers.log",
     script:

@@ -22,7 +22,10 @@ rule train:
         device=config["device"],
     threads: config["train"]["threads"]
     resources:
-        gpu=lambda wildcards: 1 if config["device"] == "cuda" else 0,
+        gpu=gpus,
+        mem_mb=train_mem_mb,
+        runtime=train_runtime,
+    retries: 1
     log:
         "results/logs/train/{dataset}/{model}-z{dim}.log",
     benchmark:

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# Start (or stop) a single-node SLURM on this machine for the cluster test: slurmctld + slurmd + munge.
+#   tests/cluster/slurm.sh start STATE_DIR   installs the Debian packages if missing, writes /etc/slurm/slurm.conf
+#                                            and gres.conf (one fake GPU), starts the daemons, waits for the node
+#   tests/cluster/slurm.sh stop STATE_DIR    stops the daemons it started (by their PIDs)
+# Needs root and apt-get (the test skips with a reason otherwise). SLURM 22.05 (Debian 12).
+set -euo pipefail
+action=$1
+state=$(realpath -m "$2")
+
+if [ "$action" = stop ]; then
+    for pid_file in "$state"/slurmd.pid "$state"/slurmctld.pid "$state"/munged.pid; do
+        if [ -f "$pid_file" ]; then kill "$(cat "$pid_file")" 2>/dev/null || true; fi
+    done
+    exit 0
+fi
+
+if command -v sinfo >/dev/null && sinfo -h -o %T 2>/dev/null | grep -q idle; then
+    exit 0   # a SLURM is already up here (e.g. started by an earlier test run): use it, and leave it running
+fi
+
+if ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null || ! command -v munged >/dev/null \
+        || ! command -v sbatch >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slurmctld slurmd slurm-client munge) >/dev/null
+fi
+
+mkdir -p "$state"/spool/ctld "$state"/spool/d /etc/slurm /run/munge
+cpus=$(nproc)
+mem=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) / 1024 - 1024 ))
+cat > /etc/slurm/slurm.conf <<CONF
+ClusterName=latentwalk
+SlurmctldHost=localhost
+SlurmUser=root
+SlurmdUser=root
+AuthType=auth/munge
+ProctrackType=proctrack/linuxproc
+TaskPlugin=task/none
+SelectType=select/cons_tres
+SelectTypeParameters=CR_Core_Memory
+SchedulerType=sched/backfill
+AccountingStorageType=accounting_storage/none
+JobAcctGatherType=jobacct_gather/none
+JobCompType=jobcomp/none
+MinJobAge=600
+ReturnToService=2
+SlurmctldPidFile=$state/slurmctld.pid
+SlurmdPidFile=$state/slurmd.pid
+StateSaveLocation=$state/spool/ctld
+SlurmdSpoolDir=$state/spool/d
+SlurmctldLogFile=$state/slurmctld.log
+SlurmdLogFile=$state/slurmd.log
+GresTypes=gpu
+NodeName=localhost NodeAddr=127.0.0.1 CPUs=$cpus RealMemory=$mem Gres=gpu:1 State=UNKNOWN
+PartitionName=main Nodes=localhost Default=YES MaxTime=INFINITE State=UP
+CONF
+cat > /etc/slurm/gres.conf <<CONF
+AutoDetect=off
+NodeName=localhost Name=gpu File=/dev/null
+CONF
+
+if [ ! -s /etc/munge/munge.key ]; then
+    mkdir -p /etc/munge && dd if=/dev/urandom bs=1 count=1024 of=/etc/munge/munge.key 2>/dev/null
+    chown munge:munge /etc/munge/munge.key && chmod 400 /etc/munge/munge.key
+fi
+chown munge:munge /run/munge
+if ! pgrep -x munged >/dev/null; then
+    runuser -u munge -- munged --pid-file=/run/munge/munged.pid
+    cp /run/munge/munged.pid "$state"/munged.pid
+fi
+slurmctld -c    # a clean controller state for this test
+slurmd
+for _ in $(seq 1 60); do
+    if sinfo -h -o %T 2>/dev/null | grep -q idle; then exit 0; fi
+    sleep 1
+done
+echo "slurm.sh: the node did not become idle: $(sinfo 2>&1 | tail -1)" >&2
+exit 1
