@@ -64,3 +64,24 @@ def test_tiny_config_through_slurm_matches_the_local_run(slurm: Path, tiny_run: 
     ours, local = _artifacts(work), _artifacts(tiny_run)
     assert sorted(ours) == sorted(local)
     assert [name for name in ours if ours[name] != local[name]] == []
+
+
+def test_training_asks_slurm_for_a_gpu_when_the_config_says_cuda(slurm: Path, tiny_run: Path, tmp_path: Path) -> None:
+    """device: cuda makes the training job request a GPU (`--gpus=1`); the test node's one fake GPU accepts it, and
+    the job, finding no CUDA device, fails with its one-line error (a GPU-less machine cannot do more)."""
+    work = tiny_repo(tmp_path / "repo")
+    target = "results/models/digits/ae-z2/model.pt"
+    proc = subprocess.run([*SNAKEMAKE, "--profile", "profiles/slurm", "--configfile", "tiny.yaml", "--config", "device=cuda",
+                           "--retries", "0", target], cwd=work, capture_output=True, text=True, timeout=900)
+    out = proc.stdout + proc.stderr
+    job = re.search(r"Job \d+ has been submitted with SLURM jobid (\d+)[^\n]*rule_train", out)
+    assert job, out[-4000:]
+    shown = subprocess.run(["scontrol", "show", "job", job.group(1)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"TresPerJob=gres(/|:)gpu:1", shown), shown
+    import torch
+
+    if not torch.cuda.is_available():
+        assert proc.returncode != 0
+        slurm_log = re.search(r"rule_train[^ )]*/(\d+)\.log", out)
+        logs = "".join(p.read_text() for p in (work / "results/logs/train").rglob("*.log"))
+        assert "config key device: 'cuda' requested but torch sees no CUDA device" in logs, (slurm_log, logs[-2000:])

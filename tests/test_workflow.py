@@ -297,7 +297,7 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
 def _jobs_by_rule(proc: subprocess.CompletedProcess[str]) -> dict[str, set[str]]:
     """Rule -> the run of each scheduled job (from the dry run's job blocks; '' for jobs without a run)."""
     jobs: dict[str, set[str]] = {}
-    for block in re.split(r"\n(?=(?:local)?rule \w+:)", proc.stdout + proc.stderr):
+    for block in re.split(r"\n(?=\s*(?:local)?rule \w+:)", proc.stdout + proc.stderr):  # grouped jobs are indented
         head = re.match(r"(?:local)?rule (\w+):", block.strip())
         if not head:
             continue

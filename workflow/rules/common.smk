@@ -14,9 +14,14 @@ SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
 
 def jobs_run_here():
-    """Whether jobs run on this machine (no --executor or --profile given): then `device: cuda` is checked now."""
-    return not any(arg in ("-e", "--executor", "--profile") or arg.startswith(("--executor=", "--profile="))
-                   for arg in sys.argv[1:])
+    """Whether this process schedules jobs on this machine, so that `device: cuda` can be checked before any job.
+
+    Not in a job step (a cluster node runs one job of any rule, and only training needs the GPU), and not when an
+    executor or a profile (which may name one) is given: Snakemake chooses the executor after reading the Snakefile,
+    so the command line is all there is to go by. On a cluster the training job checks the device on its node."""
+    cluster = any(arg in ("-e", "--executor", "--profile") or arg.startswith(("--executor=", "--profile="))
+                  for arg in sys.argv[1:])
+    return workflow.is_main_process and not cluster
 
 
 try:
