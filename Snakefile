@@ -1,7 +1,12 @@
 # latentwalk: train (V)AEs, walk their latent spaces, measure, report.
 # Thin on purpose: config, runs and lookups live in workflow/rules/common.smk, one .smk per stage,
 # the domain's names (datasets, model kinds, path methods) in workflow/latentwalk/registry.py.
+import sys
+from pathlib import Path
+
 from snakemake.utils import min_version
+
+sys.path.insert(0, str(Path(workflow.basedir, "workflow")))  # the package, whether or not it is installed (conda jobs)
 
 from latentwalk.config import check_config_file
 from latentwalk.io import LatentwalkError
@@ -40,6 +45,6 @@ report: "workflow/report/workflow.rst"
 
 rule all:
     default_target: True
-    localrule: True
     input:
         all_targets(),
+    localrule: True

@@ -54,12 +54,13 @@ RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
 
 
 def _copy_repo(dest: Path) -> Path:
-    """Copy the files the workflow needs (not results, not the venv) into ``dest``."""
+    """Copy the files the workflow needs (not results, not the venv; the extra configs too) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
     for name in ("Snakefile", "config.yaml", "pyproject.toml"):
         shutil.copy2(REPO / name, dest / name)
     shutil.copytree(REPO / "workflow", dest / "workflow", ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     shutil.copytree(REPO / "profiles", dest / "profiles")
+    shutil.copytree(REPO / "config", dest / "config")
     return dest
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _workflow import SNAKEMAKE, tiny_repo
+from _workflow import SNAKEMAKE, snakemake, tiny_repo
 
 pytestmark = pytest.mark.workflow
 
@@ -49,24 +49,39 @@ def _artifacts(workdir: Path) -> dict[str, bytes]:
             if p.is_file() and p.relative_to(root).parts[0] not in VOLATILE and str(p.relative_to(root)) not in VOLATILE}
 
 
-def test_tiny_config_through_slurm_matches_the_local_run(slurm: Path, tiny_run: Path, tmp_path: Path) -> None:
+#: The reduced sweep (config/sweeps/reduced.yaml: 8 digits runs, two beta-VAE KL weights) on the tests' tiny settings.
+SWEEP = ("--configfile", "tiny.yaml", "config/sweeps/reduced.yaml")
+
+
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reduced sweep, run on this machine without SLURM: the reference for the SLURM run's bytes."""
+    work = tiny_repo(tmp_path_factory.mktemp("local_sweep"))
+    snakemake(work, *SWEEP)
+    return work
+
+
+def test_reduced_sweep_through_slurm_matches_the_local_run(slurm: Path, local_sweep: Path, tmp_path: Path) -> None:
     work = tiny_repo(tmp_path / "repo")
-    proc = subprocess.run([*SNAKEMAKE, "--profile", "profiles/slurm", "--configfile", "tiny.yaml"], cwd=work,
-                          capture_output=True, text=True, timeout=1500, env={**os.environ, "PYTHONHASHSEED": "0"})
+    proc = subprocess.run([*SNAKEMAKE, "--profile", "profiles/slurm", *SWEEP], cwd=work,
+                          capture_output=True, text=True, timeout=1800, env={**os.environ, "PYTHONHASHSEED": "0"})
     out = proc.stdout + proc.stderr
     assert proc.returncode == 0, out[-5000:]
     ids = re.findall(r"has been submitted with SLURM jobid (\d+)", out)
-    assert len(ids) >= 10, out[-3000:]  # groups bundle the small jobs; training, encoding and the rest go one by one
+    assert len(ids) >= 20, out[-3000:]  # groups bundle the small jobs; training and encoding go one by one
     states = dict(line.split() for line in subprocess.run(["squeue", "-t", "all", "-h", "-o", "%i %T"],
                                                           capture_output=True, text=True, check=True).stdout.splitlines())
     assert {states.get(i) for i in ids} == {"COMPLETED"}, {i: states.get(i) for i in ids}
     assert re.search(r"localrule (manifest|report):", out)  # bookkeeping stays on the submitting machine
-    ours, local = _artifacts(work), _artifacts(tiny_run)
+    ours, local = _artifacts(work), _artifacts(local_sweep)
     assert sorted(ours) == sorted(local)
     assert [name for name in ours if ours[name] != local[name]] == []
+    runs = (work / "results" / "stats" / "runs.csv").read_text().splitlines()
+    models = sorted({line.split(",")[1] for line in runs[1:]})
+    assert models == ["ae", "beta_vae-b2", "beta_vae-b8", "vae"] and len(runs) == 1 + 8
 
 
-def test_training_asks_slurm_for_a_gpu_when_the_config_says_cuda(slurm: Path, tiny_run: Path, tmp_path: Path) -> None:
+def test_training_asks_slurm_for_a_gpu_when_the_config_says_cuda(slurm: Path, tmp_path: Path) -> None:
     """device: cuda makes the training job request a GPU (`--gpus=1`); the test node's one fake GPU accepts it, and
     the job, finding no CUDA device, fails with its one-line error (a GPU-less machine cannot do more)."""
     work = tiny_repo(tmp_path / "repo")
@@ -85,3 +100,34 @@ def test_training_asks_slurm_for_a_gpu_when_the_config_says_cuda(slurm: Path, ti
         slurm_log = re.search(r"rule_train[^ )]*/(\d+)\.log", out)
         logs = "".join(p.read_text() for p in (work / "results/logs/train").rglob("*.log"))
         assert "config key device: 'cuda' requested but torch sees no CUDA device" in logs, (slurm_log, logs[-2000:])
+
+
+def test_gpu_profile_gives_training_a_gpu_and_auto_uses_what_the_node_has(slurm: Path, tmp_path: Path) -> None:
+    """profiles/slurm-gpu asks for a GPU for every training job; with `device: auto` the job trains on CUDA where the
+    node has it, else on the CPU (this machine's fake GPU is /dev/null), and meta.json records which."""
+    work = tiny_repo(tmp_path / "repo")
+    target = "results/models/digits/vae-z2/meta.json"
+    proc = subprocess.run([*SNAKEMAKE, target, "--profile", "profiles/slurm-gpu", "--configfile", "tiny.yaml"], cwd=work,
+                          capture_output=True, text=True, timeout=900)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 0, out[-4000:]
+    job = re.search(r"Job \d+ has been submitted with SLURM jobid (\d+)[^\n]*rule_train", out)
+    assert job, out[-4000:]
+    shown = subprocess.run(["scontrol", "show", "job", job.group(1)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"TresPerJob=gres(/|:)gpu:1", shown), shown
+    import json
+
+    import torch
+
+    meta = json.loads((work / target).read_text())
+    assert meta["device_used"] == ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def test_gpu_profile_is_the_slurm_profile_plus_a_gpu_for_training() -> None:
+    import yaml
+
+    profiles = Path(__file__).resolve().parents[1] / "profiles"
+    plain = yaml.safe_load((profiles / "slurm" / "config.yaml").read_text())
+    gpu = yaml.safe_load((profiles / "slurm-gpu" / "config.yaml").read_text())
+    assert gpu.pop("set-resources") == {"train": {"gpu": 1}}
+    assert gpu == plain

@@ -342,10 +342,32 @@ def test_iter_runs_order_and_names(schema: dict[str, Any]) -> None:
 
 def test_run_name_and_variational() -> None:
     assert Run("digits", "vae", 2).name == "digits/vae-z2"
-    assert Run("mnist", "beta_vae", 16).name == "mnist/beta_vae-z16"
+    assert Run("mnist", "beta_vae-b4", 16).name == "mnist/beta_vae-b4-z16"
     assert Run("digits", "vae", 2).variational
-    assert Run("digits", "beta_vae", 2).variational
+    assert Run("digits", "beta_vae-b0.5", 2).variational
     assert not Run("digits", "ae", 2).variational
+    assert (Run("digits", "beta_vae-b0.5", 2).kind, Run("digits", "beta_vae-b0.5", 2).kl_weight) == ("beta_vae", 0.5)
+    assert Run.parse("lines/beta_vae-b1e-05-z3") == Run("lines", "beta_vae-b1e-05", 3)
+
+
+@pytest.mark.parametrize("name", ["beta_vae", "vae-b2", "ae-b0", "beta_vae-b", "beta_vae-b04", "beta_vae-b4.0", "gan"])
+def test_model_names_are_canonical(name: str) -> None:
+    """A beta-VAE's name carries its KL weight in one spelling only, and fixed-weight kinds carry none."""
+    with pytest.raises(ValueError, match="model name"):
+        Run("digits", name, 2)
+
+
+@settings(max_examples=200, deadline=None)
+@given(beta=st.floats(min_value=1e-12, max_value=1e12, allow_nan=False, allow_infinity=False))
+def test_beta_names_round_trip(beta: float) -> None:
+    """Every positive KL weight has a name that matches the wildcard constraint and reads back exactly."""
+    import re
+
+    from latentwalk.registry import WILDCARD_CONSTRAINTS, model_name, parse_model
+
+    name = model_name("beta_vae", beta)
+    assert parse_model(name) == ("beta_vae", beta)
+    assert re.fullmatch(WILDCARD_CONSTRAINTS["model"], name)
 
 
 @settings(max_examples=40, deadline=None)
@@ -356,9 +378,12 @@ def test_run_name_and_variational() -> None:
 )
 def test_iter_runs_is_the_product(datasets: list[str], models: list[str], dims: list[int]) -> None:
     schema = load_schema(SCHEMA_PATH)
-    config = validate_config({"datasets": datasets, "models": models, "latent_dims": dims}, schema)
+    config = validate_config({"datasets": datasets, "models": models, "latent_dims": dims,
+                              "model": {"beta": [4, 0.5]}}, schema)
     runs = list(iter_runs(config))
-    assert [(r.dataset, r.model, r.dim) for r in runs] == list(itertools.product(datasets, models, dims))
+    names = [m for kind in models for m in (["beta_vae-b4", "beta_vae-b0.5"] if kind == "beta_vae" else [kind])]
+    assert [(r.dataset, r.model, r.dim) for r in runs] == list(itertools.product(datasets, names, dims))
+    assert len({r.name for r in runs}) == len(runs)
     assert all(r.name == f"{r.dataset}/{r.model}-z{r.dim}" for r in runs)
     assert all(isinstance(r.dim, int) for r in runs)
 
@@ -440,7 +465,7 @@ def paths_cfg(schema: dict[str, Any]) -> dict[str, Any]:
 
 def test_applicable_methods_hand_cases(paths_cfg: dict[str, Any]) -> None:
     assert applicable_methods(Run("digits", "vae", 2), paths_cfg) == ALL_METHODS
-    assert applicable_methods(Run("mnist", "beta_vae", 2), paths_cfg) == ALL_METHODS
+    assert applicable_methods(Run("mnist", "beta_vae-b4", 2), paths_cfg) == ALL_METHODS
     assert applicable_methods(Run("digits", "vae", 16), paths_cfg) == [
         "lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "attribute",
         "grid", "sphere_spiral", "geodesic",
@@ -454,18 +479,18 @@ def test_applicable_methods_hand_cases(paths_cfg: dict[str, Any]) -> None:
 
 
 def test_applicable_methods_spiral_only_2d(paths_cfg: dict[str, Any]) -> None:
-    for dataset, model, dim in itertools.product(["digits", "lines", "mnist"], ["ae", "vae", "beta_vae"], [1, 2, 3, 16, 512]):
+    for dataset, model, dim in itertools.product(["digits", "lines", "mnist"], ["ae", "vae", "beta_vae-b4"], [1, 2, 3, 16, 512]):
         assert ("spiral" in applicable_methods(Run(dataset, model, dim), paths_cfg)) == (dim == 2)
 
 
 def test_applicable_methods_attribute_only_class_datasets(paths_cfg: dict[str, Any]) -> None:
     assert CLASS_DATASETS == ("digits", "mnist")
-    for dataset, model, dim in itertools.product(["digits", "lines", "mnist"], ["ae", "vae", "beta_vae"], [1, 2, 16]):
+    for dataset, model, dim in itertools.product(["digits", "lines", "mnist"], ["ae", "vae", "beta_vae-b4"], [1, 2, 16]):
         assert ("attribute" in applicable_methods(Run(dataset, model, dim), paths_cfg)) == (dataset in ("digits", "mnist"))
 
 
 def test_applicable_methods_prior_walks_only_variational(paths_cfg: dict[str, Any]) -> None:
-    for dataset, model, dim in itertools.product(["digits", "lines"], ["ae", "vae", "beta_vae"], [2, 3, 16]):
+    for dataset, model, dim in itertools.product(["digits", "lines"], ["ae", "vae", "beta_vae-b4"], [2, 3, 16]):
         methods = applicable_methods(Run(dataset, model, dim), paths_cfg)
         assert ("prior_pairs" in methods) == (model != "ae")
         assert ("sphere_spiral" in methods) == (model != "ae")
@@ -506,7 +531,7 @@ def test_prior_pairs_for_1d_vae_does_not_fail(paths_cfg: dict[str, Any]) -> None
 @given(
     methods=st.permutations(DEFAULTS["paths"]["methods"]).flatmap(lambda p: st.integers(1, len(p)).map(lambda k: p[:k])),
     dataset=st.sampled_from(["digits", "lines", "mnist"]),
-    model=st.sampled_from(["ae", "vae", "beta_vae"]),
+    model=st.sampled_from(["ae", "vae", "beta_vae-b4"]),
     dim=st.integers(1, 64),
     coordinates=st.sampled_from(["auto", "latent", "pca"]),
 )

@@ -33,7 +33,7 @@ from _helpers import one_line as _one_line
 
 MODEL_PARAMS = {"architecture": "mlp", "likelihood": "bernoulli", "hidden": [16]}
 TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}
-RUNS = [("ae", 2), ("vae", 2), ("beta_vae", 3)]
+RUNS = [("ae", 2), ("vae", 2), ("beta_vae-b4", 3)]
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         train_stage.train(
             data_npz=root / "tiny.npz",
             dataset="tiny",
-            kind=kind,
+            model=kind,
             dim=dim,
             model_params=MODEL_PARAMS,
             train_params=TRAIN_PARAMS,
@@ -268,9 +268,9 @@ def test_latent_matrix_without_columns_raises() -> None:
 
 
 def test_encode_images_batches_and_shapes(workdir: Path) -> None:
-    meta = json.loads((workdir / "beta_vae-z3" / "meta.json").read_text())
+    meta = json.loads((workdir / "beta_vae-b4-z3" / "meta.json").read_text())
     spec = ModelSpec.from_dict(meta["config"]["model"])
-    model = load_model(workdir / "beta_vae-z3" / "model.pt", spec)
+    model = load_model(workdir / "beta_vae-b4-z3" / "model.pt", spec)
     images = load_dataset(workdir / "tiny.npz").images
     mu, logvar = encode_images(model, images, batch_size=2048)
     assert mu.shape == (80, 3) and logvar is not None and logvar.shape == (80, 3)

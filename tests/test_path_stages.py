@@ -83,7 +83,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for kind, dim in RUNS:
         out = _run_dir(root, kind, dim)
         train_stage.train(
-            data_npz=root / "digits.npz", dataset="digits", kind=kind, dim=dim, model_params=MODEL_PARAMS,
+            data_npz=root / "digits.npz", dataset="digits", model=kind, dim=dim, model_params=MODEL_PARAMS,
             train_params=TRAIN_PARAMS, seed=3, device="cpu", out_model=out / "model.pt",
             out_log_csv=out / "train_log.csv", out_meta=out / "meta.json",
         )

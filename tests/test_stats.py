@@ -25,6 +25,7 @@ from latentwalk.stages import geometry as geometry_stage
 from latentwalk.stats import (
     QUANTILES,
     SHELL,
+    active_dims,
     chi_mean,
     encoded_norm_summary,
     hypersphere_table,
@@ -658,3 +659,26 @@ def test_stage_train_classifier_rejects_angle_labels(tmp_path) -> None:
         classifier_stage.train_classifier(data_npz, SEED, 8, 5, out_npz, out_json)
     one_line(excinfo, str(data_npz), "class labels", "angle")
     assert not out_npz.exists() and not out_json.exists()
+
+
+def test_active_dims_counts_dims_whose_mean_varies() -> None:
+    """Var over rows > 0.01 (population variance): columns with variance 1, 0.25, 0.0104, 0.0096 and 0."""
+    rng = np.random.default_rng(0)
+    signs = np.where(np.arange(1000) % 2 == 0, 1.0, -1.0)  # mean 0, population variance exactly 1
+    mu = np.stack([signs, 0.5 * signs, 0.102 * signs, 0.098 * signs, np.full(1000, 3.0)], axis=1)
+    mu = mu[rng.permutation(1000)]
+    assert active_dims(mu) == 3
+    assert active_dims(mu, threshold=0.2) == 2
+    assert active_dims(mu[:1]) == 0
+    with pytest.raises(LatentwalkError, match="shape"):
+        active_dims(mu[:, 0])
+
+
+def test_encoded_norm_summary_counts_active_dims_per_split() -> None:
+    split = np.array(["train"] * 4 + ["test"] * 4)
+    mu = np.zeros((8, 3))
+    mu[:4, 0] = [1, -1, 1, -1]  # dim 0 varies in train only
+    mu[4:, 1] = [2, -2, 2, -2]  # dim 1 in test only
+    table = encoded_norm_summary(np.linalg.norm(mu, axis=1), split, 3, mu=mu).set_index("split")
+    assert table["active_dims"].to_dict() == {"train": 1, "test": 1, "all": 2}
+    assert "active_dims" not in encoded_norm_summary(np.ones(8), split, 3).columns

@@ -48,7 +48,11 @@ def test_wildcard_constraints_come_from_the_registry() -> None:
     text = (REPO / "Snakefile").read_text()
     assert "**WILDCARD_CONSTRAINTS" in text
     assert set(R.WILDCARD_CONSTRAINTS["dataset"].split("|")) == set(R.DATASETS)
-    assert set(R.WILDCARD_CONSTRAINTS["model"].split("|")) == set(R.MODELS)
+    model = re.compile(R.WILDCARD_CONSTRAINTS["model"])
+    assert {name.split("-b")[0] for name in R.WILDCARD_CONSTRAINTS["model"].split("|")} == set(R.MODELS)
+    fixed = [name for name in R.MODELS if name not in R.SWEPT_KINDS]
+    assert all(model.fullmatch(name) for name in fixed)
+    assert all(model.fullmatch(R.model_name(kind, 4.0)) and not model.fullmatch(kind) for kind in R.SWEPT_KINDS)
 
 
 def test_per_method_mappings_are_keyed_by_the_registry() -> None:
@@ -296,3 +300,50 @@ def test_list_rules_does_not_depend_on_the_config(tmp_path: Path) -> None:
     other = _list_rules(work, "--config", "models=[ae]", "latent_dims=[3]", "paths={methods: [lerp]}")
     assert default == small == other
     assert set(default.split()) == set(rule_blocks())
+
+
+# --------------------------------------------------------------------------- environments, lint, formatting
+
+#: Pins of constraints.txt that only the tests need (not in the jobs' conda environment).
+TEST_ONLY = {"pytest", "hypothesis", "iniconfig", "pluggy", "sortedcontainers", "snakefmt", "black", "click",
+             "mypy_extensions", "pathspec", "pytokens", "shfmt-py"}
+
+
+def _pins(lines: list[str]) -> dict[str, str]:
+    return dict(line.strip().split("==") for line in lines if "==" in line and not line.strip().startswith("#"))
+
+
+def test_conda_environment_pins_the_constraints() -> None:
+    """The jobs' conda environment holds every runtime pin of constraints.txt, at the same version, and nothing else."""
+    env = yaml.safe_load((REPO / "workflow" / "envs" / "latentwalk.yaml").read_text())
+    pip = next(item["pip"] for item in env["dependencies"] if isinstance(item, dict))
+    python = next(item for item in env["dependencies"] if isinstance(item, str) and item.startswith("python="))
+    constraints = _pins((REPO / "constraints.txt").read_text().splitlines())
+    assert _pins(pip) == {name: version for name, version in constraints.items() if name not in TEST_ONLY}
+    assert set(TEST_ONLY) <= set(constraints)
+    assert python == "python=3.11"
+
+
+def test_every_rule_with_code_uses_the_conda_environment_and_scripts_find_the_package() -> None:
+    blocks = rule_blocks()
+    for name, body in blocks.items():
+        if "script:" in body:
+            assert re.search(r"conda:\n\s+CONDA_ENV\n", body), name
+    link = SCRIPTS / "latentwalk"
+    assert link.is_symlink() and link.resolve() == (REPO / "workflow" / "latentwalk").resolve()
+
+
+@pytest.mark.workflow
+def test_lint_is_clean() -> None:
+    proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--workflow-profile", "none"], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0 and "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr, \
+        (proc.stdout + proc.stderr)[-3000:]
+
+
+def test_snakefmt_is_clean() -> None:
+    snakefmt = shutil.which("snakefmt", path=str(Path(sys.executable).parent))
+    assert snakefmt, "snakefmt is a test dependency (pip install -e '.[test]')"
+    proc = subprocess.run([snakefmt, "--check", "--compact-diff", "Snakefile", "workflow/rules"], cwd=REPO,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]

@@ -256,7 +256,7 @@ def _stage_train(tmp_path: Path, data: Path, out: Path, kind: str = "vae", dim: 
     train_stage.train(
         data_npz=data,
         dataset="tiny",
-        kind=kind,
+        model=kind,
         dim=dim,
         model_params=MODEL_PARAMS,
         train_params=_train_params(**tp),
@@ -291,24 +291,24 @@ def test_stage_train_writes_consistent_outputs(tmp_path: Path, noise_images: np.
     data = tmp_path / "tiny.npz"
     _tiny_dataset(data, noise_images)
     out = tmp_path / "run"
-    _stage_train(tmp_path, data, out, kind="beta_vae", dim=3, epochs=3)
+    _stage_train(tmp_path, data, out, kind="beta_vae-b2.5", dim=3, epochs=3)
     assert sorted(p.name for p in out.iterdir()) == ["meta.json", "model.pt", "train_log.csv"]
     log = pd.read_csv(out / "train_log.csv")
     assert list(log.columns) == [c for c in HISTORY_COLUMNS if c != "seconds"]  # timings stay in the job log
     assert log["epoch"].tolist() == [1, 2, 3]
     meta = json.loads((out / "meta.json").read_text())
     assert meta["model_sha256"] == sha256_file(out / "model.pt")
-    assert meta["run"] == "tiny/beta_vae-z3"
+    assert meta["run"] == "tiny/beta_vae-b2.5-z3"
     assert meta["n_train"] == 48 and meta["n_test"] == 16
     assert meta["seed"] == 11
     spec = ModelSpec.from_dict(meta["config"]["model"])
-    assert spec == ModelSpec("beta_vae", 3, (8, 8), hidden=(16,), likelihood="bernoulli")
+    assert spec == ModelSpec("beta_vae", 3, (8, 8), hidden=(16,), likelihood="bernoulli", beta=2.5)  # the name's beta
     assert meta["final"]["loss"] == pytest.approx(log["loss"].iloc[-1])
     # the weights load back into the stored spec
     load_model(out / "model.pt", spec)
     # a second identical run gives identical weight bytes
     out2 = tmp_path / "run2"
-    _stage_train(tmp_path, data, out2, kind="beta_vae", dim=3, epochs=3)
+    _stage_train(tmp_path, data, out2, kind="beta_vae-b2.5", dim=3, epochs=3)
     assert sha256_file(out2 / "model.pt") == meta["model_sha256"]
 
 

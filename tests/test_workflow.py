@@ -90,6 +90,7 @@ CATEGORIES = (
     "Hypersphere geometry",
     "Norm concentration",
     "Interpolation quality",
+    "Sweep comparison",
     "Provenance",
 )
 
@@ -97,7 +98,8 @@ CATEGORIES = (
 def expected_figures() -> list[str]:
     """Every PNG the tiny run must draw (written out by hand from what each run's path methods allow)."""
     out = ["geometry/hypersphere.png", "geometry/norm_histograms.png", "geometry/shell_width.png",
-           "geometry/unit_sphere_spiral_n3.png", "geometry/unit_sphere_spiral_n4.png"]
+           "geometry/unit_sphere_spiral_n3.png", "geometry/unit_sphere_spiral_n4.png",
+           *[f"comparison/{dataset}.png" for dataset in TINY["datasets"]]]
     for run, methods in TINY_METHODS.items():
         out += [f"{run}/{name}.png" for name in ("training_curves", "latent_scatter", "path_norms", "path_quality")]
         out += [f"{run}/walks/{name}.png" for name in ("grid", "interpolation_strips", "spiral")]
@@ -144,6 +146,21 @@ def test_statistics_tables(tiny_run: Path) -> None:
             assert (stats / run / f"{name}.csv").stat().st_size > 0
     text = (stats / "key_numbers.rst").read_text()
     assert "Norm concentration" in text and "Frame classifier" in text
+    runs = pd.read_csv(stats / "runs.csv")
+    assert [f"{r.dataset}/{r.model}-z{r.dim}" for r in runs.itertuples()] == RUNS
+    for row in runs.itertuples():
+        meta = json.loads((tiny_run / f"results/models/{row.dataset}/{row.model}-z{row.dim}/meta.json").read_text())
+        assert row.test_reconstruction == pytest.approx(meta["test"]["reconstruction"], rel=1e-9)
+        assert row.test_kl == pytest.approx(meta["test"]["kl"], rel=1e-9)
+        assert row.kl_weight == {"ae": 0.0, "vae": 1.0}[row.model] and row.kind == row.model
+        encoded = pd.read_csv(stats / f"{row.dataset}/{row.model}-z{row.dim}/encoded_norms.csv").set_index("split")
+        assert row.active_dims == encoded.loc["test", "active_dims"] and 0 <= row.active_dims <= row.dim
+        mine = summary[(summary["dataset"] == row.dataset) & (summary["model"] == row.model) & (summary["method"] == "slerp")]
+        assert row.outside_shell_slerp == pytest.approx(float(mine["share_outside_shell"].iloc[0]), abs=1e-9)
+        quality = "mean_distance" if row.dataset == "lines" else "confidence"
+        assert getattr(row, f"{quality}_lerp") == pytest.approx(
+            float(summary[(summary["dataset"] == row.dataset) & (summary["model"] == row.model)
+                          & (summary["method"] == "lerp")][quality].iloc[0]), rel=1e-9)
 
 
 def test_report_contains_every_figure(tiny_run: Path) -> None:
@@ -156,7 +173,7 @@ def test_report_contains_every_figure(tiny_run: Path) -> None:
     labels = ("training curves", "latent scatter", "decoded grid", "interpolation strips", "prior-pair strips", "spiral walk",
               "spiral walk (animation)", "norm along paths", "quality along paths", "unit-sphere spiral", "norm histograms",
               "shell width", "unit-ball volume and sphere surface", "summary table", "axis traversal", "PCA traversal",
-              "attribute walk", "sphere-spiral walk")
+              "attribute walk", "sphere-spiral walk", "runs side by side", "table: one row per run")
     for label in labels:
         assert f'"{label}"' in html, label
     assert "Key numbers of this run" in html  # the generated introduction was included
@@ -203,6 +220,10 @@ def test_every_report_item_carries_its_own_caption(tiny_run: Path) -> None:
     for n in TINY["figures"]["sphere"]["dims"]:
         caption = items[f"results/figures/geometry/unit_sphere_spiral_n{n}.png"]["caption"]
         assert f"unit sphere in R^{n}" in caption and "prior's sphere" not in caption
+    for dataset in TINY["datasets"]:
+        caption = re.sub(r"<[^>]+>", "", items[f"results/figures/comparison/{dataset}.png"]["caption"])
+        assert caption.startswith(f"Every run of dataset {dataset} side by side"), caption[:80]
+    assert "One row per run" in items["results/stats/runs.csv"]["caption"]
 
 
 def test_report_for_a_partial_target(tiny_run: Path) -> None:
@@ -231,7 +252,8 @@ def test_report_renders_in_headless_chromium(tiny_run: Path, tmp_path: Path) -> 
 
     # open two items as a reader would (the report app's own navigation) and read what the page shows
     for item, caption in (("results/figures/lines/vae-z2/walks/sphere_spiral.png", "spiral on the prior's sphere in the run"),
-                          ("results/figures/geometry/unit_sphere_spiral_n4.png", "unit sphere in R^4")):
+                          ("results/figures/geometry/unit_sphere_spiral_n4.png", "unit sphere in R^4"),
+                          ("results/figures/comparison/digits.png", "Every run of dataset digits side by side")):
         html = (tiny_run / "results/report.html").read_text()
         script = (f"<script>window.addEventListener('load', () => setTimeout(() => app.showResultInfo('{item}'), 1500));"
                   "</script></body>")
@@ -262,6 +284,8 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
 
 #: The jobs any change reruns: the manifest of every artifact, the report, and the default target.
 AUDIT = {"manifest": 1, "report": 1, "all": 1}
+#: The cross-run jobs that adding or removing a run schedules (besides the new runs' own jobs).
+CROSS_RUN = {"summary", "key_numbers", "compare_runs", "plot_comparison", *AUDIT}
 
 
 def dry_run_after_edit(workdir: Path, module: str) -> dict[str, int]:
@@ -284,7 +308,7 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
 
     dry = dry_run_after_edit(tiny_run, "plots.py")
     assert dry == {"plot_run": len(RUNS), "plot_walks": len(RUNS), "plot_hypersphere": 1, "plot_norm_concentration": 1,
-                   "plot_unit_sphere_spiral": 2, **AUDIT}, dry  # figures only, no recomputation
+                   "plot_unit_sphere_spiral": 2, "plot_comparison": len(TINY["datasets"]), **AUDIT}, dry  # figures only
 
     dry = dry_run_after_edit(tiny_run, "figures_decoded.py")
     assert dry == {"plot_walks": len(RUNS), **AUDIT}, dry  # only the decoded-walk figures
@@ -301,7 +325,7 @@ def _jobs_by_rule(proc: subprocess.CompletedProcess[str]) -> dict[str, set[str]]
         head = re.match(r"(?:local)?rule (\w+):", block.strip())
         if not head:
             continue
-        wild = re.search(r"wildcards: dataset=(\w+), model=(\w+), dim=(\d+)", block)
+        wild = re.search(r"wildcards: dataset=(\w+), model=([\w.+-]+), dim=(\d+)", block)
         jobs.setdefault(head.group(1), set()).add(f"{wild.group(1)}/{wild.group(2)}-z{wild.group(3)}" if wild else "")
     return jobs
 
@@ -315,7 +339,21 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
     per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"}
-    assert set(jobs) == per_run | {"summary", "key_numbers", *AUDIT}, jobs
+    assert set(jobs) == per_run | CROSS_RUN, jobs
+    for rule in per_run:
+        assert jobs[rule] == new_runs, (rule, jobs[rule])
+
+
+def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
+    """model.beta as a list: one beta-VAE run per KL weight, named by it; nothing of the existing runs reruns."""
+    grown = json.loads(json.dumps(TINY))
+    grown["models"] = ["ae", "vae", "beta_vae"]
+    grown["model"] = {**grown["model"], "beta": [2, 0.5]}
+    (tiny_run / "tiny_betas.yaml").write_text(yaml.safe_dump(grown))
+    jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
+    new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
+    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"}
+    assert set(jobs) == per_run | CROSS_RUN, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
 
@@ -324,7 +362,8 @@ def test_removing_a_run_reruns_only_the_cross_run_tables(tiny_run: Path) -> None
     shrunk = json.loads(json.dumps(TINY))
     shrunk["models"] = ["vae"]
     (tiny_run / "tiny_shrunk.yaml").write_text(yaml.safe_dump(shrunk))
-    assert scheduled(snakemake(tiny_run, "--configfile", "tiny_shrunk.yaml", "-n")) == {"summary": 1, "key_numbers": 1, **AUDIT}
+    assert scheduled(snakemake(tiny_run, "--configfile", "tiny_shrunk.yaml", "-n")) == {
+        "summary": 1, "key_numbers": 1, "compare_runs": 1, "plot_comparison": len(TINY["datasets"]), **AUDIT}
 
 
 def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:

@@ -17,9 +17,9 @@ from typing import Any
 import yaml
 
 from .io import LatentwalkError
-from .registry import DATASETS, Run, applicable_methods, why_not
+from .registry import DATASETS, SWEPT_KINDS, Run, applicable_methods, model_name, why_not
 
-__all__ = ["load_schema", "validate_config", "iter_runs", "key_path", "check_config_file"]
+__all__ = ["load_schema", "validate_config", "betas", "iter_runs", "key_path", "check_config_file"]
 
 
 def check_config_file(path: str | os.PathLike[str]) -> None:
@@ -214,9 +214,16 @@ def _check_cuda() -> None:
         )
 
 
+def betas(config: Mapping[str, Any]) -> list[float]:
+    """The KL weights of the swept model kinds (``model.beta``: one number or a list), in config order."""
+    beta = config["model"]["beta"]
+    return [float(b) for b in beta] if isinstance(beta, list) else [float(beta)]
+
+
 def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
-    """Every run of the experiment, in a stable order."""
+    """Every run of the experiment, in a stable order: dataset, model (and beta, for swept kinds), latent dim."""
     for dataset in config["datasets"]:
-        for model in config["models"]:
-            for dim in config["latent_dims"]:
-                yield Run(dataset, model, int(dim))
+        for kind in config["models"]:
+            for beta in betas(config) if kind in SWEPT_KINDS else [None]:
+                for dim in config["latent_dims"]:
+                    yield Run(dataset, model_name(kind, beta), int(dim))

@@ -10,6 +10,7 @@ run is decided by data (:class:`Method`), not by branches spread over modules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,11 @@ __all__ = [
     "CLASS_DATASETS",
     "ModelKind",
     "MODELS",
+    "SWEPT_KINDS",
+    "BETA_PATTERN",
+    "beta_token",
+    "model_name",
+    "parse_model",
     "Method",
     "METHODS",
     "PAIR_INTERPOLATIONS",
@@ -88,6 +94,38 @@ MODELS: dict[str, ModelKind] = {
     "vae": ModelKind("vae", True, 1.0),
     "beta_vae": ModelKind("beta_vae", True, None),
 }
+#: Model kinds whose KL weight is a config value (``model.beta``, one number or a list to sweep).
+SWEPT_KINDS: tuple[str, ...] = tuple(name for name, kind in MODELS.items() if kind.kl_weight is None)
+#: How a KL weight is written in a run's model name (``beta_vae-b4``, ``beta_vae-b0.5``, ``beta_vae-b1e-05``).
+BETA_PATTERN = r"[0-9]+(?:\.[0-9]+)?(?:e[-+][0-9]+)?"
+
+
+def beta_token(beta: float) -> str:
+    """The shortest text that reads back as ``beta`` (Python's float repr without a trailing ``.0``): 4 -> '4'."""
+    text = repr(float(beta))
+    return text[:-2] if text.endswith(".0") else text
+
+
+def model_name(kind: str, beta: float | None = None) -> str:
+    """A run's model name: the kind, with ``-b{beta}`` for kinds whose KL weight is swept (so betas never collide)."""
+    if kind not in MODELS:
+        raise ValueError(f"unknown model kind {kind!r}; known: {', '.join(MODELS)}")
+    if kind not in SWEPT_KINDS:
+        return kind
+    if beta is None or not float(beta) > 0:
+        raise ValueError(f"model kind {kind!r} needs a positive KL weight beta, got {beta!r}")
+    return f"{kind}-b{beta_token(beta)}"
+
+
+def parse_model(name: str) -> tuple[str, float]:
+    """A run's model name -> (model kind, KL weight): 'vae' -> ('vae', 1.0), 'beta_vae-b4' -> ('beta_vae', 4.0)."""
+    kind, sep, token = name.partition("-b")
+    canonical = not sep or (re.fullmatch(BETA_PATTERN, token) and beta_token(float(token)) == token)
+    if kind in MODELS and (kind in SWEPT_KINDS) == bool(sep) and canonical:
+        fixed = MODELS[kind].kl_weight
+        return kind, float(token) if fixed is None else fixed
+    swept = ", ".join(f"{k}-b<beta>" for k in SWEPT_KINDS)
+    raise ValueError(f"model name {name!r} is not one of {', '.join(k for k in MODELS if k not in SWEPT_KINDS)}, {swept}")
 
 
 # --------------------------------------------------------------------------- path methods
@@ -153,19 +191,45 @@ assert set(PAIR_INTERPOLATIONS) == {n for n, m in METHODS.items() if m.family ==
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One trained model: ``{dataset}/{model}-z{dim}``."""
+    """One trained model: ``{dataset}/{model}-z{dim}``, where ``model`` is the model name (:func:`model_name`)."""
 
     dataset: str
     model: str
     dim: int
+
+    def __post_init__(self) -> None:
+        parse_model(self.model)  # a name that does not parse is an error here, not a KeyError later
+
+    @classmethod
+    def parse(cls, name: str) -> Run:
+        """'digits/beta_vae-b4-z16' -> Run('digits', 'beta_vae-b4', 16)."""
+        match = re.fullmatch(r"([^/]+)/(.+)-z([1-9][0-9]*)", name)
+        if not match:
+            raise ValueError(f"run name {name!r} is not of the form <dataset>/<model>-z<dim>")
+        return cls(match.group(1), match.group(2), int(match.group(3)))
 
     @property
     def name(self) -> str:
         return f"{self.dataset}/{self.model}-z{self.dim}"
 
     @property
+    def kind(self) -> str:
+        """The model kind (a key of :data:`MODELS`)."""
+        return parse_model(self.model)[0]
+
+    @property
+    def kl_weight(self) -> float:
+        """The KL weight the run trains with: 0 (ae), 1 (vae) or the beta in its name."""
+        return parse_model(self.model)[1]
+
+    @property
     def variational(self) -> bool:
-        return MODELS[self.model].variational
+        return MODELS[self.kind].variational
+
+    @property
+    def columns(self) -> dict[str, str | float | int]:
+        """The columns that name the run in cross-run tables: dataset, model name, kind, KL weight, latent dim."""
+        return {"dataset": self.dataset, "model": self.model, "kind": self.kind, "kl_weight": self.kl_weight, "dim": self.dim}
 
     @property
     def label_kind(self) -> str:
@@ -244,7 +308,7 @@ def walk_figures(methods: list[str] | tuple[str, ...]) -> list[str]:
 #: Snakemake wildcard constraints, in one place (the Snakefile passes them on).
 WILDCARD_CONSTRAINTS: dict[str, str] = {
     "dataset": "|".join(DATASETS),
-    "model": "|".join(MODELS),
+    "model": "|".join(f"{name}-b{BETA_PATTERN}" if name in SWEPT_KINDS else name for name in MODELS),
     "dim": r"[1-9][0-9]*",
     "n": r"[1-9][0-9]*",
     "file": r"[A-Za-z0-9._-]+",

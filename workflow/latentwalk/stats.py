@@ -29,12 +29,17 @@ __all__ = [
     "path_norm_table",
     "path_norm_summary",
     "encoded_norm_summary",
+    "ACTIVE_THRESHOLD",
+    "active_dims",
 ]
 
 #: Quantiles of |z| reported for samples and for the exact chi(d) law.
 QUANTILES = (0.005, 0.025, 0.25, 0.5, 0.75, 0.975, 0.995)
 #: The typical shell of chi(d): the central 99% of the norm's distribution.
 SHELL = (0.005, 0.995)
+#: A latent dim is active when its encoder mean varies over the data by more than this (Burda et al. 2016, IWAE:
+#: Var_x E[z_j | x] > 0.01; an unused VAE dim copies the prior and has a mean near 0 for every x).
+ACTIVE_THRESHOLD = 0.01
 
 
 def chi_mean(d: int | np.ndarray) -> np.ndarray:
@@ -252,14 +257,29 @@ def path_norm_summary(norms: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def encoded_norm_summary(norms: np.ndarray, split: np.ndarray, d: int, shell: tuple[float, float] = SHELL) -> pd.DataFrame:
-    """|mu| of the encoded data per split against the prior's chi(d) shell and quantiles."""
+def active_dims(mu: np.ndarray, threshold: float = ACTIVE_THRESHOLD) -> int:
+    """How many latent dims are active: the variance of the encoder mean over the rows of ``mu`` ``(N, d)`` exceeds
+    ``threshold`` (see :data:`ACTIVE_THRESHOLD`). Fewer than two rows: no variance, 0 active dims."""
+    mu = np.asarray(mu, dtype=np.float64)
+    if mu.ndim != 2:
+        raise LatentwalkError(f"active_dims needs an (N, d) matrix of encoder means, got shape {mu.shape}")
+    if mu.shape[0] < 2:
+        return 0
+    return int(np.count_nonzero(mu.var(axis=0) > threshold))
+
+
+def encoded_norm_summary(
+    norms: np.ndarray, split: np.ndarray, d: int, shell: tuple[float, float] = SHELL, mu: np.ndarray | None = None
+) -> pd.DataFrame:
+    """|mu| of the encoded data per split against the prior's chi(d) shell and quantiles; with the encoder means
+    ``mu`` ``(N, d)``, also the number of active latent dims per split (:func:`active_dims`)."""
     from scipy import stats
 
     lo, hi = shell_bounds(d, shell)
     rows = []
     for name in ("train", "test", "all"):
-        sel = norms if name == "all" else norms[split == name]
+        chosen = slice(None) if name == "all" else split == name
+        sel = norms[chosen]
         if sel.size == 0:
             continue
         row: dict[str, Any] = {
@@ -277,5 +297,7 @@ def encoded_norm_summary(norms: np.ndarray, split: np.ndarray, d: int, shell: tu
         }
         for q, v in zip(QUANTILES, np.quantile(sel, QUANTILES)):
             row[f"q{q * 100:g}"] = float(v)
+        if mu is not None:
+            row["active_dims"] = active_dims(mu[chosen])
         rows.append(row)
     return pd.DataFrame(rows)

@@ -3,47 +3,53 @@
 
 
 rule manifest:
-    localrule: True
     input:
         artifacts=artifact_targets(),
         src=src("io", "audit"),
     output:
         "results/manifest.tsv",
-    params:
-        results="results",
     log:
         "results/logs/manifest.log",
+    localrule: True
+    conda:
+        CONDA_ENV
+    params:
+        results=lambda wildcards, output: os.path.dirname(output[0]),
     script:
         "../scripts/manifest.py"
 
 
 rule report:
-    localrule: True
     input:
         manifest="results/manifest.tsv",
         captions=sorted(os.path.relpath(p) for p in Path(workflow.basedir, "workflow", "report").glob("*.rst")),
         src=src("io", "audit"),
     output:
         "results/report.html",
+    log:
+        "results/logs/report.log",
+    localrule: True
+    conda:
+        CONDA_ENV
     params:
         snakefile=os.path.relpath(workflow.main_snakefile),
         config=config,
-        target="results/manifest.tsv",
-    log:
-        "results/logs/report.log",
+        target=lambda wildcards, input: input.manifest,
     script:
         "../scripts/report.py"
 
 
 rule verify:
-    # no input files but the code: `snakemake verify` checks what is there and never rebuilds anything first
-    localrule: True
     input:
         src=src("io", "audit"),
+    log:
+        "results/logs/verify.log",
+    # no input files but the code: `snakemake verify` checks what is there and never rebuilds anything first
+    localrule: True
+    conda:
+        CONDA_ENV
     params:
         results="results",
         manifest="results/manifest.tsv",
-    log:
-        "results/logs/verify.log",
     script:
         "../scripts/verify.py"

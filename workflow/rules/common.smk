@@ -8,7 +8,15 @@ from pathlib import Path
 from latentwalk.config import iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
-from latentwalk.registry import DATASETS, PAIR_INTERPOLATIONS, RUN_FIGURES, WALK_REPORT, Run, applicable_methods, dropped_methods
+from latentwalk.registry import (
+    DATASETS,
+    PAIR_INTERPOLATIONS,
+    RUN_FIGURES,
+    WALK_REPORT,
+    Run,
+    applicable_methods,
+    dropped_methods,
+)
 
 SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
@@ -19,8 +27,10 @@ def jobs_run_here():
     Not in a job step (a cluster node runs one job of any rule, and only training needs the GPU), and not when an
     executor or a profile (which may name one) is given: Snakemake chooses the executor after reading the Snakefile,
     so the command line is all there is to go by. On a cluster the training job checks the device on its node."""
-    cluster = any(arg in ("-e", "--executor", "--profile") or arg.startswith(("--executor=", "--profile="))
-                  for arg in sys.argv[1:])
+    cluster = any(
+        arg in ("-e", "--executor", "--profile") or arg.startswith(("--executor=", "--profile="))
+        for arg in sys.argv[1:]
+    )
     return workflow.is_main_process and not cluster
 
 
@@ -30,6 +40,8 @@ except LatentwalkError as error:
     raise WorkflowError(f"invalid config: {error}") from None
 
 RUNS = list(iter_runs(config))
+#: The jobs' conda environment (used with --sdm conda; pinned like constraints.txt), relative to workflow/rules/.
+CONDA_ENV = "../envs/latentwalk.yaml"
 PACKAGE = Path(workflow.basedir, "workflow", "latentwalk")
 #: The per-run path prefix every per-run rule shares.
 RUN = "{dataset}/{model}-z{dim}"
@@ -73,6 +85,8 @@ def artifact_targets():
         "results/stats/hypersphere.csv",
         "results/stats/summary.csv",
         "results/stats/key_numbers.rst",
+        "results/stats/runs.csv",
+        *[f"results/figures/comparison/{dataset}.png" for dataset in config["datasets"]],
         "results/figures/geometry/hypersphere.png",
         "results/figures/geometry/norm_histograms.png",
         "results/figures/geometry/shell_width.png",
@@ -156,7 +170,7 @@ def data_params(wildcards):
 
 
 def model_params(wildcards):
-    """Only the model settings that shape this run (beta only where the kind has no fixed KL weight, etc.)."""
+    """Only the model settings that shape this run (the Gaussian noise scale only for Gaussian likelihoods, etc.)."""
     m = config["model"]
     params = {"architecture": m["architecture"], "likelihood": m["likelihood"][wildcards.dataset]}
     if m["architecture"] == "mlp":
@@ -166,9 +180,7 @@ def model_params(wildcards):
         params["conv_hidden"] = m["conv_hidden"]
     if params["likelihood"] == "gaussian":
         params["gaussian_sigma"] = m["gaussian_sigma"]
-    if wildcards.model == "beta_vae":
-        params["beta"] = m["beta"]
-    return params
+    return params  # a swept KL weight (beta_vae) is part of the run's model name, not a param
 
 
 def train_params(wildcards):

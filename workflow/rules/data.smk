@@ -2,17 +2,19 @@
 
 
 rule download_mnist:
-    localrule: True  # compute nodes often have no internet access
     input:
         src=src("io", "idx"),
     output:
         "results/downloads/mnist/{file}",
+    log:
+        "results/logs/download_mnist/{file}.log",
+    localrule: True  # compute nodes often have no internet access
+    conda:
+        CONDA_ENV
     params:
         base_url=config["data"]["mnist"]["base_url"],
         sha256=lambda wildcards: config["data"]["mnist"]["sha256"].get(wildcards.file),
         timeout=config["data"]["mnist"]["timeout"],
-    log:
-        "results/logs/download_mnist/{file}.log",
     script:
         "../scripts/download_mnist.py"
 
@@ -30,15 +32,18 @@ rule prepare_data:
             subcategory="{dataset}",
             labels={"artifact": "data"},
         ),
-    params:
-        data=data_params,
-        seed=config["seed"],
-    resources:
-        mem_mb=lambda wildcards: 1500 + 3 * dataset_images(wildcards.dataset)[0] * dataset_images(wildcards.dataset)[1] * 4 // 1_000_000,
-        runtime=20,
     log:
         "results/logs/prepare_data/{dataset}.log",
     benchmark:
         "results/benchmarks/prepare_data/{dataset}.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=lambda wildcards: 1500
+        + 3 * dataset_images(wildcards.dataset)[0] * dataset_images(wildcards.dataset)[1] * 4 // 1_000_000,
+        runtime=20,
+    params:
+        data=data_params,
+        seed=config["seed"],
     script:
         "../scripts/prepare_data.py"

@@ -9,19 +9,21 @@ rule decode:
         src=src("io", "registry", "stages/__init__", "stages/decode", "models", "training"),
     output:
         directory(f"results/decoded/{RUN}"),
-    params:
-        methods=run_methods,
-        batch_size=config["decode"]["batch_size"],
-        device=config["device"],
-    group:
-        "walk"
-    resources:
-        mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    retries: 1
     log:
         f"results/logs/decode/{RUN}.log",
     benchmark:
         f"results/benchmarks/decode/{RUN}.tsv"
+    retries: 1
+    group:
+        "walk"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        methods=run_methods,
+        batch_size=config["decode"]["batch_size"],
+        device=config["device"],
     script:
         "../scripts/decode.py"

@@ -6,19 +6,23 @@ rule encode:
         data="results/data/{dataset}.npz",
         model="results/models/{dataset}/{model}-z{dim}/model.pt",
         meta="results/models/{dataset}/{model}-z{dim}/meta.json",
-        src=src("io", "registry", "stages/__init__", "stages/encode", "datasets", "idx", "models", "training", "encoding"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/encode", "datasets", "idx", "models", "training", "encoding"
+        ),
     output:
         "results/latents/{dataset}/{model}-z{dim}.parquet",
-    params:
-        batch_size=config["encode"]["batch_size"],
-        device=config["device"],
-    resources:
-        mem_mb=lambda wildcards, attempt: 2000 * 2 ** (attempt - 1),
-        runtime=lambda wildcards, attempt: 20 * attempt,
-    retries: 1
     log:
         "results/logs/encode/{dataset}/{model}-z{dim}.log",
     benchmark:
         "results/benchmarks/encode/{dataset}/{model}-z{dim}.tsv"
+    retries: 1
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=lambda wildcards, attempt: 2000 * 2 ** (attempt - 1),
+        runtime=lambda wildcards, attempt: 20 * attempt,
+    params:
+        batch_size=config["encode"]["batch_size"],
+        device=config["device"],
     script:
         "../scripts/encode.py"

@@ -11,7 +11,17 @@ rule plot_run:
         path_norms=f"results/stats/{RUN}/path_norms.csv",
         quality=f"results/stats/{RUN}/path_quality.csv",
         quality_summary=f"results/stats/{RUN}/path_quality_summary.csv",
-        src=src("io", "registry", "stages/__init__", "stages/figures_run", "encoding", "plots", "figures_run", "figures_quality", "stats"),
+        src=src(
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/figures_run",
+            "encoding",
+            "plots",
+            "figures_run",
+            "figures_quality",
+            "stats",
+        ),
     output:
         training_curves_png=run_figure("training_curves", "training_curves.rst", "Data and training", "training curves"),
         training_curves_svg=f"results/figures/{RUN}/training_curves.svg",
@@ -21,20 +31,22 @@ rule plot_run:
         path_norms_svg=f"results/figures/{RUN}/path_norms.svg",
         path_quality_png=run_figure("path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"),
         path_quality_svg=f"results/figures/{RUN}/path_quality.svg",
-    params:
-        max_points=config["figures"]["scatter_max_points"],
-        projection=config["figures"]["scatter_projection"],
-        seed=config["seed"],
-    group:
-        "walk"
-    resources:
-        mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    retries: 1
     log:
         f"results/logs/plot_run/{RUN}.log",
     benchmark:
         f"results/benchmarks/plot_run/{RUN}.tsv"
+    retries: 1
+    group:
+        "walk"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        max_points=config["figures"]["scatter_max_points"],
+        projection=config["figures"]["scatter_projection"],
+        seed=config["seed"],
     script:
         "../scripts/plot_run.py"
 
@@ -53,20 +65,22 @@ rule plot_walks:
             subcategory=RUN,
             labels=walk_labels,
         ),
-    params:
-        methods=run_methods,
-        strip_pairs=config["figures"]["strip_pairs"],
-        fps=config["figures"]["gif_fps"],
-    group:
-        "walk"
-    resources:
-        mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    retries: 1
     log:
         f"results/logs/plot_walks/{RUN}.log",
     benchmark:
         f"results/benchmarks/plot_walks/{RUN}.tsv"
+    retries: 1
+    group:
+        "walk"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        methods=run_methods,
+        strip_pairs=config["figures"]["strip_pairs"],
+        fps=config["figures"]["gif_fps"],
     script:
         "../scripts/plot_walks.py"
 
@@ -76,18 +90,20 @@ rule unit_sphere_spiral:
         src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "paths"),
     output:
         "results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
+    log:
+        "results/logs/unit_sphere_spiral/n{n}.log",
+    group:
+        "geometry"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
     params:
         steps=config["figures"]["sphere"]["steps"],
         loops=config["figures"]["sphere"]["loops"],
         uniform=config["figures"]["sphere"]["uniform"],
         seed=config["seed"],
-    group:
-        "geometry"
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    log:
-        "results/logs/unit_sphere_spiral/n{n}.log",
     script:
         "../scripts/unit_sphere_spiral.py"
 
@@ -105,13 +121,15 @@ rule plot_unit_sphere_spiral:
             labels={"figure": "unit-sphere spiral", "n": "{n}"},
         ),
         svg="results/figures/geometry/unit_sphere_spiral_n{n}.svg",
+    log:
+        "results/logs/plot_unit_sphere_spiral/n{n}.log",
     group:
         "geometry"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "results/logs/plot_unit_sphere_spiral/n{n}.log",
     script:
         "../scripts/plot_unit_sphere_spiral.py"
 
@@ -129,13 +147,15 @@ rule plot_hypersphere:
             labels={"figure": "unit-ball volume and sphere surface"},
         ),
         svg="results/figures/geometry/hypersphere.svg",
+    log:
+        "results/logs/plot_hypersphere.log",
     group:
         "geometry"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "results/logs/plot_hypersphere.log",
     script:
         "../scripts/plot_hypersphere.py"
 
@@ -162,12 +182,40 @@ rule plot_norm_concentration:
             labels={"figure": "shell width"},
         ),
         width_svg="results/figures/geometry/shell_width.svg",
+    log:
+        "results/logs/plot_norm_concentration.log",
     group:
         "geometry"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "results/logs/plot_norm_concentration.log",
     script:
         "../scripts/plot_norm_concentration.py"
+
+
+rule plot_comparison:
+    input:
+        runs="results/stats/runs.csv",
+        src=src("io", "registry", "stages/__init__", "stages/compare", "plots", "figures_compare"),
+    output:
+        png=report(
+            "results/figures/comparison/{dataset}.png",
+            caption="../report/comparison.rst",
+            category="Sweep comparison",
+            subcategory="{dataset}",
+            labels={"figure": "runs side by side", "dataset": "{dataset}"},
+        ),
+        svg="results/figures/comparison/{dataset}.svg",
+    log:
+        "results/logs/plot_comparison/{dataset}.log",
+    group:
+        "summary"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    script:
+        "../scripts/plot_comparison.py"

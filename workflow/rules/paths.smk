@@ -8,23 +8,27 @@ rule generate_paths:
         latents=f"results/latents/{RUN}.parquet",
         model=f"results/models/{RUN}/model.pt",
         meta=f"results/models/{RUN}/meta.json",
-        src=src("io", "registry", "stages/__init__", "stages/paths", "paths", "geodesic", "encoding", "models", "training"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/paths", "paths", "geodesic", "encoding", "models", "training"
+        ),
     output:
         directory(f"results/paths/{RUN}"),
+    log:
+        f"results/logs/generate_paths/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/generate_paths/{RUN}.tsv"
+    retries: 1
+    group:
+        "walk"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         methods=run_methods,
         settings=path_settings,
         seed=config["seed"],
         device=config["device"],
-    group:
-        "walk"
-    resources:
-        mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    retries: 1
-    log:
-        f"results/logs/generate_paths/{RUN}.log",
-    benchmark:
-        f"results/benchmarks/generate_paths/{RUN}.tsv"
     script:
         "../scripts/generate_paths.py"

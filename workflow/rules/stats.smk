@@ -14,21 +14,23 @@ rule norm_concentration:
             labels={"figure": "table: sampled vs exact"},
         ),
         histograms="results/stats/norm_histograms.csv",
+    log:
+        "results/logs/norm_concentration.log",
+    benchmark:
+        "results/benchmarks/norm_concentration.tsv"
+    group:
+        "geometry"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1500,
+        runtime=30,
     params:
         dims=config["stats"]["norm_concentration"]["dims"],
         n=config["stats"]["norm_concentration"]["n"],
         chunk_elements=config["stats"]["norm_concentration"]["chunk_elements"],
         bins=config["stats"]["norm_concentration"]["bins"],
         seed=config["seed"],
-    group:
-        "geometry"
-    resources:
-        mem_mb=1500,
-        runtime=30,
-    log:
-        "results/logs/norm_concentration.log",
-    benchmark:
-        "results/benchmarks/norm_concentration.tsv"
     script:
         "../scripts/norm_concentration.py"
 
@@ -44,15 +46,17 @@ rule hypersphere:
             subcategory="volume and surface",
             labels={"figure": "table"},
         ),
-    params:
-        n_max=config["stats"]["hypersphere"]["n_max"],
+    log:
+        "results/logs/hypersphere.log",
     group:
         "geometry"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "results/logs/hypersphere.log",
+    params:
+        n_max=config["stats"]["hypersphere"]["n_max"],
     script:
         "../scripts/hypersphere.py"
 
@@ -70,17 +74,19 @@ rule train_classifier:
             subcategory="{dataset}",
             labels={"artifact": "classifier"},
         ),
-    params:
-        hidden=config["stats"]["classifier"]["hidden"],
-        max_iter=config["stats"]["classifier"]["max_iter"],
-        seed=config["seed"],
-    resources:
-        mem_mb=2000,
-        runtime=30,
     log:
         "results/logs/train_classifier/{dataset}.log",
     benchmark:
         "results/benchmarks/train_classifier/{dataset}.tsv"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    params:
+        hidden=config["stats"]["classifier"]["hidden"],
+        max_iter=config["stats"]["classifier"]["max_iter"],
+        seed=config["seed"],
     script:
         "../scripts/train_classifier.py"
 
@@ -88,22 +94,26 @@ rule train_classifier:
 rule path_stats:
     input:
         unpack(path_stats_inputs),
-        src=src("io", "registry", "stages/__init__", "stages/path_stats", "stats", "quality", "datasets", "idx", "encoding"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/path_stats", "stats", "quality", "datasets", "idx", "encoding"
+        ),
     output:
         **{key: f"results/stats/{RUN}/{stem}.csv" for key, stem in PATH_STATS.items()},
-    params:
-        methods=run_methods,
-        scoring=scoring_params,
-    group:
-        "walk"
-    resources:
-        mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    retries: 1
     log:
         f"results/logs/path_stats/{RUN}.log",
     benchmark:
         f"results/benchmarks/path_stats/{RUN}.tsv"
+    retries: 1
+    group:
+        "walk"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        methods=run_methods,
+        scoring=scoring_params,
     script:
         "../scripts/path_stats.py"
 
@@ -121,15 +131,17 @@ rule summary:
             subcategory="summary",
             labels={"figure": "summary table"},
         ),
-    params:
-        runs=[run.name for run in RUNS],
+    log:
+        "results/logs/summary.log",
     group:
         "summary"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "results/logs/summary.log",
+    params:
+        runs=[run.name for run in RUNS],
     script:
         "../scripts/summary.py"
 
@@ -139,11 +151,11 @@ rule key_numbers:
         summary="results/stats/summary.csv",
         concentration="results/stats/norm_concentration.csv",
         hypersphere="results/stats/hypersphere.csv",
-        classifiers=[f"results/classifiers/{name}.json" for name in config["datasets"] if DATASETS[name].scorer == "classifier"],
+        classifiers=[
+            f"results/classifiers/{name}.json" for name in config["datasets"] if DATASETS[name].scorer == "classifier"
+        ],
         metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
         src=src("io", "registry", "stages/__init__", "stages/summary"),
-    params:
-        dropped=[list(row) for row in dropped_methods(RUNS, config["paths"])],
     output:
         report(
             "results/stats/key_numbers.rst",
@@ -152,12 +164,45 @@ rule key_numbers:
             subcategory="summary",
             labels={"figure": "key numbers"},
         ),
+    log:
+        "results/logs/key_numbers.log",
     group:
         "summary"
+    conda:
+        CONDA_ENV
     resources:
         mem_mb=1000,
         runtime=10,
-    log:
-        "results/logs/key_numbers.log",
+    params:
+        dropped=[list(row) for row in dropped_methods(RUNS, config["paths"])],
     script:
         "../scripts/key_numbers.py"
+
+
+rule compare_runs:
+    input:
+        metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
+        encoded_norms=[f"results/stats/{run.name}/encoded_norms.csv" for run in RUNS],
+        summary="results/stats/summary.csv",
+        src=src("io", "registry", "stages/__init__", "stages/compare"),
+    output:
+        report(
+            "results/stats/runs.csv",
+            caption="../report/runs_table.rst",
+            category="Sweep comparison",
+            subcategory="all runs",
+            labels={"figure": "table: one row per run"},
+        ),
+    log:
+        "results/logs/compare_runs.log",
+    group:
+        "summary"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        runs=[run.name for run in RUNS],
+    script:
+        "../scripts/compare_runs.py"

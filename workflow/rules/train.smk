@@ -15,20 +15,22 @@ rule train:
             subcategory="{dataset}",
             labels={"artifact": "model {model}-z{dim}"},
         ),
-    params:
-        model=model_params,
-        train=train_params,
-        seed=config["seed"],
-        device=config["device"],
+    log:
+        "results/logs/train/{dataset}/{model}-z{dim}.log",
+    benchmark:
+        "results/benchmarks/train/{dataset}/{model}-z{dim}.tsv"
+    retries: 1
+    conda:
+        CONDA_ENV
     threads: config["train"]["threads"]
     resources:
         gpu=gpus,
         mem_mb=train_mem_mb,
         runtime=train_runtime,
-    retries: 1
-    log:
-        "results/logs/train/{dataset}/{model}-z{dim}.log",
-    benchmark:
-        "results/benchmarks/train/{dataset}/{model}-z{dim}.tsv"
+    params:
+        model=model_params,
+        train=train_params,
+        seed=config["seed"],
+        device=config["device"],
     script:
         "../scripts/train.py"

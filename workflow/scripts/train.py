@@ -7,7 +7,7 @@ with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
     train(
         data_npz=snakemake.input.data,
         dataset=snakemake.wildcards.dataset,
-        kind=snakemake.wildcards.model,
+        model=snakemake.wildcards.model,
         dim=int(snakemake.wildcards.dim),
         model_params=snakemake.params.model,
         train_params=snakemake.params.train,

@@ -128,7 +128,7 @@ def path_stats(
     """
     import pandas as pd
 
-    from ..encoding import read_latents
+    from ..encoding import latent_matrix, read_latents
     from ..io import read_parquet
     from ..stats import encoded_norm_summary, path_norm_summary, path_norm_table
 
@@ -146,7 +146,8 @@ def path_stats(
     norms = path_norm_table(pd.concat(tables, ignore_index=True), d)
     write_csv(norms, out["path_norms"])
     write_csv(path_norm_summary(norms), out["norm_summary"])
-    write_csv(encoded_norm_summary(table["norm"].to_numpy(), table["split"].astype(str).to_numpy(), d), out["encoded_norms"])
+    write_csv(encoded_norm_summary(table["norm"].to_numpy(), table["split"].astype(str).to_numpy(), d,
+                                   mu=latent_matrix(table)), out["encoded_norms"])
 
     scorer = SCORERS[scoring["scorer"]](scoring, data_npz, classifier_npz, run)
     frames_all, summaries = [], []

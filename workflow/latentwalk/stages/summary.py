@@ -7,7 +7,7 @@ from pathlib import Path
 
 from ..io import PathLike, atomic_path, write_csv
 from ..logs import Log, quiet
-from ..registry import CLOSED_FORM_INTERPOLATIONS, COMPARED, DATASETS, MODELS, PRIOR_WALK
+from ..registry import CLOSED_FORM_INTERPOLATIONS, COMPARED, DATASETS, MODELS, PRIOR_WALK, Run
 
 
 def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summaries: Sequence[str], out_csv: PathLike, log: Log = quiet) -> None:
@@ -15,19 +15,17 @@ def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summarie
     import pandas as pd
 
     rows = []
-    for run, norm_csv, quality_csv in zip(runs, norm_summaries, quality_summaries):
-        dataset, rest = run.split("/")
-        model, dim = rest.rsplit("-z", 1)
+    for name, norm_csv, quality_csv in zip(runs, norm_summaries, quality_summaries):
+        run = Run.parse(name)
         norms = pd.read_csv(norm_csv)
         quality = pd.read_csv(quality_csv)
         merged = norms.merge(quality.drop(columns=["paths"]), on=["method", "walk"], how="left")
         merged = merged[merged["method"].isin(COMPARED)]
-        merged.insert(0, "dim", int(dim))
-        merged.insert(0, "model", model)
-        merged.insert(0, "dataset", dataset)
+        for column, value in reversed(list(run.columns.items())):
+            merged.insert(0, column, value)
         rows.append(merged)
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
-    keep = [c for c in ("dataset", "model", "dim", "method", "walk", "paths", "share_outside_shell", "share_below_shell",
+    keep = [c for c in ("dataset", "model", "kind", "kl_weight", "dim", "method", "walk", "paths", "share_outside_shell", "share_below_shell",
                         "midpoint_ratio", "mean_norm", "shell_lo", "shell_hi", "mean_distance", "mean_distance_mid",
                         "smoothness", "smoothness_undefined", "confidence", "confidence_mid", "entropy_mid",
                         "nn_distance", "nn_distance_mid") if c in table.columns]
@@ -69,7 +67,7 @@ def key_numbers(
     peak = sphere.loc[sphere["volume"].idxmax()]
     lines.append(f"- **Hypersphere**: the unit-ball volume peaks at n = {int(peak['n'])} (V = {peak['volume']:.4f}) "
                  f"and is {sphere['volume'].iloc[-1]:.2e} at n = {int(sphere['n'].iloc[-1])}.")
-    vae = summary[(summary["method"] == PRIOR_WALK) & summary["model"].isin([m for m, kind in MODELS.items() if kind.variational])]
+    vae = summary[(summary["method"] == PRIOR_WALK) & summary["kind"].isin([m for m, kind in MODELS.items() if kind.variational])]
     if len(vae):
         d = int(vae["dim"].max())
         rows = vae[vae["dim"] == d].set_index(["dataset", "model", "walk"]).sort_index()

@@ -13,7 +13,7 @@ from ..logs import Log, quiet
 def train(
     data_npz: PathLike,
     dataset: str,
-    kind: str,
+    model: str,
     dim: int,
     model_params: Mapping[str, Any],
     train_params: Mapping[str, Any],
@@ -24,11 +24,15 @@ def train(
     out_meta: PathLike,
     log: Log = quiet,
 ) -> None:
-    """Train run ``{dataset}/{kind}-z{dim}`` on the train split; write weights, per-epoch log and meta."""
+    """Train run ``{dataset}/{model}-z{dim}`` on the train split; write weights, per-epoch log and meta.
+
+    ``model`` is the run's model name (``vae``, ``beta_vae-b4``, ...): it fixes the kind and the KL weight.
+    """
     import pandas as pd
 
     from ..datasets import load_dataset
     from ..models import ModelSpec
+    from ..registry import SWEPT_KINDS, parse_model
     from ..training import (
         HISTORY_COLUMNS,
         TrainConfig,
@@ -43,9 +47,11 @@ def train(
     data = load_dataset(data_npz)
     is_train = data.split == "train"
     images = data.images[is_train]
+    kind, kl_weight = parse_model(model)
     spec = ModelSpec.from_dict(
         {
             "kind": kind,
+            **({"beta": kl_weight} if kind in SWEPT_KINDS else {}),
             "latent_dim": int(dim),
             "image_shape": (int(data.images.shape[1]), int(data.images.shape[2])),
             **model_params,  # only the settings that shape this run; ModelSpec defaults fill the rest
@@ -61,11 +67,11 @@ def train(
         kl_warmup_epochs=int(train_params.get("kl_warmup_epochs", 0)),
     )
     start = time.perf_counter()
-    model, history = train_model(spec, cfg, images, log)
+    net, history = train_model(spec, cfg, images, log)
     seconds = time.perf_counter() - start
-    held_out = evaluate(model, data.images[~is_train])
+    held_out = evaluate(net, data.images[~is_train])
     log(f"test split: reconstruction {held_out['reconstruction']:.4f}, kl {held_out['kl']:.4f} (n={held_out['n']})")
-    check = training_check(history, evaluate(model, images)["reconstruction"],
+    check = training_check(history, evaluate(net, images)["reconstruction"],
                            mean_image_reconstruction(images, spec.likelihood, spec.gaussian_sigma), cfg.kl_warmup_epochs)
     if check["degenerate"]:
         log(f"WARNING degenerate training: {check['reason']}")
@@ -79,7 +85,7 @@ def train(
         inputs=[str(data_npz)],
         seed=seed,
         extra={
-            "run": f"{dataset}/{kind}-z{dim}",
+            "run": f"{dataset}/{model}-z{dim}",
             "device_used": str(resolve_device(device)),
             "n_train": int(is_train.sum()),
             "n_test": int((~is_train).sum()),
@@ -88,7 +94,7 @@ def train(
             "training_check": check,
         },
     )
-    save_state_dict(model, out_model)
+    save_state_dict(net, out_model)
     meta["model_sha256"] = sha256_file(out_model)
     write_json(out_meta, meta)
     log(f"wrote {out_model} ({meta['model_sha256'][:12]}) after {seconds:.1f}s")

@@ -1,0 +1,116 @@
+"""The sweep comparison figure: every run of one dataset side by side, against latent dim and against KL weight.
+
+A pure function over the rows of ``results/stats/runs.csv`` (one per run; see
+:func:`latentwalk.stages.compare.compare_runs`).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from .plots import PALETTE, SERIES, _pyplot, empty_panel, finish
+from .registry import PAIR_INTERPOLATIONS
+
+if TYPE_CHECKING:  # pragma: no cover - typing only
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+__all__ = ["comparison_figure"]
+
+#: The measurements of the first and last rows: column -> panel title.
+_MEASURES = {
+    "test_reconstruction": "held-out reconstruction (nats/image)",
+    "test_kl": "held-out KL (nats/image)",
+    "active_dims": "active latent dims",
+    "outside_shell_lerp": "lerp steps outside the shell",
+}
+_QUALITY_TITLE = {"mean_distance": "Mean Distance (lower: better)", "confidence": "classifier confidence (higher: better)"}
+
+
+def _colours(values: list[Any]) -> dict[Any, str]:
+    palette = SERIES + PALETTE
+    return {value: palette[i % len(palette)] for i, value in enumerate(values)}
+
+
+def _lines(ax: Axes, table: pd.DataFrame, x: str, by: str, y: str, colours: dict[Any, str]) -> bool:
+    """One line per value of ``by`` (markers on every run); False when the column has no finite value."""
+    drawn = False
+    for key, group in table.groupby(by, sort=False):
+        group = group.sort_values(x)
+        values = group[y].to_numpy(dtype=float)
+        if np.isfinite(values).any():
+            ax.plot(group[x], values, "o-", color=colours[key], markersize=4, linewidth=1.4)
+            drawn = True
+    return drawn
+
+
+def _dim_axis(ax: Axes, dims: list[int]) -> None:
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(dims, [str(d) for d in dims])
+    ax.minorticks_off()
+    ax.set_xlabel("latent dim")
+
+
+def _beta_axis(ax: Axes, betas: list[float]) -> None:
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_xticks(betas, [f"{b:g}" for b in betas])
+    ax.minorticks_off()
+    ax.set_xlabel("KL weight (ae 0, vae 1, beta-VAE β)")
+
+
+def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
+    """Three rows of panels over one dataset's runs.
+
+    Top: held-out reconstruction, KL, active latent dims (the diagonal is "every dim active") and the share of lerp
+    steps outside the prior's shell, against latent dim, one line per model. Middle: the quality score ``quality``
+    (a column stem of ``runs.csv``, e.g. ``mean_distance``) of each pair interpolation (lerp, slerp, lerp_matched,
+    geodesic) against latent dim, one line per model, on a shared axis. Bottom: the top row's measurements and lerp
+    quality against the KL weight (ae 0, vae 1, beta-VAEs their beta), one line per latent dim.
+    """
+    plt = _pyplot()
+    from matplotlib.ticker import MaxNLocator
+
+    models = list(dict.fromkeys(table.sort_values(["kl_weight", "model"])["model"]))
+    dims = sorted({int(d) for d in table["dim"]})
+    betas = sorted({float(b) for b in table["kl_weight"]})
+    model_colour, dim_colour = _colours(models), _colours(dims)
+    fig, axes = plt.subplots(3, 4, figsize=(16, 11), layout="constrained")
+    for ax, (column, name) in zip(axes[0], _MEASURES.items()):
+        if not _lines(ax, table, "dim", "model", column, model_colour):
+            empty_panel(ax, "not measured")
+        ax.set_title(name)
+        _dim_axis(ax, dims)
+    axes[0][2].plot(dims, dims, ":", color="0.5", linewidth=1)
+    for ax in (axes[0][2], axes[2][2]):
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    axes[0][3].set_ylim(-0.03, 1.03)
+    for ax, method in zip(axes[1], PAIR_INTERPOLATIONS):
+        column = f"{quality}_{method}"
+        drew = column in table.columns and _lines(ax, table, "dim", "model", column, model_colour)
+        if not drew:
+            empty_panel(ax, f"no {method} paths")
+        else:
+            _dim_axis(ax, dims)
+        ax.set_title(method)
+    axes[1][0].set_ylabel(_QUALITY_TITLE.get(quality, quality))
+    shared = [ax for ax in axes[1] if ax.has_data()]
+    if shared:
+        low = min(ax.get_ylim()[0] for ax in shared)
+        high = max(ax.get_ylim()[1] for ax in shared)
+        for ax in shared:
+            ax.set_ylim(low, high)
+    bottom = {**{k: v for k, v in _MEASURES.items() if k != "outside_shell_lerp"},
+              f"{quality}_lerp": f"lerp: {_QUALITY_TITLE.get(quality, quality)}"}
+    for ax, (column, name) in zip(axes[2], bottom.items()):
+        if not (column in table.columns and _lines(ax, table, "kl_weight", "dim", column, dim_colour)):
+            empty_panel(ax, "not measured")
+        ax.set_title(name)
+        _beta_axis(ax, betas)
+    handles = [plt.Line2D([], [], color=model_colour[m], marker="o", linewidth=1.4) for m in models]
+    fig.legend(handles, models, loc="outside right upper", title="model (rows 1-2)", fontsize=9)
+    handles = [plt.Line2D([], [], color=dim_colour[d], marker="o", linewidth=1.4) for d in dims]
+    fig.legend(handles, [f"z{d}" for d in dims], loc="outside right lower", title="latent dim (row 3)", fontsize=9)
+    return finish(fig, title)
