@@ -389,13 +389,15 @@ def test_warmup_does_not_affect_ae(noise_images: np.ndarray) -> None:
 def test_warmup_schedule_via_spy(
     noise_images: np.ndarray, monkeypatch: pytest.MonkeyPatch, warmup: int, expected: list[float]
 ) -> None:
+    from latentwalk.mlp_step import MLPStep
+
     scales: list[tuple[int, float]] = []
-    real = training.loss_terms
+    real = MLPStep.__call__  # the MLP's training step (the fast path)
     epoch = {"n": 0}
 
-    def spy(model, x, noise, kl_scale=1.0):
+    def spy(self, x, noise, kl_scale=1.0):
         scales.append((epoch["n"], kl_scale))
-        return real(model, x, noise, kl_scale)
+        return real(self, x, noise, kl_scale)
 
     def log(message: str) -> None:
         if message.startswith("training"):
@@ -403,7 +405,7 @@ def test_warmup_schedule_via_spy(
         elif message.startswith("epoch"):
             epoch["n"] += 1
 
-    monkeypatch.setattr(training, "loss_terms", spy)
+    monkeypatch.setattr(MLPStep, "__call__", spy)
     train_model(_spec("vae"), _cfg(5, kl_warmup_epochs=warmup), noise_images, log=log)
     per_epoch = {}
     for e, s in scales:
@@ -418,3 +420,82 @@ def test_warmup_visible_in_history(noise_images: np.ndarray) -> None:
     _, history = train_model(spec, _cfg(5, kl_warmup_epochs=4), noise_images)
     ratios = [(r["loss"] - r["reconstruction"]) / r["kl"] for r in history]
     assert ratios == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0], rel=1e-3, abs=1e-6)
+
+
+# --------------------------------------------------------------------------- the MLP fast path
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
+@pytest.mark.parametrize("hidden", [(16,), (12, 8)])
+@pytest.mark.parametrize("kl_scale", [1.0, 0.5])
+def test_mlp_step_equals_autograd(kind: str, likelihood: str, hidden: tuple[int, ...], kl_scale: float) -> None:
+    """The written-out backward pass gives autograd's loss terms and gradients (float64, to 1e-12)."""
+    from latentwalk.mlp_step import MLPStep
+    from latentwalk.models import build_model, loss_terms
+
+    torch.manual_seed(3)
+    spec = _spec(kind, 3, hidden=hidden, likelihood=likelihood, gaussian_sigma=0.3, beta=2.5)
+    model = build_model(spec).double()
+    x = torch.rand(10, 8, 8, dtype=torch.float64)
+    noise = torch.randn(10, 3, dtype=torch.float64) if spec.variational else None
+    loss, recon, kl = loss_terms(model, x, noise, kl_scale)
+    loss.backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    step = MLPStep(model)
+    mine = step(x.reshape(10, -1), noise, kl_scale)
+    for ours, theirs in zip(mine, (loss, recon, kl)):
+        assert float(ours) == pytest.approx(float(theirs.detach()), rel=1e-12, abs=1e-12)
+    assert [id(p) for p in step.params] == [id(p) for p in model.parameters()]
+    for p, grad in zip(model.parameters(), expected):
+        torch.testing.assert_close(p.grad, grad, rtol=1e-10, atol=1e-12)
+
+
+def test_mlp_step_without_noise_uses_the_means() -> None:
+    """No noise (evaluation-style step): z = mu, and logvar only gets the KL gradient."""
+    from latentwalk.mlp_step import MLPStep
+    from latentwalk.models import build_model, loss_terms
+
+    torch.manual_seed(4)
+    model = build_model(_spec("vae", 2, hidden=(8,))).double()
+    x = torch.rand(6, 8, 8, dtype=torch.float64)
+    loss, _, _ = loss_terms(model, x, None)
+    loss.backward()
+    expected = [p.grad.clone() for p in model.parameters()]
+    MLPStep(model)(x.reshape(6, -1), None)
+    for p, grad in zip(model.parameters(), expected):
+        torch.testing.assert_close(p.grad, grad, rtol=1e-10, atol=1e-12)
+
+
+def test_fused_adam_matches_torch_adam_bytewise() -> None:
+    from latentwalk.mlp_step import FusedAdam
+
+    torch.manual_seed(5)
+    a = [torch.randn(7, 5), torch.randn(5)]
+    b = [t.clone() for t in a]
+    for t in a + b:
+        t.grad = torch.zeros_like(t)
+    ours = FusedAdam(a, 1e-2)
+    theirs = torch.optim.Adam(b, lr=1e-2, fused=True)
+    for _ in range(5):
+        grads = [torch.randn_like(t) for t in a]
+        for t, g in zip(a, grads):
+            t.grad.copy_(g)
+        for t, g in zip(b, grads):
+            t.grad = g.clone()
+        ours.step()
+        theirs.step()
+    for x, y in zip(a, b):
+        assert torch.equal(x, y)
+
+
+def test_conv_models_train_through_autograd() -> None:
+    from latentwalk.mlp_step import MLPStep, supports
+    from latentwalk.models import build_model
+
+    conv = build_model(ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4))
+    assert not supports(conv)
+    with pytest.raises(ValueError, match="MLP"):
+        MLPStep(conv)
+    model, history = train_model(conv.spec, _cfg(2), np.random.default_rng(0).random((16, 8, 8)).astype(np.float32))
+    assert len(history) == 2 and math.isfinite(history[-1]["loss"])

@@ -38,7 +38,7 @@ def project_2d(points: np.ndarray, seed: int = 0, method: str = "pca") -> tuple[
     """Return 2-D coordinates, the axis-label stem and the explained variance ratio.
 
     2-D latents are returned as they are; higher-dimensional ones are projected
-    on their top two principal components (scikit-learn PCA, fixed seed) or
+    on their top two principal components (:func:`latentwalk.projection.pca`) or
     embedded with t-SNE (``method="tsne"``; no variance ratio).
     """
     if points.shape[1] == 1:
@@ -50,10 +50,10 @@ def project_2d(points: np.ndarray, seed: int = 0, method: str = "pca") -> tuple[
 
         perplexity = float(min(30, max(2, (len(points) - 1) // 3)))
         return TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(points), "t-SNE ", None
-    from sklearn.decomposition import PCA
+    from .projection import pca
 
-    pca = PCA(n_components=2, random_state=seed)
-    return pca.fit_transform(points), "PC", pca.explained_variance_ratio_
+    fit = pca(points, 2)
+    return fit.transform(points), "PC", fit.variance_ratio
 
 
 def latent_scatter(
@@ -72,7 +72,7 @@ def latent_scatter(
     Right: |mu| against the prior's chi(d) typical shell (0.5%..99.5%),
     shaded, with sqrt(d) marked: does the aggregate posterior fill the prior?
     """
-    from scipy import stats
+    from .stats import SHELL, chi_pdf, shell_bounds
 
     plt = _pyplot()
     d = mu.shape[1]
@@ -103,12 +103,11 @@ def latent_scatter(
     ax.set_aspect("equal", adjustable="datalim")
     ax.set_title("encoded means" + ("" if d <= 2 else " (t-SNE embedding)" if projection == "tsne" else " (PCA projection)"))
     norms = np.linalg.norm(mu.astype(np.float64), axis=1)
-    law = stats.chi(d)
-    lo, hi = law.ppf([0.005, 0.995])
+    lo, hi = shell_bounds(d, SHELL)
     ax_norm.axvspan(lo, hi, color=SERIES[2], alpha=0.15, label="N(0, I) shell (99%)")
     ax_norm.hist(norms, bins=40, density=True, color=SERIES[0], alpha=0.75, label="|μ| of encoded data")
     grid = np.linspace(0, max(hi, norms.max()) * 1.05, 300)
-    ax_norm.plot(grid, law.pdf(grid), color=SERIES[2], linewidth=1.2, label=f"χ({d}) density")
+    ax_norm.plot(grid, chi_pdf(grid, d), color=SERIES[2], linewidth=1.2, label=f"χ({d}) density")
     ax_norm.axvline(np.sqrt(d), color="black", linestyle="--", linewidth=1, label=f"√d = {np.sqrt(d):.2f}")
     ax_norm.set_xlabel("|μ|")
     ax_norm.set_ylabel("density")

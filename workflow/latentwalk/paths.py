@@ -251,17 +251,13 @@ def traverse_axis(z_start: np.ndarray, dims: Sequence[int], value_range: float, 
     return PathSet(pts.reshape(-1, d), columns)
 
 
-def pca_basis(latents: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean, top-k principal directions (rows, orthonormal) and their standard deviations (scikit-learn PCA)."""
-    from sklearn.decomposition import PCA
+def pca_basis(latents: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Mean, top-k principal directions (rows, orthonormal; the largest-magnitude coordinate of each positive) and
+    their standard deviations."""
+    from .projection import pca
 
-    latents = np.asarray(latents, dtype=np.float64)
-    k = min(k, latents.shape[1], latents.shape[0])
-    pca = PCA(n_components=k, svd_solver="full", random_state=seed).fit(latents)
-    components = pca.components_
-    # deterministic sign: the largest-magnitude coordinate of each direction is positive
-    signs = np.sign(components[np.arange(k), np.abs(components).argmax(axis=1)])
-    return pca.mean_, components * signs[:, None], np.sqrt(pca.explained_variance_)
+    fit = pca(latents, k)
+    return fit.mean, fit.components, np.sqrt(fit.variance)
 
 
 def traverse_pca(latents: np.ndarray, components: int, value_range: float, steps: int, z_start: np.ndarray | None = None) -> PathSet:

@@ -3,7 +3,9 @@
 Design for speed: the whole training split lives on the device as one tensor,
 indices are shuffled once per epoch with a dedicated generator, losses are
 logits-based, Adam runs fused (or foreach), and the per-epoch loss totals are
-accumulated on the device and read back to Python once per epoch only.
+accumulated on the device and read back to Python once per epoch only. MLP
+models take the fast path of :mod:`latentwalk.mlp_step` (the backward pass
+written out, Adam's fused kernel called directly); conv models use autograd.
 """
 
 from __future__ import annotations
@@ -87,12 +89,19 @@ def train_model(
     """
     if images.ndim != 3 or tuple(images.shape[1:]) != tuple(spec.image_shape):
         raise LatentwalkError(f"training images have shape {images.shape}, model expects (N, {spec.image_shape})")
+    from .mlp_step import FusedAdam, MLPStep, supports
+
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed, cfg.threads, device)
     model = build_model(spec).to(device)
-    optimiser = _adam(model, cfg.learning_rate, device)
     data = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32), device=device)
     n = data.shape[0]
+    if supports(model):  # the MLP's backward pass written out, and Adam's fused kernel called directly
+        step = MLPStep(model)
+        optimiser: Any = FusedAdam(step.params, cfg.learning_rate)
+        data = data.reshape(n, -1)
+    else:
+        step, optimiser = None, _adam(model, cfg.learning_rate, device)
     history: list[dict[str, float]] = []
     log(f"training {spec.kind} z={spec.latent_dim} ({spec.architecture}, {spec.likelihood}) on {n} images, device {device}")
     for epoch in range(1, cfg.epochs + 1):
@@ -109,9 +118,12 @@ def train_model(
                 noise = torch.randn(
                     (batch.shape[0], spec.latent_dim), generator=generator, device=device, dtype=batch.dtype
                 )
-            loss, recon, kl = loss_terms(model, batch, noise, warmup)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
+            if step is not None:
+                loss, recon, kl = step(batch, noise, warmup)
+            else:
+                loss, recon, kl = loss_terms(model, batch, noise, warmup)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
             optimiser.step()
             totals += torch.stack((loss.detach(), recon.detach(), kl.detach())).double() * batch.shape[0]
         loss_v, recon_v, kl_v = (totals / n).tolist()  # the one host sync per epoch

@@ -7,7 +7,16 @@ rule encode:
         model="results/models/{dataset}/{model}-z{dim}/model.pt",
         meta="results/models/{dataset}/{model}-z{dim}/meta.json",
         src=src(
-            "io", "registry", "stages/__init__", "stages/encode", "datasets", "idx", "models", "training", "encoding"
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/encode",
+            "datasets",
+            "idx",
+            "models",
+            "training",
+            "mlp_step",
+            "encoding",
         ),
     output:
         "results/latents/{dataset}/{model}-z{dim}.parquet",

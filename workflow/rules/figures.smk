@@ -21,6 +21,7 @@ rule plot_run:
             "figures_run",
             "figures_quality",
             "stats",
+            "projection",
         ),
     output:
         training_curves_png=run_figure("training_curves", "training_curves.rst", "Data and training", "training curves"),
@@ -87,7 +88,7 @@ rule plot_walks:
 
 rule unit_sphere_spiral:
     input:
-        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "paths"),
+        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "paths", "projection"),
     output:
         "results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
     log:

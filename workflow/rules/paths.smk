@@ -9,7 +9,17 @@ rule generate_paths:
         model=f"results/models/{RUN}/model.pt",
         meta=f"results/models/{RUN}/meta.json",
         src=src(
-            "io", "registry", "stages/__init__", "stages/paths", "paths", "geodesic", "encoding", "models", "training"
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/paths",
+            "paths",
+            "projection",
+            "geodesic",
+            "encoding",
+            "models",
+            "training",
+            "mlp_step",
         ),
     output:
         directory(f"results/paths/{RUN}"),

@@ -4,7 +4,9 @@
 rule train:
     input:
         data="results/data/{dataset}.npz",
-        src=src("io", "registry", "stages/__init__", "stages/train", "datasets", "idx", "models", "training"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/train", "datasets", "idx", "models", "training", "mlp_step"
+        ),
     output:
         model="results/models/{dataset}/{model}-z{dim}/model.pt",
         history="results/models/{dataset}/{model}-z{dim}/train_log.csv",

@@ -1,0 +1,93 @@
+"""Orchestration: the cold default run under Snakemake against the same jobs run in one Python process, and reruns.
+
+In a fresh copy of the workflow: a cold ``snakemake`` (the default profile: all cores, report included); a no-op
+rerun; a figure-style edit (a comment appended to ``workflow/latentwalk/plots.py``, which every figure job runs); a
+one-method config change (``paths.lerp.steps`` 11 -> 13). Each rerun is a share of the cold run's wall time. The
+reference for the cold run is ``benchmarks/replay.py`` in a second fresh copy: every job's script in one process,
+serially, imports paid once. The two are compared in core-seconds (user + system CPU of the process and its
+children), which counts Snakemake's per-job costs (interpreter and import start-up, scheduling) whatever the
+parallelism; wall times are shown too. The figure section reads the cold run's per-job benchmark files.
+"""
+
+from __future__ import annotations
+
+import csv
+import sys
+import tempfile
+from pathlib import Path
+
+from common import REPO, Row, copy_repo, snakemake_command, timed_child
+
+#: What each figure job draws, for seconds per figure: rule -> figures per job (None: count the job's PNG and GIF files).
+FIGURE_RULES = {"plot_run": 4, "plot_walks": None, "plot_hypersphere": 1, "plot_norm_concentration": 2,
+                "plot_unit_sphere_spiral": 1, "plot_comparison": 1}
+
+
+def _jobs(child: dict) -> int:
+    """Jobs Snakemake ran, from its 'Job stats' table (0 when it had nothing to do)."""
+    import re
+
+    match = re.search(r"^total\s+(\d+)", child["stdout"] + child["stderr"], re.M)
+    return int(match.group(1)) if match else 0
+
+
+def figure_costs(results: Path) -> list[Row]:
+    """Core-seconds per figure (PNG and SVG, or GIF) by figure family, from the run's benchmark files."""
+    rows, total_cpu, total_figures = [], 0.0, 0
+    for rule, per_job in FIGURE_RULES.items():
+        files = sorted((results / "benchmarks" / rule).rglob("*.tsv")) + sorted((results / "benchmarks").glob(f"{rule}.tsv"))
+        cpu, figures = 0.0, 0
+        for tsv in files:
+            with open(tsv) as handle:
+                cpu += float(next(csv.DictReader(handle, delimiter="\t"))["cpu_time"])
+            if per_job is None:
+                run = tsv.relative_to(results / "benchmarks" / rule).with_suffix("")
+                walks = results / "figures" / run / "walks"
+                figures += len(list(walks.glob("*.png"))) + len(list(walks.glob("*.gif")))
+            else:
+                figures += per_job
+        if figures:
+            rows.append(Row("figures", f"{rule}: core-seconds per figure ({figures} figures, {len(files)} jobs)",
+                            cpu / figures, "core-s"))
+            total_cpu += cpu
+            total_figures += figures
+    if total_figures:
+        mean = total_cpu / total_figures
+        rows.append(Row("figures", f"all figure jobs: core-seconds per figure ({total_figures} figures)", mean, "core-s",
+                        target="<= 0.3", met=mean <= 0.3))
+    return rows
+
+
+def run(repeats: int = 1, quick: bool = False) -> list[Row]:
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="lw-orch-") as tmp:
+        work = copy_repo(Path(tmp) / "snakemake")
+        extra = ["--config", "latent_dims=[2]", "datasets=[digits]"] if quick else []
+        cold = timed_child(snakemake_command("--cores", "2", *extra), work)
+        rows.append(Row("orchestration", f"cold default run under Snakemake ({_jobs(cold)} jobs, 2 cores): wall",
+                        cold["wall"], "s"))
+        figures = figure_costs(work / "results")  # before the reruns rewrite the per-job benchmark files
+        reference = copy_repo(Path(tmp) / "replay")
+        if quick:
+            (reference / "quick.yaml").write_text("latent_dims: [2]\ndatasets: [digits]\n")
+        single = timed_child([sys.executable, str(REPO / "benchmarks" / "replay.py"), str(reference),
+                              *(["quick.yaml"] if quick else [])], reference)
+        rows.append(Row("orchestration", "the same jobs in one Python process (1 core): wall", single["wall"], "s",
+                        note=single["stdout"].strip().splitlines()[-1] if single["stdout"].strip() else ""))
+        ratio = cold["cpu"] / single["cpu"]
+        rows.append(Row("orchestration", "cold run core-seconds (Snakemake / one process)", cold["cpu"], "core-s",
+                        f"one process {single['cpu']:.0f} core-s", ratio, "<= 1.5x", ratio <= 1.5))
+        noop = timed_child(snakemake_command("--cores", "2", *extra), work)
+        rows.append(Row("orchestration", "no-op rerun", noop["wall"], "s", "cold run", noop["wall"] / cold["wall"], "<= 3%",
+                        noop["wall"] / cold["wall"] <= 0.03))
+        plots = work / "workflow" / "latentwalk" / "plots.py"
+        plots.write_text(plots.read_text() + "\n# a figure-style edit (benchmark)\n")
+        edit = timed_child(snakemake_command("--cores", "2", *extra), work)
+        rows.append(Row("orchestration", f"rerun after editing plots.py ({_jobs(edit)} jobs)", edit["wall"], "s",
+                        "cold run", edit["wall"] / cold["wall"], "<= 10%", edit["wall"] / cold["wall"] <= 0.10))
+        change = timed_child(snakemake_command("--cores", "2", *extra, *(["--config"] if not extra else []),
+                                               "paths={lerp: {steps: 13}}"), work)
+        rows.append(Row("orchestration", f"rerun after paths.lerp.steps 11 -> 13 ({_jobs(change)} jobs)",
+                        change["wall"], "s", "cold run", change["wall"] / cold["wall"], "<= 20%",
+                        change["wall"] / cold["wall"] <= 0.20))
+    return rows + figures

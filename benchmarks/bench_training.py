@@ -1,0 +1,129 @@
+"""Training throughput: latentwalk's trainer against a pytorch/examples-style loop, same model, data, batch and epochs.
+
+The reference is the loop of pytorch/examples' ``vae/main.py``, written out here: a DataLoader over the images
+(shuffle=True, so a fresh random index per step), ``torch.optim.Adam(lr=1e-3)`` with its defaults, sigmoid
+outputs with ``binary_cross_entropy(reduction="sum")`` plus the KL term, and ``loss.item()`` every step. The MLP is
+the example's 784-400-20 VAE; the conv model is latentwalk's conv architecture trained by the same reference loop.
+Both run at one thread. The FLOP rate of a step is counted by ``torch.utils.flop_counter`` (matrix products and
+convolutions, forward and backward) and compared with the same thread's float32 rate on a 2048 x 2048 product.
+"""
+
+from __future__ import annotations
+
+import time
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from common import MNIST, Row, median_of
+from latentwalk.models import ModelSpec, build_model, loss_terms
+from latentwalk.training import TrainConfig, train_model
+
+
+def images_28(n: int = 10_000) -> tuple[np.ndarray, str]:
+    """MNIST's 10k test images from ../shared/data/mnist when present, else n synthetic 28 x 28 line images."""
+    if (MNIST / "t10k-images-idx3-ubyte.gz").exists():
+        from latentwalk.idx import find_mnist_files, load_mnist_arrays
+
+        _, _, images, _ = load_mnist_arrays(find_mnist_files(MNIST))
+        return (images.astype(np.float32) / 255.0)[:n], "MNIST t10k"
+    from latentwalk.datasets import make_lines
+
+    return make_lines(n, 0.0, 0, size=28, length=13.0).images.astype(np.float32), "synthetic 28x28 lines"
+
+
+def reference_loop(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128, seed: int = 0) -> tuple[float, float]:
+    """pytorch/examples' VAE training loop; returns (seconds, mean loss per image over the last epoch)."""
+    torch.manual_seed(seed)
+    model = build_model(spec)
+    optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
+    data = torch.as_tensor(images)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data), batch_size=batch_size, shuffle=True)
+    start = time.perf_counter()
+    last = 0.0
+    for _ in range(epochs):
+        model.train()
+        train_loss = 0.0
+        for (x,) in loader:
+            optimiser.zero_grad()
+            mu, logvar = model.encode(x)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            recon = torch.sigmoid(model.decode_logits(z))
+            bce = F.binary_cross_entropy(recon, x, reduction="sum")
+            kld = -0.5 * torch.sum(1 + logvar - mu.pow(2) - logvar.exp())
+            loss = bce + kld
+            loss.backward()
+            train_loss += loss.item()
+            optimiser.step()
+        last = train_loss / len(data)
+    return time.perf_counter() - start, last
+
+
+def ours(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128) -> tuple[float, float]:
+    """latentwalk's trainer; returns (seconds, mean loss per image over the last epoch)."""
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, seed=0, device="cpu", threads=1)
+    start = time.perf_counter()
+    _, history = train_model(spec, cfg, images)
+    return time.perf_counter() - start, history[-1]["loss"]
+
+
+def step_flops(spec: ModelSpec, batch_size: int = 128) -> float:
+    """FLOPs of one training step (forward and backward) at ``batch_size``, counted by torch's flop counter."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    model = build_model(spec)
+    x = torch.rand(batch_size, *spec.image_shape)
+    with FlopCounterMode(display=False) as counter:
+        loss, _, _ = loss_terms(model, x, torch.randn(batch_size, spec.latent_dim))
+        loss.backward()
+    return float(counter.get_total_flops())
+
+
+def matmul_rate(size: int = 2048, repeats: int = 7) -> float:
+    """This thread's float32 matrix-product rate in FLOP/s (median over ``repeats`` products, after warm-up)."""
+    a, b = torch.randn(size, size), torch.randn(size, size)
+    for _ in range(3):
+        torch.mm(a, b)
+
+    def once() -> float:
+        start = time.perf_counter()
+        torch.mm(a, b)
+        return 2 * size**3 / (time.perf_counter() - start)
+
+    return median_of(repeats, once)[0]
+
+
+def run(repeats: int = 3, quick: bool = False) -> list[Row]:
+    torch.set_num_threads(1)
+    images, source = images_28()
+    rows: list[Row] = []
+    rate = matmul_rate()
+    rows.append(Row("training", "float32 matmul 2048x2048, 1 thread", rate / 1e9, "GFLOP/s", note="the ceiling"))
+    cases: list[tuple[str, ModelSpec, int, int]] = [
+        ("mlp 784-400-20 VAE", ModelSpec("vae", 20, (28, 28), hidden=(400,), likelihood="bernoulli"), 5, 128),
+        ("conv VAE (32, 64, 256), z20", ModelSpec("vae", 20, (28, 28), architecture="conv", likelihood="bernoulli"),
+         1 if quick else 2, 128),
+    ]
+    for name, spec, epochs, batch in cases:
+        samples = epochs * len(images)
+        ours(spec, images, 1)  # warm-up: first-call costs (allocator, kernels) are paid once per process
+        mine: list[tuple[float, float]] = []
+        theirs: list[tuple[float, float]] = []
+        for _ in range(repeats):  # interleaved, so drift of the machine hits both alike
+            mine.append(ours(spec, images, epochs, batch))
+            theirs.append(reference_loop(spec, images, epochs, batch))
+        ours_s = float(np.median([s for s, _ in mine]))
+        ref_s = float(np.median([s for s, _ in theirs]))
+        ours_loss, ref_loss = mine[-1][1], theirs[-1][1]
+        flops = step_flops(spec, batch) / batch * samples / ours_s
+        label = f"{name}, {source}, batch {batch}, {epochs} epochs"
+        rows.append(Row("training", f"{label}: reference samples/s", samples / ref_s, "samples/s"))
+        rows.append(Row("training", f"{label}: latentwalk samples/s", samples / ours_s, "samples/s", "reference loop",
+                        ref_s / ours_s, ">= 2.0x", ref_s / ours_s >= 2.0))
+        gap = abs(ours_loss / ref_loss - 1)
+        rows.append(Row("training", f"{label}: final loss (latentwalk / reference)", ours_loss, "nats/image",
+                        f"reference {ref_loss:.3f}", ours_loss / ref_loss, "within 1%", gap <= 0.01))
+        rows.append(Row("training", f"{label}: latentwalk FLOP rate", flops / 1e9, "GFLOP/s", "matmul rate", flops / rate,
+                        ">= 70%", flops / rate >= 0.70))
+    return rows
+
