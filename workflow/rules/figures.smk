@@ -1,5 +1,5 @@
 # Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in the
-# report with a caption that states its parameters; an SVG beside each PNG for papers.
+# report with a caption that states its parameters; an SVG beside each plot's PNG for papers (decoded-image figures are PNG only).
 # Per run: plot_run draws the four figures every run has (fixed outputs, one caption each); plot_walks
 # draws the run's decoded-walk figures, whose set depends on the run's path methods (one directory).
 

@@ -109,9 +109,10 @@ TRAVERSAL_ROWS: dict[str, Callable[[str, Any, np.ndarray], Rows]] = {
 
 
 def _save(fig: Any, out: Path, name: str) -> None:
+    """PNG only: a walk figure's content is decoded images (an SVG would only wrap the same raster)."""
     from ..plots import save_figure
 
-    save_figure(fig, out / f"{name}.png", out / f"{name}.svg")
+    save_figure(fig, out / f"{name}.png")
 
 
 def _grid(walks: Walks, out: Path) -> str:
