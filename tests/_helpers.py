@@ -20,3 +20,14 @@ def one_line(excinfo: pytest.ExceptionInfo[BaseException], *needles: str) -> Non
     assert "\n" not in message, message
     for needle in needles:
         assert needle in message, (needle, message)
+
+
+def selftest_results(page: Path) -> tuple[float, int, dict[str, str]]:
+    """The page's ``#selftest`` (max_abs_diff, frames) and ``#selftest-ui`` (interaction: value) in headless Chromium
+    (skips when Chromium is not installed)."""
+    from latentwalk.explorer import find_browser, page_selftest
+
+    if find_browser() is None:
+        pytest.skip("chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
+    result = page_selftest(page)
+    return result.max_abs_diff, result.frames, {**result.ui, "decode_ms": str(result.decode_ms)}

@@ -26,6 +26,7 @@ TINY = {
     "data": {"lines": {"n": 240, "supersample": 2}},
     "model": {"hidden": [32]},
     "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
+    "explorer": {"max_points": 150, "selftest_frames": 4, "overlays": ["lerp", "geodesic", "traverse_axis", "spiral"]},
     "figures": {"scatter_max_points": 100, "strip_pairs": 2, "sphere": {"dims": [3, 4], "steps": 200, "loops": 3, "uniform": 300}},
     "stats": {
         "norm_concentration": {"dims": [1, 10, 100], "n": 2000, "bins": 20},

@@ -37,7 +37,7 @@ def _copy_run(tiny_run: Path, dest: Path) -> Path:
 
 def verify(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`latentwalk verify` (the console script's module) in ``workdir``."""
-    return subprocess.run([sys.executable, "-m", "latentwalk.audit", "verify", *args], cwd=workdir, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "latentwalk.cli", "verify", *args], cwd=workdir, capture_output=True,
                           text=True, timeout=300)
 
 

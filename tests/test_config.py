@@ -87,6 +87,16 @@ DEFAULTS: dict[str, Any] = {
         "hypersphere": {"n_max": 50},
         "classifier": {"hidden": 128, "max_iter": 60},
     },
+    "explorer": {
+        "projection": "pca",
+        "max_points": 2000,
+        "max_sliders": 10,
+        "selftest_frames": 8,
+        "overlays": [
+            "lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs", "traverse_axis", "traverse_pca", "attribute",
+            "sphere_spiral", "spiral",
+        ],
+    },
     "figures": {
         "scatter_max_points": 4000,
         "scatter_projection": "pca",

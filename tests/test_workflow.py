@@ -21,6 +21,7 @@ import yaml
 
 pytestmark = pytest.mark.workflow
 
+from _helpers import selftest_results
 from _workflow import RUNS, TINY, TINY_METHODS, _copy_repo, scheduled, snakemake
 
 def test_all_artifacts_appear(tiny_run: Path) -> None:
@@ -82,6 +83,27 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
         assert "mean path energy" in log and all(f"{m}: " in log for m in methods)
 
 
+def test_every_run_has_a_projection_and_an_explorer_that_works_in_chromium(tiny_run: Path, tmp_path: Path) -> None:
+    """Each run's projection table and explorer page; every page decodes like torch and answers the UI in Chromium."""
+    res = tiny_run / "results"
+    for run, methods in TINY_METHODS.items():
+        table = pd.read_parquet(res / "projections" / f"{run}.parquet")
+        latents = pd.read_parquet(res / "latents" / f"{run}.parquet")
+        assert len(table) == min(TINY["explorer"]["max_points"], int((latents["split"] == "test").sum()))
+        np.testing.assert_array_equal(table[["x", "y"]].to_numpy(), table[["mu_0", "mu_1"]].to_numpy())  # d = 2
+        page = res / "explorer" / f"{run}.html"
+        html = page.read_text()
+        assert not re.search(r"https?://", html) and len(html) < 3_000_000
+        overlays = json.loads(re.search(r'type="application/json">(.*?)</script>', html, flags=re.S).group(1))["paths"]
+        wanted = [m for m in TINY["explorer"]["overlays"] if m in methods]
+        assert sorted({p["method"] for p in overlays}) == sorted(wanted), run
+        diff, frames, ui = selftest_results(page)
+        assert diff <= 1e-4 and frames == TINY["explorer"]["selftest_frames"] + 2, (run, diff)
+        assert {k: ui[k] for k in ("pointer", "hover", "slider", "path", "zoom", "pan", "legend")} == dict.fromkeys(
+            ("pointer", "hover", "slider", "path", "zoom", "pan", "legend"), "1"), (run, ui)
+        assert (res / "logs/explorer" / f"{run}.log").read_text().count("explorer with") == 1
+
+
 CATEGORIES = (
     "Data and training",
     "Latent space",
@@ -91,6 +113,7 @@ CATEGORIES = (
     "Norm concentration",
     "Interpolation quality",
     "Sweep comparison",
+    "Explore",
     "Provenance",
 )
 
@@ -177,7 +200,7 @@ def test_report_contains_every_figure(tiny_run: Path) -> None:
     labels = ("training curves", "latent scatter", "decoded grid", "interpolation strips", "prior-pair strips", "spiral walk",
               "spiral walk (animation)", "norm along paths", "quality along paths", "unit-sphere spiral", "norm histograms",
               "shell width", "unit-ball volume and sphere surface", "summary table", "axis traversal", "PCA traversal",
-              "attribute walk", "sphere-spiral walk", "runs side by side", "table: one row per run")
+              "attribute walk", "sphere-spiral walk", "runs side by side", "table: one row per run", "latent explorer")
     for label in labels:
         assert f'"{label}"' in html, label
     assert "Key numbers of this run" in html  # the generated introduction was included
@@ -228,6 +251,9 @@ def test_every_report_item_carries_its_own_caption(tiny_run: Path) -> None:
         caption = re.sub(r"<[^>]+>", "", items[f"results/figures/comparison/{dataset}.png"]["caption"])
         assert caption.startswith(f"Every run of dataset {dataset} side by side"), caption[:80]
     assert "One row per run" in items["results/stats/runs.csv"]["caption"]
+    for run in TINY_METHODS:
+        caption = re.sub(r"<[^>]+>", "", items[f"results/explorer/{run}.html"]["caption"])
+        assert caption.startswith(f"Interactive latent explorer of the run {run}"), caption[:80]
 
 
 def test_report_for_a_partial_target(tiny_run: Path) -> None:
@@ -342,7 +368,7 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     proc = snakemake(tiny_run, "--configfile", "tiny_grown.yaml", "-n")
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
-    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"}
+    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
     assert set(jobs) == per_run | CROSS_RUN, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
@@ -356,7 +382,7 @@ def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
     (tiny_run / "tiny_betas.yaml").write_text(yaml.safe_dump(grown))
     jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
     new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
-    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"}
+    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
     assert set(jobs) == per_run | CROSS_RUN, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])

@@ -12,11 +12,10 @@ made), plus the checkpoint hash each run's ``meta.json`` records.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,30 +145,6 @@ def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathL
         if "model_sha256" in record and model.is_file() and sha_now(model.as_posix()) != record["model_sha256"]:
             problems.append(Problem("modified", model.as_posix(), f"not the checkpoint {meta.as_posix()} records"))
     return sorted(set(problems))
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``latentwalk verify [RESULTS]``: print one line per problem and a summary; exit 1 on any problem."""
-    parser = argparse.ArgumentParser(prog="latentwalk", description="latentwalk command-line tools")
-    commands = parser.add_subparsers(dest="command", required=True)
-    check = commands.add_parser("verify", help="check results/ against results/manifest.tsv and the job records")
-    check.add_argument("results", nargs="?", default="results", help="the results folder (default: results)")
-    check.add_argument("--manifest", default=None, help="the manifest (default: RESULTS/manifest.tsv)")
-    args = parser.parse_args(argv)
-    try:
-        problems = verify(args.results, args.manifest)
-    except LatentwalkError as exc:
-        print(f"latentwalk verify: {exc}", file=sys.stderr)
-        return 2
-    rows = len(_read_manifest(Path(args.manifest or Path(args.results, "manifest.tsv"))))
-    for problem in problems:
-        print(problem)
-    print(f"verify: {rows} artifacts in the manifest, {len(problems)} problem(s)")
-    return 1 if problems else 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())
 
 
 def check(results: str | os.PathLike[str], manifest: str | os.PathLike[str], log: Any = None) -> None:

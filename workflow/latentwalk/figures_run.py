@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .projection import embed, pca, subsample
+
 from .plots import PALETTE, SERIES, _pyplot
 
 __all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
@@ -39,19 +41,14 @@ def project_2d(points: np.ndarray, seed: int = 0, method: str = "pca") -> tuple[
 
     2-D latents are returned as they are; higher-dimensional ones are projected
     on their top two principal components (:func:`latentwalk.projection.pca`) or
-    embedded with t-SNE (``method="tsne"``; no variance ratio).
+    embedded with t-SNE or UMAP (``method="tsne"``, ``"umap"``; no variance ratio).
     """
     if points.shape[1] == 1:
         return np.column_stack([points[:, 0], np.zeros(len(points))]), "z", None
     if points.shape[1] == 2:
         return points, "z", None
-    if method == "tsne":
-        from sklearn.manifold import TSNE
-
-        perplexity = float(min(30, max(2, (len(points) - 1) // 3)))
-        return TSNE(n_components=2, init="pca", random_state=seed, perplexity=perplexity).fit_transform(points), "t-SNE ", None
-    from .projection import pca
-
+    if method != "pca":
+        return embed(points, method, seed), {"tsne": "t-SNE ", "umap": "UMAP "}[method], None
     fit = pca(points, 2)
     return fit.transform(points), "PC", fit.variance_ratio
 
@@ -116,10 +113,3 @@ def latent_scatter(
     fig.suptitle(title)
     fig.tight_layout()
     return fig
-
-
-def subsample(n: int, k: int, seed: int) -> np.ndarray:
-    """Sorted indices of a seeded subsample of ``k`` out of ``n`` (all when ``k >= n``)."""
-    if k >= n:
-        return np.arange(n)
-    return np.sort(np.random.default_rng(seed).choice(n, size=k, replace=False))

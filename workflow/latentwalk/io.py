@@ -133,12 +133,14 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
             shutil.rmtree(tmp)
 
 
-def method_files(directory: str | os.PathLike[str], methods: Sequence[str], suffix: str) -> list[Path]:
-    """``directory/{method}{suffix}`` for each method, checking the directory holds exactly those files."""
+def method_files(directory: str | os.PathLike[str], methods: Sequence[str], suffix: str, exact: bool = True) -> list[Path]:
+    """``directory/{method}{suffix}`` for each method, checking the directory holds exactly those files (with
+    ``exact=False``: at least those files)."""
     folder = Path(directory)
     expected = [folder / f"{method}{suffix}" for method in methods]
     present = sorted(p.name for p in folder.glob(f"*{suffix}")) if folder.is_dir() else []
-    if present != sorted(p.name for p in expected):
+    wanted = sorted(p.name for p in expected)
+    if (present != wanted) if exact else not set(wanted) <= set(present):
         raise LatentwalkError(f"{folder}: expected {', '.join(p.name for p in expected)}; found {', '.join(present) or 'nothing'}")
     return expected
 

@@ -39,6 +39,8 @@ __all__ = [
     "RUN_FIGURES",
     "WALK_REPORT",
     "WILDCARD_CONSTRAINTS",
+    "PROJECTIONS",
+    "EXPLORER_OVERLAYS",
     "Run",
     "applicable_methods",
     "why_not",
@@ -301,6 +303,15 @@ WALK_REPORT: dict[str, tuple[str, str]] = {
 def walk_figures(methods: list[str] | tuple[str, ...]) -> list[str]:
     """The walk figures a run with path ``methods`` gets, in :data:`WALK_FIGURES` order."""
     return [name for name, needs in WALK_FIGURES.items() if set(needs) & set(methods)]
+
+
+# --------------------------------------------------------------------------- projections and the explorer
+
+#: How latents with d > 2 are laid out in the plane (the scatter figure, the explorer): principal components,
+#: t-SNE (scikit-learn), UMAP (umap-learn). 2-D latents are always shown as they are.
+PROJECTIONS: tuple[str, ...] = ("pca", "tsne", "umap")
+#: Path methods the explorer can draw over its scatter (those the run has and the config lists).
+EXPLORER_OVERLAYS: tuple[str, ...] = (*PAIR_INTERPOLATIONS, PRIOR_WALK, *TRAVERSALS, "spiral")
 
 
 # --------------------------------------------------------------------------- wildcards

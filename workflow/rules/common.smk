@@ -8,6 +8,7 @@ from pathlib import Path
 from latentwalk.config import iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
+from latentwalk.explorer import ASSETS as EXPLORER_ASSETS
 from latentwalk.registry import (
     DATASETS,
     PAIR_INTERPOLATIONS,
@@ -80,6 +81,7 @@ def artifact_targets():
         out += [f"results/stats/{run.name}/{stem}.csv" for stem in PATH_STATS.values()]
         out += [f"results/figures/{run.name}/{name}.png" for name in RUN_FIGURES]
         out.append(f"results/figures/{run.name}/walks")
+        out.append(f"results/explorer/{run.name}.html")
     out += [
         "results/stats/norm_concentration.csv",
         "results/stats/hypersphere.csv",
@@ -205,6 +207,12 @@ def path_settings(wildcards):
         if method in PAIR_INTERPOLATIONS:
             settings[method]["pairs"] = dict(config["paths"]["pairs"])
     return settings
+
+
+def explorer_overlays(wildcards):
+    """The run's path methods the explorer draws over its scatter (config explorer.overlays), in registry order."""
+    wanted = set(config["explorer"]["overlays"])
+    return [method for method in run_methods(wildcards) if method in wanted]
 
 
 # ---- statistics -----------------------------------------------------------------------------

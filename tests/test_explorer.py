@@ -1,0 +1,271 @@
+"""Tests for the latent explorer: the exported decoder against torch, projections, the page, and the page in Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from _helpers import one_line, selftest_results
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from latentwalk.datasets import Dataset, load_digits, save_dataset
+from latentwalk.explorer import decode_f32, decode_layers, decoder_layers, encode_f32, render_page
+from latentwalk.io import LatentwalkError, read_parquet
+from latentwalk.models import ModelSpec, build_model
+from latentwalk.projection import embed, pca, place_by_neighbours
+from latentwalk.stages import encode as encode_stage
+from latentwalk.stages import train as train_stage
+from latentwalk.stages.explorer import build_explorer, project
+from latentwalk.stages.paths import generate_paths
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED = 11
+TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}
+#: (run, architecture, projection): a 2-D MLP VAE, a 3-D conv AE on t-SNE, a 5-D MLP VAE on UMAP.
+RUNS = [("vae", 2, "mlp", "pca"), ("ae", 3, "conv", "tsne"), ("vae", 5, "mlp", "umap")]
+
+
+def _random_model(architecture: str, dim: int, shape: tuple[int, int] = (8, 8)) -> Any:
+    torch.manual_seed(dim)
+    spec = ModelSpec(kind="vae", latent_dim=dim, image_shape=shape, architecture=architecture, hidden=(24, 12),
+                     channels=(4, 6), conv_hidden=20)
+    model = build_model(spec).eval()
+    with torch.no_grad():  # larger biases than the default init, so that every pixel's sigmoid is exercised
+        for p in model.decoder.parameters():
+            p.add_(torch.randn_like(p) * 0.3)
+    return model
+
+
+@pytest.mark.parametrize(("architecture", "shape"), [("mlp", (8, 8)), ("mlp", (28, 28)), ("conv", (8, 8)), ("conv", (32, 32))])
+def test_exported_decoder_matches_torch(architecture: str, shape: tuple[int, int]) -> None:
+    """The layer list and its numpy forward pass (the JavaScript's specification) give torch's images."""
+    model = _random_model(architecture, 4, shape)
+    layers = decoder_layers(model)
+    ops = [layer["op"] for layer in layers]
+    if architecture == "mlp":
+        assert set(ops) == {"linear", "relu", "reshape"} or set(ops) == {"linear", "relu"}
+    else:
+        assert ops.count("convT") == 2 and "reshape" in ops
+    z = np.random.default_rng(0).standard_normal((6, 4)) * 2.0
+    with torch.no_grad():
+        expected = model.decode(torch.as_tensor(z, dtype=torch.float32)).numpy().reshape(6, -1)
+    got = np.stack([decode_layers(layers, row) for row in z.astype(np.float32)])
+    assert got.shape == (6, shape[0] * shape[1])
+    np.testing.assert_allclose(got, expected, atol=2e-6, rtol=0)
+    assert np.ptp(got) > 0.3  # not a saturated or constant image
+
+
+def test_unknown_decoder_layer_is_refused() -> None:
+    model = _random_model("mlp", 2)
+    model.decoder.append(torch.nn.Tanh())
+    with pytest.raises(ValueError, match="cannot export decoder layer Tanh"):
+        decoder_layers(model)
+
+
+@settings(max_examples=50, deadline=None)
+@given(arrays(np.float32, st.integers(0, 40), elements=st.floats(-1e6, 1e6, width=32)))
+def test_f32_roundtrip(values: np.ndarray) -> None:
+    text = encode_f32(values)
+    assert re.fullmatch(r"[A-Za-z0-9+/=]*", text)
+    np.testing.assert_array_equal(decode_f32(text), values)
+
+
+def test_pca_embedding_is_the_top_two_components() -> None:
+    x = np.random.default_rng(1).standard_normal((50, 4)) * np.array([5.0, 2.0, 0.5, 0.1])
+    xy = embed(x, "pca", 0)
+    np.testing.assert_allclose(xy, pca(x, 2).transform(x), atol=1e-12)
+    assert xy[:, 0].std() > xy[:, 1].std() > 0
+    np.testing.assert_array_equal(embed(x[:, :2], "tsne", 0), x[:, :2])
+    np.testing.assert_array_equal(embed(x[:, :2], "umap", 0), x[:, :2])  # 2-D latents are drawn as they are
+    np.testing.assert_array_equal(embed(x[:, :1], "pca", 0), np.column_stack([x[:, 0], np.zeros(50)]))
+    with pytest.raises(ValueError, match="unknown projection 'mds'"):
+        embed(x, "mds", 0)
+
+
+@pytest.mark.parametrize("method", ["tsne", "umap"])
+def test_nonlinear_embeddings_are_seeded(method: str) -> None:
+    """Same input and seed, same coordinates (reruns are byte-identical); clusters stay apart."""
+    rng = np.random.default_rng(2)
+    x = np.vstack([rng.standard_normal((30, 6)), rng.standard_normal((30, 6)) + 12.0])
+    first, second = embed(x, method, 5), embed(x, method, 5)
+    np.testing.assert_array_equal(first, second)
+    assert first.shape == (60, 2) and np.isfinite(first).all()
+    a, b = first[:30].mean(axis=0), first[30:].mean(axis=0)
+    spread = max(first[:30].std(axis=0).max(), first[30:].std(axis=0).max())
+    assert np.linalg.norm(a - b) > 2 * spread
+
+
+def test_place_by_neighbours_is_exact_at_the_points_and_inside_their_hull() -> None:
+    rng = np.random.default_rng(3)
+    points, coords = rng.standard_normal((40, 5)), rng.standard_normal((40, 2))
+    np.testing.assert_allclose(place_by_neighbours(points, coords, points[:7]), coords[:7], atol=1e-9)
+    mid = place_by_neighbours(points, coords, (points[:10] + points[10:20]) / 2)
+    assert (mid >= coords.min(axis=0) - 1e-12).all() and (mid <= coords.max(axis=0) + 1e-12).all()
+
+
+@pytest.fixture(scope="module")
+def explorers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """150 digits; for each of RUNS a trained, encoded run with lerp and traversal paths, projected, and its page."""
+    root = tmp_path_factory.mktemp("explorer")
+    full = load_digits(0.2, 0)
+    rows = np.concatenate([np.flatnonzero(full.labels == c)[:15] for c in range(10)])
+    split = np.tile(np.array(["train"] * 10 + ["test"] * 5), 10)
+    save_dataset(Dataset(images=full.images[rows], labels=full.labels[rows], split=split, label_kind="class"), root / "digits.npz")
+    pages = {}
+    for kind, dim, architecture, method in RUNS:
+        run = f"digits/{kind}-z{dim}"
+        out = root / f"{kind}-z{dim}"
+        params = {"architecture": architecture, "likelihood": "bernoulli", "hidden": [16], "channels": [4, 8], "conv_hidden": 32}
+        train_stage.train(data_npz=root / "digits.npz", dataset="digits", model=kind, dim=dim, model_params=params,
+                          train_params=TRAIN_PARAMS, seed=3, device="cpu", out_model=out / "model.pt",
+                          out_log_csv=out / "train_log.csv", out_meta=out / "meta.json")
+        encode_stage.encode(data_npz=root / "digits.npz", model_pt=out / "model.pt", meta_json=out / "meta.json", dim=dim,
+                            batch_size=64, device="cpu", out_parquet=out / "latents.parquet")
+        settings_ = {"lerp": {"steps": 7, "pairs": {"n": 3, "mode": "cross_class"}},
+                     "traverse_axis": {"steps": 5, "range": 2.0, "start": "origin", "dims": None, "max_dims": 16}}
+        generate_paths(run=run, methods=list(settings_), latents=out / "latents.parquet", settings=settings_, seed=SEED,
+                       out_dir=out / "paths")
+        for name in ("a", "b"):
+            project(run=run, latents=out / "latents.parquet", method=method, max_points=40, seed=SEED,
+                    out_parquet=out / f"projection_{name}.parquet")
+        build_explorer(run=run, model_pt=out / "model.pt", meta_json=out / "meta.json",
+                       projection_parquet=out / "projection_a.parquet", paths_dir=out / "paths",
+                       methods=["lerp", "traverse_axis"], selftest_frames=5, max_sliders=3,
+                       out_html=out / "explorer.html")
+        pages[f"{kind}-z{dim}"] = out
+    return pages
+
+
+def _page_data(html: str) -> dict[str, Any]:
+    match = re.search(r'<script id="data" type="application/json">(.*?)</script>', html, flags=re.S)
+    assert match is not None
+    return json.loads(match.group(1))
+
+
+@pytest.mark.parametrize("name", [f"{k}-z{d}" for k, d, _, _ in RUNS])
+def test_projection_table(explorers: dict[str, Path], name: str) -> None:
+    out = explorers[name]
+    kind, dim, _, method = next(r for r in RUNS if f"{r[0]}-z{r[1]}" == name)
+    first, second = out / "projection_a.parquet", out / "projection_b.parquet"
+    assert first.read_bytes() == second.read_bytes()  # seeded: reruns are byte-identical
+    table, meta = read_parquet(first)
+    assert len(table) == 40 and table["index"].is_unique
+    mu = table[[f"mu_{i}" for i in range(dim)]].to_numpy()
+    latents, _ = read_parquet(out / "latents.parquet")
+    test = latents[latents["split"] == "test"].set_index("index")
+    np.testing.assert_allclose(mu, test.loc[table["index"], [f"mu_{i}" for i in range(dim)]].to_numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(table["label"].to_numpy(), test.loc[table["index"], "label"].to_numpy())
+    basis = meta["pca"]
+    assert len(basis["components"]) == min(3, dim)
+    xy = table[["x", "y"]].to_numpy()
+    if dim == 2:
+        np.testing.assert_array_equal(xy, mu)
+        assert meta["config"]["method"] == "latent" and "pc_0" not in table.columns
+    else:
+        assert meta["config"]["method"] == method
+        pcs = (mu - np.asarray(basis["mean"])) @ np.asarray(basis["components"]).T
+        np.testing.assert_allclose(table[["pc_0", "pc_1", "pc_2"]].to_numpy(), pcs, atol=1e-9)
+        if method == "pca":
+            np.testing.assert_allclose(xy, pcs[:, :2], atol=1e-9)
+
+
+@pytest.mark.parametrize("name", [f"{k}-z{d}" for k, d, _, _ in RUNS])
+def test_page_is_self_contained_and_carries_what_the_page_decodes(explorers: dict[str, Path], name: str) -> None:
+    html = (explorers[name] / "explorer.html").read_text()
+    text_only = re.sub(r"<script.*?</script>", "", html, flags=re.S)
+    assert not re.search(r"https?://", html), "the page refers to the network"
+    assert not re.search(r"<(script|img|link|iframe)[^>]*\s(src|href)=", html)
+    assert "@import" not in html and "url(" not in html
+    assert "{{" not in text_only
+    data = _page_data(html)
+    dim = data["dim"]
+    assert data["run"] == f"digits/{name}" and data["image"] == [8, 8]
+    assert sorted(data["activity"]) == list(range(dim))
+    # the self-test's references are torch's images of the probes; the exported decoder reproduces them
+    probes = decode_f32(data["selftest"]["z"]).reshape(-1, dim)
+    references = decode_f32(data["selftest"]["images"]).reshape(len(probes), -1)
+    assert data["selftest"]["k"] == len(probes) == 5 + 2
+    mine = np.stack([decode_layers(data["decoder"], z) for z in probes])
+    np.testing.assert_allclose(mine, references, atol=2e-6, rtol=0)
+    # overlays: the run's lerp and traversal paths (at most 6 of each), placed in the plane
+    counts = {m: sum(p["method"] == m for p in data["paths"]) for m in ("lerp", "traverse_axis")}
+    assert counts == {"lerp": 3, "traverse_axis": min(dim, 6)} and len(data["paths"]) == sum(counts.values())
+    table, meta = read_parquet(explorers[name] / "projection_a.parquet")
+    for overlay in data["paths"]:
+        z = decode_f32(overlay["z"]).reshape(overlay["steps"], dim)
+        xy = decode_f32(overlay["xy"]).reshape(overlay["steps"], 2)
+        if dim == 2:
+            np.testing.assert_allclose(xy, z, rtol=1e-6)
+        elif meta["config"]["method"] == "pca":
+            basis = meta["pca"]
+            np.testing.assert_allclose(xy, (z - basis["mean"]) @ np.asarray(basis["components"])[:2].T, atol=1e-5)
+    assert all(p["label"].startswith(p["method"]) for p in data["paths"])
+    assert len(html) < 3_000_000
+
+
+def test_page_template_escapes_the_data() -> None:
+    page = render_page({"note": "</script><script>alert(1)</script>"}, "a <b> & c")
+    assert "<title>a &lt;b> &amp; c</title>" in page
+    assert page.count("</script>") == 2  # the data's own closing tag is escaped
+    assert json.loads(re.search(r'type="application/json">(.*?)</script>', page, flags=re.S).group(1))["note"].startswith("</script>")
+
+
+def test_explorer_refuses_a_projection_of_another_run(explorers: dict[str, Path], tmp_path: Path) -> None:
+    out = explorers["vae-z2"]
+    with pytest.raises(LatentwalkError) as excinfo:
+        build_explorer(run="digits/vae-z2", model_pt=out / "model.pt", meta_json=out / "meta.json",
+                       projection_parquet=explorers["ae-z3"] / "projection_a.parquet", paths_dir=out / "paths",
+                       methods=["lerp"], selftest_frames=3, max_sliders=3, out_html=tmp_path / "x.html")
+    one_line(excinfo, "projection_a.parquet", "3-D latents", "latent dim is 2")
+    assert not (tmp_path / "x.html").exists()
+
+
+@pytest.mark.parametrize("name", [f"{k}-z{d}" for k, d, _, _ in RUNS])
+def test_page_decodes_like_torch_and_answers_the_pointer_and_sliders_in_chromium(
+    explorers: dict[str, Path], name: str
+) -> None:
+    diff, frames, ui = selftest_results(explorers[name] / "explorer.html")
+    assert diff <= 1e-4 and frames == 7
+    expected = {"pointer": "1", "hover": "1", "slider": "1", "path": "1", "zoom": "1", "pan": "1", "legend": "1",
+                "rotate": "1" if name != "vae-z2" else "none"}
+    assert {k: ui[k] for k in expected} == expected
+    assert 0 < float(ui["decode_ms"]) < 50
+
+
+def test_check_explorers_command_passes_good_pages_and_fails_a_broken_decoder(
+    explorers: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``latentwalk check-explorers RESULTS``: one line per page; a page whose JavaScript decodes wrong fails."""
+    from latentwalk.cli import main
+    from latentwalk.explorer import find_browser
+
+    if find_browser() is None:
+        pytest.skip("chromium is not installed (Debian package 'chromium'; .ci/run installs it)")
+    results = tmp_path / "results"
+    (results / "explorer/digits").mkdir(parents=True)
+    good = results / "explorer/digits/vae-z2.html"
+    shutil.copy(explorers["vae-z2"] / "explorer.html", good)
+    assert main(["check-explorers", str(results)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("ok   explorer/digits/vae-z2.html: 0.") and "pointer=1 hover=1 slider=1" in out[0]
+    assert out[-1] == "check-explorers: 1 page(s), 0 failed (max_abs_diff <= 0.0001 and every interaction)"
+
+    html = good.read_text()
+    broken = results / "explorer/digits/ae-z3.html"
+    relu = "if (x[i] < 0) x[i] = 0;"
+    assert html.count(relu) == 1
+    broken.write_text(html.replace(relu, "if (x[i] < -0.05) x[i] = 0;"))  # a subtly wrong ReLU
+    assert main(["check-explorers", str(results)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("FAIL explorer/digits/ae-z3.html") and out[1].startswith("ok   explorer/digits/vae-z2.html")
+    assert float(re.search(r"max_abs_diff=(\S+)", out[0]).group(1)) > 1e-4
+    assert out[-1].startswith("check-explorers: 2 page(s), 1 failed")
+    assert main(["check-explorers", str(tmp_path / "nothing")]) == 2
+

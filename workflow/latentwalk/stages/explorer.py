@@ -1,0 +1,166 @@
+"""Stages project and explorer: a run's encoded test points in the plane, and its interactive explorer page."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..io import LatentwalkError, PathLike, atomic_path, method_files, provenance, read_parquet, write_parquet
+from ..logs import Log, quiet
+
+#: Path methods drawn over the explorer's scatter, and at most this many paths of each.
+OVERLAY_PATHS = 6
+
+
+def project(run: str, latents: PathLike, method: str, max_points: int, seed: int, out_parquet: PathLike, log: Log = quiet) -> None:
+    """The run's encoded test means (a seeded subsample of at most ``max_points``) in the plane, by ``method``.
+
+    Writes one row per point: ``index`` (dataset row), ``label``, ``x``, ``y`` (the projection; the latents
+    themselves for d <= 2), the latent ``mu_*`` and, for d >= 3, ``pc_0..pc_2`` (top three principal components,
+    for the 3-D view).
+    The metadata holds the PCA basis (mean, components, variance ratios), which maps plane points back to latents.
+    """
+    from ..encoding import latent_matrix, read_latents
+    from ..projection import embed, pca, subsample
+
+    start = time.perf_counter()
+    table, meta = read_latents(latents)
+    test = table[table["split"] == "test"].reset_index(drop=True)
+    if len(test) == 0:
+        raise LatentwalkError(f"{latents}: no test rows to project")
+    test = test.iloc[subsample(len(test), max_points, seed)].reset_index(drop=True)
+    mu = latent_matrix(test).astype(np.float64)
+    d = mu.shape[1]
+    xy = embed(mu, method, seed)
+    out = {"index": test["index"].to_numpy(), "label": test["label"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1],
+           **{f"mu_{i}": mu[:, i] for i in range(d)}}
+    basis = pca(mu, min(3, d))
+    if d >= 3:
+        for k, column in enumerate(basis.transform(mu).T):
+            out[f"pc_{k}"] = column
+    import pandas as pd
+
+    record = provenance(stage="project", config={"run": run, "method": method if d > 2 else "latent", "max_points": max_points},
+                        inputs=[str(latents)], seed=seed,
+                        extra={"latent_dim": d, "label_kind": meta.get("label_kind", "class"), "variational": meta.get("variational", False),
+                               "pca": {"mean": basis.mean.tolist(), "components": basis.components.tolist(),
+                                       "variance_ratio": basis.variance_ratio.tolist()}})
+    write_parquet(pd.DataFrame(out), out_parquet, record)
+    log(f"{run}: {len(mu)} test points projected by {record['config']['method']} in {time.perf_counter() - start:.1f}s")
+
+
+def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], method: str, paths_dir: PathLike,
+              methods: Sequence[str]) -> list[dict[str, Any]]:
+    """Paths to draw over the scatter: up to :data:`OVERLAY_PATHS` of each method, with latents and plane points."""
+    from ..explorer import encode_f32
+    from ..projection import place_by_neighbours
+
+    out = []
+    d = run_mu.shape[1]
+    for path in method_files(paths_dir, methods, ".parquet", exact=False):
+        frame, _ = read_parquet(path)
+        frame = frame.sort_values(["path_id", "step"], kind="stable")
+        z_cols = [f"z_{i}" for i in range(d)]
+        if any(c not in frame.columns for c in z_cols):
+            raise LatentwalkError(f"{path}: paths are not {d}-D")
+        name = Path(path).stem
+        for path_id in sorted(frame["path_id"].unique())[:OVERLAY_PATHS]:
+            rows = frame[frame["path_id"] == path_id]
+            z = rows[z_cols].to_numpy(dtype=np.float64)
+            if d <= 2:
+                plane = np.column_stack([z[:, 0], z[:, 1] if d == 2 else np.zeros(len(z))])
+            elif method == "pca":
+                plane = (z - np.asarray(pca_basis["mean"])) @ np.asarray(pca_basis["components"])[:2].T
+            else:
+                plane = place_by_neighbours(run_mu, xy, z)
+            label = f"{name} {int(path_id)}"
+            if "variant" in rows.columns and rows["variant"].notna().any():
+                label += f" ({rows['variant'].iloc[0]})"
+            for a, b in (("label_a", "label_b"), ("dim", None), ("component", None)):
+                if a in rows.columns and rows[a].notna().any():
+                    label += f": {_text(rows[a].iloc[0])}" + (f" → {_text(rows[b].iloc[0])}" if b else "")
+                    break
+            out.append({"method": name, "label": label, "steps": len(rows), "z": encode_f32(z), "xy": encode_f32(plane)})
+    return out
+
+
+def _text(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{np.degrees(number):.0f}°"
+
+
+def build_explorer(
+    run: str,
+    model_pt: PathLike,
+    meta_json: PathLike,
+    projection_parquet: PathLike,
+    paths_dir: PathLike,
+    methods: Sequence[str],
+    selftest_frames: int,
+    max_sliders: int,
+    out_html: PathLike,
+    log: Log = quiet,
+) -> None:
+    """Write the run's explorer page (see :mod:`latentwalk.explorer`).
+
+    Embeds the projected test points with their latents, the decoder, the paths of ``methods`` found in
+    ``paths_dir`` as overlays, and ``selftest_frames`` latents with the images torch decodes from them (the page's
+    ``#selftest`` compares its own decoding with these).
+    """
+    import torch
+
+    from ..explorer import decoder_layers, encode_f32, render_page
+    from ..training import load_run_model
+
+    start = time.perf_counter()
+    model, spec = load_run_model(model_pt, meta_json)
+    table, meta = read_parquet(projection_parquet)
+    d = int(meta.get("latent_dim", -1))
+    if d != spec.latent_dim:
+        raise LatentwalkError(f"{projection_parquet}: projection of {d}-D latents, but the model's latent dim is {spec.latent_dim}")
+    xy = table[["x", "y"]].to_numpy(dtype=np.float64)
+    mu = _latents_of(table, meta, d)
+    rng = np.random.default_rng(0)
+    picks = np.sort(rng.choice(len(mu), size=min(selftest_frames, len(mu)), replace=False))
+    probe = np.vstack([mu[picks], rng.standard_normal((2, d)) * 1.5])  # encoded points and two off-data latents
+    with torch.inference_mode():
+        reference = model.decode(torch.as_tensor(probe, dtype=torch.float32)).numpy().reshape(len(probe), -1)
+    method = meta["config"]["method"]
+    spread = mu.std(axis=0)
+    data: dict[str, Any] = {
+        "run": run,
+        "dim": d,
+        "kind": spec.kind,
+        "variational": spec.variational,
+        "label_kind": meta.get("label_kind", "class"),
+        "image": list(spec.image_shape),
+        "projection": method,
+        "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),
+                   "index": table["index"].astype(int).tolist(),
+                   "pc3": encode_f32(table[["pc_0", "pc_1", "pc_2"]].to_numpy()) if d >= 3 else None},
+        "pca": meta["pca"],
+        "activity": np.argsort(-spread, kind="stable").tolist(),
+        "mean": mu.mean(axis=0).tolist(),
+        "std": spread.tolist(),
+        "max_sliders": int(max_sliders),
+        "decoder": decoder_layers(model),
+        "paths": _overlays(mu, xy, meta["pca"], method, paths_dir, methods),
+        "selftest": {"k": len(probe), "z": encode_f32(probe), "images": encode_f32(reference)},
+    }
+    html = render_page(data, f"{run}: latent explorer")
+    with atomic_path(out_html) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    log(f"{run}: explorer with {len(mu)} points, {len(data['paths'])} paths, {len(data['decoder'])} decoder layers; "
+        f"{len(html) / 1e6:.2f} MB in {time.perf_counter() - start:.1f}s")
+
+
+def _latents_of(table: Any, meta: dict[str, Any], d: int) -> np.ndarray:
+    """The latents of the projected points, stored with them (``mu_*`` columns)."""
+    cols = [f"mu_{i}" for i in range(d)]
+    if any(c not in table.columns for c in cols):
+        raise LatentwalkError(f"projection table lacks {cols[0]}..{cols[-1]}")
+    return table[cols].to_numpy(dtype=np.float64)
