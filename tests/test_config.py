@@ -32,7 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "latent_dims": [2, 16],
     "data": {
         "test_fraction": 0.2,
-        "lines": {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8},
+        "lines": {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8, "renderer": "acai"},
         "mnist": {
             "dir": None,
             "base_url": None,

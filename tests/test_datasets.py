@@ -19,6 +19,7 @@ from latentwalk.datasets import (
     make_lines,
     prepare_dataset,
     render_lines,
+    render_lines_acai,
     save_dataset,
     split_indices,
 )
@@ -167,13 +168,88 @@ def test_render_lines_rejects_bad_arguments() -> None:
         render_lines(np.array([np.nan]))
 
 
+# --------------------------------------------------------------------------- the published benchmark's renderer
+#
+# Hand computations (32x32, centre 16, radius 15, width 2; "ink" = covered fraction, the [0, 1] pixel value):
+# - 0 deg: the end is (row 16, col 31): flatter than 45 deg, so the scan runs over columns 16..30 (range(16, 31));
+#   the minor start is 16 - 1 = 15 and the slope 0, so rows 15 and 16 are fully inked in columns 16..30 and
+#   column 31 is not (the far end is never drawn): 30 pixels.
+# - 30 deg: the end is (row 16 - 7.5, col 16 + 12.990381) = (8.5, 28.990381); columns 16..28, slope
+#   -7.5 / 12.990381 = -0.577350. Column 16: the band starts at 15 + (16 - 16 - 0.5)(-0.577350) = 15.288675 and
+#   ends at 17.288675: row 15 gets 16 - 15.288675 = 0.711325, row 16 gets 1, row 17 gets 0.288675. Column 28:
+#   15 + 11.5 (-0.577350) = 8.360472: row 8 0.639528, row 9 1, row 10 0.360472. Column 29: nothing.
+# - 45 deg: sin and cos differ in the last bit (|d row| < |d col|), so the scan runs over columns 16..26 with
+#   slope -1: column 16 starts at 15.5 (rows 15, 16, 17 = 0.5, 1, 0.5), column 26 at 5.5 (rows 5, 6, 7 = 0.5,
+#   1, 0.5). Each column holds 2 pixels of ink: 22 in all, against 30 at 0 deg (the width is measured along the
+#   minor axis, so the diagonal is thinner: 2 cos 45 = 1.41 px across).
+# - 200 deg: the end is (row 16 + 5.130302, col 16 - 14.095389) = (21.130302, 1.904611); the scan starts from
+#   that end (smaller column): columns 1..15, slope -5.130302 / 14.095389 = -0.363970, minor start 20.130302.
+#   Column 1 is the fractional first cell, weight 2 - 1.904611 = 0.095389; its band starts at
+#   20.130302 + (1 - 1.904611 - 0.5)(-0.363970) = 20.641538: row 20 gets 0.095389 (21 - 20.641538) = 0.034193,
+#   row 21 0.095389, row 22 0.095389 (22.641538 - 22) = 0.061196. Column 15: band from
+#   20.130302 + (15 - 1.904611 - 0.5)(-0.363970) = 15.545956: rows 15, 16, 17 = 0.454044, 1, 0.545956. Column 16
+#   (the centre) is not drawn.
+ACAI_HAND = {
+    0: [((15, 16), 1.0), ((16, 16), 1.0), ((15, 30), 1.0), ((16, 30), 1.0), ((14, 20), 0.0), ((17, 20), 0.0), ((15, 31), 0.0)],
+    30: [((15, 16), 0.711325), ((16, 16), 1.0), ((17, 16), 0.288675), ((8, 28), 0.639528), ((9, 28), 1.0),
+         ((10, 28), 0.360472)],
+    45: [((15, 16), 0.5), ((16, 16), 1.0), ((17, 16), 0.5), ((5, 26), 0.5), ((6, 26), 1.0), ((7, 26), 0.5)],
+    200: [((20, 1), 0.034193), ((21, 1), 0.095389), ((22, 1), 0.061196), ((15, 15), 0.454044), ((16, 15), 1.0),
+          ((17, 15), 0.545956)],
+}
+
+
+@pytest.mark.parametrize("degrees", sorted(ACAI_HAND))
+def test_acai_renderer_matches_hand_computed_pixels(degrees: int) -> None:
+    image = render_lines_acai(np.array([math.radians(degrees)]))[0]
+    for (row, col), value in ACAI_HAND[degrees]:
+        assert image[row, col] == pytest.approx(value, abs=2e-6), (degrees, row, col)
+    total = {0: 30.0, 45: 22.0}.get(degrees)
+    if total is not None:
+        assert float(image.sum()) == pytest.approx(total, abs=1e-5)
+    empty_column = {0: 31, 30: 29, 45: 27}.get(degrees)
+    if empty_column is not None:  # the far end's cell is never drawn
+        assert image[:, empty_column].sum() == 0.0
+    if degrees == 200:
+        assert image[:, 16].sum() == 0.0 and image[:, 0].sum() == 0.0
+
+
+def test_acai_renderer_draws_diagonals_thinner_and_cardinal_lines_like_coverage() -> None:
+    angles = np.radians(np.arange(0, 360, 5.0))
+    ink = render_lines_acai(angles).sum(axis=(1, 2))
+    diagonal = np.abs(np.sin(2 * angles)) > 0.99  # 45, 135, 225, 315 degrees
+    cardinal = np.abs(np.sin(2 * angles)) < 1e-9
+    assert ink[diagonal].max() < 0.8 * ink[cardinal].min()
+    np.testing.assert_allclose(ink[cardinal], 30.0, atol=1e-5)
+    # ink per unit of minor axis is the width: total ink = 2 x (number of scanned cells)
+    cos_sin = np.maximum(np.abs(np.cos(angles)), np.abs(np.sin(angles)))
+    np.testing.assert_allclose(ink, 2.0 * np.floor(15.0 * cos_sin + 1e-9) + 0.0, atol=2.5)
+    # right, up, left and down agree with the coverage renderer pixel for pixel (the conventions are the same;
+    # sin(pi) = 1.2e-16 leaves ink of 1e-15 beside the line)
+    cardinal_angles = np.array([0.0, math.pi / 2, math.pi, 3 * math.pi / 2])
+    np.testing.assert_allclose(render_lines_acai(cardinal_angles), render_lines(cardinal_angles), atol=1e-6)
+
+
+def test_acai_renderer_values_are_the_benchmarks_scale() -> None:
+    """Values live on [0, 1] with 2x - 1 the benchmark's [-1, 1] image: background exactly 0, the line up to 1."""
+    images = render_lines_acai(np.random.default_rng(0).random(50) * TAU)
+    assert images.dtype == np.float32 and images.min() == 0.0 and images.max() == 1.0
+    assert (np.abs(images.reshape(50, -1)) > 0).sum(axis=1).min() >= 20
+    with pytest.raises(LatentwalkError, match="angles must be finite"):
+        render_lines_acai(np.array([np.inf]))
+
+
 def test_make_lines() -> None:
     ds = make_lines(400, 0.25, seed=11)
     assert ds.images.shape == (400, 32, 32) and ds.images.dtype == np.float32
     assert ds.label_kind == "angle" and ds.labels.dtype == np.float64
     assert ds.labels.min() >= 0.0 and ds.labels.max() < TAU
     assert int((ds.split == "test").sum()) == 100
-    np.testing.assert_array_equal(ds.images, render_lines(ds.labels))
+    np.testing.assert_array_equal(ds.images, render_lines_acai(ds.labels))  # the default: the published renderer
+    assert ds.source["renderer"] == "acai" and ds.source["length"] == 15.0 and "supersample" not in ds.source
+    coverage = make_lines(400, 0.25, seed=11, renderer="coverage")
+    np.testing.assert_array_equal(coverage.labels, ds.labels)
+    np.testing.assert_array_equal(coverage.images, render_lines(ds.labels))
     again = make_lines(400, 0.25, seed=11)
     np.testing.assert_array_equal(ds.labels, again.labels)
     np.testing.assert_array_equal(ds.images, again.images)
@@ -183,7 +259,7 @@ def test_make_lines() -> None:
 
 
 def test_make_lines_size_parameters() -> None:
-    ds = make_lines(20, 0.5, seed=0, size=16, length=6.0, width=1.0, supersample=4)
+    ds = make_lines(20, 0.5, seed=0, size=16, length=6.0, width=1.0, supersample=4, renderer="coverage")
     assert ds.images.shape == (20, 16, 16)
     np.testing.assert_allclose(ds.images.sum(axis=(1, 2)), 6.0, rtol=0.1)
 

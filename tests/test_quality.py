@@ -32,13 +32,15 @@ from sklearn.neural_network import MLPClassifier
 
 SEED = 20171203
 TAU = 2 * math.pi
-LINE_PARAMS = {"size": 32, "length": 15.0, "width": 2.0, "supersample": 8}  # the benchmark defaults
+COVERAGE = {"size": 32, "length": 15.0, "width": 2.0, "supersample": 8}  # render_lines' keyword arguments
+LINE_PARAMS = {**COVERAGE, "renderer": "coverage"}
+ACAI_PARAMS = {**LINE_PARAMS, "renderer": "acai"}  # the default: the published benchmark's renderer
 STEP = TAU / N_REFERENCE  # angular spacing of the reference lines
 
 
 def _frames(angles: np.ndarray) -> np.ndarray:
     """Rendered [0, 1] lines at the given angles, mapped to the benchmark scale."""
-    return to_benchmark_scale(render_lines(np.asarray(angles, dtype=np.float64), **LINE_PARAMS))
+    return to_benchmark_scale(render_lines(np.asarray(angles, dtype=np.float64), **COVERAGE))
 
 
 def _angle_error(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -96,8 +98,32 @@ def test_clean_interpolation_scores_zero(refs, a: float, b: float) -> None:
     assert _angle_error(nearest, truth).max() < 0.01
 
 
+@pytest.mark.parametrize("params", [LINE_PARAMS, ACAI_PARAMS], ids=["coverage", "acai"])
+def test_lines_at_interpolated_angles_score_zero_with_either_renderer(params: dict) -> None:
+    """Frames drawn exactly at the angles of a walk, scored against the same renderer's references: ~0, ~0."""
+    from latentwalk.lines import draw_lines
+
+    angles, references = reference_lines(params)
+    for a, b in ((0.3, 2.0), (5.5, 7.0), (4.0, 1.2)):
+        truth = np.linspace(a, b, 16)
+        dist, idx = nearest_lines(to_benchmark_scale(draw_lines(truth, params)), references)
+        assert dist.mean() < 1e-4 and dist.max() < 1e-3, (params["renderer"], a, b)
+        assert abs(smoothness(angles[idx])) < 0.03
+        assert _angle_error(angles[idx], truth).max() < 0.02
+
+
+def test_acai_references_score_coverage_lines_worse_than_their_own() -> None:
+    """Scoring against another renderer's references leaves a floor: the reason references follow the dataset."""
+    from latentwalk.lines import draw_lines
+
+    truth = np.random.default_rng(3).random(64) * TAU
+    own, _ = nearest_lines(to_benchmark_scale(draw_lines(truth, ACAI_PARAMS)), reference_lines(ACAI_PARAMS)[1])
+    other, _ = nearest_lines(to_benchmark_scale(draw_lines(truth, LINE_PARAMS)), reference_lines(ACAI_PARAMS)[1])
+    assert own.mean() < 1e-4 < 1e-3 < other.mean()
+
+
 def test_abrupt_switch_smoothness_is_one_minus_one_over_steps(refs) -> None:
-    start, end = render_lines(np.array([0.4, 1.9]), **LINE_PARAMS)
+    start, end = render_lines(np.array([0.4, 1.9]), **COVERAGE)
     frames = to_benchmark_scale(np.concatenate([np.repeat(start[None], 8, 0), np.repeat(end[None], 8, 0)]))
     dist, nearest, s = _score(frames, refs)
     assert s == pytest.approx(1 - 1 / 15, abs=1e-9)
@@ -108,7 +134,7 @@ def test_abrupt_switch_smoothness_is_one_minus_one_over_steps(refs) -> None:
 def test_pixel_cross_fade_scores_badly(refs) -> None:
     a, b = 0.3, 2.0
     clean_dist, _, clean_s = _score(_frames(np.linspace(a, b, 16)), refs)
-    start, end = render_lines(np.array([a, b]), **LINE_PARAMS)
+    start, end = render_lines(np.array([a, b]), **COVERAGE)
     w = np.linspace(0.0, 1.0, 16)[:, None, None]
     fade = to_benchmark_scale((1 - w) * start + w * end)
     dist, _, s = _score(fade, refs)
@@ -162,7 +188,7 @@ def test_nearest_lines_hand_cosines() -> None:
     # [1, 1] is 45 degrees from both axes: cosine 1/sqrt 2, the first maximum wins
     assert idx.tolist()[:3] == [0, 0, 2]
     np.testing.assert_allclose(dist[:3], [0.0, 1 - 1 / math.sqrt(2), 1 - 1 / math.sqrt(2)], atol=1e-6)
-    assert dist[3] == pytest.approx(1.0)  # an all-zero frame has cosine 0 with everything, no division by zero
+    assert math.isnan(dist[3]) and idx[3] == 0  # an all-zero frame has no cosine distance (as the benchmark)
 
 
 def test_nearest_lines_pixel_mismatch_raises(refs) -> None:
@@ -208,9 +234,9 @@ def test_smoothness_needs_two_frames(angles: list[float]) -> None:
     one_line(excinfo, "two frames")
 
 
-def test_mean_smoothness_counts_nan_as_zero() -> None:
+def test_mean_smoothness_counts_nan_as_zero_and_is_nan_when_all_are() -> None:
     assert mean_smoothness(np.array([0.2, np.nan, 0.4])) == pytest.approx(0.2, rel=1e-12)
-    assert mean_smoothness([np.nan, np.nan]) == 0.0
+    assert math.isnan(mean_smoothness([np.nan, np.nan]))  # undefined, not "perfectly smooth"
     assert mean_smoothness([0.5]) == 0.5
     assert math.isnan(mean_smoothness([]))
 

@@ -42,6 +42,10 @@ def test_schema_enums_are_the_registry() -> None:
     assert set(props["train"]["properties"]["epochs"]["properties"]) == set(R.DATASETS)
     for method in R.METHODS:  # every method has its settings section
         assert method in paths, method
+    assert props["data"]["properties"]["lines"]["properties"]["renderer"]["enum"] == list(R.LINE_RENDERERS)
+    explorer = props["explorer"]["properties"]
+    assert explorer["projection"]["enum"] == list(R.PROJECTIONS) == props["figures"]["properties"]["scatter_projection"]["enum"]
+    assert set(explorer["overlays"]["items"]["enum"]) == set(R.EXPLORER_OVERLAYS) and set(R.EXPLORER_OVERLAYS) <= set(R.METHODS)
 
 
 def test_wildcard_constraints_come_from_the_registry() -> None:

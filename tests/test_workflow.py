@@ -165,7 +165,10 @@ def test_statistics_tables(tiny_run: Path) -> None:
     summary = pd.read_csv(stats / "summary.csv")
     assert set(summary["method"]) == {"lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs"}
     lines = summary[summary["dataset"] == "lines"]
-    assert lines["mean_distance"].notna().all() and lines["smoothness"].notna().all()
+    assert lines["mean_distance"].notna().all()
+    # Smoothness is NaN only where every path's angle stands still (2-epoch models), as in the benchmark
+    undefined = lines["smoothness"].isna()
+    assert (lines.loc[undefined, "smoothness_undefined"] > 0).all() and (lines.loc[~undefined, "smoothness"] > -1).all()
     digits = summary[summary["dataset"] == "digits"]
     assert digits["confidence"].between(0, 1).all() and digits["nn_distance"].notna().all()
     for run in TINY_METHODS:

@@ -4,22 +4,7 @@ Numpy only at import time; scikit-learn is imported inside :func:`load_digits`.
 Every dataset is a :class:`Dataset` of float32 images in [0, 1] with a
 seeded train/test split, saved as a compressed ``.npz``.
 
-Line-angle convention (the ``lines`` benchmark)
------------------------------------------------
-Images are addressed in *pixel-corner* coordinates: ``x`` runs along columns
-(0 at the left edge of column 0, ``size`` at the right edge of the last column)
-and ``y`` points **up**. Pixel ``(row r, col c)`` covers ``x in [c, c + 1]`` and
-``y in [size - r - 1, size - r]``, i.e. the row index decreases as ``y``
-increases. The line starts at the image centre ``(size/2, size/2)`` (for a
-32x32 image, the corner shared by pixels 15 and 16 in both directions) and
-runs ``length`` pixels outward along ``(cos a, sin a)``, the angle ``a``
-measured counter-clockwise from the ``+x`` axis (the usual mathematical
-convention on screen: ``a = 0`` points right, ``pi/2`` up, ``pi`` left,
-``3pi/2`` down). The line is a rectangle ``length`` x ``width`` with flat ends,
-centred across its width on that ray.
-
-With ``row, col`` array indices the line's intensity-weighted centroid is at
-``col + 0.5 = size/2 + (length/2) cos a`` and ``row + 0.5 = size/2 - (length/2) sin a``.
+The line benchmark's renderers and its angle convention are in :mod:`latentwalk.lines`.
 """
 
 from __future__ import annotations
@@ -36,7 +21,8 @@ import numpy as np
 
 from .idx import find_mnist_files, load_mnist_arrays
 from .io import LatentwalkError, save_npz, sha256_file
-from .registry import DATASETS
+from .lines import LINES_DEFAULTS, _positive_float, _positive_int, draw_lines, render_lines, render_lines_acai
+from .registry import DATASETS, LINE_RENDERERS
 
 __all__ = [
     "Dataset",
@@ -44,6 +30,8 @@ __all__ = [
     "split_indices",
     "load_digits",
     "render_lines",
+    "render_lines_acai",
+    "draw_lines",
     "make_lines",
     "load_mnist",
     "prepare_dataset",
@@ -58,7 +46,6 @@ _TAU = 2.0 * math.pi
 _LABEL_KINDS = ("class", "angle")
 _SPLITS = ("train", "test")
 _NPZ_KEYS = ("images", "labels", "split", "label_kind")
-_LINES_DEFAULTS: dict[str, Any] = {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8}
 
 
 @dataclass(frozen=True, eq=False)
@@ -183,114 +170,6 @@ def load_digits(test_fraction: float, seed: int) -> Dataset:
 # --------------------------------------------------------------------------- lines
 
 
-def _positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise LatentwalkError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
-def _positive_float(name: str, value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise LatentwalkError(f"{name} must be a positive number, got {value!r}")
-    out = float(value)
-    if not (math.isfinite(out) and out > 0):
-        raise LatentwalkError(f"{name} must be a positive finite number, got {value!r}")
-    return out
-
-
-def _interval(slope: np.ndarray, offset: np.ndarray, lo: float, hi: float) -> tuple[np.ndarray, np.ndarray]:
-    """Solve ``lo <= slope * x + offset <= hi`` for x; returns ``(x_lo, x_hi)`` (empty when x_lo > x_hi)."""
-    zero = slope == 0.0
-    safe = np.where(zero, 1.0, slope)
-    r1 = (lo - offset) / safe
-    r2 = (hi - offset) / safe
-    x_lo = np.minimum(r1, r2)
-    x_hi = np.maximum(r1, r2)
-    inside = (offset >= lo) & (offset <= hi)
-    x_lo = np.where(zero, np.where(inside, -np.inf, np.inf), x_lo)
-    x_hi = np.where(zero, np.where(inside, np.inf, -np.inf), x_hi)
-    return x_lo, x_hi
-
-
-def render_lines(
-    angles: np.ndarray,
-    size: int = 32,
-    length: float = 15.0,
-    width: float = 2.0,
-    supersample: int = 8,
-) -> np.ndarray:
-    """Draw one antialiased line segment per angle: the ``lines`` benchmark.
-
-    Each image is ``size`` x ``size``; the line is the rectangle of points
-    ``p = centre + t (cos a, sin a) + s (-sin a, cos a)`` with ``0 <= t <= length``
-    and ``|s| <= width / 2`` (flat ends), in the convention of this module's
-    docstring: pixel-corner coordinates, centre ``(size/2, size/2)``, ``y`` up
-    (row index decreases as ``y`` increases), ``a`` counter-clockwise from ``+x``.
-
-    A pixel's value is its coverage: the fraction of its ``supersample`` x
-    ``supersample`` sub-pixel sample points (at sub-pixel centres
-    ``(k + 0.5) / supersample``) that fall inside the rectangle (boundary
-    included). Sample counts are computed exactly, one row of samples at a time,
-    as the integer number of sample centres inside the rectangle's chord, so the
-    result is a pure, deterministic function of the inputs. Work is done in
-    chunks of images (bounded memory).
-
-    Args:
-        angles: angles in radians, any shape; flattened to (N,).
-        size: image side in pixels.
-        length: line length in pixels.
-        width: line width in pixels.
-        supersample: sub-pixel samples per pixel side.
-
-    Returns:
-        float32 array (N, size, size) with values in [0, 1].
-    """
-    size = _positive_int("render_lines: size", size)
-    supersample = _positive_int("render_lines: supersample", supersample)
-    length = _positive_float("render_lines: length", length)
-    width = _positive_float("render_lines: width", width)
-    a = np.asarray(angles, dtype=np.float64).reshape(-1)
-    if not np.all(np.isfinite(a)):
-        raise LatentwalkError("render_lines: angles must be finite")
-    n = a.shape[0]
-    out = np.empty((n, size, size), dtype=np.float32)
-    if n == 0:
-        return out
-
-    S = supersample
-    n_sub = size * S  # sample rows (and sample columns) per image
-    centre = size / 2.0
-    half_w = width / 2.0
-    # Offsets of the sample-row centres from the centre, in "y up" units: row
-    # coordinate v grows downwards, so y - centre = centre - v.
-    v = (np.arange(n_sub, dtype=np.float64) + 0.5) / S
-    dy = centre - v  # (n_sub,)
-    col_start = np.arange(size, dtype=np.int64) * S  # first sample column of each pixel column
-    scale = 1.0 / (S * S)
-
-    # Chunk so each (chunk, n_sub, size) int64 array stays around 16 MiB.
-    chunk = max(1, (1 << 21) // (n_sub * size))
-    for start in range(0, n, chunk):
-        ang = a[start : start + chunk]
-        ca = np.cos(ang)[:, None]
-        sa = np.sin(ang)[:, None]
-        # For a sample at (x, y): t = dx ca + dy sa (along the line), s = -dx sa + dy ca (across it).
-        t_lo, t_hi = _interval(np.broadcast_to(ca, (ang.size, n_sub)), dy[None, :] * sa, 0.0, length)
-        s_lo, s_hi = _interval(np.broadcast_to(-sa, (ang.size, n_sub)), dy[None, :] * ca, -half_w, half_w)
-        x_lo = np.maximum(t_lo, s_lo) + centre  # chord of the rectangle on each sample row, in x
-        x_hi = np.minimum(t_hi, s_hi) + centre
-        # Sample column j sits at x = (j + 0.5) / S; those inside are j in [j_lo, j_hi).
-        limit = float(n_sub + 1)
-        j_lo = np.ceil(np.clip(x_lo * S - 0.5, -1.0, limit)).astype(np.int64)
-        j_hi = np.floor(np.clip(x_hi * S - 0.5, -1.0, limit)).astype(np.int64) + 1
-        j_hi = np.maximum(j_hi, j_lo)  # empty chords count zero
-        # Samples of each chord inside each pixel column: |[j_lo, j_hi) ∩ [cS, cS + S)|.
-        counts = np.clip(j_hi[:, :, None] - col_start, 0, S) - np.clip(j_lo[:, :, None] - col_start, 0, S)
-        counts = counts.reshape(ang.size, size, S, size).sum(axis=2)
-        out[start : start + ang.size] = counts * scale
-    return out
-
-
 def make_lines(
     n: int,
     test_fraction: float,
@@ -299,13 +178,16 @@ def make_lines(
     length: float = 15.0,
     width: float = 2.0,
     supersample: int = 8,
+    renderer: str = "acai",
 ) -> Dataset:
     """The synthetic line benchmark: ``n`` lines at uniform random angles.
 
     Angles are drawn uniformly from [0, 2pi) by ``np.random.default_rng(seed)``;
     the same generator then draws the train/test split (exactly
     ``round(n * test_fraction)`` test items). Labels are the angles (float64,
-    radians, ``label_kind == "angle"``); images come from :func:`render_lines`.
+    radians, ``label_kind == "angle"``); images come from :func:`draw_lines`:
+    the published benchmark's renderer (``acai``: the segment's length is
+    ``size/2 - 1`` and ``supersample`` is unused) or exact coverage (``coverage``).
     """
     n = _positive_int("data.lines.n", n)
     _check_test_fraction(test_fraction)
@@ -313,13 +195,16 @@ def make_lines(
     angles = rng.random(n) * _TAU
     angles = np.where(angles >= _TAU, 0.0, angles)  # guard the rounding edge: keep [0, 2pi)
     split = _split_with_rng(n, test_fraction, rng)
-    images = render_lines(angles, size=size, length=length, width=width, supersample=supersample)
+    params = {"size": size, "length": length, "width": width, "supersample": supersample, "renderer": renderer}
+    images = draw_lines(angles, params)
+    acai = renderer == "acai"
     source = {
-        "origin": "latentwalk.datasets.render_lines",
+        "origin": "latentwalk.lines.render_lines_acai" if acai else "latentwalk.lines.render_lines",
+        "renderer": renderer,
         "size": int(size),
-        "length": float(length),
+        "length": float(size / 2 - 1) if acai else float(length),
         "width": float(width),
-        "supersample": int(supersample),
+        **({} if acai else {"supersample": int(supersample)}),
         "angle_convention": "radians, counter-clockwise from +x, y up, from the image centre",
         "split_mode": "random",
         "test_fraction": float(test_fraction),
@@ -381,19 +266,27 @@ def _lines_params(params: Mapping[str, Any]) -> dict[str, Any]:
     given = params.get("lines") or {}
     if not isinstance(given, Mapping):
         raise LatentwalkError(f"data.lines must be a mapping, got {type(given).__name__}")
-    unknown = sorted(set(given) - set(_LINES_DEFAULTS))
+    unknown = sorted(set(given) - set(LINES_DEFAULTS))
     if unknown:
         raise LatentwalkError(
-            f"data.lines.{unknown[0]}: unknown key (allowed: {', '.join(sorted(_LINES_DEFAULTS))})"
+            f"data.lines.{unknown[0]}: unknown key (allowed: {', '.join(sorted(LINES_DEFAULTS))})"
         )
-    merged = {**_LINES_DEFAULTS, **given}
+    merged = {**LINES_DEFAULTS, **given}
     return {
         "n": _positive_int("data.lines.n", merged["n"]),
         "size": _positive_int("data.lines.size", merged["size"]),
         "length": _positive_float("data.lines.length", merged["length"]),
         "width": _positive_float("data.lines.width", merged["width"]),
         "supersample": _positive_int("data.lines.supersample", merged["supersample"]),
+        "renderer": _renderer(merged["renderer"]),
     }
+
+
+def _renderer(value: Any) -> str:
+    if value not in LINE_RENDERERS:
+        raise LatentwalkError(f"data.lines.renderer: {value!r} is not allowed; allowed values: "
+                              + ", ".join(map(repr, LINE_RENDERERS)))
+    return str(value)
 
 
 def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:

@@ -10,7 +10,8 @@ lines drawn at angles linspace(0, 2 pi, 10000, endpoint excluded).
   where a_k is the angle of frame k's nearest reference line after unwrapping
   (0 when the angle moves in equal steps); NaN when the total change is below
   1e-4. The mean over paths counts NaN paths as 0 in the sum but keeps them in
-  the count.
+  the count, and is NaN when every path is NaN. An all-zero frame has no
+  distance (NaN), as in the benchmark's code.
 
 Digits: a small MLP classifier (scikit-learn) trained on the dataset's train
 split scores each frame (max probability, entropy); its weights are stored in
@@ -50,22 +51,19 @@ def to_benchmark_scale(images: np.ndarray) -> np.ndarray:
 
 
 def reference_lines(line_params: Mapping[str, Any], n: int = N_REFERENCE) -> tuple[np.ndarray, np.ndarray]:
-    """Angles and [-1, 1]-scaled images ``(n, size*size)`` of the reference lines."""
-    from .datasets import render_lines
+    """Angles and [-1, 1]-scaled images ``(n, size*size)`` of the reference lines, drawn by the dataset's own
+    renderer (``line_params`` are the ``data.lines`` settings)."""
+    from .lines import draw_lines
 
     angles = np.linspace(0.0, 2.0 * np.pi, n, endpoint=False)
-    images = render_lines(
-        angles,
-        size=int(line_params["size"]),
-        length=float(line_params["length"]),
-        width=float(line_params["width"]),
-        supersample=int(line_params["supersample"]),
-    )
-    return angles, to_benchmark_scale(images).reshape(n, -1)
+    return angles, to_benchmark_scale(draw_lines(angles, line_params)).reshape(n, -1)
 
 
 def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """For frames ``(F, P)`` in [-1, 1]: (cosine distance to, index of) the nearest reference row."""
+    """For frames ``(F, P)`` in [-1, 1]: (cosine distance to, index of) the nearest reference row.
+
+    As in the benchmark's code, an all-zero frame has no cosine distance: NaN, with index 0 (so Mean Distance
+    over a walk that holds one is NaN, never a made-up 1.0)."""
     frames = np.asarray(frames, dtype=np.float64).reshape(len(frames), -1)
     if frames.shape[1] != references.shape[1]:
         raise LatentwalkError(f"frames have {frames.shape[1]} pixels but reference lines have {references.shape[1]}")
@@ -79,8 +77,11 @@ def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512) 
         unit = block / np.where(norms == 0, 1.0, norms)
         cosine = unit @ ref_unit.T
         best = cosine.argmax(axis=1)
-        index[first : first + len(block)] = best
-        distance[first : first + len(block)] = np.maximum(1.0 - cosine[np.arange(len(block)), best], 0.0)
+        zero = norms[:, 0] == 0
+        index[first : first + len(block)] = np.where(zero, 0, best)
+        distance[first : first + len(block)] = np.where(
+            zero, np.nan, np.maximum(1.0 - cosine[np.arange(len(block)), best], 0.0)
+        )
     return distance, index
 
 
@@ -96,9 +97,10 @@ def smoothness(angles: np.ndarray) -> float:
 
 
 def mean_smoothness(values: np.ndarray) -> float:
-    """Mean over paths with undefined (NaN) paths counted as 0 in the sum but kept in the count."""
+    """Mean over paths with undefined (NaN) paths counted as 0 in the sum but kept in the count; NaN when every
+    path is undefined (as the benchmark: not 0, which would read as perfectly smooth)."""
     values = np.asarray(values, dtype=np.float64)
-    if values.size == 0:
+    if values.size == 0 or np.isnan(values).all():
         return float("nan")
     return float(np.nan_to_num(values, nan=0.0).sum() / values.size)
 

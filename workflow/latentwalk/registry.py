@@ -19,6 +19,7 @@ __all__ = [
     "Dataset",
     "DATASETS",
     "CLASS_DATASETS",
+    "LINE_RENDERERS",
     "ModelKind",
     "MODELS",
     "SWEPT_KINDS",
@@ -75,6 +76,10 @@ DATASETS: dict[str, Dataset] = {
 }
 #: Datasets whose labels are classes (attribute walks and the frame classifier need classes).
 CLASS_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if ds.label_kind == "class")
+#: How ``lines`` images are drawn (``data.lines.renderer``): ``acai``, the published benchmark's scanline renderer
+#: (Berthelot et al. 2018), so that Mean Distance and Smoothness compare with the paper; ``coverage``, exact area
+#: coverage of the length x width rectangle by supersampling (every angle equally thick).
+LINE_RENDERERS: tuple[str, ...] = ("acai", "coverage")
 #: How decoded frames are scored: ``lines`` against the true lines, ``classifier`` by a classifier and nearest images.
 SCORERS: tuple[str, ...] = ("lines", "classifier")
 

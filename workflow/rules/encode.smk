@@ -12,6 +12,7 @@ rule encode:
             "stages/__init__",
             "stages/encode",
             "datasets",
+            "lines",
             "idx",
             "models",
             "training",

@@ -64,7 +64,7 @@ rule hypersphere:
 rule train_classifier:
     input:
         data="results/data/{dataset}.npz",
-        src=src("io", "stages/__init__", "stages/classifier", "datasets", "quality", "idx", "registry"),
+        src=src("io", "stages/__init__", "stages/classifier", "datasets", "lines", "quality", "idx", "registry"),
     output:
         weights="results/classifiers/{dataset}.npz",
         meta=report(
@@ -95,7 +95,16 @@ rule path_stats:
     input:
         unpack(path_stats_inputs),
         src=src(
-            "io", "registry", "stages/__init__", "stages/path_stats", "stats", "quality", "datasets", "idx", "encoding"
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/path_stats",
+            "stats",
+            "quality",
+            "datasets",
+            "lines",
+            "idx",
+            "encoding",
         ),
     output:
         **{key: f"results/stats/{RUN}/{stem}.csv" for key, stem in PATH_STATS.items()},

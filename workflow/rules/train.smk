@@ -5,7 +5,16 @@ rule train:
     input:
         data="results/data/{dataset}.npz",
         src=src(
-            "io", "registry", "stages/__init__", "stages/train", "datasets", "idx", "models", "training", "mlp_step"
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/train",
+            "datasets",
+            "lines",
+            "idx",
+            "models",
+            "training",
+            "mlp_step",
         ),
     output:
         model="results/models/{dataset}/{model}-z{dim}/model.pt",

@@ -43,8 +43,9 @@ class LineScorer:
 
         per = group.groupby("path_id")["path_smoothness"].first().to_numpy()
         return {
-            "mean_distance": float(group["line_distance"].mean()),
-            "mean_distance_mid": float(mid["line_distance"].mean()),
+            # as the benchmark: a frame without a distance (an all-zero image) makes the mean undefined
+            "mean_distance": float(group["line_distance"].mean(skipna=False)),
+            "mean_distance_mid": float(mid["line_distance"].mean(skipna=False)),
             "smoothness": mean_smoothness(per),
             "smoothness_undefined": int(np.isnan(per).sum()),
         }
