@@ -38,6 +38,7 @@ include: "workflow/rules/decode.smk"
 include: "workflow/rules/stats.smk"
 include: "workflow/rules/figures.smk"
 include: "workflow/rules/explore.smk"
+include: "workflow/rules/benchmark.smk"
 include: "workflow/rules/audit.smk"
 
 

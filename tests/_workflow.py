@@ -21,7 +21,7 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 TINY = {
     "seed": 7,
     "datasets": ["digits", "lines"],
-    "models": ["ae", "vae"],
+    "models": ["ae", "vae", "acai"],
     "latent_dims": [2],
     "data": {"lines": {"n": 240, "supersample": 2}},
     "model": {"hidden": [32]},
@@ -50,6 +50,8 @@ TINY_METHODS = {
     "lines/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "grid", "spiral",
                      "sphere_spiral", "geodesic"],
 }
+# ACAI is not variational: the autoencoder's methods
+TINY_METHODS.update({run.replace("/ae-", "/acai-"): methods for run, methods in list(TINY_METHODS.items()) if "/ae-" in run})
 
 RUNS = [f"{d}/{m}-z2" for d in TINY["datasets"] for m in TINY["models"]]
 

@@ -49,6 +49,7 @@ DEFAULTS: dict[str, Any] = {
         "likelihood": {"digits": "gaussian", "lines": "bernoulli", "mnist": "bernoulli"},
         "gaussian_sigma": 0.1,
         "beta": 4.0,
+        "acai": {"lambda": 0.5, "gamma": 0.2},
     },
     "train": {
         "epochs": {"digits": 150, "lines": 40, "mnist": 30},
@@ -86,6 +87,10 @@ DEFAULTS: dict[str, Any] = {
         },
         "hypersphere": {"n_max": 50},
         "classifier": {"hidden": 128, "max_iter": 60},
+    },
+    "acai_benchmark": {
+        "enabled": False, "models": ["ae", "vae", "acai"], "seeds": [1, 2, 3], "latent_dim": 64, "architecture": "conv",
+        "epochs": 12, "batch_size": 64, "learning_rate": 0.001, "evaluations": 20, "pairs": 16, "frames": 16,
     },
     "explorer": {
         "projection": "pca",
@@ -567,3 +572,12 @@ def test_applicable_methods_filter_keeps_config_order(
         return True
 
     assert out == [m for m in methods if ok(m)]
+
+
+@pytest.mark.parametrize("path", sorted((CONFIG_PATH.parent / "config").rglob("*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path) -> None:
+    """The sweeps and the benchmark config merge over config.yaml; each must validate on its own too."""
+    config = validate_config(yaml.safe_load(path.read_text()), schema)
+    if path.name == "acai_lines.yaml":
+        assert config["acai_benchmark"]["enabled"] and config["data"]["lines"]["renderer"] == "acai"
+        assert config["paths"]["pairs"] == {"n": 16, "mode": "random"} and config["paths"]["lerp"]["steps"] == 16

@@ -237,6 +237,7 @@ def test_variational_flag() -> None:
         ModelSpec("ae", 2, (8, 8)),
         ModelSpec("beta_vae", 16, (32, 32), architecture="conv", channels=(3, 5), conv_hidden=7, beta=2.0),
         ModelSpec("vae", 5, (28, 20), hidden=(11, 7, 3), likelihood="gaussian", gaussian_sigma=0.25),
+        ModelSpec("acai", 4, (32, 32), architecture="conv", acai_lambda=0.25, acai_gamma=0.1),
     ],
 )
 def test_spec_dict_round_trip(spec: ModelSpec) -> None:
@@ -249,7 +250,7 @@ def test_spec_dict_round_trip(spec: ModelSpec) -> None:
     assert ModelSpec.from_dict(json.loads(json.dumps(d))) == spec
     assert set(d) == {
         "kind", "latent_dim", "image_shape", "architecture", "hidden", "channels",
-        "conv_hidden", "likelihood", "gaussian_sigma", "beta",
+        "conv_hidden", "likelihood", "gaussian_sigma", "beta", "acai_lambda", "acai_gamma",
     }
 
 

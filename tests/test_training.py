@@ -28,7 +28,7 @@ from latentwalk.training import (
 
 from _helpers import one_line as _one_line
 
-KINDS = ("ae", "vae", "beta_vae")
+KINDS = ("ae", "vae", "beta_vae", "acai")
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +80,66 @@ def test_history_rows(noise_images: np.ndarray, kind: str) -> None:
     assert HISTORY_COLUMNS == ("epoch", "loss", "reconstruction", "kl", "seconds")
     assert len(history) == 3
     for i, row in enumerate(history, start=1):
-        assert tuple(row) == HISTORY_COLUMNS
+        assert tuple(row) == training.history_columns(spec)
         assert row["epoch"] == i
         assert row["seconds"] >= 0
-        assert all(math.isfinite(row[k]) for k in HISTORY_COLUMNS)
+        assert all(math.isfinite(row[k]) for k in row)
+        if kind == "acai":  # loss = reconstruction + lambda * pixels * (critic output)^2 on interpolants
+            assert tuple(row)[-2:] == ("adversarial", "critic") and row["kl"] == 0.0
+            assert row["loss"] == pytest.approx(row["reconstruction"] + 0.5 * 64 * row["adversarial"], rel=1e-5)
+            continue
         # per-example means: loss = reconstruction + kl_weight * kl (no warm-up)
         assert row["loss"] == pytest.approx(row["reconstruction"] + spec.kl_weight * row["kl"], rel=1e-5)
-        if kind == "ae":
+        if kind in ("ae", "acai"):
             assert row["kl"] == 0.0
             assert row["loss"] == row["reconstruction"]
         else:
             assert row["kl"] > 0.0
+
+
+def test_acai_critic_learns_and_only_the_autoencoder_follows_its_loss(digits: np.ndarray) -> None:
+    """ACAI on real digits: the critic's loss falls; each player's loss reaches only its own weights."""
+    from latentwalk.models import acai_losses, build_model
+
+    spec = _spec("acai", dim=4)
+    model, history = train_model(spec, _cfg(12, learning_rate=2e-3, seed=1), digits)
+    critic = [row["critic"] for row in history]
+    # a critic that always answers 0 scores E[alpha^2] = 1/12 for alpha uniform on [0, 1/2]: it learns to do better
+    assert critic[-1] < 0.7 * critic[0] and np.mean(critic[-3:]) < 0.75 / 12, critic
+    assert history[-1]["reconstruction"] < history[0]["reconstruction"]
+    assert {name.split(".")[0] for name, _ in model.named_parameters()} == {"encoder", "critic", "decoder"}
+
+    torch.manual_seed(0)
+    fresh = build_model(spec)
+    x = torch.as_tensor(digits[:16])
+    alpha = torch.full((16, 1), 0.25)
+    loss, recon, adversarial, critic_loss = acai_losses(fresh, x, alpha)
+    critic_loss.backward()
+    assert all(p.grad is None for n, p in fresh.named_parameters() if not n.startswith("critic."))
+    assert all(p.grad is not None for p in fresh.critic.parameters())
+    # the critic's target: alpha on decoded mixes, 0 on gamma-blends of data and reconstructions
+    with torch.no_grad():
+        mu, _ = fresh.encode(x)
+        mix = fresh.decode(0.25 * mu + 0.75 * mu.flip(0))
+        blend = 0.2 * x + 0.8 * fresh.decode(mu)
+        expected = (fresh.critic(mix) - 0.25).square().mean() + fresh.critic(blend).square().mean()
+    assert critic_loss.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert loss.item() == pytest.approx(recon.item() + 0.5 * 64 * adversarial.item(), rel=1e-6)
+
+
+def test_acai_training_is_deterministic_and_other_kinds_are_unchanged(tmp_path: Path, noise_images: np.ndarray) -> None:
+    a = _train_and_save(tmp_path, "a.pt", _spec("acai"), _cfg(2, seed=5), noise_images)
+    b = _train_and_save(tmp_path, "b.pt", _spec("acai"), _cfg(2, seed=5), noise_images)
+    assert a.read_bytes() == b.read_bytes()
+    # an autoencoder's layers and initial weights do not depend on the critic existing for other kinds
+    from latentwalk.models import build_model
+
+    torch.manual_seed(0)
+    ae = build_model(_spec("ae")).state_dict()
+    assert not any(k.startswith("critic.") for k in ae)
+    torch.manual_seed(0)
+    acai = build_model(_spec("acai")).state_dict()
+    assert all(torch.equal(acai[k], v) for k, v in ae.items() if k.startswith("encoder."))
 
 
 def test_wrong_image_shape_raises(noise_images: np.ndarray) -> None:
@@ -151,7 +200,7 @@ def test_load_model_round_trips_outputs_exactly(tmp_path: Path, noise_images: np
         mu_a, lv_a = model.encode(x)
         mu_b, lv_b = loaded.encode(x)
         assert torch.equal(mu_a, mu_b)
-        if kind == "ae":
+        if kind in ("ae", "acai"):
             assert lv_a is None and lv_b is None
         else:
             assert torch.equal(lv_a, lv_b)
@@ -425,7 +474,7 @@ def test_warmup_visible_in_history(noise_images: np.ndarray) -> None:
 # --------------------------------------------------------------------------- the MLP fast path
 
 
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", ("ae", "vae", "beta_vae"))  # ACAI trains two players with autograd
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 @pytest.mark.parametrize("hidden", [(16,), (12, 8)])
 @pytest.mark.parametrize("kl_scale", [1.0, 0.5])

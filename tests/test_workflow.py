@@ -37,7 +37,8 @@ def test_all_artifacts_appear(tiny_run: Path) -> None:
         for name in ("model.pt", "train_log.csv", "meta.json"):
             assert (model_dir / name).stat().st_size > 0, name
         history = pd.read_csv(model_dir / "train_log.csv")
-        assert list(history.columns) == ["epoch", "loss", "reconstruction", "kl"]
+        critic = ["adversarial", "critic"] if "/acai-" in run else []  # ACAI's two-player game, per epoch
+        assert list(history.columns) == ["epoch", "loss", "reconstruction", "kl", *critic]
         assert history["epoch"].tolist() == [1, 2]
         meta = json.loads((model_dir / "meta.json").read_text())
         assert meta["run"] == run and meta["config"]["train"]["epochs"] == 2
@@ -182,7 +183,7 @@ def test_statistics_tables(tiny_run: Path) -> None:
         meta = json.loads((tiny_run / f"results/models/{row.dataset}/{row.model}-z{row.dim}/meta.json").read_text())
         assert row.test_reconstruction == pytest.approx(meta["test"]["reconstruction"], rel=1e-9)
         assert row.test_kl == pytest.approx(meta["test"]["kl"], rel=1e-9)
-        assert row.kl_weight == {"ae": 0.0, "vae": 1.0}[row.model] and row.kind == row.model
+        assert row.kl_weight == {"ae": 0.0, "vae": 1.0, "acai": 0.0}[row.model] and row.kind == row.model
         encoded = pd.read_csv(stats / f"{row.dataset}/{row.model}-z{row.dim}/encoded_norms.csv").set_index("split")
         assert row.active_dims == encoded.loc["test", "active_dims"] and 0 <= row.active_dims <= row.dim
         mine = summary[(summary["dataset"] == row.dataset) & (summary["model"] == row.model) & (summary["method"] == "slerp")]

@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["comparison_figure"]
+__all__ = ["comparison_figure", "acai_benchmark_figure"]
 
 #: The measurements of the first and last rows: column -> panel title.
 _MEASURES = {
@@ -114,3 +114,27 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     handles = [plt.Line2D([], [], color=dim_colour[d], marker="o", linewidth=1.4) for d in dims]
     fig.legend(handles, [f"z{d}" for d in dims], loc="outside right lower", title="latent dim (row 3)", fontsize=9)
     return finish(fig, title)
+
+
+def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
+    """Mean Distance (x 1e-3, log scale) and Mean Smoothness per model: ours (mean +- std over seeds) beside the
+    paper's Table 1 (mean +- std over its reruns); lower is better in both."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    x = np.arange(len(table))
+    for ax, column, label in ((axes[0], "mean_distance_e3", "Mean Distance (x 1e-3)"),
+                              (axes[1], "smoothness", "Mean Smoothness")):
+        ax.bar(x - 0.2, table[column], 0.4, yerr=table[f"{column}_std"], color=SERIES[0], capsize=3, label="ours")
+        ax.bar(x + 0.2, table[f"paper_{column}"], 0.4, yerr=table[f"paper_{column}_std"], color=SERIES[1], capsize=3,
+               label="paper (Table 1)")
+        ax.set_xticks(x, table["model"])
+        ax.set_ylabel(label + ", lower: better")
+        if column == "mean_distance_e3":
+            from matplotlib.ticker import FormatStrFormatter
+
+            ax.set_yscale("log")
+            ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+        ax.legend()
+    return finish(fig, title)
+

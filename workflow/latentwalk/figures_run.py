@@ -15,10 +15,13 @@ __all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
 
 
 def training_curves(history: pd.DataFrame, title: str) -> Any:
-    """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero)."""
+    """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
+    ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term)."""
     plt = _pyplot()
     has_kl = bool((history["kl"].abs() > 0).any())
-    fig, axes = plt.subplots(1, 2 if has_kl else 1, figsize=(9 if has_kl else 5, 3.4), squeeze=False)
+    has_critic = "critic" in history.columns  # ACAI: the critic's game on its own axis
+    panels = 1 + has_kl + has_critic
+    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels if panels > 1 else 5, 3.4), squeeze=False)
     ax = axes[0, 0]
     ax.plot(history["epoch"], history["loss"], color=SERIES[0], label="total loss")
     ax.plot(history["epoch"], history["reconstruction"], color=SERIES[1], linestyle="--", label="reconstruction")
@@ -31,6 +34,14 @@ def training_curves(history: pd.DataFrame, title: str) -> Any:
         ax2.set_xlabel("epoch")
         ax2.set_ylabel("KL per image (nats)")
         ax2.legend()
+    if has_critic:
+        ax3 = axes[0, panels - 1]
+        ax3.plot(history["epoch"], history["critic"], color=SERIES[3], label="critic loss")
+        ax3.plot(history["epoch"], history["adversarial"], color=SERIES[4], linestyle="--",
+                 label="critic output² on interpolants")
+        ax3.set_xlabel("epoch")
+        ax3.set_ylabel("squared error")
+        ax3.legend()
     fig.suptitle(title)
     fig.tight_layout()
     return fig

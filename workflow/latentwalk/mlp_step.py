@@ -27,8 +27,8 @@ _relu_backward = torch.ops.aten.threshold_backward
 
 
 def supports(model: LatentAutoencoder) -> bool:
-    """Whether :class:`MLPStep` can train ``model`` (the MLP architecture)."""
-    return model.spec.architecture == "mlp"
+    """Whether :class:`MLPStep` can train ``model`` (the MLP architecture, one player: no critic)."""
+    return model.spec.architecture == "mlp" and not model.spec.adversarial
 
 
 class MLPStep:

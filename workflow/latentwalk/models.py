@@ -20,7 +20,7 @@ from torch.nn import functional as F
 from .io import LatentwalkError
 from .registry import MODELS
 
-__all__ = ["ModelSpec", "LatentAutoencoder", "build_model", "kl_divergence", "reconstruction_loss", "loss_terms"]
+__all__ = ["ModelSpec", "LatentAutoencoder", "Critic", "build_model", "kl_divergence", "reconstruction_loss", "loss_terms", "acai_losses"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,8 @@ class ModelSpec:
     likelihood: str = "bernoulli"  # bernoulli | gaussian
     gaussian_sigma: float = 0.1
     beta: float = field(default=4.0)
+    acai_lambda: float = 0.5  # ACAI: weight of the critic's verdict on interpolants in the autoencoder's loss
+    acai_gamma: float = 0.2  # ACAI: the critic sees gamma x + (1 - gamma) x_hat as real (alpha = 0)
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -57,6 +59,11 @@ class ModelSpec:
     @property
     def variational(self) -> bool:
         return MODELS[self.kind].variational
+
+    @property
+    def adversarial(self) -> bool:
+        """Whether a critic trains against the model (ACAI)."""
+        return MODELS[self.kind].adversarial
 
     @property
     def kl_weight(self) -> float:
@@ -93,6 +100,39 @@ def _mlp(sizes: Sequence[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _encoder(spec: ModelSpec, outputs: int) -> nn.Sequential:
+    """Images ``(B, H, W)`` -> ``(B, outputs)``: the MLP or the two-convolution layout of ``spec``."""
+    h, w = spec.image_shape
+    if spec.architecture == "mlp":
+        widths = [h * w, *spec.hidden]
+        return nn.Sequential(nn.Flatten(), _mlp(widths), nn.ReLU(), nn.Linear(widths[-1], outputs))
+    c1, c2 = spec.channels
+    return nn.Sequential(
+        nn.Unflatten(1, (1, h)),
+        nn.Conv2d(1, c1, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1),
+        nn.ReLU(),
+        nn.Flatten(),
+        nn.Linear(c2 * (h // 4) * (w // 4), spec.conv_hidden),
+        nn.ReLU(),
+        nn.Linear(spec.conv_hidden, outputs),
+    )
+
+
+class Critic(nn.Module):
+    """ACAI's critic: an encoder-shaped network whose output, averaged, estimates the mixing coefficient of an
+    interpolant (0 for real data)."""
+
+    def __init__(self, body: nn.Module) -> None:
+        super().__init__()
+        self.body = body
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``(B,)`` verdicts for images ``(B, H, W)``."""
+        return self.body(x).mean(dim=1)
+
+
 class LatentAutoencoder(nn.Module):
     """An autoencoder whose encoder outputs ``(mu, logvar)``; ``logvar`` is None for ``ae``."""
 
@@ -102,9 +142,11 @@ class LatentAutoencoder(nn.Module):
         h, w = spec.image_shape
         d = spec.latent_dim
         heads = 2 * d if spec.variational else d
+        self.encoder = _encoder(spec, heads)
+        if spec.adversarial:  # the critic has the encoder's layout; its verdict is the mean of its d outputs
+            self.critic = Critic(_encoder(spec, d))
         if spec.architecture == "mlp":
             widths = [h * w, *spec.hidden]
-            self.encoder = nn.Sequential(nn.Flatten(), _mlp(widths), nn.ReLU(), nn.Linear(widths[-1], heads))
             self.decoder = nn.Sequential(
                 _mlp([d, *reversed(widths)]), nn.Unflatten(1, (h, w))
             )
@@ -112,17 +154,6 @@ class LatentAutoencoder(nn.Module):
             c1, c2 = spec.channels
             fh, fw = h // 4, w // 4
             flat = c2 * fh * fw
-            self.encoder = nn.Sequential(
-                nn.Unflatten(1, (1, h)),
-                nn.Conv2d(1, c1, 4, stride=2, padding=1),
-                nn.ReLU(),
-                nn.Conv2d(c1, c2, 4, stride=2, padding=1),
-                nn.ReLU(),
-                nn.Flatten(),
-                nn.Linear(flat, spec.conv_hidden),
-                nn.ReLU(),
-                nn.Linear(spec.conv_hidden, heads),
-            )
             self.decoder = nn.Sequential(
                 nn.Linear(d, spec.conv_hidden),
                 nn.ReLU(),
@@ -189,3 +220,31 @@ def loss_terms(
     recon = reconstruction_loss(logits, x, model.spec.likelihood, model.spec.gaussian_sigma).mean()
     kl = kl_divergence(mu, logvar).mean()
     return recon + (kl_scale * model.spec.kl_weight) * kl, recon, kl
+
+
+def acai_losses(
+    model: LatentAutoencoder, x: Tensor, alpha: Tensor
+) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    """One batch of the adversarially constrained autoencoder (ACAI, Berthelot et al. 2018).
+
+    ``alpha`` ``(B, 1)`` in [0, 1/2] mixes each latent with the batch's reversed latents,
+    ``z_mix = alpha z + (1 - alpha) z[::-1]``. The critic regresses ``alpha`` from the decoded mix and sees
+    ``gamma x + (1 - gamma) x_hat`` (real data blended with its reconstruction) as ``alpha = 0``; the
+    autoencoder minimises its reconstruction loss plus ``lambda`` times the critic's squared output on the
+    mixes (it wants mixes the critic takes for real data), that term scaled by the pixel count so that
+    ``lambda`` keeps the paper's balance (its reconstruction loss is a mean over pixels, ours a sum). Returns the batch means
+    ``(autoencoder loss, reconstruction, adversarial term, critic loss)``; the critic loss's graph reaches the
+    critic only (its inputs are detached), the autoencoder loss's the encoder, decoder and critic (step only
+    the autoencoder's optimiser on it).
+    """
+    spec = model.spec
+    mu, _ = model.encode(x)
+    logits = model.decode_logits(mu)
+    recon = reconstruction_loss(logits, x, spec.likelihood, spec.gaussian_sigma).mean()
+    mixed = alpha * mu + (1.0 - alpha) * mu.flip(0)
+    decoded_mix = torch.sigmoid(model.decode_logits(mixed))
+    adversarial = model.critic(decoded_mix).square().mean()
+    blend = spec.acai_gamma * x + (1.0 - spec.acai_gamma) * torch.sigmoid(logits).detach()
+    critic = (model.critic(decoded_mix.detach()) - alpha[:, 0]).square().mean() + model.critic(blend).square().mean()
+    pixels = float(x[0].numel())  # the paper's reconstruction is a per-pixel mean; ours sums over pixels
+    return recon + (spec.acai_lambda * pixels) * adversarial, recon, adversarial, critic

@@ -20,6 +20,7 @@ __all__ = [
     "DATASETS",
     "CLASS_DATASETS",
     "LINE_RENDERERS",
+    "BENCHMARK_MODELS",
     "ModelKind",
     "MODELS",
     "SWEPT_KINDS",
@@ -89,17 +90,21 @@ SCORERS: tuple[str, ...] = ("lines", "classifier")
 
 @dataclass(frozen=True)
 class ModelKind:
-    """A model kind: whether it is variational (has a prior to walk) and its fixed KL weight (None: config ``model.beta``)."""
+    """A model kind: whether it is variational (has a prior to walk), its fixed KL weight (None: config
+    ``model.beta``) and whether a critic trains against it (ACAI: ``model.acai``)."""
 
     name: str
     variational: bool
     kl_weight: float | None
+    adversarial: bool = False
 
 
 MODELS: dict[str, ModelKind] = {
     "ae": ModelKind("ae", False, 0.0),
     "vae": ModelKind("vae", True, 1.0),
     "beta_vae": ModelKind("beta_vae", True, None),
+    # the adversarially constrained autoencoder (Berthelot, Raffel, Roy and Goodfellow, 2018)
+    "acai": ModelKind("acai", False, 0.0, adversarial=True),
 }
 #: Model kinds whose KL weight is a config value (``model.beta``, one number or a list to sweep).
 SWEPT_KINDS: tuple[str, ...] = tuple(name for name, kind in MODELS.items() if kind.kl_weight is None)
@@ -328,4 +333,7 @@ WILDCARD_CONSTRAINTS: dict[str, str] = {
     "dim": r"[1-9][0-9]*",
     "n": r"[1-9][0-9]*",
     "file": r"[A-Za-z0-9._-]+",
+    "seed": r"[0-9]+",
 }
+#: Model kinds the published line benchmark (``acai_benchmark``) can compare: those with a fixed KL weight.
+BENCHMARK_MODELS: tuple[str, ...] = tuple(name for name in MODELS if name not in SWEPT_KINDS)

@@ -25,9 +25,18 @@ import torch
 from .io import LatentwalkError, atomic_path
 from .models import LatentAutoencoder, ModelSpec, build_model, loss_terms
 
-__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "evaluate", "save_state_dict", "load_model"]
+__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "evaluate", "save_state_dict", "load_model",
+           "history_columns"]
 
 HISTORY_COLUMNS = ("epoch", "loss", "reconstruction", "kl", "seconds")
+#: The extra per-epoch columns of adversarially trained kinds (ACAI): the critic's verdict on interpolants (the
+#: autoencoder's adversarial term, before its weight lambda) and the critic's own loss.
+ADVERSARIAL_COLUMNS = ("adversarial", "critic")
+
+
+def history_columns(spec: ModelSpec) -> tuple[str, ...]:
+    """The per-epoch columns of ``spec``'s training history (``train_log.csv`` adds no ``seconds``)."""
+    return HISTORY_COLUMNS + (ADVERSARIAL_COLUMNS if spec.adversarial else ())
 
 
 @dataclass(frozen=True)
@@ -69,11 +78,12 @@ def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Gene
     return generator
 
 
-def _adam(model: torch.nn.Module, lr: float, device: torch.device) -> torch.optim.Optimizer:
+def _adam(params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer:
+    params = list(params)
     try:
-        return torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+        return torch.optim.Adam(params, lr=lr, fused=True)
     except (RuntimeError, TypeError):  # fused kernel not available for this device/dtype
-        return torch.optim.Adam(model.parameters(), lr=lr, foreach=True)
+        return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
 def train_model(
@@ -81,11 +91,14 @@ def train_model(
     cfg: TrainConfig,
     images: np.ndarray,
     log: Callable[[str], None] = lambda _msg: None,
+    on_epoch: Callable[[int, LatentAutoencoder], None] | None = None,
 ) -> tuple[LatentAutoencoder, list[dict[str, float]]]:
     """Train a model on ``images`` ``(N, H, W)`` in [0, 1]; return it (on CPU) and the per-epoch history.
 
-    The history rows have the keys of :data:`HISTORY_COLUMNS`, with per-example
+    The history rows have the keys of :func:`history_columns`, with per-example
     mean losses. A non-finite loss stops training with :class:`LatentwalkError`.
+    ``on_epoch(epoch, model)`` runs after each epoch (evaluations during training);
+    it must not touch the training's random generator, so it changes no weights.
     """
     if images.ndim != 3 or tuple(images.shape[1:]) != tuple(spec.image_shape):
         raise LatentwalkError(f"training images have shape {images.shape}, model expects (N, {spec.image_shape})")
@@ -96,18 +109,23 @@ def train_model(
     model = build_model(spec).to(device)
     data = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32), device=device)
     n = data.shape[0]
-    if supports(model):  # the MLP's backward pass written out, and Adam's fused kernel called directly
+    critic_optimiser = None
+    if spec.adversarial:  # two players: the autoencoder and its critic, each with its own Adam
+        step = None
+        optimiser = _adam((p for name, p in model.named_parameters() if not name.startswith("critic.")), cfg.learning_rate, device)
+        critic_optimiser = _adam(model.critic.parameters(), cfg.learning_rate, device)
+    elif supports(model):  # the MLP's backward pass written out, and Adam's fused kernel called directly
         step = MLPStep(model)
         optimiser: Any = FusedAdam(step.params, cfg.learning_rate)
         data = data.reshape(n, -1)
     else:
-        step, optimiser = None, _adam(model, cfg.learning_rate, device)
+        step, optimiser = None, _adam(model.parameters(), cfg.learning_rate, device)
     history: list[dict[str, float]] = []
     log(f"training {spec.kind} z={spec.latent_dim} ({spec.architecture}, {spec.likelihood}) on {n} images, device {device}")
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         model.train()
-        totals = torch.zeros(3, device=device, dtype=torch.float64)
+        totals = torch.zeros(5 if spec.adversarial else 3, device=device, dtype=torch.float64)
         # KL scale 0, 1/W, ..., 1: the first epoch trains the reconstruction alone.
         warmup = min(1.0, (epoch - 1) / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
         order = torch.randperm(n, generator=generator, device=device)
@@ -118,6 +136,9 @@ def train_model(
                 noise = torch.randn(
                     (batch.shape[0], spec.latent_dim), generator=generator, device=device, dtype=batch.dtype
                 )
+            if critic_optimiser is not None:
+                totals += _adversarial_step(model, batch, generator, optimiser, critic_optimiser) * batch.shape[0]
+                continue
             if step is not None:
                 loss, recon, kl = step(batch, noise, warmup)
             else:
@@ -126,18 +147,40 @@ def train_model(
                 loss.backward()
             optimiser.step()
             totals += torch.stack((loss.detach(), recon.detach(), kl.detach())).double() * batch.shape[0]
-        loss_v, recon_v, kl_v = (totals / n).tolist()  # the one host sync per epoch
+        loss_v, recon_v, kl_v, *adversarial = (totals / n).tolist()  # the one host sync per epoch
         seconds = time.perf_counter() - start
         if not all(math.isfinite(v) for v in (loss_v, recon_v, kl_v)):
             raise LatentwalkError(
                 f"non-finite loss at epoch {epoch} (loss={loss_v}, reconstruction={recon_v}, kl={kl_v}); "
                 "lower train.learning_rate or check the data"
             )
-        history.append(
-            {"epoch": epoch, "loss": loss_v, "reconstruction": recon_v, "kl": kl_v, "seconds": seconds}
-        )
-        log(f"epoch {epoch:4d}/{cfg.epochs}  loss {loss_v:10.4f}  recon {recon_v:10.4f}  kl {kl_v:8.4f}  {seconds:6.2f}s")
+        row = {"epoch": epoch, "loss": loss_v, "reconstruction": recon_v, "kl": kl_v, "seconds": seconds}
+        row.update(zip(ADVERSARIAL_COLUMNS, adversarial))
+        history.append(row)
+        if on_epoch is not None:
+            on_epoch(epoch, model)
+        extra = "".join(f"  {k} {v:8.4f}" for k, v in zip(ADVERSARIAL_COLUMNS, adversarial))
+        log(f"epoch {epoch:4d}/{cfg.epochs}  loss {loss_v:10.4f}  recon {recon_v:10.4f}  kl {kl_v:8.4f}{extra}  {seconds:6.2f}s")
     return model.to("cpu").eval(), history
+
+
+def _adversarial_step(model: LatentAutoencoder, batch: torch.Tensor, generator: torch.Generator,
+                      optimiser: torch.optim.Optimizer, critic_optimiser: torch.optim.Optimizer) -> torch.Tensor:
+    """One ACAI step: both players update from the same forward pass (as if simultaneously); returns the batch
+    means (loss, reconstruction, KL = 0, adversarial term, critic loss) as a float64 tensor on the device."""
+    from .models import acai_losses
+
+    alpha = torch.rand((batch.shape[0], 1), generator=generator, device=batch.device, dtype=batch.dtype)
+    alpha = 0.5 - (alpha - 0.5).abs()  # in [0, 1/2]: the mix is nearer the first of the two latents
+    loss, recon, adversarial, critic = acai_losses(model, batch, alpha)
+    optimiser.zero_grad(set_to_none=True)
+    critic_optimiser.zero_grad(set_to_none=True)
+    loss.backward()  # reaches the critic's weights too: cleared before the critic's own backward pass
+    critic_optimiser.zero_grad(set_to_none=True)
+    critic.backward()
+    optimiser.step()
+    critic_optimiser.step()
+    return torch.stack((loss.detach(), recon.detach(), torch.zeros_like(recon), adversarial.detach(), critic.detach())).double()
 
 
 def evaluate(model: LatentAutoencoder, images: np.ndarray, batch_size: int = 2048) -> dict[str, float]:

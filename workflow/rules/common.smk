@@ -10,13 +10,16 @@ from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
 from latentwalk.explorer import ASSETS as EXPLORER_ASSETS
 from latentwalk.registry import (
+    BENCHMARK_MODELS,
     DATASETS,
+    MODELS,
     PAIR_INTERPOLATIONS,
     RUN_FIGURES,
     WALK_REPORT,
     Run,
     applicable_methods,
     dropped_methods,
+    parse_model,
 )
 
 SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
@@ -94,6 +97,8 @@ def artifact_targets():
         "results/figures/geometry/shell_width.png",
         *[f"results/figures/geometry/unit_sphere_spiral_n{n}.png" for n in config["figures"]["sphere"]["dims"]],
     ]
+    if config["acai_benchmark"]["enabled"]:
+        out += ["results/acai_benchmark/table.csv", "results/acai_benchmark/table.png"]
     return out
 
 
@@ -171,18 +176,41 @@ def data_params(wildcards):
 # ---- models -------------------------------------------------------------------------------
 
 
-def model_params(wildcards):
-    """Only the model settings that shape this run (the Gaussian noise scale only for Gaussian likelihoods, etc.)."""
+def _model_settings(architecture, likelihood, kind):
+    """Only the model settings that shape a model (the Gaussian noise scale only for Gaussian likelihoods, ACAI's
+    weights only for ACAI, etc.)."""
     m = config["model"]
-    params = {"architecture": m["architecture"], "likelihood": m["likelihood"][wildcards.dataset]}
-    if m["architecture"] == "mlp":
+    params = {"architecture": architecture, "likelihood": likelihood}
+    if architecture == "mlp":
         params["hidden"] = list(m["hidden"])
     else:
         params["channels"] = list(m["channels"])
         params["conv_hidden"] = m["conv_hidden"]
-    if params["likelihood"] == "gaussian":
+    if likelihood == "gaussian":
         params["gaussian_sigma"] = m["gaussian_sigma"]
-    return params  # a swept KL weight (beta_vae) is part of the run's model name, not a param
+    if MODELS[kind].adversarial:
+        params["acai_lambda"] = m["acai"]["lambda"]
+        params["acai_gamma"] = m["acai"]["gamma"]
+    return params
+
+
+def model_params(wildcards):
+    """A run's model settings; a swept KL weight (beta_vae) is part of the run's model name, not a param."""
+    m = config["model"]
+    return _model_settings(m["architecture"], m["likelihood"][wildcards.dataset], parse_model(wildcards.model)[0])
+
+
+def acai_model_params(wildcards):
+    """The line benchmark's model settings: its own architecture, the model section's layer sizes and weights."""
+    return _model_settings(
+        config["acai_benchmark"]["architecture"], config["model"]["likelihood"]["lines"], wildcards.bmodel
+    )
+
+
+def acai_train_params(wildcards):
+    b = config["acai_benchmark"]
+    keys = ("epochs", "batch_size", "learning_rate")
+    return {**{k: b[k] for k in keys}, "threads": config["train"]["threads"]}
 
 
 def train_params(wildcards):

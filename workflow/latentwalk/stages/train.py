@@ -34,9 +34,9 @@ def train(
     from ..models import ModelSpec
     from ..registry import SWEPT_KINDS, parse_model
     from ..training import (
-        HISTORY_COLUMNS,
         TrainConfig,
         evaluate,
+        history_columns,
         mean_image_reconstruction,
         resolve_device,
         save_state_dict,
@@ -76,7 +76,7 @@ def train(
     if check["degenerate"]:
         log(f"WARNING degenerate training: {check['reason']}")
     # per-epoch seconds stay in the job log: artifacts hold no timings, so reruns give the same bytes
-    frame = pd.DataFrame(history, columns=list(HISTORY_COLUMNS)).drop(columns="seconds")
+    frame = pd.DataFrame(history, columns=list(history_columns(spec))).drop(columns="seconds")
     with atomic_path(out_log_csv) as tmp:
         frame.to_csv(tmp, index=False)
     meta = provenance(
