@@ -46,6 +46,8 @@ DEFAULTS: dict[str, Any] = {
         "hidden": [256, 128],
         "channels": [32, 64],
         "conv_hidden": 256,
+        "depth": 16,
+        "latent_width": 2,
         "likelihood": {"digits": "gaussian", "lines": "bernoulli", "mnist": "bernoulli"},
         "gaussian_sigma": 0.1,
         "beta": 4.0,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 
 import numpy as np
 import pytest
@@ -238,6 +239,7 @@ def test_variational_flag() -> None:
         ModelSpec("beta_vae", 16, (32, 32), architecture="conv", channels=(3, 5), conv_hidden=7, beta=2.0),
         ModelSpec("vae", 5, (28, 20), hidden=(11, 7, 3), likelihood="gaussian", gaussian_sigma=0.25),
         ModelSpec("acai", 4, (32, 32), architecture="conv", acai_lambda=0.25, acai_gamma=0.1),
+        ModelSpec("vae", 64, (32, 32), architecture="acai_conv", depth=8, latent_width=2),
     ],
 )
 def test_spec_dict_round_trip(spec: ModelSpec) -> None:
@@ -250,7 +252,7 @@ def test_spec_dict_round_trip(spec: ModelSpec) -> None:
     assert ModelSpec.from_dict(json.loads(json.dumps(d))) == spec
     assert set(d) == {
         "kind", "latent_dim", "image_shape", "architecture", "hidden", "channels",
-        "conv_hidden", "likelihood", "gaussian_sigma", "beta", "acai_lambda", "acai_gamma",
+        "conv_hidden", "likelihood", "gaussian_sigma", "beta", "acai_lambda", "acai_gamma", "depth", "latent_width",
     }
 
 
@@ -342,3 +344,30 @@ def test_build_model_depends_only_on_torch_rng() -> None:
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a)
     np.testing.assert_equal(sum(p.numel() for p in a.values()), sum(p.numel() for p in b.values()))
+
+
+@pytest.mark.parametrize(("kind", "dim", "shape", "width", "needle"), [
+    ("ae", 64, (32, 32), 2, None),
+    ("vae", 16, (8, 8), 2, None),
+    ("ae", 6, (32, 32), 2, "not a multiple of latent_width^2 = 4"),
+    ("ae", 64, (24, 24), 2, "power of 2"),
+    ("ae", 64, (32, 16), 2, "square images"),
+])
+def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, int], width: int, needle: str | None) -> None:
+    """The paper's layout: log2(side / latent_width) scales of two 3x3 convolutions; the latent is a feature map."""
+    if needle is not None:
+        with pytest.raises(LatentwalkError, match=re.escape(needle)):
+            ModelSpec(kind, dim, shape, architecture="acai_conv", depth=4, latent_width=width)
+        return
+    model = build_model(ModelSpec(kind, dim, shape, architecture="acai_conv", depth=4, latent_width=width))
+    x = torch.rand(3, *shape)
+    mu, logvar = model.encode(x)
+    assert mu.shape == (3, dim) and (logvar is None) == (kind == "ae")
+    assert model.decode(mu).shape == (3, *shape)
+    scales = {32: 4, 8: 2}[shape[0]]
+    pools = sum(isinstance(m, torch.nn.AvgPool2d) for m in model.encoder.modules())
+    ups = sum(isinstance(m, torch.nn.Upsample) for m in model.decoder.modules())
+    assert pools == ups == scales
+    widest = max(m.out_channels for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d))
+    assert widest == 4 << scales  # depth doubles per scale: 4, 8, ..., then depth << scales before the latent
+

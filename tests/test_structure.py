@@ -47,6 +47,9 @@ def test_schema_enums_are_the_registry() -> None:
     for method in R.METHODS:  # every method has its settings section
         assert method in paths, method
     assert props["data"]["properties"]["lines"]["properties"]["renderer"]["enum"] == list(R.LINE_RENDERERS)
+    assert props["model"]["properties"]["architecture"]["enum"] == list(R.ARCHITECTURES)
+    assert props["acai_benchmark"]["properties"]["architecture"]["enum"] == list(R.ARCHITECTURES)
+    assert props["acai_benchmark"]["properties"]["models"]["items"]["enum"] == list(R.BENCHMARK_MODELS)
     explorer = props["explorer"]["properties"]
     assert explorer["projection"]["enum"] == list(R.PROJECTIONS) == props["figures"]["properties"]["scatter_projection"]["enum"]
     assert set(explorer["overlays"]["items"]["enum"]) == set(R.EXPLORER_OVERLAYS) and set(R.EXPLORER_OVERLAYS) <= set(R.METHODS)

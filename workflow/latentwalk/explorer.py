@@ -47,8 +47,9 @@ def decode_f32(text: str) -> np.ndarray:
 def decoder_layers(model: Any) -> list[dict[str, Any]]:
     """The decoder of a :class:`~latentwalk.models.LatentAutoencoder` as JSON-ready layers, in the order they run.
 
-    ``linear`` (``w`` is ``(out, in)`` row-major), ``relu``, ``reshape`` (to ``(c, h, w)``) and ``convT``
-    (ConvTranspose2d: ``w`` is ``(cin, cout, k, k)``, with ``stride`` and ``pad``). The pixel logits that come out
+    ``linear`` (``w`` is ``(out, in)`` row-major), ``relu``, ``leaky`` (with ``slope``), ``reshape`` (to
+    ``(c, h, w)``), ``convT`` (ConvTranspose2d: ``w`` is ``(cin, cout, k, k)``, with ``stride`` and ``pad``),
+    ``conv`` (a stride-1 'same' Conv2d: ``w`` is ``(cout, cin, k, k)``) and ``upsample2`` (nearest, 2x). The pixel logits that come out
     go through a sigmoid. Flatten layers change no values and are left out.
     """
     from torch import nn
@@ -70,6 +71,18 @@ def decoder_layers(model: Any) -> list[dict[str, Any]]:
             layers.append({"op": "convT", "cin": module.in_channels, "cout": module.out_channels, "k": module.kernel_size[0],
                            "stride": module.stride[0], "pad": module.padding[0],
                            "w": encode_f32(module.weight.detach().cpu().numpy()), "b": encode_f32(module.bias.detach().cpu().numpy())})
+        elif isinstance(module, nn.Conv2d):
+            if (module.stride != (1, 1) or module.kernel_size[0] != module.kernel_size[1]
+                    or module.padding != (module.kernel_size[0] // 2,) * 2 or module.groups != 1 or module.dilation != (1, 1)):
+                raise ValueError("only square, stride-1, 'same'-padded convolutions are exported")
+            layers.append({"op": "conv", "cin": module.in_channels, "cout": module.out_channels, "k": module.kernel_size[0],
+                           "w": encode_f32(module.weight.detach().cpu().numpy()), "b": encode_f32(module.bias.detach().cpu().numpy())})
+        elif isinstance(module, nn.LeakyReLU):
+            layers.append({"op": "leaky", "slope": float(module.negative_slope)})
+        elif isinstance(module, nn.Upsample):
+            if module.mode != "nearest" or module.scale_factor not in (2, 2.0):
+                raise ValueError("only 2x nearest-neighbour upsampling is exported")
+            layers.append({"op": "upsample2"})
         elif isinstance(module, nn.Sequential | nn.Flatten):
             continue
         else:
@@ -89,6 +102,22 @@ def decode_layers(layers: list[dict[str, Any]], z: np.ndarray) -> np.ndarray:
             shape = [layer["out"]]
         elif op == "relu":
             x = np.maximum(x, 0.0)
+        elif op == "leaky":
+            x = np.where(x < 0, x * layer["slope"], x)
+        elif op == "upsample2":
+            x = x.reshape(shape).repeat(2, axis=1).repeat(2, axis=2)
+            shape = [shape[0], shape[1] * 2, shape[2] * 2]
+        elif op == "conv":
+            cin, cout, k = layer["cin"], layer["cout"], layer["k"]
+            w = decode_f32(layer["w"]).astype(np.float64).reshape(cout, cin, k, k)
+            h, wd, p = shape[1], shape[2], k // 2
+            padded = np.zeros((cin, h + 2 * p, wd + 2 * p))
+            padded[:, p : p + h, p : p + wd] = x.reshape(cin, h, wd)
+            out = np.zeros((cout, h, wd)) + decode_f32(layer["b"])[:, None, None]
+            for ky in range(k):
+                for kx in range(k):
+                    out += np.einsum("chw,oc->ohw", padded[:, ky : ky + h, kx : kx + wd], w[:, :, ky, kx])
+            x, shape = out, [cout, h, wd]
         elif op == "reshape":
             shape = list(layer["shape"])
             x = x.reshape(shape)

@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from .io import LatentwalkError
-from .registry import MODELS
+from .registry import ARCHITECTURES, MODELS
 
 __all__ = ["ModelSpec", "LatentAutoencoder", "Critic", "build_model", "kl_divergence", "reconstruction_loss", "loss_terms", "acai_losses"]
 
@@ -30,7 +30,7 @@ class ModelSpec:
     kind: str  # ae | vae | beta_vae
     latent_dim: int
     image_shape: tuple[int, int]
-    architecture: str = "mlp"  # mlp | conv
+    architecture: str = "mlp"  # mlp | conv | acai_conv
     hidden: tuple[int, ...] = (256, 128)
     channels: tuple[int, ...] = (32, 64)
     conv_hidden: int = 256
@@ -39,12 +39,15 @@ class ModelSpec:
     beta: float = field(default=4.0)
     acai_lambda: float = 0.5  # ACAI: weight of the critic's verdict on interpolants in the autoencoder's loss
     acai_gamma: float = 0.2  # ACAI: the critic sees gamma x + (1 - gamma) x_hat as real (alpha = 0)
+    depth: int = 16  # acai_conv: channels of the first scale (doubling per scale)
+    latent_width: int = 2  # acai_conv: side of the latent feature map (latent_dim / latent_width^2 channels)
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
             raise LatentwalkError(f"model kind {self.kind!r} is unknown; allowed: {', '.join(map(repr, MODELS))}")
-        if self.architecture not in ("mlp", "conv"):
-            raise LatentwalkError(f"model architecture {self.architecture!r} is unknown; allowed: 'mlp', 'conv'")
+        if self.architecture not in ARCHITECTURES:
+            raise LatentwalkError(f"model architecture {self.architecture!r} is unknown; allowed: "
+                                  + ", ".join(map(repr, ARCHITECTURES)))
         if self.likelihood not in ("bernoulli", "gaussian"):
             raise LatentwalkError(f"likelihood {self.likelihood!r} is unknown; allowed: 'bernoulli', 'gaussian'")
         if self.latent_dim < 1:
@@ -55,6 +58,17 @@ class ModelSpec:
             raise LatentwalkError(f"model channels must be two positive integers, got {list(self.channels)}")
         if self.architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
             raise LatentwalkError(f"conv architecture needs image sides divisible by 4, got {self.image_shape}")
+        if self.architecture == "acai_conv":
+            h, w = self.image_shape
+            side, width = h // self.latent_width if self.latent_width > 0 else 0, self.latent_width
+            if h != w or width < 1 or h % width or side & (side - 1) or side < 2:
+                raise LatentwalkError(f"acai_conv needs square images whose side is the latent width ({width}) times a "
+                                      f"power of 2 (>= 2), got {self.image_shape}")
+            if self.latent_dim % (width * width):
+                raise LatentwalkError(f"acai_conv: latent dim {self.latent_dim} is not a multiple of latent_width^2 = "
+                                      f"{width * width}")
+            if self.depth < 1:
+                raise LatentwalkError(f"acai_conv: depth must be >= 1, got {self.depth}")
 
     @property
     def variational(self) -> bool:
@@ -100,9 +114,51 @@ def _mlp(sizes: Sequence[int]) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _scales(spec: ModelSpec) -> int:
+    """acai_conv: how many times the image side halves down to the latent width."""
+    return (spec.image_shape[0] // spec.latent_width).bit_length() - 1
+
+
+def _conv_stack(c_in: int, c_out: int) -> list[nn.Module]:
+    """Two 3x3 'same' convolutions with leaky ReLU (slope 0.2), as each scale of the paper's networks."""
+    return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(c_out, c_out, 3, padding=1), nn.LeakyReLU(0.2)]
+
+
+def _acai_encoder(spec: ModelSpec, channels: int) -> nn.Sequential:
+    """The ACAI paper's encoder: a 1x1 convolution to ``depth`` channels, then per scale two 3x3 convolutions
+    (``depth * 2^s`` channels) and 2x2 average pooling, then a 3x3 convolution and a 3x3 one to ``channels``
+    at the latent width; flattened channel-major."""
+    h = spec.image_shape[0]
+    layers: list[nn.Module] = [nn.Unflatten(1, (1, h)), nn.Conv2d(1, spec.depth, 1)]
+    c = spec.depth
+    for s in range(_scales(spec)):
+        layers += [*_conv_stack(c, spec.depth << s), nn.AvgPool2d(2)]
+        c = spec.depth << s
+    top = spec.depth << _scales(spec)
+    layers += [nn.Conv2d(c, top, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(top, channels, 3, padding=1), nn.Flatten()]
+    return nn.Sequential(*layers)
+
+
+def _acai_decoder(spec: ModelSpec) -> nn.Sequential:
+    """The ACAI paper's decoder: from the latent map, per scale (coarsest first) two 3x3 convolutions and a
+    nearest-neighbour 2x upsampling, then a 3x3 convolution with leaky ReLU and a 3x3 one to the pixel logits."""
+    w = spec.latent_width
+    c = spec.latent_dim // (w * w)
+    layers: list[nn.Module] = [nn.Unflatten(1, (c, w, w))]
+    for s in reversed(range(_scales(spec))):
+        layers += [*_conv_stack(c, spec.depth << s), nn.Upsample(scale_factor=2, mode="nearest")]
+        c = spec.depth << s
+    layers += [nn.Conv2d(c, spec.depth, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(spec.depth, 1, 3, padding=1),
+               nn.Flatten(1, 2)]
+    return nn.Sequential(*layers)
+
+
 def _encoder(spec: ModelSpec, outputs: int) -> nn.Sequential:
-    """Images ``(B, H, W)`` -> ``(B, outputs)``: the MLP or the two-convolution layout of ``spec``."""
+    """Images ``(B, H, W)`` -> ``(B, outputs)``: the MLP, the two-convolution or the ACAI paper's layout."""
     h, w = spec.image_shape
+    if spec.architecture == "acai_conv":
+        cells = spec.latent_width * spec.latent_width
+        return _acai_encoder(spec, max(1, outputs // cells))
     if spec.architecture == "mlp":
         widths = [h * w, *spec.hidden]
         return nn.Sequential(nn.Flatten(), _mlp(widths), nn.ReLU(), nn.Linear(widths[-1], outputs))
@@ -145,7 +201,9 @@ class LatentAutoencoder(nn.Module):
         self.encoder = _encoder(spec, heads)
         if spec.adversarial:  # the critic has the encoder's layout; its verdict is the mean of its d outputs
             self.critic = Critic(_encoder(spec, d))
-        if spec.architecture == "mlp":
+        if spec.architecture == "acai_conv":
+            self.decoder = _acai_decoder(spec)
+        elif spec.architecture == "mlp":
             widths = [h * w, *spec.hidden]
             self.decoder = nn.Sequential(
                 _mlp([d, *reversed(widths)]), nn.Unflatten(1, (h, w))

@@ -20,6 +20,7 @@ __all__ = [
     "DATASETS",
     "CLASS_DATASETS",
     "LINE_RENDERERS",
+    "ARCHITECTURES",
     "BENCHMARK_MODELS",
     "ModelKind",
     "MODELS",
@@ -81,6 +82,9 @@ CLASS_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if
 #: (Berthelot et al. 2018), so that Mean Distance and Smoothness compare with the paper; ``coverage``, exact area
 #: coverage of the length x width rectangle by supersampling (every angle equally thick).
 LINE_RENDERERS: tuple[str, ...] = ("acai", "coverage")
+#: Network layouts (``model.architecture``): fully connected; two strided convolutions and a dense layer; the
+#: ACAI paper's all-convolutional layout (3x3 convolutions per scale, average pooling, a latent feature map).
+ARCHITECTURES: tuple[str, ...] = ("mlp", "conv", "acai_conv")
 #: How decoded frames are scored: ``lines`` against the true lines, ``classifier`` by a classifier and nearest images.
 SCORERS: tuple[str, ...] = ("lines", "classifier")
 

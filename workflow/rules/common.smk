@@ -183,9 +183,12 @@ def _model_settings(architecture, likelihood, kind):
     params = {"architecture": architecture, "likelihood": likelihood}
     if architecture == "mlp":
         params["hidden"] = list(m["hidden"])
-    else:
+    elif architecture == "conv":
         params["channels"] = list(m["channels"])
         params["conv_hidden"] = m["conv_hidden"]
+    else:
+        params["depth"] = m["depth"]
+        params["latent_width"] = m["latent_width"]
     if likelihood == "gaussian":
         params["gaussian_sigma"] = m["gaussian_sigma"]
     if MODELS[kind].adversarial:

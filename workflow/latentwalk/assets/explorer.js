@@ -35,6 +35,38 @@
         shape = [L.out];
       } else if (L.op === "relu") {
         for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0;
+      } else if (L.op === "leaky") {
+        for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] *= L.slope;
+      } else if (L.op === "upsample2") {
+        const c = shape[0], h = shape[1], w = shape[2], y = new Float64Array(c * h * w * 4);
+        for (let ch = 0; ch < c; ch++)
+          for (let oy = 0; oy < 2 * h; oy++)
+            for (let ox = 0; ox < 2 * w; ox++) y[(ch * 2 * h + oy) * 2 * w + ox] = x[(ch * h + (oy >> 1)) * w + (ox >> 1)];
+        x = y;
+        shape = [c, 2 * h, 2 * w];
+      } else if (L.op === "conv") {
+        const cin = shape[0], h = shape[1], w = shape[2], cout = L.cout, k = L.k, p = k >> 1;
+        const y = new Float64Array(cout * h * w);
+        for (let co = 0; co < cout; co++) {
+          const yb = co * h * w;
+          y.fill(L.B[co], yb, yb + h * w);
+          for (let ci = 0; ci < cin; ci++) {
+            const xb = ci * h * w, wb = (co * cin + ci) * k * k;
+            for (let ky = 0; ky < k; ky++) {
+              for (let kx = 0; kx < k; kx++) {
+                const wv = L.W[wb + ky * k + kx];
+                const y0 = Math.max(0, p - ky), y1 = Math.min(h, h + p - ky);
+                const x0 = Math.max(0, p - kx), x1 = Math.min(w, w + p - kx);
+                for (let oy = y0; oy < y1; oy++) {
+                  const row = xb + (oy + ky - p) * w + (kx - p), out = yb + oy * w;
+                  for (let ox = x0; ox < x1; ox++) y[out + ox] += wv * x[row + ox];
+                }
+              }
+            }
+          }
+        }
+        x = y;
+        shape = [cout, h, w];
       } else if (L.op === "reshape") {
         shape = L.shape.slice();
       } else if (L.op === "convT") {
