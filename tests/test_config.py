@@ -339,6 +339,17 @@ def test_conv_with_indivisible_size(schema: dict[str, Any]) -> None:
     _fails(config, schema, "model.architecture", "'lines'", "30", "divisible by 4")
 
 
+def test_acai_conv_shapes_are_checked_before_any_job(schema: dict[str, Any]) -> None:
+    """The default latent dims (2, 16) do not fill a 2 x 2 latent map with whole channels; digits' 8 px do."""
+    _fails({"model": {"architecture": "acai_conv"}}, schema, "model.architecture", "multiples of model.latent_width^2 = 4",
+           "got 2")
+    _fails({"datasets": ["lines"], "latent_dims": [16], "model": {"architecture": "acai_conv", "latent_width": 3}}, schema,
+           "latent_width (3)", "'lines' has 32")
+    _fails({"acai_benchmark": {"architecture": "acai_conv", "latent_dim": 30}}, schema, "acai_benchmark.architecture", "got 30")
+    ok = validate_config({"latent_dims": [4, 16], "model": {"architecture": "acai_conv"}}, schema)
+    assert ok["model"]["depth"] == 16 and ok["model"]["latent_width"] == 2
+
+
 def test_first_error_is_the_shallowest(schema: dict[str, Any]) -> None:
     message = _fails({"models": ["gan"], "bogus": 1}, schema)
     assert message.startswith("config key <top level>:")

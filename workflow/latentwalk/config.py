@@ -200,6 +200,27 @@ def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> 
                     f"config key model.architecture: 'conv' needs image sides divisible by 4; "
                     f"dataset {name!r} has {side}"
                 )
+    if config["model"]["architecture"] == "acai_conv":
+        _check_acai_conv(config, [(DATASETS[n].side or config["data"][n]["size"], n) for n in config["datasets"]],
+                         config["latent_dims"], "model.architecture")
+    bench = config["acai_benchmark"]
+    if bench["architecture"] == "acai_conv":
+        _check_acai_conv(config, [(config["data"]["lines"]["size"], "lines")], [bench["latent_dim"]],
+                         "acai_benchmark.architecture")
+
+
+def _check_acai_conv(config: Mapping[str, Any], sides: list[tuple[int, str]], dims: list[int], key: str) -> None:
+    """acai_conv needs sides = latent_width x a power of 2 and latent dims that are multiples of latent_width^2."""
+    width = config["model"]["latent_width"]
+    for side, name in sides:
+        ratio = side // width
+        if side % width or ratio < 2 or ratio & (ratio - 1):
+            raise LatentwalkError(f"config key {key}: 'acai_conv' needs image sides of model.latent_width ({width}) "
+                                  f"times a power of 2; dataset {name!r} has {side}")
+    for dim in dims:
+        if dim % (width * width):
+            raise LatentwalkError(f"config key {key}: 'acai_conv' needs latent dims that are multiples of "
+                                  f"model.latent_width^2 = {width * width}; got {dim}")
 
 
 def _check_cuda() -> None:
