@@ -129,12 +129,17 @@ def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
                label="paper (Table 1)")
         ax.set_xticks(x, table["model"])
         ax.set_ylabel(label + ", lower: better")
+        for i, value in enumerate(table[column]):
+            if not np.isfinite(value):  # every path's angle stood still: the benchmark's metric is undefined
+                ax.text(i - 0.2, 0.02, "undefined", rotation=90, ha="center", va="bottom", fontsize=8,
+                        transform=ax.get_xaxis_transform(), color="0.3")
         if column == "mean_distance_e3":
-            from matplotlib.ticker import FormatStrFormatter
+            from matplotlib.ticker import FormatStrFormatter, LogLocator, NullFormatter
 
             ax.set_yscale("log")
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
-            ax.yaxis.set_minor_formatter(FormatStrFormatter("%g"))
+            ax.yaxis.set_minor_formatter(NullFormatter())
         ax.legend()
     return finish(fig, title)
 
