@@ -7,9 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .projection import embed, pca, subsample
-
 from .plots import PALETTE, SERIES, _pyplot
+from .projection import embed, pca, subsample
 
 __all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
 
@@ -109,7 +108,7 @@ def latent_scatter(
         ax.set_xlabel(f"PC1 ({ratio[0]:.0%} of variance)")
         ax.set_ylabel(f"PC2 ({ratio[1]:.0%} of variance)")
     ax.set_aspect("equal", adjustable="datalim")
-    ax.set_title("encoded means" + ("" if d <= 2 else " (t-SNE embedding)" if projection == "tsne" else " (PCA projection)"))
+    ax.set_title("encoded means" + ("" if d <= 2 else {"tsne": " (t-SNE embedding)", "umap": " (UMAP embedding)"}.get(projection, " (PCA projection)")))
     norms = np.linalg.norm(mu.astype(np.float64), axis=1)
     lo, hi = shell_bounds(d, SHELL)
     ax_norm.axvspan(lo, hi, color=SERIES[2], alpha=0.15, label="N(0, I) shell (99%)")
