@@ -20,12 +20,12 @@ SNAKEMAKE = [sys.executable, "-m", "snakemake"]
 
 TINY = {
     "seed": 7,
-    "datasets": ["digits", "lines"],
+    "datasets": ["digits", "lines", "views"],
     "models": ["ae", "vae", "acai"],
     "latent_dims": [2],
-    "data": {"lines": {"n": 240, "supersample": 2}},
+    "data": {"lines": {"n": 240, "supersample": 2}, "views": {"n": 240, "size": 16, "supersample": 2, "reference_azimuths": 90}},
     "model": {"hidden": [32]},
-    "train": {"epochs": {"digits": 2, "lines": 2}, "batch_size": 64},
+    "train": {"epochs": {"digits": 2, "lines": 2, "views": 2}, "batch_size": 64},
     "explorer": {"max_points": 150, "selftest_frames": 4, "overlays": ["lerp", "geodesic", "traverse_axis", "spiral"]},
     "figures": {"scatter_max_points": 100, "strip_pairs": 2, "sphere": {"dims": [3, 4], "steps": 200, "loops": 3, "uniform": 300}},
     "stats": {
@@ -50,6 +50,8 @@ TINY_METHODS = {
     "lines/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "grid", "spiral",
                      "sphere_spiral", "geodesic"],
 }
+# views: object labels, so no attribute walks (like lines)
+TINY_METHODS.update({run.replace("lines/", "views/"): methods for run, methods in list(TINY_METHODS.items()) if "lines/" in run})
 # ACAI is not variational: the autoencoder's methods
 TINY_METHODS.update({run.replace("/ae-", "/acai-"): methods for run, methods in list(TINY_METHODS.items()) if "/ae-" in run})
 

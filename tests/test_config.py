@@ -33,6 +33,8 @@ DEFAULTS: dict[str, Any] = {
     "data": {
         "test_fraction": 0.2,
         "lines": {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8, "renderer": "acai"},
+        "views": {"n": 2400, "size": 32, "objects": ["chair", "lblock", "mug", "house"], "elevation": [20.0, 20.0],
+                  "supersample": 4, "reference_azimuths": 720, "reference_elevations": 5},
         "mnist": {
             "dir": None,
             "base_url": None,
@@ -43,18 +45,19 @@ DEFAULTS: dict[str, Any] = {
     },
     "model": {
         "architecture": "mlp",
+        "architecture_per_dataset": {"views": "conv"},
         "hidden": [256, 128],
         "channels": [32, 64],
         "conv_hidden": 256,
         "depth": 16,
         "latent_width": 2,
-        "likelihood": {"digits": "gaussian", "lines": "bernoulli", "mnist": "bernoulli"},
+        "likelihood": {"digits": "gaussian", "lines": "bernoulli", "mnist": "bernoulli", "views": "bernoulli"},
         "gaussian_sigma": 0.1,
         "beta": 4.0,
         "acai": {"lambda": 0.5, "gamma": 0.2},
     },
     "train": {
-        "epochs": {"digits": 150, "lines": 40, "mnist": 30},
+        "epochs": {"digits": 150, "lines": 40, "mnist": 30, "views": 30},
         "batch_size": 128,
         "kl_warmup_epochs": 0,
         "learning_rate": 0.001,
@@ -190,7 +193,7 @@ def test_defaults_are_not_shared_between_configs(schema: dict[str, Any]) -> None
 def test_partial_nested_section_keeps_given_and_fills_rest(schema: dict[str, Any]) -> None:
     config = validate_config({"data": {"lines": {"n": 50}}, "train": {"epochs": {"digits": 3}}}, schema)
     assert config["data"]["lines"] == {**DEFAULTS["data"]["lines"], "n": 50}
-    assert config["train"]["epochs"] == {"digits": 3, "lines": 40, "mnist": 30}
+    assert config["train"]["epochs"] == {"digits": 3, "lines": 40, "mnist": 30, "views": 30}
     assert config["data"]["test_fraction"] == 0.2
 
 
@@ -337,6 +340,19 @@ def test_mnist_sha_must_be_hex(schema: dict[str, Any]) -> None:
 def test_conv_with_indivisible_size(schema: dict[str, Any]) -> None:
     config = {"datasets": ["digits", "lines"], "model": {"architecture": "conv"}, "data": {"lines": {"size": 30}}}
     _fails(config, schema, "model.architecture", "'lines'", "30", "divisible by 4")
+
+
+def test_per_dataset_architecture_overrides_and_is_checked(schema: dict[str, Any]) -> None:
+    """views trains conv while the others keep model.architecture; its shape check names the per-dataset key."""
+    from latentwalk.config import architecture_of
+
+    config = validate_config({"datasets": ["digits", "views"]}, schema)
+    assert (architecture_of(config, "digits"), architecture_of(config, "views")) == ("mlp", "conv")
+    config = validate_config({"model": {"architecture": "conv", "architecture_per_dataset": {"views": "mlp"}}}, schema)
+    assert (architecture_of(config, "lines"), architecture_of(config, "views")) == ("conv", "mlp")
+    _fails({"datasets": ["views"], "data": {"views": {"size": 18}}}, schema, "model.architecture_per_dataset.views",
+           "'views' has 18", "divisible by 4")
+    _fails({"model": {"architecture_per_dataset": {"views": "resnet"}}}, schema, "model.architecture_per_dataset.views")
 
 
 def test_acai_conv_shapes_are_checked_before_any_job(schema: dict[str, Any]) -> None:

@@ -24,6 +24,8 @@ pytestmark = pytest.mark.workflow
 from _helpers import selftest_results
 from _workflow import RUNS, TINY, TINY_METHODS, _copy_repo, scheduled, snakemake
 
+VIEW_RUNS = [run for run in RUNS if run.startswith("views/")]
+
 def test_all_artifacts_appear(tiny_run: Path) -> None:
     res = tiny_run / "results"
     for dataset in TINY["datasets"]:
@@ -62,7 +64,7 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
         produced = sorted(p.stem for p in (res / "paths" / run).glob("*.parquet"))
         assert produced == sorted(methods), run
         assert sorted(p.stem for p in (res / "decoded" / run).glob("*.npz")) == sorted(methods), run
-        side = 8 if run.startswith("digits") else 32
+        side = {"digits": 8, "lines": 32, "views": TINY["data"]["views"]["size"]}[run.split("/")[0]]
         for method in methods:
             table = pd.read_parquet(res / "paths" / run / f"{method}.parquet")
             assert (table["method"] == method).all()
@@ -74,7 +76,8 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
                 assert images.dtype == np.float32 and images.min() >= 0.0 and images.max() <= 1.0
         lerp = pd.read_parquet(res / "paths" / run / "lerp.parquet")
         geo = pd.read_parquet(res / "paths" / run / "geodesic.parquet")
-        assert lerp["path_id"].nunique() == 3 and geo["path_id"].nunique() == 2
+        pairs = TINY["paths"]["pairs"]["n"] * (2 if run.startswith("views/") else 1)  # views: same- and cross-object
+        assert lerp["path_id"].nunique() == pairs and geo["path_id"].nunique() == 2
         first = lerp[lerp["step"] == 0][["index_a", "index_b"]].to_numpy()[:2]
         np.testing.assert_array_equal(geo[geo["step"] == 0][["index_a", "index_b"]].to_numpy(), first)
         if "sphere_spiral" in methods:
@@ -113,6 +116,7 @@ CATEGORIES = (
     "Hypersphere geometry",
     "Norm concentration",
     "Interpolation quality",
+    "Viewpoints",
     "Sweep comparison",
     "Explore",
     "Provenance",
@@ -130,7 +134,9 @@ def expected_figures() -> list[str]:
         out += [f"{run}/walks/{m}.png" for m in ("traverse_axis", "traverse_pca", "attribute", "sphere_spiral") if m in methods]
         if "prior_pairs" in methods:
             out.append(f"{run}/walks/prior_pair_strips.png")
-    return out
+        if run.startswith("views/"):
+            out += [f"{run}/{name}.png" for name in ("view_strips", "view_azimuths", "view_scatter")]
+    return out + ["data/views.png"]
 
 
 def test_every_figure_is_drawn_and_not_blank(tiny_run: Path) -> None:
@@ -144,7 +150,7 @@ def test_every_figure_is_drawn_and_not_blank(tiny_run: Path) -> None:
         assert image.shape[0] >= 150 and image.shape[1] >= 300, (name, image.shape)
         assert float(image[..., :3].std()) > 0.03, name  # not a blank canvas
         svg = (figures / name).with_suffix(".svg")
-        if "/walks/" in name:  # decoded-image figures are raster content: PNG only
+        if "/walks/" in name or name.endswith("view_strips.png") or name.startswith("data/"):  # raster: PNG only
             assert not svg.exists(), name
         else:  # plots: an SVG beside the PNG, for papers
             assert svg.stat().st_size > 2000, name
@@ -158,13 +164,42 @@ def test_spiral_gif_has_one_frame_per_step(tiny_run: Path) -> None:
             assert gif.n_frames == TINY["paths"]["spiral"]["steps"]
 
 
+def test_views_runs_are_scored_against_the_true_views(tiny_run: Path) -> None:
+    """Views: same-object pairs then cross-object pairs; every frame has a distance, an azimuth and an object; the
+    true-image cross-fade is the same in every run (same pairs); the decoded one blends the run's own endpoints."""
+    stats = tiny_run / "results/stats"
+    summary = pd.read_csv(stats / "summary.csv")
+    views = summary[summary["dataset"] == "views"]
+    fade = views[views["method"] == "crossfade"]
+    assert len(fade) == len(VIEW_RUNS) and fade["mean_distance"].nunique() == 1 and fade["identity_drift"].eq(0).all()
+    for run in VIEW_RUNS:
+        frames = pd.read_csv(stats / run / "path_quality.csv")
+        lerp = frames[frames["method"] == "lerp"]
+        n = TINY["paths"]["pairs"]["n"]
+        same = lerp.groupby("pair")["same_object"].first()
+        assert same.tolist() == [True] * n + [False] * n, run
+        assert lerp["view_distance"].between(0, 1).all() and lerp["view_azimuth"].between(0, 2 * np.pi).all()
+        assert set(lerp["view_object"]) <= {0, 1, 2, 3}
+        mine = views[views["model"] == run.split("/")[1].rsplit("-z", 1)[0]].set_index("method")
+        assert mine.loc["lerp", "identity_drift"] == pytest.approx(
+            lerp.loc[lerp["same_object"], "identity_drift"].mean(), abs=1e-12)
+        decoded = frames[frames["method"] == "crossfade_decoded"]
+        ends = decoded[decoded["step"].isin([0, decoded["step"].max()])]
+        # the decoded cross-fade starts and ends on the run's own lerp endpoints
+        np.testing.assert_allclose(ends["view_distance"].to_numpy(),
+                                   lerp[lerp["step"].isin([0, lerp["step"].max()])]["view_distance"].to_numpy(), atol=1e-6)
+    assert "views/vae-z2** Mean Distance / Smoothness" in (stats / "key_numbers.rst").read_text()
+
+
 def test_statistics_tables(tiny_run: Path) -> None:
     stats = tiny_run / "results/stats"
     conc = pd.read_csv(stats / "norm_concentration.csv")
     assert conc["dim"].tolist() == [1, 10, 100] and (conc["n"] == 2000).all()
     assert len(pd.read_csv(stats / "hypersphere.csv")) == 20
     summary = pd.read_csv(stats / "summary.csv")
-    assert set(summary["method"]) == {"lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs"}
+    assert set(summary["method"]) == {"lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs", "crossfade",
+                                      "crossfade_decoded"}
+    assert set(summary.loc[summary["method"].str.startswith("crossfade"), "dataset"]) == {"views"}  # views' baselines
     lines = summary[summary["dataset"] == "lines"]
     assert lines["mean_distance"].notna().all()
     # Smoothness is NaN only where every path's angle stands still (2-epoch models), as in the benchmark
@@ -188,7 +223,7 @@ def test_statistics_tables(tiny_run: Path) -> None:
         assert row.active_dims == encoded.loc["test", "active_dims"] and 0 <= row.active_dims <= row.dim
         mine = summary[(summary["dataset"] == row.dataset) & (summary["model"] == row.model) & (summary["method"] == "slerp")]
         assert row.outside_shell_slerp == pytest.approx(float(mine["share_outside_shell"].iloc[0]), abs=1e-9)
-        quality = "mean_distance" if row.dataset == "lines" else "confidence"
+        quality = "confidence" if row.dataset == "digits" else "mean_distance"
         assert getattr(row, f"{quality}_lerp") == pytest.approx(
             float(summary[(summary["dataset"] == row.dataset) & (summary["model"] == row.model)
                           & (summary["method"] == "lerp")][quality].iloc[0]), rel=1e-9)
@@ -204,7 +239,8 @@ def test_report_contains_every_figure(tiny_run: Path) -> None:
     labels = ("training curves", "latent scatter", "decoded grid", "interpolation strips", "prior-pair strips", "spiral walk",
               "spiral walk (animation)", "norm along paths", "quality along paths", "unit-sphere spiral", "norm histograms",
               "shell width", "unit-ball volume and sphere surface", "summary table", "axis traversal", "PCA traversal",
-              "attribute walk", "sphere-spiral walk", "runs side by side", "table: one row per run", "latent explorer")
+              "attribute walk", "sphere-spiral walk", "runs side by side", "table: one row per run", "latent explorer",
+              "viewpoint strips", "recovered azimuth", "latents by azimuth", "contact sheet")
     for label in labels:
         assert f'"{label}"' in html, label
     assert "Key numbers of this run" in html  # the generated introduction was included
@@ -247,7 +283,13 @@ def test_every_report_item_carries_its_own_caption(tiny_run: Path) -> None:
         if walk is not None:  # the run's own radius (sqrt(d) for d = 2) and the configured loops
             assert "√d = √2 ≈ 1.41" in walk and f"winds\n{TINY['paths']['sphere_spiral']['loops']} times" in walk, walk
         quality = items[f"results/figures/{run}/path_quality.png"]["caption"]
-        assert ("true lines" in quality) == run.startswith("lines") and ("classifier" in quality) != run.startswith("lines")
+        assert ("true lines" in quality) == run.startswith("lines") and ("classifier" in quality) == run.startswith("digits")
+        assert ("reference renders of every object" in re.sub(r"\s+", " ", quality)) == run.startswith("views")
+    for run in VIEW_RUNS:
+        strips = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", items[f"results/figures/{run}/view_strips.png"]["caption"]))
+        assert f"(the first {TINY['figures']['strip_pairs']} such pairs)" in strips, strips
+        azimuths = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", items[f"results/figures/{run}/view_azimuths.png"]["caption"]))
+        assert f"({TINY['data']['views']['reference_azimuths']} azimuths per object;" in azimuths, azimuths
     for n in TINY["figures"]["sphere"]["dims"]:
         caption = items[f"results/figures/geometry/unit_sphere_spiral_n{n}.png"]["caption"]
         assert f"unit sphere in R^{n}" in caption and "prior's sphere" not in caption
@@ -313,6 +355,7 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     assert dry.get("encode") == len(RUNS)
     for rule in ("generate_paths", "decode", "path_stats", "plot_run", "plot_walks"):
         assert dry.get(rule) == len(RUNS), rule  # one job per run
+    assert dry.get("plot_views") == len(VIEW_RUNS)
     assert "prepare_data" not in dry
 
 
@@ -341,11 +384,15 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     assert "prepare_data" not in dry
 
     dry = dry_run_after_edit(tiny_run, "plots.py")
-    assert dry == {"plot_run": len(RUNS), "plot_walks": len(RUNS), "plot_hypersphere": 1, "plot_norm_concentration": 1,
-                   "plot_unit_sphere_spiral": 2, "plot_comparison": len(TINY["datasets"]), **AUDIT}, dry  # figures only
+    assert dry == {"plot_run": len(RUNS), "plot_walks": len(RUNS), "plot_views": len(VIEW_RUNS), "plot_view_dataset": 1,
+                   "plot_hypersphere": 1, "plot_norm_concentration": 1, "plot_unit_sphere_spiral": 2, "plot_comparison": len(TINY["datasets"]),
+                   **AUDIT}, dry  # figures only
 
     dry = dry_run_after_edit(tiny_run, "figures_decoded.py")
-    assert dry == {"plot_walks": len(RUNS), **AUDIT}, dry  # only the decoded-walk figures
+    assert dry == {"plot_walks": len(RUNS), "plot_views": len(VIEW_RUNS), "plot_view_dataset": 1, **AUDIT}, dry  # image figures
+
+    dry = dry_run_after_edit(tiny_run, "figures_views.py")
+    assert dry == {"plot_views": len(VIEW_RUNS), **AUDIT}, dry  # only the viewpoint figures
 
     dry = dry_run_after_edit(tiny_run, "stages/decode.py")
     assert dry.get("decode") == len(RUNS)
@@ -373,9 +420,10 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
     per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
-    assert set(jobs) == per_run | CROSS_RUN, jobs
+    assert set(jobs) == per_run | CROSS_RUN | {"plot_views"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
+    assert jobs["plot_views"] == {run for run in new_runs if run.startswith("views/")}
 
 
 def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
@@ -387,9 +435,10 @@ def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
     jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
     new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
     per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
-    assert set(jobs) == per_run | CROSS_RUN, jobs
+    assert set(jobs) == per_run | CROSS_RUN | {"plot_views"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
+    assert jobs["plot_views"] == {run for run in new_runs if run.startswith("views/")}
 
 
 def test_removing_a_run_reruns_only_the_cross_run_tables(tiny_run: Path) -> None:

@@ -19,7 +19,7 @@ import yaml
 from .io import LatentwalkError
 from .registry import DATASETS, SWEPT_KINDS, Run, applicable_methods, model_name, why_not
 
-__all__ = ["load_schema", "validate_config", "betas", "iter_runs", "key_path", "check_config_file"]
+__all__ = ["load_schema", "validate_config", "architecture_of", "betas", "iter_runs", "key_path", "check_config_file"]
 
 
 def check_config_file(path: str | os.PathLike[str]) -> None:
@@ -192,17 +192,14 @@ def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> 
                     )
     if config["device"] == "cuda" and check_device:
         _check_cuda()
-    if config["model"]["architecture"] == "conv":
-        for name in config["datasets"]:
-            side = DATASETS[name].side or config["data"][name]["size"]
-            if side % 4:
-                raise LatentwalkError(
-                    f"config key model.architecture: 'conv' needs image sides divisible by 4; "
-                    f"dataset {name!r} has {side}"
-                )
-    if config["model"]["architecture"] == "acai_conv":
-        _check_acai_conv(config, [(DATASETS[n].side or config["data"][n]["size"], n) for n in config["datasets"]],
-                         config["latent_dims"], "model.architecture")
+    for name in config["datasets"]:
+        side = DATASETS[name].side or config["data"][name]["size"]
+        arch = architecture_of(config, name)
+        key = "model.architecture_per_dataset." + name if name in config["model"]["architecture_per_dataset"] else "model.architecture"
+        if arch == "conv" and side % 4:
+            raise LatentwalkError(f"config key {key}: 'conv' needs image sides divisible by 4; dataset {name!r} has {side}")
+        if arch == "acai_conv":
+            _check_acai_conv(config, [(side, name)], config["latent_dims"], key)
     bench = config["acai_benchmark"]
     if bench["architecture"] == "acai_conv":
         _check_acai_conv(config, [(config["data"]["lines"]["size"], "lines")], [bench["latent_dim"]],
@@ -233,6 +230,12 @@ def _check_cuda() -> None:
             f"config key device: 'cuda' but torch {torch.__version__} sees no CUDA device (CUDA build: {build}); "
             "use 'auto' or 'cpu'"
         )
+
+
+def architecture_of(config: Mapping[str, Any], dataset: str) -> str:
+    """The network layout of ``dataset``'s runs: its ``model.architecture_per_dataset`` entry, else ``model.architecture``."""
+    model = config["model"]
+    return str((model.get("architecture_per_dataset") or {}).get(dataset, model["architecture"]))
 
 
 def betas(config: Mapping[str, Any]) -> list[float]:

@@ -1,10 +1,11 @@
-"""Dataset construction: scikit-learn digits, the synthetic line benchmark, MNIST.
+"""Dataset construction: scikit-learn digits, the synthetic line benchmark, MNIST, rendered object views.
 
 Numpy only at import time; scikit-learn is imported inside :func:`load_digits`.
 Every dataset is a :class:`Dataset` of float32 images in [0, 1] with a
 seeded train/test split, saved as a compressed ``.npz``.
 
-The line benchmark's renderers and its angle convention are in :mod:`latentwalk.lines`.
+The line benchmark's renderers and its angle convention are in :mod:`latentwalk.lines`;
+the object renderer of ``views`` and its camera conventions in :mod:`latentwalk.views`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import numpy as np
 from .idx import find_mnist_files, load_mnist_arrays
 from .io import LatentwalkError, save_npz, sha256_file
 from .lines import LINES_DEFAULTS, _positive_float, _positive_int, draw_lines, render_lines, render_lines_acai
-from .registry import DATASETS, LINE_RENDERERS
+from .registry import DATASETS, LINE_RENDERERS, VIEW_OBJECTS
 
 __all__ = [
     "Dataset",
@@ -33,6 +34,9 @@ __all__ = [
     "render_lines_acai",
     "draw_lines",
     "make_lines",
+    "VIEWS_DEFAULTS",
+    "make_views",
+    "load_references",
     "load_mnist",
     "prepare_dataset",
     "save_dataset",
@@ -43,7 +47,7 @@ __all__ = [
 DATASET_NAMES: tuple[str, ...] = tuple(DATASETS)
 
 _TAU = 2.0 * math.pi
-_LABEL_KINDS = ("class", "angle")
+_LABEL_KINDS = ("class", "angle", "object")
 _SPLITS = ("train", "test")
 _NPZ_KEYS = ("images", "labels", "split", "label_kind")
 
@@ -54,12 +58,18 @@ class Dataset:
 
     Attributes:
         images: float32, shape (N, H, W), values in [0, 1].
-        labels: int64 class ids (``label_kind == "class"``: digits, mnist) or
-            float64 angles in radians in [0, 2pi) (``"angle"``: lines).
+        labels: int64 class ids (``label_kind == "class"``: digits, mnist),
+            float64 angles in radians in [0, 2pi) (``"angle"``: lines) or int64
+            object ids, positions in :data:`~latentwalk.registry.VIEW_OBJECTS` (``"object"``: views).
         split: unicode array of ``"train"`` / ``"test"``, shape (N,).
-        label_kind: ``"class"`` or ``"angle"``.
+        label_kind: ``"class"``, ``"angle"`` or ``"object"``.
         source: JSON-serialisable provenance extras (files and checksums,
             split mode, counts).
+        attributes: further per-image labels, each shape (N,) (views: ``azimuth`` and
+            ``elevation`` in radians); stored as ``attr_<name>``.
+        references: the dataset's ground-truth reference set, if it has one (views: dense
+            renders of every object, keys ``images``, ``labels``, ``azimuth``, ``elevation``);
+            stored as ``ref_<name>`` and read by :func:`load_references`.
 
     ``eq=False``: arrays make field-wise ``==`` ambiguous; compare arrays explicitly.
     """
@@ -69,6 +79,8 @@ class Dataset:
     split: np.ndarray
     label_kind: str
     source: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, np.ndarray] = field(default_factory=dict)
+    references: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.label_kind not in _LABEL_KINDS:
@@ -81,6 +93,9 @@ class Dataset:
             raise LatentwalkError(
                 f"Dataset: {n} images but labels shape {self.labels.shape} and split shape {self.split.shape}"
             )
+        for key, values in self.attributes.items():
+            if np.shape(values) != (n,):
+                raise LatentwalkError(f"Dataset: {n} images but attribute {key!r} has shape {np.shape(values)}")
         bad = np.setdiff1d(np.unique(self.split), np.array(_SPLITS))
         if bad.size:
             raise LatentwalkError(f"Dataset: split values must be 'train' or 'test', found {bad.tolist()}")
@@ -214,6 +229,85 @@ def make_lines(
     return Dataset(images=images, labels=angles.astype(np.float64), split=split, label_kind="angle", source=source)
 
 
+# --------------------------------------------------------------------------- views
+
+#: ``data.views`` defaults: image count and side, the objects, the elevation range (degrees), sub-samples per
+#: pixel side, and the reference set of the quality metric (azimuths per object, elevations across the range).
+VIEWS_DEFAULTS: dict[str, Any] = {
+    "n": 2400,
+    "size": 32,
+    "objects": list(VIEW_OBJECTS),
+    "elevation": [20.0, 20.0],
+    "supersample": 4,
+    "reference_azimuths": 720,
+    "reference_elevations": 5,
+}
+
+
+def make_views(
+    n: int,
+    test_fraction: float,
+    seed: int,
+    size: int = 32,
+    objects: list[str] | tuple[str, ...] = VIEW_OBJECTS,
+    elevation: tuple[float, float] | list[float] = (20.0, 20.0),
+    supersample: int = 4,
+    reference_azimuths: int = 720,
+    reference_elevations: int = 5,
+) -> Dataset:
+    """Grey-scale renders of 3-D objects seen from random azimuths (:func:`latentwalk.views.render_views`).
+
+    ``np.random.default_rng(seed)`` draws, in this order, each image's object (the ``objects`` in equal shares,
+    shuffled), its azimuth (uniform in [0, 2pi)), its elevation (uniform in the ``elevation`` range, degrees)
+    and the train/test split. Labels are object ids (positions in :data:`VIEW_OBJECTS`); ``attributes`` hold
+    azimuth and elevation in radians. ``references`` are the metric's dense renders: every object at
+    ``reference_azimuths`` equally spaced azimuths and at ``reference_elevations`` elevations spread over the
+    range (one when the range is a single value).
+    """
+    from .views import render_views
+
+    n = _positive_int("data.views.n", n)
+    _check_test_fraction(test_fraction)
+    unknown = [o for o in objects if o not in VIEW_OBJECTS]
+    if unknown or not objects or len(set(objects)) != len(objects):
+        raise LatentwalkError(f"data.views.objects: {list(objects)!r} must be distinct names among {', '.join(VIEW_OBJECTS)}")
+    lo, hi = (float(e) for e in elevation)
+    if not -90.0 < lo <= hi < 90.0:
+        raise LatentwalkError(f"data.views.elevation: {[lo, hi]!r} must be a range [lo, hi] within (-90, 90) degrees")
+    ids = np.array([VIEW_OBJECTS.index(o) for o in objects], dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    labels = ids[rng.permutation(np.arange(n) % len(ids))]
+    azimuth = rng.random(n) * _TAU
+    azimuth = np.where(azimuth >= _TAU, 0.0, azimuth)
+    elev = np.radians(lo + (hi - lo) * rng.random(n))
+    split = _split_with_rng(n, test_fraction, rng)
+    names = np.array(VIEW_OBJECTS)
+    images = render_views(names[labels], azimuth, elev, size, supersample)
+    ref_az = np.linspace(0.0, _TAU, _positive_int("data.views.reference_azimuths", reference_azimuths), endpoint=False)
+    ref_el = np.radians(np.linspace(lo, hi, 1 if lo == hi else _positive_int("data.views.reference_elevations",
+                                                                                reference_elevations)))
+    r_obj, r_el, r_az = (a.ravel() for a in np.meshgrid(ids, ref_el, ref_az, indexing="ij"))
+    references = {"images": render_views(names[r_obj], r_az, r_el, size, supersample), "labels": r_obj,
+                  "azimuth": r_az, "elevation": r_el}
+    source = {
+        "origin": "latentwalk.views.render_views",
+        "size": int(size),
+        "objects": list(objects),
+        "object_ids": ids.tolist(),
+        "elevation_degrees": [lo, hi],
+        "supersample": int(supersample),
+        "reference_set": {"azimuths": len(ref_az), "elevations": len(ref_el), "images": len(r_obj)},
+        "angle_convention": "radians; azimuth counter-clockwise seen from above, 0 = camera on +z; elevation above "
+                            "the horizontal plane",
+        "split_mode": "random",
+        "test_fraction": float(test_fraction),
+        "n_train": int(np.count_nonzero(split == "train")),
+        "n_test": int(np.count_nonzero(split == "test")),
+    }
+    return Dataset(images=images, labels=labels, split=split, label_kind="object", source=source,
+                   attributes={"azimuth": azimuth, "elevation": elev}, references=references)
+
+
 # --------------------------------------------------------------------------- mnist
 
 
@@ -289,6 +383,22 @@ def _renderer(value: Any) -> str:
     return str(value)
 
 
+def _views_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    given = params.get("views") or {}
+    if not isinstance(given, Mapping):
+        raise LatentwalkError(f"data.views must be a mapping, got {type(given).__name__}")
+    unknown = sorted(set(given) - set(VIEWS_DEFAULTS))
+    if unknown:
+        raise LatentwalkError(f"data.views.{unknown[0]}: unknown key (allowed: {', '.join(sorted(VIEWS_DEFAULTS))})")
+    merged = {**VIEWS_DEFAULTS, **given}
+    elevation = merged["elevation"]
+    if not isinstance(elevation, (list, tuple)) or len(elevation) != 2:
+        raise LatentwalkError(f"data.views.elevation: {elevation!r} must be a range [lo, hi] in degrees")
+    return {"n": merged["n"], "size": _positive_int("data.views.size", merged["size"]), "objects": list(merged["objects"]),
+            "elevation": list(elevation), "supersample": _positive_int("data.views.supersample", merged["supersample"]),
+            "reference_azimuths": merged["reference_azimuths"], "reference_elevations": merged["reference_elevations"]}
+
+
 def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
     """Build the named dataset from the config's ``data`` section.
 
@@ -310,6 +420,8 @@ def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
         return load_digits(test_fraction, seed)
     if name == "lines":
         return make_lines(test_fraction=test_fraction, seed=seed, **_lines_params(params))
+    if name == "views":
+        return make_views(test_fraction=test_fraction, seed=seed, **_views_params(params))
     mnist = params.get("mnist") or {}
     directory = mnist.get("dir") if isinstance(mnist, Mapping) else None
     if not directory:
@@ -321,7 +433,8 @@ def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> None:
     """Save a dataset to a compressed ``.npz`` atomically.
 
     Arrays: ``images``, ``labels``, ``split`` and ``label_kind`` (a 0-d string
-    array). ``source`` is not stored here; it belongs in the provenance JSON.
+    array), ``attr_<name>`` per attribute and ``ref_<name>`` for the reference set.
+    ``source`` is not stored here; it belongs in the provenance JSON.
     """
     save_npz(
         path,
@@ -329,6 +442,8 @@ def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> None:
         labels=np.asarray(ds.labels),
         split=np.asarray(ds.split, dtype=str),
         label_kind=np.array(ds.label_kind),
+        **{f"attr_{k}": np.asarray(v) for k, v in ds.attributes.items()},
+        **{f"ref_{k}": np.asarray(v) for k, v in ds.references.items()},
     )
 
 
@@ -347,6 +462,7 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
                 if key not in data.files:
                     raise LatentwalkError(f"{path}: missing key {key!r} in dataset file")
             arrays = {key: data[key] for key in _NPZ_KEYS}
+            attributes = {key[5:]: data[key] for key in data.files if key.startswith("attr_")}
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         message = f"{path}: cannot read dataset file ({type(exc).__name__}: {exc})"
         raise LatentwalkError(" ".join(message.split())) from exc
@@ -357,6 +473,20 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
             split=arrays["split"],
             label_kind=str(arrays["label_kind"]),
             source={},
+            attributes=attributes,
         )
     except LatentwalkError as exc:
         raise LatentwalkError(f"{path}: {exc}") from exc
+
+
+def load_references(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """The reference set stored with a dataset (views: ``images``, ``labels``, ``azimuth``, ``elevation``).
+
+    Raises:
+        LatentwalkError: the file has no reference set (naming the file).
+    """
+    with np.load(path, allow_pickle=False) as data:
+        refs = {key[4:]: data[key] for key in data.files if key.startswith("ref_")}
+    if not refs:
+        raise LatentwalkError(f"{path}: this dataset file has no reference set (only views data has one)")
+    return refs

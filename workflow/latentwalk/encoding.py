@@ -40,8 +40,10 @@ def encode_images(model: Any, images: np.ndarray, batch_size: int = 2048, device
     return mu_all, (np.concatenate(logvars) if logvars else None)
 
 
-def latent_table(mu: np.ndarray, logvar: np.ndarray | None, labels: np.ndarray, split: np.ndarray) -> pd.DataFrame:
-    """Assemble the latent table (one row per example) from encoder outputs."""
+def latent_table(mu: np.ndarray, logvar: np.ndarray | None, labels: np.ndarray, split: np.ndarray,
+                 attributes: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
+    """Assemble the latent table (one row per example) from encoder outputs; ``attributes`` (further per-example
+    labels, e.g. the azimuth and elevation of views) become columns after ``label``."""
     n, d = mu.shape
     if not (labels.shape[0] == split.shape[0] == n):
         raise LatentwalkError(f"latent table: {n} latents but {labels.shape[0]} labels and {split.shape[0]} split entries")
@@ -50,6 +52,7 @@ def latent_table(mu: np.ndarray, logvar: np.ndarray | None, labels: np.ndarray, 
         "split": pd.Categorical(split.astype(str), categories=["train", "test"]),
         "label": labels,
     }
+    columns.update({name: np.asarray(values) for name, values in (attributes or {}).items()})
     columns.update({f"mu_{i}": mu[:, i].astype(np.float32) for i in range(d)})
     if logvar is not None:
         columns.update({f"logvar_{i}": logvar[:, i].astype(np.float32) for i in range(d)})

@@ -13,15 +13,16 @@ import numpy as np
 import pandas as pd
 
 from .plots import SERIES, _pyplot, bottom_legend, empty_panel, finish
-from .registry import PAIR_INTERPOLATIONS, PRIOR_WALK
+from .registry import BASELINES, PAIR_INTERPOLATIONS, PRIOR_WALK
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["path_norm_figure", "line_quality_figure", "digit_quality_figure"]
+__all__ = ["path_norm_figure", "line_quality_figure", "digit_quality_figure", "view_quality_figure"]
 
-_WALK_COLOUR = {name: SERIES[i] for i, name in enumerate(PAIR_INTERPOLATIONS)}
+_WALK_COLOUR = {**{name: SERIES[i] for i, name in enumerate(PAIR_INTERPOLATIONS)},
+                **dict(zip(BASELINES, ("#333333", "#999999")))}
 
 
 def _walk_key(method: str, walk: str) -> tuple[str, str]:
@@ -38,7 +39,7 @@ def _walk_style(key: tuple[str, str]) -> dict[str, Any]:
     method, walk = key
     name = walk if method == PRIOR_WALK else method
     colour = _WALK_COLOUR.get(name, SERIES[4 + sum(map(ord, name)) % 2])
-    return {"color": colour, "linestyle": "--" if method == PRIOR_WALK else "-"}
+    return {"color": colour, "linestyle": "--" if method == PRIOR_WALK else ":" if method in BASELINES else "-"}
 
 
 def _interpolation_keys(table: pd.DataFrame, require_t: bool = True) -> list[tuple[str, str]]:
@@ -56,7 +57,7 @@ def _interpolation_keys(table: pd.DataFrame, require_t: bool = True) -> list[tup
             return []
         present = present[table["t"].notna().to_numpy()]
     pairs = set(map(tuple, present.drop_duplicates().to_numpy().tolist()))
-    keys = [(m, m) for m in PAIR_INTERPOLATIONS if (m, m) in pairs]
+    keys = [(m, m) for m in (*PAIR_INTERPOLATIONS, *BASELINES) if (m, m) in pairs]
     keys += [(PRIOR_WALK, w) for w in PAIR_INTERPOLATIONS if (PRIOR_WALK, w) in pairs]
     # prior-pair variants outside the known list, in a stable order
     keys += sorted(k for k in pairs if k[0] == PRIOR_WALK and k[1] not in PAIR_INTERPOLATIONS)
@@ -258,6 +259,33 @@ def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: st
         lo = float(np.nanmin([line.get_ydata().min() for line in axes[0].get_lines()]))
         axes[0].set_ylim(max(0.0, min(lo, 1.0) - 0.05), 1.0)
     _summary_bars(axes[2], summary, keys, "entropy_mid", "entropy at the midpoint (nats)", "Prediction entropy at t = 0.5")
+    if handles:
+        bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
+    return finish(fig, title)
+
+
+def view_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
+    """Views: distance to the nearest true view along t, and Mean Distance / Smoothness / identity drift per walk.
+
+    Left: the cosine distance of each decoded frame of a path between two views of one object to its nearest
+    reference render, averaged over paths at each t, one line per pairwise interpolation present and the pixel
+    cross-fade baseline (dotted grey). Right: the run's Mean Distance, Smoothness and identity drift (the share of
+    frames nearest to another object) per walk (``path_quality_summary.csv``); lower is better for all three.
+    """
+    plt = _pyplot()
+    same = quality[quality["same_object"].astype(bool)] if "same_object" in quality.columns else quality.iloc[:0]
+    keys = _interpolation_keys(quality)
+    fig, axes = plt.subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},
+                             layout="constrained")
+    handles = _quality_lines(axes[0], same, keys, "view_distance")
+    if not handles:
+        empty_panel(axes[0], "no paths between two views of one object")
+    axes[0].set_ylabel("cosine distance to the nearest true view")
+    axes[0].set_ylim(bottom=0.0)
+    axes[0].set_title("Distance to the nearest true view (same object)")
+    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk")
+    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness of the azimuth (0 = even)", "Smoothness per walk")
+    _summary_bars(axes[3], summary, keys, "identity_drift", "share of frames nearest another object", "Identity drift")
     if handles:
         bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
     return finish(fig, title)

@@ -9,6 +9,7 @@ import pandas as pd
 
 from .plots import PALETTE, SERIES, _pyplot
 from .projection import embed, pca, subsample
+from .registry import VIEW_OBJECTS
 
 __all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
 
@@ -94,8 +95,9 @@ def latent_scatter(
         classes = np.unique(labels)
         for i, cls in enumerate(classes):
             sel = labels == cls
-            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, color=PALETTE[i % len(PALETTE)], label=str(cls), linewidths=0)
-        ax.legend(title="label", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
+            name = VIEW_OBJECTS[int(cls)] if label_kind == "object" else str(cls)
+            ax.scatter(xy[sel, 0], xy[sel, 1], s=6, color=PALETTE[i % len(PALETTE)], label=name, linewidths=0)
+        ax.legend(title="object" if label_kind == "object" else "label", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     if d == 2:
         theta = np.linspace(0, 2 * np.pi, 200)
         r = np.sqrt(2.0)

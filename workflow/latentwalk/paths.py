@@ -438,13 +438,18 @@ def choose_pairs(labels: np.ndarray, label_kind: str, n: int, mode: str, rng: np
     ``random``: two distinct rows. ``same_class``: two distinct rows of one class,
     cycling through the classes (in sorted order) that have at least two rows.
     ``cross_class``: rows of two different classes. Angle-labelled data has no
-    classes, so every mode draws random pairs there.
+    classes, so every mode draws random pairs there. Object-labelled data (views)
+    always gets ``2n`` pairs whatever the mode: ``n`` of one object seen from two
+    views (``same_class``), then ``n`` of two different objects (``cross_class``).
     """
     m = len(labels)
     if m < 2:
         raise LatentwalkError(f"endpoint pairs need at least 2 encoded test examples, got {m}")
     if mode not in ("random", "same_class", "cross_class"):
         raise LatentwalkError(f"paths.pairs.mode {mode!r} is not allowed; allowed values: 'random', 'same_class', 'cross_class'")
+    if label_kind == "object":
+        return np.concatenate([choose_pairs(labels, "class", n, "same_class", rng),
+                               choose_pairs(labels, "class", n, "cross_class", rng)])
     if label_kind != "class" or mode == "random":
         out = np.empty((n, 2), dtype=np.int64)
         for k in range(n):

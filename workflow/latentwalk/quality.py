@@ -13,6 +13,15 @@ lines drawn at angles linspace(0, 2 pi, 10000, endpoint excluded).
   the count, and is NaN when every path is NaN. An all-zero frame has no
   distance (NaN), as in the benchmark's code.
 
+Views (rendered objects): each decoded frame is compared, in its own [0, 1]
+scale (background 0), with the dataset's reference set, dense renders of every
+object (e.g. 720 azimuths). The nearest reference by cosine distance gives the
+frame's distance (how realistic it is), its azimuth (where the view is) and its
+object. Over the frames of a path between two views of one object: Mean
+Distance, Smoothness as for lines on the recovered azimuths, and the identity
+drift, the share of frames whose nearest reference is another object. The
+baseline is a pixel cross-fade of the two endpoint images.
+
 Digits: a small MLP classifier (scikit-learn) trained on the dataset's train
 split scores each frame (max probability, entropy); its weights are stored in
 an ``.npz`` and applied here with numpy, so scoring needs neither pickle nor torch.
@@ -35,6 +44,10 @@ __all__ = [
     "nearest_lines",
     "smoothness",
     "mean_smoothness",
+    "nearest_views",
+    "wrap_angle",
+    "interpolate_azimuth",
+    "crossfade",
     "fit_classifier",
     "classifier_probabilities",
     "entropy",
@@ -59,14 +72,14 @@ def reference_lines(line_params: Mapping[str, Any], n: int = N_REFERENCE) -> tup
     return angles, to_benchmark_scale(draw_lines(angles, line_params)).reshape(n, -1)
 
 
-def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512) -> tuple[np.ndarray, np.ndarray]:
+def nearest_lines(frames: np.ndarray, references: np.ndarray, chunk: int = 512, what: str = "reference lines") -> tuple[np.ndarray, np.ndarray]:
     """For frames ``(F, P)`` in [-1, 1]: (cosine distance to, index of) the nearest reference row.
 
     As in the benchmark's code, an all-zero frame has no cosine distance: NaN, with index 0 (so Mean Distance
     over a walk that holds one is NaN, never a made-up 1.0)."""
     frames = np.asarray(frames, dtype=np.float64).reshape(len(frames), -1)
     if frames.shape[1] != references.shape[1]:
-        raise LatentwalkError(f"frames have {frames.shape[1]} pixels but reference lines have {references.shape[1]}")
+        raise LatentwalkError(f"frames have {frames.shape[1]} pixels but {what} have {references.shape[1]}")
     references = np.asarray(references, dtype=np.float64)  # float32 dot products misrank near-identical lines
     ref_unit = references / np.linalg.norm(references, axis=1, keepdims=True)
     distance = np.empty(len(frames), dtype=np.float64)
@@ -103,6 +116,36 @@ def mean_smoothness(values: np.ndarray) -> float:
     if values.size == 0 or np.isnan(values).all():
         return float("nan")
     return float(np.nan_to_num(values, nan=0.0).sum() / values.size)
+
+
+def nearest_views(frames: np.ndarray, references: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """For frames ``(F, H, W)`` in [0, 1]: the cosine distance to the nearest reference render and that render's
+    ``azimuth``, ``elevation`` and ``object`` (``references``: a views dataset's reference set). An all-zero frame
+    has no distance (NaN) and takes reference 0, as for lines."""
+    flat = np.asarray(references["images"], dtype=np.float32).reshape(len(references["images"]), -1)
+    distance, index = nearest_lines(np.asarray(frames).reshape(len(frames), -1), flat, what="reference views")
+    return {"distance": distance, "azimuth": np.asarray(references["azimuth"])[index],
+            "elevation": np.asarray(references["elevation"])[index], "object": np.asarray(references["labels"])[index]}
+
+
+def wrap_angle(angle: np.ndarray | float) -> np.ndarray:
+    """Angles wrapped to [-pi, pi) (the signed shortest turn)."""
+    return (np.asarray(angle, dtype=np.float64) + np.pi) % (2.0 * np.pi) - np.pi
+
+
+def interpolate_azimuth(a: np.ndarray | float, b: np.ndarray | float, t: np.ndarray | float) -> np.ndarray:
+    """The azimuth a fraction ``t`` of the way from ``a`` to ``b`` along the shorter turn, in [0, 2pi)."""
+    return (np.asarray(a, dtype=np.float64) + np.asarray(t, dtype=np.float64) * wrap_angle(np.asarray(b) - np.asarray(a))) % (2.0 * np.pi)
+
+
+def crossfade(images_a: np.ndarray, images_b: np.ndarray, steps: int) -> np.ndarray:
+    """The pixel-space baseline: ``(1 - t) a + t b`` for ``steps`` equally spaced t in [0, 1] -> ``(pairs, steps, H, W)``."""
+    if steps < 2:
+        raise LatentwalkError(f"a cross-fade needs at least 2 steps, got {steps}")
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float64)[None, :, None, None]
+    a = np.asarray(images_a, dtype=np.float64)[:, None]
+    b = np.asarray(images_b, dtype=np.float64)[:, None]
+    return ((1.0 - t) * a + t * b).astype(np.float32)
 
 
 def fit_classifier(images: np.ndarray, labels: np.ndarray, seed: int, hidden: int = 128, max_iter: int = 60) -> dict[str, np.ndarray]:

@@ -20,6 +20,10 @@ __all__ = [
     "DATASETS",
     "CLASS_DATASETS",
     "LINE_RENDERERS",
+    "VIEW_OBJECTS",
+    "VIEW_DATASETS",
+    "BASELINES",
+    "VIEW_FIGURES",
     "ARCHITECTURES",
     "BENCHMARK_MODELS",
     "ModelKind",
@@ -59,9 +63,10 @@ __all__ = [
 class Dataset:
     """A dataset the pipeline can build.
 
-    ``label_kind`` is ``class`` (labels are class ids) or ``angle`` (the true line
-    angle in radians); ``scorer`` names how decoded frames of its runs are scored
-    (a key of :data:`SCORERS`).
+    ``label_kind`` is ``class`` (labels are class ids), ``angle`` (the true line
+    angle in radians) or ``object`` (labels are object ids; each image also
+    carries the azimuth and elevation it was rendered from); ``scorer`` names how
+    decoded frames of its runs are scored (a key of :data:`SCORERS`).
     """
 
     name: str
@@ -75,7 +80,12 @@ DATASETS: dict[str, Dataset] = {
     "digits": Dataset("digits", "class", "classifier", 8, tuple(range(10))),
     "lines": Dataset("lines", "angle", "lines", None),
     "mnist": Dataset("mnist", "class", "classifier", 28, tuple(range(10))),
+    "views": Dataset("views", "object", "views", None),
 }
+#: Datasets of rendered object views (their runs get the viewpoint figures, rule plot_views).
+VIEW_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if ds.scorer == "views")
+#: The 3-D objects the ``views`` dataset renders (``data.views.objects``; label = position in this tuple).
+VIEW_OBJECTS: tuple[str, ...] = ("chair", "lblock", "mug", "house")
 #: Datasets whose labels are classes (attribute walks and the frame classifier need classes).
 CLASS_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if ds.label_kind == "class")
 #: How ``lines`` images are drawn (``data.lines.renderer``): ``acai``, the published benchmark's scanline renderer
@@ -85,8 +95,9 @@ LINE_RENDERERS: tuple[str, ...] = ("acai", "coverage")
 #: Network layouts (``model.architecture``): fully connected; two strided convolutions and a dense layer; the
 #: ACAI paper's all-convolutional layout (3x3 convolutions per scale, average pooling, a latent feature map).
 ARCHITECTURES: tuple[str, ...] = ("mlp", "conv", "acai_conv")
-#: How decoded frames are scored: ``lines`` against the true lines, ``classifier`` by a classifier and nearest images.
-SCORERS: tuple[str, ...] = ("lines", "classifier")
+#: How decoded frames are scored: ``lines`` against the true lines, ``classifier`` by a classifier and nearest images,
+#: ``views`` against dense renders of every object (distance, recovered azimuth, identity).
+SCORERS: tuple[str, ...] = ("lines", "classifier", "views")
 
 
 # --------------------------------------------------------------------------- model kinds
@@ -195,7 +206,11 @@ CLOSED_FORM_INTERPOLATIONS: tuple[str, ...] = ("lerp", "slerp", "lerp_matched")
 PRIOR_VARIANTS: tuple[str, ...] = CLOSED_FORM_INTERPOLATIONS
 #: One-direction-at-a-time walks, each drawn as its own figure of decoded rows.
 TRAVERSALS: tuple[str, ...] = tuple(name for name, m in METHODS.items() if m.family == "traversal")
-#: The methods compared across runs in the summary table.
+#: Walks scored like paths that are not paths in latent space (views data): pixel cross-fades between the endpoints
+#: of the pair interpolations, of the true images (``crossfade``) and of the run's decoded endpoints
+#: (``crossfade_decoded``, equally blurred): the baselines a model's interpolation has to beat.
+BASELINES: tuple[str, ...] = ("crossfade", "crossfade_decoded")
+#: The methods compared across runs in the summary table (and the baselines, where a run's scorer has them).
 COMPARED: tuple[str, ...] = (*PAIR_INTERPOLATIONS, PRIOR_WALK)
 
 assert set(CLOSED_FORM_INTERPOLATIONS) < set(PAIR_INTERPOLATIONS)
@@ -297,6 +312,9 @@ WALK_FIGURES: dict[str, tuple[str, ...]] = {
 }
 #: Figures every run has (measurements, not decoded walks): fixed outputs, one report entry and caption each.
 RUN_FIGURES: tuple[str, ...] = ("training_curves", "latent_scatter", "path_norms", "path_quality")
+#: Figures of runs whose scorer is ``views`` (rule plot_views): decoded frames above the true renders, the azimuth
+#: recovered along each same-object path, and the latents coloured by azimuth per object.
+VIEW_FIGURES: tuple[str, ...] = ("view_strips", "view_azimuths", "view_scatter")
 
 
 #: Every file a run's walk figures directory can hold that the report shows: file -> (report category, label).

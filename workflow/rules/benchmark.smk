@@ -14,6 +14,7 @@ rule acai_protocol:
             "acai_benchmark",
             "datasets",
             "lines",
+            "views",
             "idx",
             "models",
             "training",

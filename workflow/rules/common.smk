@@ -5,7 +5,7 @@ import os
 import sys
 from pathlib import Path
 
-from latentwalk.config import iter_runs, load_schema, validate_config
+from latentwalk.config import architecture_of, iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
 from latentwalk.explorer import ASSETS as EXPLORER_ASSETS
@@ -15,6 +15,8 @@ from latentwalk.registry import (
     MODELS,
     PAIR_INTERPOLATIONS,
     RUN_FIGURES,
+    VIEW_DATASETS,
+    VIEW_FIGURES,
     WALK_REPORT,
     Run,
     applicable_methods,
@@ -83,6 +85,8 @@ def artifact_targets():
         out.append(f"results/decoded/{run.name}")
         out += [f"results/stats/{run.name}/{stem}.csv" for stem in PATH_STATS.values()]
         out += [f"results/figures/{run.name}/{name}.png" for name in RUN_FIGURES]
+        if run.dataset in VIEW_DATASETS:
+            out += [f"results/figures/{run.name}/{name}.png" for name in VIEW_FIGURES]
         out.append(f"results/figures/{run.name}/walks")
         out.append(f"results/explorer/{run.name}.html")
     out += [
@@ -92,6 +96,7 @@ def artifact_targets():
         "results/stats/key_numbers.rst",
         "results/stats/runs.csv",
         *[f"results/figures/comparison/{dataset}.png" for dataset in config["datasets"]],
+        *[f"results/figures/data/{dataset}.png" for dataset in config["datasets"] if dataset in VIEW_DATASETS],
         "results/figures/geometry/hypersphere.png",
         "results/figures/geometry/norm_histograms.png",
         "results/figures/geometry/shell_width.png",
@@ -166,8 +171,8 @@ def data_params(wildcards):
     """The slice of config['data'] dataset {wildcards.dataset} depends on."""
     data = config["data"]
     params = {"test_fraction": data["test_fraction"]}
-    if wildcards.dataset == "lines":
-        params["lines"] = dict(data["lines"])
+    if wildcards.dataset in ("lines", "views"):
+        params[wildcards.dataset] = dict(data[wildcards.dataset])
     elif wildcards.dataset == "mnist":
         params["mnist"] = {"dir": mnist_dir()}
     return params
@@ -200,7 +205,11 @@ def _model_settings(architecture, likelihood, kind):
 def model_params(wildcards):
     """A run's model settings; a swept KL weight (beta_vae) is part of the run's model name, not a param."""
     m = config["model"]
-    return _model_settings(m["architecture"], m["likelihood"][wildcards.dataset], parse_model(wildcards.model)[0])
+    return _model_settings(
+        architecture_of(config, wildcards.dataset),
+        m["likelihood"][wildcards.dataset],
+        parse_model(wildcards.model)[0],
+    )
 
 
 def acai_model_params(wildcards):

@@ -22,7 +22,7 @@ rule download_mnist:
 rule prepare_data:
     input:
         raw=data_inputs,
-        src=src("io", "registry", "stages/__init__", "stages/data", "datasets", "lines", "idx"),
+        src=src("io", "registry", "stages/__init__", "stages/data", "datasets", "lines", "views", "idx"),
     output:
         npz="results/data/{dataset}.npz",
         json=report(

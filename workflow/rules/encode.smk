@@ -13,6 +13,7 @@ rule encode:
             "stages/encode",
             "datasets",
             "lines",
+            "views",
             "idx",
             "models",
             "training",

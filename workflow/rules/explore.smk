@@ -5,7 +5,7 @@
 rule project:
     input:
         latents=f"results/latents/{RUN}.parquet",
-        src=src("io", "stages/__init__", "stages/explorer", "encoding", "projection"),
+        src=src("io", "registry", "stages/__init__", "stages/explorer", "encoding", "projection"),
     output:
         f"results/projections/{RUN}.parquet",
     log:

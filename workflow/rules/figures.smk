@@ -86,6 +86,92 @@ rule plot_walks:
         "../scripts/plot_walks.py"
 
 
+rule plot_views:
+    input:
+        paths=f"results/paths/{RUN}",
+        decoded=f"results/decoded/{RUN}",
+        quality=f"results/stats/{RUN}/path_quality.csv",
+        latents=f"results/latents/{RUN}.parquet",
+        src=src(
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/figures_views",
+            "encoding",
+            "figures_decoded",
+            "figures_views",
+            "plots",
+            "projection",
+            "quality",
+            "lines",
+            "views",
+        ),
+    output:
+        view_strips=run_figure("view_strips", "view_strips.rst", "Viewpoints", "viewpoint strips"),
+        view_azimuths=run_figure("view_azimuths", "view_azimuths.rst", "Viewpoints", "recovered azimuth"),
+        view_azimuths_svg=f"results/figures/{RUN}/view_azimuths.svg",
+        view_scatter=run_figure("view_scatter", "view_scatter.rst", "Viewpoints", "latents by azimuth"),
+        view_scatter_svg=f"results/figures/{RUN}/view_scatter.svg",
+    log:
+        f"results/logs/plot_views/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/plot_views/{RUN}.tsv"
+    wildcard_constraints:
+        dataset="|".join(VIEW_DATASETS),
+    retries: 1
+    group:
+        "walk"
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=run_job_mem_mb,
+        runtime=lambda wildcards, attempt: 30 * attempt,
+    params:
+        methods=run_methods,
+        views=lambda wildcards: dict(config["data"][wildcards.dataset]),
+        strip_pairs=config["figures"]["strip_pairs"],
+    script:
+        "../scripts/plot_views.py"
+
+
+rule plot_view_dataset:
+    input:
+        data="results/data/{dataset}.npz",
+        src=src(
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/figures_views",
+            "datasets",
+            "lines",
+            "views",
+            "idx",
+            "figures_decoded",
+            "plots",
+        ),
+    output:
+        png=report(
+            "results/figures/data/{dataset}.png",
+            caption="../report/view_dataset.rst",
+            category="Data and training",
+            subcategory="{dataset}",
+            labels={"figure": "contact sheet", "dataset": "{dataset}"},
+        ),
+    log:
+        "results/logs/plot_view_dataset/{dataset}.log",
+    wildcard_constraints:
+        dataset="|".join(VIEW_DATASETS),
+    conda:
+        CONDA_ENV
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    params:
+        columns=12,
+    script:
+        "../scripts/plot_view_dataset.py"
+
+
 rule unit_sphere_spiral:
     input:
         src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "paths", "projection"),

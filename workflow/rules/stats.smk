@@ -64,7 +64,9 @@ rule hypersphere:
 rule train_classifier:
     input:
         data="results/data/{dataset}.npz",
-        src=src("io", "stages/__init__", "stages/classifier", "datasets", "lines", "quality", "idx", "registry"),
+        src=src(
+            "io", "stages/__init__", "stages/classifier", "datasets", "lines", "views", "quality", "idx", "registry"
+        ),
     output:
         weights="results/classifiers/{dataset}.npz",
         meta=report(
@@ -103,6 +105,7 @@ rule path_stats:
             "quality",
             "datasets",
             "lines",
+            "views",
             "idx",
             "encoding",
         ),

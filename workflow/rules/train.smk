@@ -11,6 +11,7 @@ rule train:
             "stages/train",
             "datasets",
             "lines",
+            "views",
             "idx",
             "models",
             "training",

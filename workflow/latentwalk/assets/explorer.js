@@ -132,6 +132,7 @@
 
   function labelText(value) {
     if (D.label_kind === "angle") return (value * 180 / Math.PI).toFixed(1) + "°";
+    if (D.label_names) return D.label_names[Math.round(value)];
     return String(Math.round(value));
   }
 
@@ -337,7 +338,7 @@
       const swatch = document.createElement("span");
       swatch.className = "swatch";
       swatch.style.background = PALETTE[Math.abs(label) % PALETTE.length];
-      item.append(swatch, "label " + label);
+      item.append(swatch, D.label_names ? D.label_names[label] : "label " + label);
       legend.appendChild(item);
     }
   }

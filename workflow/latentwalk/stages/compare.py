@@ -9,7 +9,11 @@ from ..logs import Log, quiet
 from ..registry import DATASETS, PAIR_INTERPOLATIONS, Run
 
 #: The per-frame quality scores compared across runs, by the dataset's scorer (the first is the headline one).
-QUALITY_COLUMNS: dict[str, tuple[str, ...]] = {"lines": ("mean_distance", "smoothness"), "classifier": ("confidence", "nn_distance")}
+QUALITY_COLUMNS: dict[str, tuple[str, ...]] = {
+    "lines": ("mean_distance", "smoothness"),
+    "classifier": ("confidence", "nn_distance"),
+    "views": ("mean_distance", "smoothness", "identity_drift"),
+}
 
 
 def compare_runs(

@@ -32,7 +32,7 @@ def encode(
     data = load_dataset(data_npz)
     start = time.perf_counter()
     mu, logvar = encode_images(model, data.images, batch_size, str(torch_device))
-    table = latent_table(mu, logvar, data.labels, data.split)
+    table = latent_table(mu, logvar, data.labels, data.split, data.attributes)
     write_latents(
         table,
         out_parquet,

@@ -11,6 +11,7 @@ import numpy as np
 
 from ..io import LatentwalkError, PathLike, atomic_path, method_files, provenance, read_parquet, write_parquet
 from ..logs import Log, quiet
+from ..registry import VIEW_OBJECTS
 
 #: Path methods drawn over the explorer's scatter, and at most this many paths of each.
 OVERLAY_PATHS = 6
@@ -137,6 +138,7 @@ def build_explorer(
         "kind": spec.kind,
         "variational": spec.variational,
         "label_kind": meta.get("label_kind", "class"),
+        "label_names": list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None,
         "image": list(spec.image_shape),
         "projection": method,
         "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),

@@ -25,7 +25,7 @@ def plot_run(
     import pandas as pd
 
     from ..encoding import latent_matrix, read_latents
-    from ..figures_quality import digit_quality_figure, line_quality_figure, path_norm_figure
+    from ..figures_quality import digit_quality_figure, line_quality_figure, path_norm_figure, view_quality_figure
     from ..figures_run import latent_scatter, subsample, training_curves
     from ..plots import save_figure
 
@@ -49,7 +49,9 @@ def plot_run(
     log(f"path norms: {norms['method'].nunique()} methods")
 
     quality, summary = pd.read_csv(quality_csv), pd.read_csv(quality_summary_csv)
-    if "line_distance" in quality.columns:
+    if "view_distance" in quality.columns:
+        fig = view_quality_figure(quality, summary, f"{run}: distance to the nearest true view, smoothness, identity")
+    elif "line_distance" in quality.columns:
         fig = line_quality_figure(quality, summary, f"{run}: distance to the nearest true line and smoothness")
     else:
         fig = digit_quality_figure(quality, summary, f"{run}: classifier confidence and distance to the data")

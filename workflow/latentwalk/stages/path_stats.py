@@ -2,8 +2,9 @@
 
 How frames are scored depends on the dataset (the registry's ``scorer``): line
 data against the 10,000 true lines (Mean Distance, Smoothness), class data by
-a classifier and the distance to the nearest training image. Each scorer is a
-small class in :data:`SCORERS` with the same two methods, so the stage itself
+a classifier and the distance to the nearest training image, view data against
+dense renders of every object (and a pixel cross-fade baseline). Each scorer is a
+small class in :data:`SCORERS` with the same three methods, so the stage itself
 never branches on the dataset.
 """
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from ..io import LatentwalkError, PathLike, method_files, write_csv
 from ..logs import Log, quiet
+from ..registry import BASELINES, CLOSED_FORM_INTERPOLATIONS
 
 
 class LineScorer:
@@ -50,6 +52,10 @@ class LineScorer:
             "smoothness_undefined": int(np.isnan(per).sum()),
         }
 
+    def baselines(self, tables: Mapping[str, Any], decoded: Mapping[str, np.ndarray]) -> list[tuple[Any, np.ndarray]]:
+        """Line data has no baseline walks."""
+        return []
+
 
 class ClassifierScorer:
     """Class data: classifier prediction, confidence and entropy per frame, and the distance to the nearest training image."""
@@ -82,11 +88,81 @@ class ClassifierScorer:
             out[f"{column}_mid"] = float(mid[column].mean())
         return {k: out[k] for k in ("confidence", "confidence_mid", "entropy", "entropy_mid", "nn_distance", "nn_distance_mid")}
 
+    def baselines(self, tables: Mapping[str, Any], decoded: Mapping[str, np.ndarray]) -> list[tuple[Any, np.ndarray]]:
+        """Class data has no baseline walks."""
+        return []
+
+
+class ViewScorer:
+    """View data: each frame against the dataset's dense renders (distance, recovered azimuth and object); per
+    path between two views of one object, Smoothness of the recovered azimuth and identity drift; the pixel
+    cross-fade of the pair interpolations' endpoints as a baseline walk."""
+
+    def __init__(self, data_npz: PathLike) -> None:
+        from ..datasets import load_dataset, load_references
+
+        self.references = load_references(data_npz)
+        self.images = load_dataset(data_npz).images
+
+    def score(self, frames: Any, flat: np.ndarray) -> None:
+        """Add ``view_distance``, ``view_azimuth``, ``view_elevation``, ``view_object``, ``same_object``,
+        ``identity_drift`` and ``path_smoothness`` (same-object paths only) columns to ``frames``."""
+        from ..quality import nearest_views, smoothness
+
+        found = nearest_views(flat, self.references)
+        for key, values in found.items():
+            frames[f"view_{key}"] = values
+        if "label_a" in frames:
+            frames["same_object"] = (frames["label_a"] == frames["label_b"]).to_numpy()
+        else:  # not a walk between two encoded views: no object to keep
+            frames["same_object"] = False
+        frames["identity_drift"] = np.where(frames["same_object"], frames["view_object"] != frames.get("label_a", -1), np.nan)
+        same = frames[frames["same_object"]]
+        per_path = same.groupby("path_id", sort=True)["view_azimuth"].apply(lambda a: smoothness(a.to_numpy()))
+        frames["path_smoothness"] = frames["path_id"].map(per_path)
+
+    def summarize(self, group: Any, mid: Any) -> dict[str, Any]:
+        """Over the walk's same-object frames (every frame when it has none): Mean Distance (all frames and
+        midpoints), Mean Smoothness, identity drift; and the mean distance of frames between two objects."""
+        from ..quality import mean_smoothness
+
+        same = group[group["same_object"]]
+        scored, scored_mid = (same, mid[mid["same_object"]]) if len(same) else (group, mid)
+        per = same.groupby("path_id")["path_smoothness"].first().to_numpy()
+        cross = group[~group["same_object"]] if "label_a" in group.columns else group.iloc[:0]
+        return {
+            "mean_distance": float(scored["view_distance"].mean(skipna=False)),
+            "mean_distance_mid": float(scored_mid["view_distance"].mean(skipna=False)),
+            "smoothness": mean_smoothness(per),
+            "smoothness_undefined": int(np.isnan(per).sum()),
+            "identity_drift": float(same["identity_drift"].mean()) if len(same) else float("nan"),
+            "cross_distance": float(cross["view_distance"].mean(skipna=False)) if len(cross) else float("nan"),
+        }
+
+    def baselines(self, tables: Mapping[str, Any], decoded: Mapping[str, np.ndarray]) -> list[tuple[Any, np.ndarray]]:
+        """Pixel cross-fades over the pairs of the first closed-form pair interpolation present (``tables``: path
+        tables by method; ``decoded``: their images): ``crossfade`` blends the two true endpoint images,
+        ``crossfade_decoded`` the run's own decoded endpoints (the interpolation's frames at t = 0 and 1), so that
+        the comparison with the model's walks is not one of reconstruction blur."""
+        from ..quality import crossfade
+
+        source = next((m for m in CLOSED_FORM_INTERPOLATIONS if m in tables), None)
+        if source is None:
+            return []
+        table = tables[source].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
+        ends = table.groupby("path_id", sort=True).agg(index_a=("index_a", "first"), index_b=("index_b", "first"),
+                                                       steps=("step", "size"))
+        steps = int(ends["steps"].iloc[0])
+        true = crossfade(self.images[ends["index_a"].to_numpy()], self.images[ends["index_b"].to_numpy()], steps)
+        own = crossfade(decoded[source][:, 0], decoded[source][:, -1], steps)
+        return [(table.assign(method=BASELINES[0]), true), (table.assign(method=BASELINES[1]), own)]
+
 
 #: Scorer name (the registry's ``Dataset.scorer``) -> its constructor from (scoring params, data, classifier, run).
 SCORERS: dict[str, Callable[[Mapping[str, Any], PathLike, PathLike | None, str], Any]] = {
     "lines": lambda params, data, classifier, run: LineScorer(params["lines"]),
     "classifier": lambda params, data, classifier, run: ClassifierScorer(classifier, data, run),
+    "views": lambda params, data, classifier, run: ViewScorer(data),
 }
 
 
@@ -94,7 +170,8 @@ def frame_table(paths: Any, images: np.ndarray, source: PathLike = "decoded fram
     """One row per decoded frame (path, step) with the path's parameters, in the npz's order (``source``: for errors)."""
     from ..stats import walk_names
 
-    keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha") if c in paths.columns]
+    keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha", "index_a", "index_b",
+                        "label_a", "label_b") if c in paths.columns]
     frames = paths[keep].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
     if len(frames) != images.shape[0] * images.shape[1]:
         raise LatentwalkError(f"{source}: {images.shape[0] * images.shape[1]} decoded frames but its path table has "
@@ -151,12 +228,18 @@ def path_stats(
                                    mu=latent_matrix(table)), out["encoded_norms"])
 
     scorer = SCORERS[scoring["scorer"]](scoring, data_npz, classifier_npz, run)
-    frames_all, summaries = [], []
+    walks: list[tuple[Any, np.ndarray, PathLike]] = []
     for paths, npz in zip(tables, method_files(decoded_dir, methods, ".npz")):
         with np.load(npz) as handle:
             images = handle["images"]
         if images.ndim != 4:
             raise LatentwalkError(f"{npz}: decoded images must be (paths, steps, H, W), got shape {images.shape}")
+        walks.append((paths, images, npz))
+    by_method = {str(paths["method"].iloc[0]): (paths, images) for paths, images, _ in walks if len(paths)}
+    baselines = scorer.baselines({m: p for m, (p, _) in by_method.items()}, {m: i for m, (_, i) in by_method.items()})
+    walks += [(paths, images, "baseline") for paths, images in baselines]
+    frames_all, summaries = [], []
+    for paths, images, npz in walks:
         frames = frame_table(paths, images, npz)
         scorer.score(frames, images.reshape(images.shape[0] * images.shape[1], *images.shape[2:]))
         mid = midpoint_steps(frames)

@@ -7,11 +7,12 @@ from pathlib import Path
 
 from ..io import PathLike, atomic_path, write_csv
 from ..logs import Log, quiet
-from ..registry import CLOSED_FORM_INTERPOLATIONS, COMPARED, DATASETS, MODELS, PRIOR_WALK, Run
+from ..registry import BASELINES, CLOSED_FORM_INTERPOLATIONS, COMPARED, DATASETS, MODELS, PRIOR_WALK, Run
 
 
 def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summaries: Sequence[str], out_csv: PathLike, log: Log = quiet) -> None:
-    """One row per run and compared interpolation: shell exits, midpoint norm ratio and quality."""
+    """One row per run and compared interpolation: shell exits, midpoint norm ratio and quality; then the run's
+    baseline walks (views: the pixel cross-fade), which have quality but no latent norms."""
     import pandas as pd
 
     rows = []
@@ -20,14 +21,15 @@ def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summarie
         norms = pd.read_csv(norm_csv)
         quality = pd.read_csv(quality_csv)
         merged = norms.merge(quality.drop(columns=["paths"]), on=["method", "walk"], how="left")
-        merged = merged[merged["method"].isin(COMPARED)]
+        merged = pd.concat([merged[merged["method"].isin(COMPARED)], quality[quality["method"].isin(BASELINES)]],
+                           ignore_index=True)
         for column, value in reversed(list(run.columns.items())):
             merged.insert(0, column, value)
         rows.append(merged)
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     keep = [c for c in ("dataset", "model", "kind", "kl_weight", "dim", "method", "walk", "paths", "share_outside_shell", "share_below_shell",
                         "midpoint_ratio", "mean_norm", "shell_lo", "shell_hi", "mean_distance", "mean_distance_mid",
-                        "smoothness", "smoothness_undefined", "confidence", "confidence_mid", "entropy_mid",
+                        "smoothness", "smoothness_undefined", "identity_drift", "cross_distance", "confidence", "confidence_mid", "entropy_mid",
                         "nn_distance", "nn_distance_mid") if c in table.columns]
     write_csv(table[keep], out_csv)
     log(f"summary: {len(table)} rows over {len(runs)} runs")
@@ -80,8 +82,8 @@ def key_numbers(
                              f"{sel.loc[walk, 'share_outside_shell']:.0%} of steps outside the shell")
         lines.append(f"- **Prior pairs in {dataset}/{model}-z{d}** (endpoints at √d): " + "; ".join(parts)
                      + " (independent endpoints put lerp's midpoint at 1/√2 ≈ 0.707 of √d).")
-    line_data = [name for name, ds in DATASETS.items() if ds.scorer == "lines"]
-    quality = summary[summary["dataset"].isin(line_data) & summary["method"].isin(CLOSED_FORM_INTERPOLATIONS)]
+    line_data = [name for name, ds in DATASETS.items() if ds.scorer in ("lines", "views")]
+    quality = summary[summary["dataset"].isin(line_data) & summary["method"].isin((*CLOSED_FORM_INTERPOLATIONS, *BASELINES))]
     for (dataset, model, dim), group in quality.groupby(["dataset", "model", "dim"], sort=True):
         cells = ", ".join(f"{r.walk} {r.mean_distance:.4f} / {r.smoothness:.3f}" for r in group.itertuples())
         lines.append(f"- **{dataset}/{model}-z{dim}** Mean Distance / Smoothness: {cells}.")

@@ -1,0 +1,145 @@
+"""Stage plot_views: the viewpoint figures of a views run (strips against the true renders, recovered azimuths,
+latents coloured by azimuth per object)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..io import LatentwalkError, PathLike, method_files
+from ..logs import Log, quiet
+from ..registry import BASELINES, PAIR_INTERPOLATIONS, VIEW_OBJECTS
+
+
+def _ground_truth(table: Any, latents: Any, pair: int, views: Mapping[str, Any]) -> tuple[np.ndarray, str]:
+    """The true renders at the interpolated view of every step of ``pair`` (shorter turn, elevation linear), and
+    a row label naming the object and its two azimuths."""
+    from ..quality import interpolate_azimuth
+    from ..views import render_views
+
+    rows = table[table["pair"] == pair].sort_values("step")
+    by_index = latents.set_index("index")
+    a, b = by_index.loc[int(rows["index_a"].iloc[0])], by_index.loc[int(rows["index_b"].iloc[0])]
+    t = np.linspace(0.0, 1.0, len(rows))
+    azimuth = interpolate_azimuth(a["azimuth"], b["azimuth"], t)
+    elevation = (1 - t) * a["elevation"] + t * b["elevation"]
+    name = VIEW_OBJECTS[int(a["label"])]
+    truth = render_views([name] * len(t), azimuth, elevation, int(views["size"]), int(views["supersample"]))
+    return truth, f"{name} {np.degrees(a['azimuth']):.0f}°→{np.degrees(b['azimuth']):.0f}°"
+
+
+def plot_views(
+    run: str,
+    methods: Sequence[str],
+    paths_dir: PathLike,
+    decoded_dir: PathLike,
+    quality_csv: PathLike,
+    latents: PathLike,
+    views: Mapping[str, Any],
+    strip_pairs: int,
+    out: Mapping[str, PathLike],
+    log: Log = quiet,
+) -> None:
+    """Write ``out['view_strips']`` (PNG: raster content), ``out['view_azimuths']`` and ``out['view_scatter']`` (PNG,
+    with SVG beside them: ``out['view_azimuths_svg']``, ``out['view_scatter_svg']``) for one views run.
+
+    Strips: for the first ``strip_pairs`` same-object pairs, each pair interpolation's decoded frames, the pixel
+    cross-fade of the true endpoint renders, and the true renders at the interpolated azimuths (``views``: the
+    ``data.views`` settings the renders need). Azimuths: per walk, the recovered azimuth along each same-object
+    path against the straight turn. Scatter: the encoded test views per object, coloured by azimuth.
+    """
+    import pandas as pd
+
+    from ..encoding import latent_matrix, read_latents
+    from ..figures_decoded import image_rows_figure
+    from ..figures_views import azimuth_curves, view_azimuth_figure, view_scatter_figure
+    from ..io import read_parquet
+    from ..plots import save_figure
+    from ..projection import pca
+    from ..quality import crossfade
+
+    table, meta = read_latents(latents)
+    if meta.get("label_kind") != "object" or "azimuth" not in table.columns:
+        raise LatentwalkError(f"{latents}: viewpoint figures need views data (object labels and azimuths)")
+    pair_methods = [m for m in methods if m in PAIR_INTERPOLATIONS]
+    walks: dict[str, tuple[Any, np.ndarray]] = {}
+    for method, parquet, npz in zip(pair_methods, method_files(paths_dir, pair_methods, ".parquet", exact=False),
+                                    method_files(decoded_dir, pair_methods, ".npz", exact=False)):
+        frame = read_parquet(parquet)[0].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
+        with np.load(npz) as handle:
+            walks[method] = (frame, handle["images"])
+    rows, labels = [], []
+    if walks:
+        first, _ = next(iter(walks.values()))
+        everywhere = set.intersection(*(set(frame["pair"]) for frame, _ in walks.values()))  # geodesic: fewer pairs
+        same = [p for p in first[first["label_a"] == first["label_b"]]["pair"].drop_duplicates() if p in everywhere]
+        same = same[:strip_pairs]
+        for pair in same:
+            truth, name = _ground_truth(first, table, pair, views)
+            for method, (frame, images) in walks.items():
+                ids = frame.loc[frame["pair"] == pair, "path_id"].unique()
+                if len(ids):
+                    rows.append(images[int(ids[0])])
+                    labels.append(f"{name}  {method}")
+            rows.append(crossfade(truth[:1], truth[-1:], len(truth))[0])
+            labels.append(f"{name}  {BASELINES[0]}")
+            rows.append(truth)
+            labels.append(f"{name}  true view")
+    if not rows:
+        raise LatentwalkError(f"{run}: no pair interpolation between two views of one object to draw")
+    group = len(walks) + 2
+    steps = rows[0].shape[0]
+    fig = image_rows_figure(rows, labels, f"{run}: between two views of one object (last row: the true views)",
+                            col_labels=[f"{k / (steps - 1):.2g}" for k in range(steps)], col_title="t",
+                            mark_ends=True, group_size=group)
+    save_figure(fig, out["view_strips"])
+
+    frames = pd.read_csv(quality_csv)
+    azimuth_of = dict(zip(table["index"].astype(int), table["azimuth"].astype(float)))
+    shown = [w for w in (*PAIR_INTERPOLATIONS, *BASELINES) if w in set(frames["walk"])]
+    save_figure(view_azimuth_figure(azimuth_curves(frames, azimuth_of, shown, 6),
+                                    f"{run}: azimuth of the nearest true view along each path"), out["view_azimuths"],
+                out["view_azimuths_svg"])
+
+    test = table[table["split"] == "test"]
+    mu = latent_matrix(test).astype(np.float64)
+    if mu.shape[1] <= 2:
+        xy = np.column_stack([mu[:, 0], mu[:, 1] if mu.shape[1] == 2 else np.zeros(len(mu))])
+        axis = ("z₁", "z₂")
+    else:
+        fit = pca(mu, 2)
+        xy = fit.transform(mu)
+        axis = (f"PC1 ({fit.variance_ratio[0]:.0%})", f"PC2 ({fit.variance_ratio[1]:.0%})")
+    save_figure(view_scatter_figure(xy, test["label"].to_numpy(), test["azimuth"].to_numpy(), VIEW_OBJECTS, axis,
+                                    f"{run}: encoded test views, coloured by azimuth"), out["view_scatter"],
+                out["view_scatter_svg"])
+    log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {len(test)} views in the scatter")
+
+
+def plot_view_dataset(data_npz: PathLike, columns: int, out_png: PathLike, log: Log = quiet) -> None:
+    """The dataset's contact sheet: each object (one row) at ``columns`` equally spaced azimuths of the reference set
+    (its first elevation), then as many training images of it, with their azimuths."""
+    from ..datasets import load_dataset, load_references
+    from ..figures_decoded import image_rows_figure
+    from ..plots import save_figure
+
+    refs, data = load_references(data_npz), load_dataset(data_npz)
+    first = refs["elevation"] == refs["elevation"].min()
+    rows, labels = [], []
+    for obj in np.unique(refs["labels"]):
+        mine = np.flatnonzero(first & (refs["labels"] == obj))
+        rows.append(refs["images"][mine[np.linspace(0, len(mine), columns, endpoint=False).astype(int)]])
+        labels.append(f"{VIEW_OBJECTS[int(obj)]}: reference")
+        train = np.flatnonzero((data.labels == obj) & (data.split == "train"))[:columns]
+        train = train[np.argsort(data.attributes["azimuth"][train], kind="stable")]
+        rows.append(data.images[train])
+        labels.append(f"{VIEW_OBJECTS[int(obj)]}: training set")
+    elevation = np.degrees(refs["elevation"].min())
+    fig = image_rows_figure(rows, labels, f"views: {len(data.labels)} images of {len(rows) // 2} objects "
+                            f"({data.images.shape[1]}x{data.images.shape[2]}); reference row at elevation {elevation:.0f}°",
+                            col_labels=[f"{360 * k / columns:.0f}°" for k in range(columns)],
+                            col_title="reference azimuth (training rows: sorted by azimuth)", group_size=2, cell_inches=0.6)
+    save_figure(fig, out_png)
+    log(f"contact sheet: {len(rows)} rows of {columns}")
