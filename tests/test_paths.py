@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-
 import numpy as np
 import pytest
-import torch
 from _helpers import one_line
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from latentwalk import geodesic as G
 from latentwalk import paths as P
 from latentwalk.io import LatentwalkError
 from scipy import stats
@@ -623,81 +619,6 @@ def test_sphere_spiral_needs_two_dims() -> None:
     with pytest.raises(LatentwalkError) as excinfo:
         P.sphere_spiral(1, 10)
     one_line(excinfo, "dim >= 2", "1")
-
-
-# --------------------------------------------------------------------------- geodesic / path_energy
-
-
-def test_path_energy_hand_values() -> None:
-    images = np.array([[[0.0, 0.0], [1.0, 0.0], [1.0, 2.0]], [[0.0, 0.0], [0.0, 0.0], [3.0, 0.0]]])
-    np.testing.assert_array_equal(G.path_energy(images), [5.0, 9.0])
-    # (P, S, H, W) images are flattened per step
-    images4 = np.zeros((1, 3, 2, 2), dtype=np.float32)
-    images4[0, 1, 0, 0] = 1.0
-    images4[0, 2, 1, 1] = 0.5
-    np.testing.assert_allclose(G.path_energy(images4), [1.0 + 1.0 + 0.25])
-
-
-def _line_energy(decode, za: np.ndarray, zb: np.ndarray, steps: int) -> np.ndarray:
-    line = P.lerp(za, zb, steps).z
-    with torch.no_grad():
-        out = decode(torch.as_tensor(line, dtype=torch.float32)).numpy()
-    return G.path_energy(out.reshape(len(za), steps, -1))
-
-
-def test_geodesic_linear_decoder_returns_the_straight_line() -> None:
-    rng = np.random.default_rng(21)
-    d, steps = 4, 7
-    weight = torch.as_tensor(rng.standard_normal((d, 12)), dtype=torch.float32)
-    za, zb = rng.standard_normal((2, d)), rng.standard_normal((2, d))
-    ps, history = G.geodesic(lambda z: z @ weight, za, zb, steps, iterations=100)
-    pts = _paths(ps, 2)
-    line = _paths(P.lerp(za, zb, steps), 2)
-    np.testing.assert_array_equal(pts[:, 0], za)
-    np.testing.assert_array_equal(pts[:, -1], zb)
-    deviation = np.abs(pts - line).max(axis=(1, 2)) / np.linalg.norm(zb - za, axis=1)
-    assert np.all(deviation < 1e-3), deviation
-    assert np.all(ps.columns["energy"] <= ps.columns["line_energy"])
-    assert history[0]["iteration"] == 0
-
-
-def test_geodesic_never_has_more_energy_than_the_line() -> None:
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(3, 16), torch.nn.Tanh(), torch.nn.Linear(16, 20), torch.nn.Tanh())
-    for parameter in net.parameters():
-        parameter.requires_grad_(False)
-    rng = np.random.default_rng(1)
-    za, zb = rng.standard_normal((2, 3)) * 1.5, rng.standard_normal((2, 3)) * 1.5
-    steps = 9
-    ps, history = G.geodesic(net, za, zb, steps, iterations=100)
-    pts = _paths(ps, 2)
-    np.testing.assert_array_equal(pts[:, 0], za)
-    np.testing.assert_array_equal(pts[:, -1], zb)
-    with torch.no_grad():
-        decoded = net(torch.as_tensor(ps.z, dtype=torch.float32)).numpy()
-    energy = G.path_energy(decoded.reshape(2, steps, -1))
-    line = _line_energy(net, za, zb, steps)
-    assert np.all(energy <= line * (1 + 1e-6)), (energy, line)
-    assert np.all(energy < line)  # the optimiser really bends the path under a curved decoder
-    np.testing.assert_allclose(ps.columns["energy"][::steps], energy, rtol=1e-4)
-    np.testing.assert_allclose(ps.columns["line_energy"][::steps], line, rtol=1e-4)
-    # history: mean best energy per 10 iterations, never increasing
-    iterations = [row["iteration"] for row in history]
-    assert iterations == list(range(0, 10 * len(history), 10))
-    energies = [row["energy"] for row in history]
-    assert all(b <= a * (1 + 1e-7) for a, b in itertools.pairwise(energies))
-    np.testing.assert_allclose(energies[0], line.mean(), rtol=1e-5)
-
-
-def test_geodesic_deterministic() -> None:
-    torch.manual_seed(3)
-    net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 6))
-    for parameter in net.parameters():
-        parameter.requires_grad_(False)
-    za, zb = np.array([[1.0, -1.0]]), np.array([[-1.0, 2.0]])
-    a, _ = G.geodesic(net, za, zb, 5, iterations=30)
-    b, _ = G.geodesic(net, za, zb, 5, iterations=30)
-    np.testing.assert_array_equal(a.z, b.z)
 
 
 # --------------------------------------------------------------------------- choose_pairs

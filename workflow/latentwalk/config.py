@@ -190,6 +190,9 @@ def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> 
                         f"config key paths.attribute.class_pairs[{k}]: class {unknown[0]} is not a label of dataset "
                         f"{name!r} (labels {known[0]}..{known[-1]})"
                     )
+    nodes = config["paths"]["geodesic"]["nodes"]
+    if any(b <= a for a, b in zip(nodes, nodes[1:])):
+        raise LatentwalkError(f"config key paths.geodesic.nodes: node counts must increase (coarse to fine), got {nodes}")
     if config["device"] == "cuda" and check_device:
         _check_cuda()
     for name in config["datasets"]:

@@ -29,9 +29,21 @@ def _walk_key(method: str, walk: str) -> tuple[str, str]:
     return str(method), str(walk)
 
 
-def _walk_label(key: tuple[str, str]) -> str:
+def _walk_label(key: tuple[str, str], notes: dict[str, str] | None = None) -> str:
     method, walk = key
-    return f"prior {walk}" if method == PRIOR_WALK else method
+    return f"prior {walk}" if method == PRIOR_WALK else method + (notes or {}).get(method, "")
+
+
+def length_notes(summary: pd.DataFrame) -> dict[str, str]:
+    """Per walk with dense decoded lengths (the geodesic): ' (0.93× line length)', with the count of paths that
+    are not shorter than their straight line when there are any."""
+    if "dense_length" not in summary.columns:
+        return {}
+    notes = {}
+    for row in summary.dropna(subset=["dense_length"]).itertuples():
+        flagged = f", {int(row.not_shorter)} NOT shorter" if row.not_shorter else ""
+        notes[str(row.method)] = f" ({row.length_ratio:.2f}× line length{flagged})"
+    return notes
 
 
 def _walk_style(key: tuple[str, str]) -> dict[str, Any]:
@@ -156,7 +168,8 @@ def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
 # --------------------------------------------------------------------------- 7./8. quality
 
 
-def _quality_lines(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str) -> dict[str, Any]:
+def _quality_lines(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str,
+                   notes: dict[str, str] | None = None) -> dict[str, Any]:
     """Mean of ``column`` over paths at each t, one line per walk; returns label -> handle."""
     handles: dict[str, Any] = {}
     for key in keys:
@@ -172,13 +185,14 @@ def _quality_lines(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, st
         else:
             style.update(marker="o", markersize=3)
         (line,) = ax.plot(mean["t"], mean["mean"], linewidth=1.8, **style)
-        handles[_walk_label(key)] = line
+        handles[_walk_label(key, notes)] = line
     ax.set_xlabel("interpolation parameter $t$")
     ax.set_xlim(0.0, 1.0)
     return handles
 
 
-def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str) -> None:
+def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str,
+                  notes: dict[str, str] | None = None) -> None:
     """Horizontal bars of one summary column per walk (prior pairs hatched), labelled with their values."""
     values, colours, hatches, labels = [], [], [], []
     for key in keys:
@@ -189,7 +203,7 @@ def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str
         style = _walk_style(key)
         colours.append(style["color"])
         hatches.append("///" if key[0] == PRIOR_WALK else "")
-        labels.append(_walk_label(key))
+        labels.append(_walk_label(key, notes))
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     if not values:
@@ -220,15 +234,16 @@ def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     """
     plt = _pyplot()
     keys = _interpolation_keys(quality)
+    notes = length_notes(summary)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.6, 1.0, 1.0)}, layout="constrained")
-    handles = _quality_lines(axes[0], quality, keys, "line_distance")
+    handles = _quality_lines(axes[0], quality, keys, "line_distance", notes)
     if not handles:
         empty_panel(axes[0], "no interpolation paths with a t value")
     axes[0].set_ylabel("cosine distance to nearest line")
     axes[0].set_ylim(bottom=0.0)
     axes[0].set_title("Distance to the nearest true line (mean over paths)")
-    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk")
-    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness (lower is better; 0 = even steps)", "Smoothness per walk")
+    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
+    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness (lower is better; 0 = even steps)", "Smoothness per walk", notes)
     if handles:
         bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
     return finish(fig, title)
@@ -245,11 +260,12 @@ def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: st
     """
     plt = _pyplot()
     keys = _interpolation_keys(quality)
+    notes = length_notes(summary)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.25, 1.25, 1.0)}, layout="constrained")
-    handles = _quality_lines(axes[0], quality, keys, "confidence")
+    handles = _quality_lines(axes[0], quality, keys, "confidence", notes)
     axes[0].set_ylabel("classifier confidence (max probability)")
     axes[0].set_title("Classifier confidence (mean over paths)")
-    handles.update(_quality_lines(axes[1], quality, keys, "nn_distance"))
+    handles.update(_quality_lines(axes[1], quality, keys, "nn_distance", notes))
     axes[1].set_ylabel("L2 pixel distance to nearest training image")
     axes[1].set_title("Nearest training image (mean over paths)")
     if not handles:
@@ -258,7 +274,7 @@ def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: st
     else:
         lo = float(np.nanmin([line.get_ydata().min() for line in axes[0].get_lines()]))
         axes[0].set_ylim(max(0.0, min(lo, 1.0) - 0.05), 1.0)
-    _summary_bars(axes[2], summary, keys, "entropy_mid", "entropy at the midpoint (nats)", "Prediction entropy at t = 0.5")
+    _summary_bars(axes[2], summary, keys, "entropy_mid", "entropy at the midpoint (nats)", "Prediction entropy at t = 0.5", notes)
     if handles:
         bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
     return finish(fig, title)
@@ -275,17 +291,18 @@ def view_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     plt = _pyplot()
     same = quality[quality["same_object"].astype(bool)] if "same_object" in quality.columns else quality.iloc[:0]
     keys = _interpolation_keys(quality)
+    notes = length_notes(summary)
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},
                              layout="constrained")
-    handles = _quality_lines(axes[0], same, keys, "view_distance")
+    handles = _quality_lines(axes[0], same, keys, "view_distance", notes)
     if not handles:
         empty_panel(axes[0], "no paths between two views of one object")
     axes[0].set_ylabel("cosine distance to the nearest true view")
     axes[0].set_ylim(bottom=0.0)
     axes[0].set_title("Distance to the nearest true view (same object)")
-    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk")
-    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness of the azimuth (0 = even)", "Smoothness per walk")
-    _summary_bars(axes[3], summary, keys, "identity_drift", "share of frames nearest another object", "Identity drift")
+    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
+    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness of the azimuth (0 = even)", "Smoothness per walk", notes)
+    _summary_bars(axes[3], summary, keys, "identity_drift", "share of frames nearest another object", "Identity drift", notes)
     if handles:
         bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
     return finish(fig, title)

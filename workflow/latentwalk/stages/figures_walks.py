@@ -128,6 +128,14 @@ def _grid(walks: Walks, out: Path) -> str:
     return f"grid {n}x{n} ({coordinates})"
 
 
+def _length_note(frame: Any, path_id: int) -> str:
+    """' (0.93× line)' for a path with a dense decoded length, ' NOT SHORTER (1.02× line)' when flagged; else ''."""
+    if "dense_length" not in frame.columns:
+        return ""
+    ratio = _first(frame, path_id, "dense_length") / _first(frame, path_id, "line_dense_length")
+    return f"{' NOT SHORTER' if _first(frame, path_id, 'not_shorter') else ''} ({ratio:.2f}× line)"
+
+
 def _interpolation_strips(walks: Walks, out: Path) -> str:
     """One row per (pair, method): lerp / slerp / lerp_matched / geodesic of the same pair adjacent."""
     from ..figures_decoded import image_rows_figure
@@ -143,7 +151,8 @@ def _interpolation_strips(walks: Walks, out: Path) -> str:
                 continue
             pid = int(ids[0])
             rows.append(walks.images[method][pid])
-            labels.append(f"pair {pair} ({_label(_first(frame, pid, 'label_a'))}→{_label(_first(frame, pid, 'label_b'))}) {method}")
+            labels.append(f"pair {pair} ({_label(_first(frame, pid, 'label_a'))}→{_label(_first(frame, pid, 'label_b'))}) {method}"
+                          + _length_note(frame, pid))
     steps = max(len(r) for r in rows)
     fig = image_rows_figure(rows, labels, f"{walks.run}: interpolations between encoded test pairs (endpoints framed)",
                             col_labels=_t_labels(steps), col_title="t", mark_ends=True, group_size=len(order))

@@ -166,12 +166,27 @@ SCORERS: dict[str, Callable[[Mapping[str, Any], PathLike, PathLike | None, str],
 }
 
 
+#: Per-path columns of walks measured by their dense decoded length (the geodesic), kept in the frame table.
+LENGTH_COLUMNS: tuple[str, ...] = ("dense_length", "line_dense_length", "not_shorter")
+
+
+def length_summary(group: Any) -> dict[str, Any]:
+    """Mean dense decoded length of a walk's paths and of their straight lines, the mean ratio, and how many paths
+    are not shorter than their straight line (empty for walks without lengths)."""
+    if "dense_length" not in group.columns:
+        return {}
+    per = group.groupby("path_id")[list(LENGTH_COLUMNS)].first()
+    return {"dense_length": float(per["dense_length"].mean()), "line_dense_length": float(per["line_dense_length"].mean()),
+            "length_ratio": float((per["dense_length"] / per["line_dense_length"]).mean()),
+            "not_shorter": int(per["not_shorter"].astype(bool).sum())}
+
+
 def frame_table(paths: Any, images: np.ndarray, source: PathLike = "decoded frames") -> Any:
     """One row per decoded frame (path, step) with the path's parameters, in the npz's order (``source``: for errors)."""
     from ..stats import walk_names
 
     keep = [c for c in ("method", "variant", "path_id", "pair", "step", "t", "delta", "alpha", "index_a", "index_b",
-                        "label_a", "label_b") if c in paths.columns]
+                        "label_a", "label_b", *LENGTH_COLUMNS) if c in paths.columns]
     frames = paths[keep].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
     if len(frames) != images.shape[0] * images.shape[1]:
         raise LatentwalkError(f"{source}: {images.shape[0] * images.shape[1]} decoded frames but its path table has "
@@ -247,6 +262,7 @@ def path_stats(
             row: dict[str, Any] = {"method": group["method"].iloc[0], "walk": walk, "paths": int(group["path_id"].nunique()),
                                    "frames": int(len(group))}
             row.update(scorer.summarize(group, group[mid[group.index]]))
+            row.update(length_summary(group))
             summaries.append(row)
         frames_all.append(frames)
     write_csv(pd.concat(frames_all, ignore_index=True), out["quality"])

@@ -102,7 +102,7 @@ def _lerp_matched(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
 
 
 def _geodesic(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
-    """Minimum-energy paths under the run's decoder (the only method that loads torch)."""
+    """Shortest decoded paths under the run's decoder, in float64 (the only method that loads torch)."""
     import torch
 
     from ..geodesic import geodesic
@@ -113,6 +113,7 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
     device = resolve_device(run.device)
     torch.manual_seed(run.seed)
     model, _ = load_run_model(run.model_pt, run.meta_json, device)
+    model = model.double()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]
@@ -121,13 +122,22 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
         run.mu[pairs[:, 0]],
         run.mu[pairs[:, 1]],
         params["steps"],
-        params["iterations"],
-        params["learning_rate"],
-        params["tolerance"],
+        nodes=params["nodes"],
+        iterations=params["iterations"],
+        tolerance=params["tolerance"],
+        euclidean_weight=params["euclidean_weight"],
+        substeps=params["substeps"],
     )
     result.columns.update(run.pair_columns(pairs, params["steps"]))
     for row in history:
-        run.log(f"geodesic iteration {row['iteration']:5d}  mean path energy {row['energy']:.6f}")
+        run.log(f"geodesic pair {row['pair']} on {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} (line) -> "
+                f"{row['energy']:.6f} in {row['iterations']} L-BFGS iterations (lambda {row['lambda']:.3g})")
+    steps = params["steps"]
+    for k, (length, line, flag) in enumerate(zip(result.columns["dense_length"][::steps],
+                                                 result.columns["line_dense_length"][::steps],
+                                                 result.columns["not_shorter"][::steps])):
+        run.log(f"geodesic pair {k}: dense decoded length {length:.6f} against the straight line's {line:.6f} "
+                f"(ratio {length / line:.4f}){' NOT SHORTER: flagged' if flag else ''}")
     return result
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from pathlib import Path
 
 from ..io import PathLike, atomic_path, write_csv
@@ -29,7 +30,8 @@ def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summarie
     table = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame()
     keep = [c for c in ("dataset", "model", "kind", "kl_weight", "dim", "method", "walk", "paths", "share_outside_shell", "share_below_shell",
                         "midpoint_ratio", "mean_norm", "shell_lo", "shell_hi", "mean_distance", "mean_distance_mid",
-                        "smoothness", "smoothness_undefined", "identity_drift", "cross_distance", "confidence", "confidence_mid", "entropy_mid",
+                        "smoothness", "smoothness_undefined", "identity_drift", "cross_distance", "dense_length",
+                        "line_dense_length", "length_ratio", "not_shorter", "confidence", "confidence_mid", "entropy_mid",
                         "nn_distance", "nn_distance_mid") if c in table.columns]
     write_csv(table[keep], out_csv)
     log(f"summary: {len(table)} rows over {len(runs)} runs")
@@ -87,6 +89,7 @@ def key_numbers(
     for (dataset, model, dim), group in quality.groupby(["dataset", "model", "dim"], sort=True):
         cells = ", ".join(f"{r.walk} {r.mean_distance:.4f} / {r.smoothness:.3f}" for r in group.itertuples())
         lines.append(f"- **{dataset}/{model}-z{dim}** Mean Distance / Smoothness: {cells}.")
+    lines += _geodesic_lines(summary)
     for path in classifier_jsons:
         record = read_json(path)
         cfg = record["config"]
@@ -98,6 +101,27 @@ def key_numbers(
     with atomic_path(out_rst) as tmp:
         tmp.write_text(text)
     log(text)
+
+
+def _geodesic_lines(summary: Any) -> list[str]:
+    """How much shorter the geodesics are than their straight lines (dense decoded length), and which are not."""
+    if "dense_length" not in summary.columns:
+        return []
+    geo = summary[summary["method"] == "geodesic"].dropna(subset=["dense_length"])
+    if geo.empty:
+        return []
+    flagged = geo[geo["not_shorter"] > 0]
+    text = (f"- **Geodesics**: {int(geo['paths'].sum() - geo['not_shorter'].sum())} of {int(geo['paths'].sum())} paths "
+            f"are shorter than their straight line in dense decoded length (mean ratio {geo['length_ratio'].mean():.3f}, "
+            f"from {geo['length_ratio'].min():.3f} in {_run_name(geo.loc[geo['length_ratio'].idxmin()])})")
+    if flagged.empty:
+        return [text + "."]
+    names = ", ".join(f"{_run_name(row)} ({int(row['not_shorter'])})" for _, row in flagged.iterrows())
+    return [text + f"; **not shorter, flagged**: {names}."]
+
+
+def _run_name(row: Any) -> str:
+    return f"{row['dataset']}/{row['model']}-z{int(row['dim'])}"
 
 
 def _training_checks(run_metas: Sequence[str]) -> list[str]:
