@@ -35,14 +35,16 @@ def _walk_label(key: tuple[str, str], notes: dict[str, str] | None = None) -> st
 
 
 def length_notes(summary: pd.DataFrame) -> dict[str, str]:
-    """Per walk with dense decoded lengths (the geodesic): ' (0.93× line length)', with the count of paths that
-    are not shorter than their straight line when there are any."""
+    """Per walk with dense decoded lengths (the geodesic): its mean dense decoded length against its straight lines'
+    and the ratio, ' (length 4.15 vs line 4.55, 0.91×)', with the count of paths that are not shorter than their
+    straight line when there are any."""
     if "dense_length" not in summary.columns:
         return {}
     notes = {}
     for row in summary.dropna(subset=["dense_length"]).itertuples():
         flagged = f", {int(row.not_shorter)} NOT shorter" if row.not_shorter else ""
-        notes[str(row.method)] = f" ({row.length_ratio:.2f}× line length{flagged})"
+        notes[str(row.method)] = (f" (length {row.dense_length:.3g} vs line {row.line_dense_length:.3g}, "
+                                  f"{row.length_ratio:.2f}×{flagged})")
     return notes
 
 

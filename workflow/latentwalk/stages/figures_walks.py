@@ -129,11 +129,12 @@ def _grid(walks: Walks, out: Path) -> str:
 
 
 def _length_note(frame: Any, path_id: int) -> str:
-    """' (0.93× line)' for a path with a dense decoded length, ' NOT SHORTER (1.02× line)' when flagged; else ''."""
+    """' (length 4.15 vs line 4.55)' for a path with a dense decoded length, prefixed ' NOT SHORTER' when it is
+    flagged; else ''."""
     if "dense_length" not in frame.columns:
         return ""
-    ratio = _first(frame, path_id, "dense_length") / _first(frame, path_id, "line_dense_length")
-    return f"{' NOT SHORTER' if _first(frame, path_id, 'not_shorter') else ''} ({ratio:.2f}× line)"
+    length, line = _first(frame, path_id, "dense_length"), _first(frame, path_id, "line_dense_length")
+    return f"{' NOT SHORTER' if _first(frame, path_id, 'not_shorter') else ''} (length {length:.3g} vs line {line:.3g})"
 
 
 def _interpolation_strips(walks: Walks, out: Path) -> str:
