@@ -66,7 +66,11 @@ def test_linear_decoder_gives_the_straight_line_evenly_spaced() -> None:
     lengths = ps.columns["dense_length"][::steps]
     np.testing.assert_allclose(lengths, ps.columns["line_dense_length"][::steps], rtol=1e-9)
     np.testing.assert_allclose(lengths, np.linalg.norm((zb - za) @ weight.numpy(), axis=1), rtol=1e-9)
-    assert [(row["pair"], row["nodes"]) for row in history] == [(0, 11), (0, 21), (0, 41), (1, 11), (1, 21), (1, 41)]
+    refined = [(row["pair"], row["nodes"]) for row in history if row["start"] == "refined"]
+    assert refined == [(0, 11), (0, 21), (0, 41), (1, 11), (1, 21), (1, 41)]
+    # the finest count is also optimised straight from the line, and one candidate is chosen per pair
+    assert [(row["pair"], row["nodes"]) for row in history if row["start"] == "straight"] == [(0, 41), (1, 41)]
+    assert sum(row["start"].startswith("chosen") for row in history) == 2
 
 
 def _sphere(z):

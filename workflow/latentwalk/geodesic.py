@@ -20,6 +20,9 @@ Two things make the minimiser trustworthy:
   that jump over costly regions between nodes, so the objective is minimised
   coarse to fine (``nodes``, e.g. 11 -> 21 -> 41, each stage starting from
   the previous one, upsampled), by L-BFGS with a strong-Wolfe line search.
+  The coarse stages can themselves lock in such a jump (a local minimum the
+  finer stages keep), so the finest node count is also optimised straight
+  from the line, and the candidate with the shorter dense length is kept.
   The result is judged by its *dense* decoded length (every segment cut into
   ``substeps`` pieces, sum of |g(z_(i+1)) - g(z_i)|) against the straight
   line's, and the output frames are resampled at equal dense decoded arc
@@ -154,9 +157,10 @@ def geodesic(
 
     ``decode`` maps a float64 torch tensor ``(m, d)`` to decoded outputs ``(m, ...)`` (differentiably). Per pair:
     minimise E + lambda |steps|^2 (see the module docstring) on each node count of ``nodes`` in turn, starting from
-    the straight line; at most ``iterations`` L-BFGS iterations per stage, stopping when the objective changes by
-    less than ``tolerance`` times the straight line's energy. Then measure the dense decoded length of the result
-    and of the straight line (``substeps`` pieces per segment of the finest nodes) and resample.
+    the straight line, and once more on the finest count straight from the line; at most ``iterations`` L-BFGS
+    iterations per stage, stopping when the objective changes by less than ``tolerance`` times the straight line's
+    energy. Keep the candidate of shorter dense decoded length (``substeps`` pieces per segment of the finest
+    nodes), measure the straight line the same way, and resample.
 
     Returns the paths, with per-path columns ``energy`` and ``line_energy`` (E on the finest nodes, after and
     before), ``dense_length``, ``line_dense_length`` and ``not_shorter`` (True when the dense length is not below
@@ -177,12 +181,20 @@ def geodesic(
 
     paths, per_path, history = [], [], []
     for k in range(len(za)):
-        current = _upsample(np.stack([za[k], zb[k]]), counts[0])
+        ends = np.stack([za[k], zb[k]])
+        current = _upsample(ends, counts[0])
         for n in counts:
             current, record = _minimise(decode, _upsample(current, n), iterations, tolerance, euclidean_weight)
-            history.append({"pair": k, **record})
-        dense, cumulative = dense_length(numpy_decode, current, substeps)
-        _, line_cumulative = dense_length(numpy_decode, _upsample(current[[0, -1]], counts[-1]), substeps)
+            history.append({"pair": k, "start": "refined", **record})
+        candidates = [(current, record)]
+        if len(counts) > 1:  # the coarse stages can lock in a path that jumps a costly region: also start fine
+            direct, direct_record = _minimise(decode, _upsample(ends, counts[-1]), iterations, tolerance, euclidean_weight)
+            history.append({"pair": k, "start": "straight", **direct_record})
+            candidates.append((direct, direct_record))
+        measured = [(dense_length(numpy_decode, nodes, substeps), rec) for nodes, rec in candidates]
+        (dense, cumulative), record = min(measured, key=lambda m: m[0][1][-1])
+        history.append({"pair": k, "start": "chosen: " + ("refined" if record is candidates[0][1] else "straight"), **record})
+        _, line_cumulative = dense_length(numpy_decode, _upsample(ends, counts[-1]), substeps)
         frames = resample_by_arc_length(dense, cumulative, steps)
         frames[0], frames[-1] = za[k], zb[k]
         paths.append(frames)

@@ -130,8 +130,8 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any]) -> P.PathSet:
     )
     result.columns.update(run.pair_columns(pairs, params["steps"]))
     for row in history:
-        run.log(f"geodesic pair {row['pair']} on {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} (line) -> "
-                f"{row['energy']:.6f} in {row['iterations']} L-BFGS iterations (lambda {row['lambda']:.3g})")
+        run.log(f"geodesic pair {row['pair']} {row['start']}, {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} "
+                f"(line) -> {row['energy']:.6f} in {row['iterations']} L-BFGS iterations (lambda {row['lambda']:.3g})")
     steps = params["steps"]
     for k, (length, line, flag) in enumerate(zip(result.columns["dense_length"][::steps],
                                                  result.columns["line_dense_length"][::steps],
