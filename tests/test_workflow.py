@@ -84,7 +84,9 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
             spiral = pd.read_parquet(res / "paths" / run / "sphere_spiral.parquet")
             np.testing.assert_allclose(spiral["norm"], np.sqrt(2), rtol=1e-9)
         log = (res / "logs/generate_paths" / f"{run}.log").read_text()
-        assert "mean path energy" in log and all(f"{m}: " in log for m in methods)
+        assert all(f"{m}: " in log for m in methods)
+        for pair in range(TINY["paths"]["geodesic"]["n_pairs"]):  # each geodesic's energies and dense lengths
+            assert f"geodesic pair {pair} refined,  41 nodes: energy" in log and f"geodesic pair {pair}: dense decoded length" in log
 
 
 def test_every_run_has_a_projection_and_an_explorer_that_works_in_chromium(tiny_run: Path, tmp_path: Path) -> None:
