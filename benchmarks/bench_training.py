@@ -29,13 +29,16 @@ def images_28(n: int = 10_000) -> tuple[np.ndarray, str]:
         return (images.astype(np.float32) / 255.0)[:n], "MNIST t10k"
     from latentwalk.datasets import make_lines
 
-    return make_lines(n, 0.0, 0, size=28, length=13.0).images.astype(np.float32), "synthetic 28x28 lines"
+    return make_lines(n, 0.2, 0, size=28, length=13.0).images.astype(np.float32), "synthetic 28x28 lines"
 
 
-def reference_loop(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128, seed: int = 0) -> tuple[float, float]:
-    """pytorch/examples' VAE training loop; returns (seconds, mean loss per image over the last epoch)."""
+def reference_loop(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128, seed: int = 0,
+                   device: str = "cpu") -> tuple[float, float]:
+    """pytorch/examples' VAE training loop; returns (seconds, mean loss per image over the last epoch).
+
+    As in the example, the images stay in host memory and each batch is moved to ``device`` as it is drawn."""
     torch.manual_seed(seed)
-    model = build_model(spec)
+    model = build_model(spec).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
     data = torch.as_tensor(images)
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data), batch_size=batch_size, shuffle=True)
@@ -45,6 +48,7 @@ def reference_loop(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size:
         model.train()
         train_loss = 0.0
         for (x,) in loader:
+            x = x.to(device)
             optimiser.zero_grad()
             mu, logvar = model.encode(x)
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
@@ -59,9 +63,9 @@ def reference_loop(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size:
     return time.perf_counter() - start, last
 
 
-def ours(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128) -> tuple[float, float]:
+def ours(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128, device: str = "cpu") -> tuple[float, float]:
     """latentwalk's trainer; returns (seconds, mean loss per image over the last epoch)."""
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, seed=0, device="cpu", threads=1)
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, seed=0, device=device, threads=1)
     start = time.perf_counter()
     _, history = train_model(spec, cfg, images)
     return time.perf_counter() - start, history[-1]["loss"]

@@ -1,12 +1,13 @@
 """latentwalk's benchmark suite: every figure a ratio against a reference measured in the same run.
 
-    python benchmarks/suite.py [--only training,norms,dag,orchestration] [--repeats 3] [--quick] [--csv FILE]
+    python benchmarks/suite.py [--only training,norms,dag,orchestration,gpu] [--repeats 3] [--quick] [--csv FILE]
 
 Sections (see each module's docstring):
   training       the trainer against a pytorch/examples-style loop (MLP and conv), FLOP rate against matmul
   norms          norm statistics at N = 10^6, d = 1000 against numpy's raw generation; peak memory
   dag            `snakemake -n` over a sweep of more than 2,000 jobs
   orchestration  cold default run against one process; no-op, figure-edit and one-method reruns; seconds per figure
+  gpu            on a CUDA device: the trainer against the same loop, MLP and conv, batch 128 and 1024 (else a note)
 
 Prints a table and writes it as CSV (default benchmarks/results.csv). Run it on a quiet machine: nothing else
 running, medians of several repeats. `--quick` shrinks every section for a smoke test (not for the README table).
@@ -29,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from common import REPO, Row  # noqa: E402
 
-SECTIONS = ("training", "norms", "dag", "orchestration")
+SECTIONS = ("training", "norms", "dag", "orchestration", "gpu")
 
 
 def machine() -> str:
