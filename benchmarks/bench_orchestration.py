@@ -19,8 +19,8 @@ from pathlib import Path
 from common import REPO, Row, copy_repo, snakemake_command, timed_child
 
 #: What each figure job draws, for seconds per figure: rule -> figures per job (None: count the job's PNG and GIF files).
-FIGURE_RULES = {"plot_run": 4, "plot_walks": None, "plot_hypersphere": 1, "plot_norm_concentration": 2,
-                "plot_unit_sphere_spiral": 1, "plot_comparison": 1}
+FIGURE_RULES = {"plot_run": 4, "plot_walks": None, "plot_views": 3, "plot_view_dataset": 1, "plot_hypersphere": 1,
+                "plot_norm_concentration": 2, "plot_unit_sphere_spiral": 1, "plot_comparison": 1}
 
 
 def _jobs(child: dict) -> int:

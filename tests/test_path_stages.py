@@ -529,6 +529,40 @@ def test_run_directory_holds_each_method_exactly_as_alone(workdir: Path, generat
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
 
 
+@pytest.mark.parametrize(("kind", "dim"), RUNS[:1])
+def test_decoder_tables_made_apart_are_taken_in_byte_for_byte(workdir: Path, generated: dict, tmp_path: Path, kind: str,
+                                                               dim: int) -> None:
+    """The pipeline's split: the geodesic in its own job (rule decoder_paths), the rest from the latents alone, which
+    copies the geodesic table in; the run's directory is what one job making every method writes. A table made from
+    other latents is refused."""
+    run = _run_dir(workdir, kind, dim)
+    methods = _methods(kind, dim)
+    assert "geodesic" in methods
+    made = tmp_path / "made"
+    generate_paths(run=f"digits/{kind}-z{dim}", methods=["geodesic"], latents=run / "latents.parquet",
+                   settings={"geodesic": path_params("geodesic")}, seed=SEED, out_dir=made, model_pt=run / "model.pt",
+                   meta_json=run / "meta.json")
+    lines: list[str] = []
+    latent_only = {m: path_params(m) for m in methods if m != "geodesic"}
+    generate_paths(run=f"digits/{kind}-z{dim}", methods=methods, latents=run / "latents.parquet", settings=latent_only,
+                   seed=SEED, out_dir=tmp_path / "paths", made=made, log=lines.append)
+    for method in methods:
+        assert (tmp_path / "paths" / f"{method}.parquet").read_bytes() == generated[(kind, dim)][method][0].read_bytes()
+    assert any(line.startswith("geodesic: ") and "taken from" in line for line in lines)
+    other = tmp_path / "other.parquet"
+    frame, meta = read_parquet(run / "latents.parquet")
+    write_parquet(frame, other, {**meta, "note": "another encoding"})  # valid latents, other bytes
+    with pytest.raises(LatentwalkError) as excinfo:
+        generate_paths(run="x", methods=methods, latents=other, settings=latent_only, seed=SEED,
+                       out_dir=tmp_path / "refused", made=made)
+    one_line(excinfo, "geodesic.parquet", "rerun its job")
+    assert not (tmp_path / "refused").exists()
+    with pytest.raises(LatentwalkError) as excinfo:  # neither settings nor a made table
+        generate_paths(run="x", methods=methods, latents=run / "latents.parquet", settings=latent_only, seed=SEED,
+                       out_dir=tmp_path / "none")
+    one_line(excinfo, "no settings", "geodesic")
+
+
 def test_unknown_frame_scorer_is_one_line(tmp_path: Path) -> None:
     from latentwalk.stages.path_stats import path_stats
 

@@ -85,6 +85,10 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
             np.testing.assert_allclose(spiral["norm"], np.sqrt(2), rtol=1e-9)
         log = (res / "logs/generate_paths" / f"{run}.log").read_text()
         assert all(f"{m}: " in log for m in methods)
+        assert f"geodesic: 2 paths, {len(geo)} points, taken from results/decoder_paths/{run}" in log
+        made = res / "decoder_paths" / run / "geodesic.parquet"  # made by its own job, copied byte for byte
+        assert made.read_bytes() == (res / "paths" / run / "geodesic.parquet").read_bytes()
+        log = (res / "logs/decoder_paths" / f"{run}.log").read_text()
         for pair in range(TINY["paths"]["geodesic"]["n_pairs"]):  # each geodesic's energies and dense lengths
             assert f"geodesic pair {pair} refined,  41 nodes: energy" in log and f"geodesic pair {pair}: dense decoded length" in log
 
@@ -355,10 +359,26 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lr.yaml", "-n"))
     assert dry.get("train") == len(RUNS)
     assert dry.get("encode") == len(RUNS)
-    for rule in ("generate_paths", "decode", "path_stats", "plot_run", "plot_walks"):
+    for rule in ("decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"):
         assert dry.get(rule) == len(RUNS), rule  # one job per run
     assert dry.get("plot_views") == len(VIEW_RUNS)
     assert "prepare_data" not in dry
+
+
+def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tiny_run: Path) -> None:
+    """paths.lerp.steps reruns each run's latent-only path job and what reads the paths: no training, encoding or
+    geodesic optimisation. A geodesic setting reruns the geodesic jobs, which the path jobs then take in."""
+    changed = json.loads(json.dumps(TINY))
+    changed["paths"]["lerp"] = {**changed["paths"].get("lerp", {}), "steps": 7}
+    (tiny_run / "tiny_lerp.yaml").write_text(yaml.safe_dump(changed))
+    dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lerp.yaml", "-n"))
+    assert dry.get("generate_paths") == len(RUNS), dry
+    assert not {"prepare_data", "train", "encode", "decoder_paths", "project"} & set(dry), dry
+    changed["paths"]["geodesic"] = {**changed["paths"]["geodesic"], "iterations": 50}
+    (tiny_run / "tiny_geodesic.yaml").write_text(yaml.safe_dump(changed))
+    dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_geodesic.yaml", "-n"))
+    assert dry.get("decoder_paths") == len(RUNS) and dry.get("generate_paths") == len(RUNS), dry
+    assert not {"prepare_data", "train", "encode"} & set(dry), dry
 
 
 #: The jobs any change reruns: the manifest of every artifact, the report, and the default target.
@@ -421,7 +441,7 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     proc = snakemake(tiny_run, "--configfile", "tiny_grown.yaml", "-n")
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
-    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
+    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
     assert set(jobs) == per_run | CROSS_RUN | {"plot_views"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
@@ -436,7 +456,7 @@ def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
     (tiny_run / "tiny_betas.yaml").write_text(yaml.safe_dump(grown))
     jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
     new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
-    per_run = {"train", "encode", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
+    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
     assert set(jobs) == per_run | CROSS_RUN | {"plot_views"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])

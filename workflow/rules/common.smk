@@ -12,6 +12,7 @@ from latentwalk.explorer import ASSETS as EXPLORER_ASSETS
 from latentwalk.registry import (
     BENCHMARK_MODELS,
     DATASETS,
+    METHODS,
     MODELS,
     PAIR_INTERPOLATIONS,
     RUN_FIGURES,
@@ -239,10 +240,34 @@ def train_params(wildcards):
 # ---- paths ----------------------------------------------------------------------------------
 
 
-def path_settings(wildcards):
-    """Each of the run's methods with its own config section (plus the endpoint-pair settings for pair interpolations)."""
+def decoder_methods(wildcards):
+    """The run's path methods that need its decoder (rule decoder_paths makes them)."""
+    return [method for method in run_methods(wildcards) if METHODS[method].needs_decoder]
+
+
+def generate_paths_inputs(wildcards):
+    """The run's latents, and the decoder_paths tables when the run has decoder-driven methods."""
+    run = run_of(wildcards)
+    inputs = {"latents": f"results/latents/{run.name}.parquet"}
+    if decoder_methods(wildcards):
+        inputs["made"] = f"results/decoder_paths/{run.name}"
+    return inputs
+
+
+def latent_path_settings(wildcards):
+    """Settings of the run's methods made from the latents alone (generate_paths)."""
+    return path_settings(wildcards, [m for m in run_methods(wildcards) if not METHODS[m].needs_decoder])
+
+
+def decoder_path_settings(wildcards):
+    """Settings of the run's decoder-driven methods (decoder_paths)."""
+    return path_settings(wildcards, decoder_methods(wildcards))
+
+
+def path_settings(wildcards, methods):
+    """Each method with its own config section (plus the endpoint-pair settings for pair interpolations)."""
     settings = {}
-    for method in run_methods(wildcards):
+    for method in methods:
         settings[method] = dict(config["paths"][method])
         if method in PAIR_INTERPOLATIONS:
             settings[method]["pairs"] = dict(config["paths"]["pairs"])

@@ -1,4 +1,5 @@
-"""Rule generate_paths: every path method that applies to one run (see latentwalk.stages.paths)."""
+"""Rule generate_paths: every path method that applies to one run, taking in the decoder_paths tables (see
+latentwalk.stages.paths)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.paths import generate_paths
@@ -12,8 +13,6 @@ with job_log(sm) as log:
         settings=sm.params.settings,
         seed=sm.params.seed,
         out_dir=sm.output[0],
-        model_pt=sm.input.model,
-        meta_json=sm.input.meta,
-        device=sm.params.device,
+        made=sm.input.get("made"),
         log=log,
     )

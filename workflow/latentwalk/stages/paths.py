@@ -235,14 +235,20 @@ def generate_paths(
     meta_json: PathLike | None = None,
     device: str = "cpu",
     log: Log = quiet,
+    made: PathLike | None = None,
 ) -> None:
     """Write ``out_dir/{method}.parquet`` for every method of one run (the directory appears whole or not at all).
 
     ``settings[method]`` holds the method's config section (plus ``pairs`` for
     pair interpolations); each table's metadata records them with the seed and
-    the latent table's SHA-256.
+    the latent table's SHA-256. Methods without settings must already have
+    their table in the directory ``made`` (the decoder-driven ones, which rule
+    decoder_paths makes in a job of their own, so that a change to another
+    method never reruns them): those are copied byte for byte, after checking
+    that they were made from the same latent table.
     """
-    missing = [m for m in methods if m not in settings]
+    made_files = {p.stem: p for p in Path(made).glob("*.parquet")} if made is not None else {}
+    missing = [m for m in methods if m not in settings and m not in made_files]
     if missing:
         raise LatentwalkError(f"{run}: no settings for path method(s) {', '.join(missing)}")
     latent = read_run_latents(latents, seed, model_pt=model_pt, meta_json=meta_json, device=device, log=log)
@@ -250,6 +256,9 @@ def generate_paths(
     with atomic_dir(out_dir) as tmp:
         for method in methods:
             start = time.perf_counter()
+            if method not in settings:
+                _take_made(made_files[method], Path(tmp, f"{method}.parquet"), latents_sha, log)
+                continue
             frame = method_table(method, latent, settings[method])
             write_parquet(
                 frame,
@@ -260,3 +269,17 @@ def generate_paths(
             log(f"{method}: {frame['path_id'].nunique() if 'path_id' in frame else 1} paths, {len(frame)} points in "
                 f"{latent.dim}-D; norm min {frame['norm'].min():.4f} mean {frame['norm'].mean():.4f} "
                 f"max {frame['norm'].max():.4f} ({time.perf_counter() - start:.2f}s)")
+
+
+def _take_made(source: Path, target: Path, latents_sha: str, log: Log) -> None:
+    """Copy a path table made by another job into this run's directory, refusing one made from other latents."""
+    import shutil
+
+    from ..io import read_parquet
+
+    frame, meta = read_parquet(source)
+    if meta.get("latents_sha256") != latents_sha:
+        raise LatentwalkError(f"{source}: made from latents {str(meta.get('latents_sha256'))[:12]}, not from this "
+                              f"run's {latents_sha[:12]}; rerun its job")
+    shutil.copyfile(source, target)
+    log(f"{meta.get('method', source.stem)}: {frame['path_id'].nunique()} paths, {len(frame)} points, taken from {source}")
