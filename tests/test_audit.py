@@ -114,7 +114,8 @@ def test_verify_fails_naming_the_file(tiny_run: Path, tmp_path: Path, damage: Ca
     lines = proc.stdout.strip().splitlines()
     assert any(line.startswith(expected) for line in lines), proc.stdout
     if damage in (_flip_a_byte, _swap_checkpoint):  # what was made from the changed file is stale
-        assert any(line.startswith("stale: results/paths/digits/ae-z2/") for line in lines), proc.stdout
+        stale = "results/paths" if damage is _flip_a_byte else "results/decoder_paths"  # the geodesic job reads the model
+        assert any(line.startswith(f"stale: {stale}/digits/ae-z2/") for line in lines), proc.stdout
     rule = snakemake(work, "verify", "--configfile", "tiny.yaml", check=False)
     assert rule.returncode != 0 and expected in job_error(rule)
 
@@ -151,10 +152,10 @@ def _short_decoded(work: Path) -> None:
 BAD_JOBS = {
     # case: (damage, target to build, what the one-line error must say)
     "latents column dropped, metadata kept": (
-        _drop_mu_keep_metadata, "results/paths/digits/ae-z2",
+        _drop_mu_keep_metadata, "results/decoder_paths/digits/ae-z2",  # the first job to read the latents
         ("results/latents/digits/ae-z2.parquet", "mu_* columns do not match latent_dim 2", "missing mu_1")),
     "latents column dropped, metadata lost": (
-        _drop_mu_and_metadata, "results/paths/digits/ae-z2",
+        _drop_mu_and_metadata, "results/decoder_paths/digits/ae-z2",  # the first job to read the latents
         ("results/latents/digits/ae-z2.parquet", "no latentwalk metadata")),
     "swapped checkpoint": (
         _swap_checkpoint, "results/latents/digits/ae-z2.parquet",
