@@ -74,3 +74,54 @@ def test_spiral_animation_writes_one_frame_per_step(tmp_path: Path) -> None:
     with Image.open(tmp_path / "walk.gif") as gif:
         assert gif.n_frames == 7
     assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.gif"]  # no temporary left behind
+
+
+def _figures() -> dict[str, object]:
+    """A constrained-layout figure whose labels overflow it, a ``tight_layout()`` one with a legend outside its axes,
+    an image figure with no layout, and one with a colorbar."""
+    import matplotlib.pyplot as plt
+
+    rng = np.random.default_rng(1)
+    wide, axes = plt.subplots(1, 3, figsize=(8, 2.2), layout="constrained")
+    for ax in axes:
+        ax.barh([f"a rather long category label {i}" for i in range(4)], rng.random(4))
+    wide.suptitle("overflowing")
+    tight, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(rng.random(10), label="series")
+    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
+    tight.tight_layout()
+    bar, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    bar.colorbar(ax.scatter(*rng.random((2, 30)), c=rng.random(30)), ax=ax, label="value")
+    rows = image_rows_figure([rng.random((4, 6, 6))] * 2, ["row a", "row b"], "no layout", col_labels=list("abcd"))
+    return {"constrained": wide, "tight_layout": tight, "colorbar": bar, "image": rows}
+
+
+@pytest.mark.parametrize("name", ["constrained", "tight_layout", "colorbar", "image"])
+def test_save_figure_matches_bbox_tight_pixels_in_half_the_drawing_passes(tmp_path: Path, name: str,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
+
+    reference = _figures()[name]
+    reference.savefig(tmp_path / "ref.png", bbox_inches="tight")
+    plt.close("all")
+    passes = {"n": 0}
+    draw = Figure.draw
+
+    def counted(self: Figure, renderer: object) -> None:
+        passes["n"] += 1
+        draw(self, renderer)
+
+    monkeypatch.setattr(Figure, "draw", counted)
+    save_figure(_figures()[name], tmp_path / "ours.png", tmp_path / "ours.svg")
+    plt.close("all")
+    assert passes["n"] == 2  # one pass per file; bbox_inches="tight" takes two per file
+    np.testing.assert_array_equal(mpimg.imread(tmp_path / "ours.png"), mpimg.imread(tmp_path / "ref.png"))
+    import re
+
+    height, width = mpimg.imread(tmp_path / "ours.png").shape[:2]
+    size = re.search(r'<svg [^>]*width="([0-9.]+)pt" height="([0-9.]+)pt"', (tmp_path / "ours.svg").read_text())
+    assert size is not None  # the SVG has the PNG's crop box (pixels at 120 dpi, points at 72 per inch)
+    assert float(size.group(1)) == pytest.approx(width / 120 * 72, abs=1) and float(size.group(2)) == pytest.approx(height / 120 * 72, abs=1)
+    if name == "constrained":
+        assert width > 8 * 120  # the labels overflow the figure: the crop grows to hold them

@@ -52,13 +52,28 @@ def _pyplot() -> Any:
 
 
 def save_figure(fig: Any, png: str | os.PathLike[str], svg: str | os.PathLike[str] | None = None) -> None:
-    """Write the figure as PNG (and SVG) atomically, then close it."""
+    """Write the figure as PNG (and SVG) atomically, cropped to its content, then close it.
+
+    The figure is laid out (its layout engine, if any, runs once) and measured once for its tight bounding box at
+    the PNG's resolution; each file is then one drawing pass. matplotlib's own ``bbox_inches="tight"`` lays out,
+    draws and measures again for every file: twice the passes for the same PNG pixels (a test checks both). The
+    SVG is cropped to the same box.
+    """
+    import matplotlib
+
     plt = _pyplot()
+    engine = fig.get_layout_engine()
+    fig.set_dpi(matplotlib.rcParams["savefig.dpi"])  # measure at the PNG's resolution
+    if engine is not None:
+        engine.execute(fig)  # a placeholder (after ``tight_layout()``) does nothing
+    fig.set_layout_engine(None)  # keep these positions: no layout on the passes below
+    renderer = fig.canvas.get_renderer()
+    box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
     with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(tmp, format="png", bbox_inches=box, metadata={"Software": None})
     if svg is not None:
         with atomic_path(svg) as tmp:
-            fig.savefig(tmp, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None})
+            fig.savefig(tmp, format="svg", bbox_inches=box, metadata={"Date": None, "Creator": None})
     plt.close(fig)
 
 
