@@ -18,9 +18,11 @@ from pathlib import Path
 
 from common import REPO, Row, copy_repo, snakemake_command, timed_child
 
-#: What each figure job draws, for seconds per figure: rule -> figures per job (None: count the job's PNG and GIF files).
-FIGURE_RULES = {"plot_run": 4, "plot_walks": None, "plot_views": 3, "plot_view_dataset": 1, "plot_hypersphere": 1,
-                "plot_norm_concentration": 2, "plot_unit_sphere_spiral": 1, "plot_comparison": 1}
+#: What each figure job draws, for seconds per figure: rule -> (fixed figures per job, whether to add the PNG and GIF
+#: files of the run's walks directory).
+FIGURE_RULES = {"plot_run": (2, False), "plot_walks": (2, True), "plot_views": (3, False), "plot_view_dataset": (1, False),
+                "plot_hypersphere": (1, False), "plot_norm_concentration": (2, False), "plot_unit_sphere_spiral": (1, False),
+                "plot_comparison": (1, False)}
 
 
 def _jobs(child: dict) -> int:
@@ -34,18 +36,17 @@ def _jobs(child: dict) -> int:
 def figure_costs(results: Path) -> list[Row]:
     """Core-seconds per figure (PNG and SVG, or GIF) by figure family, from the run's benchmark files."""
     rows, total_cpu, total_figures = [], 0.0, 0
-    for rule, per_job in FIGURE_RULES.items():
+    for rule, (per_job, walks_dir) in FIGURE_RULES.items():
         files = sorted((results / "benchmarks" / rule).rglob("*.tsv")) + sorted((results / "benchmarks").glob(f"{rule}.tsv"))
         cpu, figures = 0.0, 0
         for tsv in files:
             with open(tsv) as handle:
                 cpu += float(next(csv.DictReader(handle, delimiter="\t"))["cpu_time"])
-            if per_job is None:
+            figures += per_job
+            if walks_dir:
                 run = tsv.relative_to(results / "benchmarks" / rule).with_suffix("")
                 walks = results / "figures" / run / "walks"
                 figures += len(list(walks.glob("*.png"))) + len(list(walks.glob("*.gif")))
-            else:
-                figures += per_job
         if figures:
             rows.append(Row("figures", f"{rule}: core-seconds per figure ({figures} figures, {len(files)} jobs)",
                             cpu / figures, "core-s"))

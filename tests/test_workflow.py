@@ -366,14 +366,15 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
 
 
 def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tiny_run: Path) -> None:
-    """paths.lerp.steps reruns each run's latent-only path job and what reads the paths: no training, encoding or
-    geodesic optimisation. A geodesic setting reruns the geodesic jobs, which the path jobs then take in."""
+    """paths.lerp.steps reruns each run's latent-only path job and what reads the paths: no training, encoding,
+    geodesic optimisation or model diagnostics (training curves, latent scatter). A geodesic setting reruns the geodesic jobs, which the path jobs then take in."""
     changed = json.loads(json.dumps(TINY))
     changed["paths"]["lerp"] = {**changed["paths"].get("lerp", {}), "steps": 7}
     (tiny_run / "tiny_lerp.yaml").write_text(yaml.safe_dump(changed))
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lerp.yaml", "-n"))
     assert dry.get("generate_paths") == len(RUNS), dry
-    assert not {"prepare_data", "train", "encode", "decoder_paths", "project"} & set(dry), dry
+    assert not {"prepare_data", "train", "encode", "decoder_paths", "project", "plot_run"} & set(dry), dry
+    assert dry.get("plot_walks") == len(RUNS), dry  # the figures of the paths, not the model's diagnostics
     changed["paths"]["geodesic"] = {**changed["paths"]["geodesic"], "iterations": 50}
     (tiny_run / "tiny_geodesic.yaml").write_text(yaml.safe_dump(changed))
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_geodesic.yaml", "-n"))

@@ -1,16 +1,14 @@
 # Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in the
 # report with a caption that states its parameters; an SVG beside each plot's PNG for papers (decoded-image figures are PNG only).
-# Per run: plot_run draws the four figures every run has (fixed outputs, one caption each); plot_walks
-# draws the run's decoded-walk figures, whose set depends on the run's path methods (one directory).
+# Per run: plot_run draws the model's diagnostics, which read no path (fixed outputs, one caption each);
+# plot_walks draws every figure of the run's paths: the decoded walks, whose set depends on the run's path
+# methods (one directory), and the norm and quality along the paths. A path setting redraws only the latter.
 
 
 rule plot_run:
     input:
         history=f"results/models/{RUN}/train_log.csv",
         latents=f"results/latents/{RUN}.parquet",
-        path_norms=f"results/stats/{RUN}/path_norms.csv",
-        quality=f"results/stats/{RUN}/path_quality.csv",
-        quality_summary=f"results/stats/{RUN}/path_quality_summary.csv",
         src=src(
             "io",
             "registry",
@@ -19,7 +17,6 @@ rule plot_run:
             "encoding",
             "plots",
             "figures_run",
-            "figures_quality",
             "stats",
             "projection",
         ),
@@ -28,10 +25,6 @@ rule plot_run:
         training_curves_svg=f"results/figures/{RUN}/training_curves.svg",
         latent_scatter_png=run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
         latent_scatter_svg=f"results/figures/{RUN}/latent_scatter.svg",
-        path_norms_png=run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
-        path_norms_svg=f"results/figures/{RUN}/path_norms.svg",
-        path_quality_png=run_figure("path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"),
-        path_quality_svg=f"results/figures/{RUN}/path_quality.svg",
     log:
         f"results/logs/plot_run/{RUN}.log",
     benchmark:
@@ -56,9 +49,21 @@ rule plot_walks:
     input:
         paths=f"results/paths/{RUN}",
         decoded=f"results/decoded/{RUN}",
-        src=src("io", "registry", "stages/__init__", "stages/figures_walks", "plots", "figures_decoded"),
+        path_norms=f"results/stats/{RUN}/path_norms.csv",
+        quality=f"results/stats/{RUN}/path_quality.csv",
+        quality_summary=f"results/stats/{RUN}/path_quality_summary.csv",
+        src=src(
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/figures_walks",
+            "plots",
+            "figures_decoded",
+            "figures_quality",
+            "stats",
+        ),
     output:
-        report(
+        walks=report(
             directory(f"results/figures/{RUN}/walks"),
             patterns=["{figure}.{ext,png|gif}"],
             caption="../report/walk_figures.rst",
@@ -66,6 +71,10 @@ rule plot_walks:
             subcategory=RUN,
             labels=walk_labels,
         ),
+        path_norms_png=run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
+        path_norms_svg=f"results/figures/{RUN}/path_norms.svg",
+        path_quality_png=run_figure("path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"),
+        path_quality_svg=f"results/figures/{RUN}/path_quality.svg",
     log:
         f"results/logs/plot_walks/{RUN}.log",
     benchmark:

@@ -1,4 +1,4 @@
-"""Rule plot_run: the four figures every run has (see latentwalk.stages.figures_run)."""
+"""Rule plot_run: the run's training curves and latent scatter (see latentwalk.stages.figures_run)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.figures_run import plot_run
@@ -9,9 +9,6 @@ with job_log(sm) as log:
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
         history_csv=sm.input.history,
         latents=sm.input.latents,
-        path_norms_csv=sm.input.path_norms,
-        quality_csv=sm.input.quality,
-        quality_summary_csv=sm.input.quality_summary,
         max_points=sm.params.max_points,
         projection=sm.params.projection,
         seed=sm.params.seed,

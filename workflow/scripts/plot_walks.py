@@ -1,4 +1,5 @@
-"""Rule plot_walks: every decoded-walk figure of one run, into one directory (see latentwalk.stages.figures_walks)."""
+"""Rule plot_walks: every figure of one run's paths, the decoded walks into one directory and the norm and quality
+along the paths (see latentwalk.stages.figures_walks)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.figures_walks import plot_walks
@@ -10,8 +11,13 @@ with job_log(sm) as log:
         methods=sm.params.methods,
         paths_dir=sm.input.paths,
         decoded_dir=sm.input.decoded,
+        latent_dim=int(sm.wildcards.dim),
+        path_norms_csv=sm.input.path_norms,
+        quality_csv=sm.input.quality,
+        quality_summary_csv=sm.input.quality_summary,
         strip_pairs=sm.params.strip_pairs,
         fps=sm.params.fps,
-        out_dir=sm.output[0],
+        out_dir=sm.output.walks,
+        out=dict(sm.output.items()),
         log=log,
     )

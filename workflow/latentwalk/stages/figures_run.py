@@ -1,4 +1,8 @@
-"""Stage plot_run: the figures every run has: training curves, latent scatter, norms along paths, quality along paths."""
+"""Stage plot_run: the run's model diagnostics, training curves and the latent scatter.
+
+Neither reads the paths, so a path setting never redraws them; the figures of the paths (norm and quality along
+them, the decoded walks) are :mod:`latentwalk.stages.figures_walks`.
+"""
 
 from __future__ import annotations
 
@@ -12,20 +16,16 @@ def plot_run(
     run: str,
     history_csv: PathLike,
     latents: PathLike,
-    path_norms_csv: PathLike,
-    quality_csv: PathLike,
-    quality_summary_csv: PathLike,
     max_points: int,
     projection: str,
     seed: int,
     out: Mapping[str, PathLike],
     log: Log = quiet,
 ) -> None:
-    """Draw the run's four measurement figures; ``out`` maps ``{figure}_png`` / ``{figure}_svg`` to files."""
+    """Draw the run's training curves and latent scatter; ``out`` maps ``{figure}_png`` / ``{figure}_svg`` to files."""
     import pandas as pd
 
     from ..encoding import latent_matrix, read_latents
-    from ..figures_quality import digit_quality_figure, line_quality_figure, path_norm_figure, view_quality_figure
     from ..figures_run import latent_scatter, subsample, training_curves
     from ..plots import save_figure
 
@@ -43,17 +43,3 @@ def plot_run(
                          f"{run}: encoded test means (n={len(test)})", bool(meta.get("variational", False)), seed, projection)
     save(fig, "latent_scatter")
     log(f"latent scatter: {len(test)} test latents")
-
-    norms = pd.read_csv(path_norms_csv)
-    save(path_norm_figure(norms, int(meta["latent_dim"]), f"{run}: norm along interpolation paths"), "path_norms")
-    log(f"path norms: {norms['method'].nunique()} methods")
-
-    quality, summary = pd.read_csv(quality_csv), pd.read_csv(quality_summary_csv)
-    if "view_distance" in quality.columns:
-        fig = view_quality_figure(quality, summary, f"{run}: distance to the nearest true view, smoothness, identity")
-    elif "line_distance" in quality.columns:
-        fig = line_quality_figure(quality, summary, f"{run}: distance to the nearest true line and smoothness")
-    else:
-        fig = digit_quality_figure(quality, summary, f"{run}: classifier confidence and distance to the data")
-    save(fig, "path_quality")
-    log("quality along paths")

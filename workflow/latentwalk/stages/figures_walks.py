@@ -1,4 +1,5 @@
-"""Stage plot_walks: every figure of a run's decoded walks, written as one directory.
+"""Stage plot_walks: every figure of a run's paths: the decoded walks, written as one directory, and the norm and
+quality measured along the paths (two fixed figures, PNG + SVG).
 
 Which figures a run gets follows from its path methods
 (:func:`latentwalk.registry.walk_figures`); each figure is drawn by one small
@@ -8,7 +9,7 @@ function in :data:`WALK_DRAWERS`, and each traversal's rows and labels by one in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -215,19 +216,50 @@ WALK_DRAWERS: dict[str, Callable[[Walks, Path], str]] = {
 }
 
 
+def plot_path_measures(run: str, latent_dim: int, path_norms_csv: PathLike, quality_csv: PathLike,
+                       quality_summary_csv: PathLike, out: Mapping[str, PathLike], log: Log = quiet) -> None:
+    """The norm along the interpolation paths and the quality along them (digit, line or view scoring, as the
+    table's columns say); ``out`` maps ``path_norms_png`` / ``_svg`` and ``path_quality_png`` / ``_svg`` to files."""
+    import pandas as pd
+
+    from ..figures_quality import digit_quality_figure, line_quality_figure, path_norm_figure, view_quality_figure
+    from ..plots import save_figure
+
+    norms = pd.read_csv(path_norms_csv)
+    save_figure(path_norm_figure(norms, latent_dim, f"{run}: norm along interpolation paths"),
+                out["path_norms_png"], out["path_norms_svg"])
+    log(f"path norms: {norms['method'].nunique()} methods")
+    quality, summary = pd.read_csv(quality_csv), pd.read_csv(quality_summary_csv)
+    if "view_distance" in quality.columns:
+        fig = view_quality_figure(quality, summary, f"{run}: distance to the nearest true view, smoothness, identity")
+    elif "line_distance" in quality.columns:
+        fig = line_quality_figure(quality, summary, f"{run}: distance to the nearest true line and smoothness")
+    else:
+        fig = digit_quality_figure(quality, summary, f"{run}: classifier confidence and distance to the data")
+    save_figure(fig, out["path_quality_png"], out["path_quality_svg"])
+    log("quality along paths")
+
+
 def plot_walks(
     run: str,
     methods: Sequence[str],
     paths_dir: PathLike,
     decoded_dir: PathLike,
+    latent_dim: int,
+    path_norms_csv: PathLike,
+    quality_csv: PathLike,
+    quality_summary_csv: PathLike,
     strip_pairs: int,
     fps: int,
     out_dir: PathLike,
+    out: Mapping[str, PathLike],
     log: Log = quiet,
 ) -> list[str]:
-    """Draw every walk figure of one run into ``out_dir`` (PNG + SVG each, and the spiral's GIF); return their names.
+    """Draw every figure of one run's paths; return the names of the walk figures.
 
-    The directory appears whole or not at all.
+    The walk figures go into ``out_dir`` (PNG each, and the spiral's GIF), which appears whole or not at all; the
+    norm and quality along the paths (from the path-statistics tables) go to the files in ``out`` (see
+    :func:`plot_path_measures`).
     """
     tables, images = {}, {}
     for method, table, npz in zip(methods, method_files(paths_dir, methods, ".parquet"), method_files(decoded_dir, methods, ".npz")):
@@ -237,5 +269,5 @@ def plot_walks(
     with atomic_dir(out_dir) as tmp:
         for name in names:
             log(WALK_DRAWERS[name](walks, Path(tmp)))
+    plot_path_measures(run, latent_dim, path_norms_csv, quality_csv, quality_summary_csv, out, log)
     return names
-
