@@ -144,12 +144,11 @@ def explorers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         generate_paths(run=run, methods=list(settings_), latents=out / "latents.parquet", settings=settings_, seed=SEED,
                        out_dir=out / "paths")
         for name in ("a", "b"):
-            project(run=run, latents=out / "latents.parquet", method=method, max_points=40, seed=SEED,
-                    out_parquet=out / f"projection_{name}.parquet")
-        build_explorer(run=run, model_pt=out / "model.pt", meta_json=out / "meta.json",
-                       projection_parquet=out / "projection_a.parquet", paths_dir=out / "paths",
-                       methods=["lerp", "traverse_axis"], selftest_frames=5, max_sliders=3,
-                       out_html=out / "explorer.html")
+            project(run=run, latents=out / "latents.parquet", model_pt=out / "model.pt", meta_json=out / "meta.json",
+                    method=method, max_points=40, seed=SEED, selftest_frames=5, out_parquet=out / f"projection_{name}.parquet",
+                    out_decoder=out / f"decoder_{name}.json")
+        build_explorer(run=run, decoder_json=out / "decoder_a.json", projection_parquet=out / "projection_a.parquet",
+                       paths_dir=out / "paths", methods=["lerp", "traverse_axis"], max_sliders=3, out_html=out / "explorer.html")
         pages[f"{kind}-z{dim}"] = out
     return pages
 
@@ -166,6 +165,7 @@ def test_projection_table(explorers: dict[str, Path], name: str) -> None:
     kind, dim, _, method = next(r for r in RUNS if f"{r[0]}-z{r[1]}" == name)
     first, second = out / "projection_a.parquet", out / "projection_b.parquet"
     assert first.read_bytes() == second.read_bytes()  # seeded: reruns are byte-identical
+    assert (out / "decoder_a.json").read_bytes() == (out / "decoder_b.json").read_bytes()
     table, meta = read_parquet(first)
     assert len(table) == 40 and table["index"].is_unique
     mu = table[[f"mu_{i}" for i in range(dim)]].to_numpy()
@@ -231,11 +231,33 @@ def test_page_template_escapes_the_data() -> None:
 def test_explorer_refuses_a_projection_of_another_run(explorers: dict[str, Path], tmp_path: Path) -> None:
     out = explorers["vae-z2"]
     with pytest.raises(LatentwalkError) as excinfo:
-        build_explorer(run="digits/vae-z2", model_pt=out / "model.pt", meta_json=out / "meta.json",
+        build_explorer(run="digits/vae-z2", decoder_json=out / "decoder_a.json",
                        projection_parquet=explorers["ae-z3"] / "projection_a.parquet", paths_dir=out / "paths",
-                       methods=["lerp"], selftest_frames=3, max_sliders=3, out_html=tmp_path / "x.html")
-    one_line(excinfo, "projection_a.parquet", "3-D latents", "latent dim is 2")
+                       methods=["lerp"], max_sliders=3, out_html=tmp_path / "x.html")
+    one_line(excinfo, "projection_a.parquet", "3-D latents", "latent dim is 2", "decoder_a.json")
     assert not (tmp_path / "x.html").exists()
+    with pytest.raises(LatentwalkError) as excinfo:  # the model of one run probed with another run's latents
+        project(run="digits/vae-z2", latents=explorers["ae-z3"] / "latents.parquet", model_pt=out / "model.pt",
+                meta_json=out / "meta.json", method="pca", max_points=40, seed=SEED, selftest_frames=3,
+                out_parquet=tmp_path / "p.parquet", out_decoder=tmp_path / "d.json")
+    one_line(excinfo, "model.pt", "latent dim 2", "3-D")
+    assert not (tmp_path / "d.json").exists() and not (tmp_path / "p.parquet").exists()
+
+
+def test_the_page_job_needs_no_torch(explorers: dict[str, Path], tmp_path: Path) -> None:
+    """The page is assembled in a fresh interpreter without importing torch (a path setting rebuilds it cheaply)."""
+    import subprocess
+    import sys
+
+    out = explorers["ae-z3"]
+    code = ("import sys; from latentwalk.stages.explorer import build_explorer; "
+            f"build_explorer(run='digits/ae-z3', decoder_json={str(out / 'decoder_a.json')!r}, "
+            f"projection_parquet={str(out / 'projection_a.parquet')!r}, paths_dir={str(out / 'paths')!r}, "
+            f"methods=['lerp'], max_sliders=3, out_html={str(tmp_path / 'page.html')!r}); "
+            "print('torch' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"
+    assert _page_data((tmp_path / "page.html").read_text())["decoder"] == json.loads((out / "decoder_a.json").read_text())["decoder"]
 
 
 @pytest.mark.parametrize("name", [f"{k}-z{d}" for k, d, _, _ in RUNS])

@@ -1,13 +1,29 @@
-# Stage 8: explore. Per run, the encoded test points in the plane (a table) and a self-contained HTML page that
-# decodes latents in the browser with the run's own decoder (zoom, pan, hover, sliders, path scrubbing, 3-D view).
+# Stage 8: explore. Per run, what the page embeds that needs the model (project: the encoded test points in the
+# plane, a table, and the decoder exported as the page runs it, with torch's decodings of self-test probes), then a
+# self-contained HTML page that decodes latents in the browser with the run's own decoder (zoom, pan, hover,
+# sliders, path scrubbing, 3-D view). The page job needs no torch, so a path setting rebuilds it cheaply.
 
 
 rule project:
     input:
         latents=f"results/latents/{RUN}.parquet",
-        src=src("io", "registry", "stages/__init__", "stages/explorer", "encoding", "projection"),
+        model=f"results/models/{RUN}/model.pt",
+        meta=f"results/models/{RUN}/meta.json",
+        src=src(
+            "io",
+            "registry",
+            "stages/__init__",
+            "stages/explorer",
+            "encoding",
+            "projection",
+            "explorer",
+            "models",
+            "training",
+            "mlp_step",
+        ),
     output:
-        f"results/projections/{RUN}.parquet",
+        projection=f"results/projections/{RUN}.parquet",
+        decoder=f"results/projections/{RUN}.decoder.json",
     log:
         f"results/logs/project/{RUN}.log",
     benchmark:
@@ -24,14 +40,14 @@ rule project:
         method=config["explorer"]["projection"],
         max_points=config["explorer"]["max_points"],
         seed=config["seed"],
+        selftest_frames=config["explorer"]["selftest_frames"],
     script:
         "../scripts/project.py"
 
 
 rule explorer:
     input:
-        model=f"results/models/{RUN}/model.pt",
-        meta=f"results/models/{RUN}/meta.json",
+        decoder=f"results/projections/{RUN}.decoder.json",
         projection=f"results/projections/{RUN}.parquet",
         paths=f"results/paths/{RUN}",
         assets=[os.path.relpath(Path(PACKAGE, "assets", name)) for name in EXPLORER_ASSETS],
@@ -42,9 +58,6 @@ rule explorer:
             "stages/explorer",
             "explorer",
             "projection",
-            "models",
-            "training",
-            "mlp_step",
         ),
     output:
         report(
@@ -68,7 +81,6 @@ rule explorer:
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         overlays=explorer_overlays,
-        selftest_frames=config["explorer"]["selftest_frames"],
         max_sliders=config["explorer"]["max_sliders"],
     script:
         "../scripts/explorer.py"

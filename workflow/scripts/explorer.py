@@ -7,12 +7,10 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     build_explorer(
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
-        model_pt=sm.input.model,
-        meta_json=sm.input.meta,
+        decoder_json=sm.input.decoder,
         projection_parquet=sm.input.projection,
         paths_dir=sm.input.paths,
         methods=sm.params.overlays,
-        selftest_frames=sm.params.selftest_frames,
         max_sliders=sm.params.max_sliders,
         out_html=sm.output[0],
         log=log,

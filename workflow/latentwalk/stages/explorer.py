@@ -1,4 +1,10 @@
-"""Stages project and explorer: a run's encoded test points in the plane, and its interactive explorer page."""
+"""Stages project and explorer: what a run's explorer page embeds, and the page.
+
+``project`` (torch) prepares everything that needs the model: the encoded test points in the plane, and the
+decoder exported as the page runs it, with torch's own decodings of probe latents for the page's self-test.
+``explorer`` (numpy only) assembles the page from those and the run's paths, so a path setting rebuilds the page
+without loading torch or the model.
+"""
 
 from __future__ import annotations
 
@@ -17,13 +23,15 @@ from ..registry import VIEW_OBJECTS
 OVERLAY_PATHS = 6
 
 
-def project(run: str, latents: PathLike, method: str, max_points: int, seed: int, out_parquet: PathLike, log: Log = quiet) -> None:
-    """The run's encoded test means (a seeded subsample of at most ``max_points``) in the plane, by ``method``.
+def project(run: str, latents: PathLike, model_pt: PathLike, meta_json: PathLike, method: str, max_points: int, seed: int,
+            selftest_frames: int, out_parquet: PathLike, out_decoder: PathLike, log: Log = quiet) -> None:
+    """The run's encoded test means (a seeded subsample of at most ``max_points``) in the plane, by ``method``, and
+    its decoder for the page.
 
-    Writes one row per point: ``index`` (dataset row), ``label``, ``x``, ``y`` (the projection; the latents
-    themselves for d <= 2), the latent ``mu_*`` and, for d >= 3, ``pc_0..pc_2`` (top three principal components,
-    for the 3-D view).
-    The metadata holds the PCA basis (mean, components, variance ratios), which maps plane points back to latents.
+    ``out_parquet`` has one row per point: ``index`` (dataset row), ``label``, ``x``, ``y`` (the projection; the
+    latents themselves for d <= 2), the latent ``mu_*`` and, for d >= 3, ``pc_0..pc_2`` (top three principal
+    components, for the 3-D view). Its metadata holds the PCA basis (mean, components, variance ratios), which maps
+    plane points back to latents. ``out_decoder`` is :func:`export_decoder`'s JSON, probed at these points.
     """
     from ..encoding import latent_matrix, read_latents
     from ..projection import embed, pca, subsample
@@ -50,8 +58,43 @@ def project(run: str, latents: PathLike, method: str, max_points: int, seed: int
                         extra={"latent_dim": d, "label_kind": meta.get("label_kind", "class"), "variational": meta.get("variational", False),
                                "pca": {"mean": basis.mean.tolist(), "components": basis.components.tolist(),
                                        "variance_ratio": basis.variance_ratio.tolist()}})
+    export_decoder(run, model_pt, meta_json, mu, latents, selftest_frames, out_decoder, log)  # checks the model first
     write_parquet(pd.DataFrame(out), out_parquet, record)
     log(f"{run}: {len(mu)} test points projected by {record['config']['method']} in {time.perf_counter() - start:.1f}s")
+
+
+def export_decoder(run: str, model_pt: PathLike, meta_json: PathLike, mu: np.ndarray, mu_source: PathLike,
+                   selftest_frames: int, out_json: PathLike, log: Log = quiet) -> None:
+    """Write the run's decoder as the explorer page runs it, with torch's decodings of probe latents, as JSON.
+
+    Keys: ``kind``, ``variational``, ``image`` (H, W), ``latent_dim``, ``decoder``
+    (:func:`latentwalk.explorer.decoder_layers`) and ``selftest``: ``k`` probes ``z`` (``selftest_frames`` of the
+    latents ``mu``, read from ``mu_source``, seeded, and two off-data latents) with the ``images`` torch decodes from them (base64 float32),
+    which the page compares its own decoding with; and the provenance.
+    """
+    import torch
+
+    from ..explorer import decoder_layers, encode_f32
+    from ..io import write_json
+    from ..training import load_run_model
+
+    model, spec = load_run_model(model_pt, meta_json)
+    d = mu.shape[1]
+    if d != spec.latent_dim:
+        raise LatentwalkError(f"{model_pt}: a latent dim {spec.latent_dim} model, but the latents to probe it are {d}-D")
+    rng = np.random.default_rng(0)
+    picks = np.sort(rng.choice(len(mu), size=min(selftest_frames, len(mu)), replace=False))
+    probe = np.vstack([mu[picks], rng.standard_normal((2, d)) * 1.5])  # encoded points and two off-data latents
+    with torch.inference_mode():
+        reference = model.decode(torch.as_tensor(probe, dtype=torch.float32)).numpy().reshape(len(probe), -1)
+    layers = decoder_layers(model)
+    record = provenance(stage="export_decoder", config={"run": run, "selftest_frames": selftest_frames},
+                        inputs=[str(model_pt), str(meta_json), str(mu_source)], seed=0)
+    write_json(out_json, {"run": run, "kind": spec.kind, "variational": spec.variational, "image": list(spec.image_shape),
+                          "latent_dim": d, "decoder": layers,
+                          "selftest": {"k": len(probe), "z": encode_f32(probe), "images": encode_f32(reference)},
+                          "provenance": record})
+    log(f"{run}: decoder of {len(layers)} layers exported, {len(probe)} self-test probes")
 
 
 def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], method: str, paths_dir: PathLike,
@@ -96,50 +139,41 @@ def _text(value: Any) -> str:
 
 def build_explorer(
     run: str,
-    model_pt: PathLike,
-    meta_json: PathLike,
+    decoder_json: PathLike,
     projection_parquet: PathLike,
     paths_dir: PathLike,
     methods: Sequence[str],
-    selftest_frames: int,
     max_sliders: int,
     out_html: PathLike,
     log: Log = quiet,
 ) -> None:
-    """Write the run's explorer page (see :mod:`latentwalk.explorer`).
+    """Write the run's explorer page (see :mod:`latentwalk.explorer`); numpy only.
 
-    Embeds the projected test points with their latents, the decoder, the paths of ``methods`` found in
-    ``paths_dir`` as overlays, and ``selftest_frames`` latents with the images torch decodes from them (the page's
-    ``#selftest`` compares its own decoding with these).
+    Embeds the projected test points with their latents, the decoder and its self-test probes (both from
+    ``decoder_json``, :func:`export_decoder`), and the paths of ``methods`` found in ``paths_dir`` as overlays.
     """
-    import torch
-
-    from ..explorer import decoder_layers, encode_f32, render_page
-    from ..training import load_run_model
+    from ..explorer import encode_f32, render_page
+    from ..io import read_json
 
     start = time.perf_counter()
-    model, spec = load_run_model(model_pt, meta_json)
+    decoder = read_json(decoder_json)
     table, meta = read_parquet(projection_parquet)
     d = int(meta.get("latent_dim", -1))
-    if d != spec.latent_dim:
-        raise LatentwalkError(f"{projection_parquet}: projection of {d}-D latents, but the model's latent dim is {spec.latent_dim}")
+    if d != decoder["latent_dim"]:
+        raise LatentwalkError(f"{projection_parquet}: projection of {d}-D latents, but the decoder's latent dim is "
+                              f"{decoder['latent_dim']} ({decoder_json})")
     xy = table[["x", "y"]].to_numpy(dtype=np.float64)
     mu = _latents_of(table, meta, d)
-    rng = np.random.default_rng(0)
-    picks = np.sort(rng.choice(len(mu), size=min(selftest_frames, len(mu)), replace=False))
-    probe = np.vstack([mu[picks], rng.standard_normal((2, d)) * 1.5])  # encoded points and two off-data latents
-    with torch.inference_mode():
-        reference = model.decode(torch.as_tensor(probe, dtype=torch.float32)).numpy().reshape(len(probe), -1)
     method = meta["config"]["method"]
     spread = mu.std(axis=0)
     data: dict[str, Any] = {
         "run": run,
         "dim": d,
-        "kind": spec.kind,
-        "variational": spec.variational,
+        "kind": decoder["kind"],
+        "variational": decoder["variational"],
         "label_kind": meta.get("label_kind", "class"),
         "label_names": list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None,
-        "image": list(spec.image_shape),
+        "image": decoder["image"],
         "projection": method,
         "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),
                    "index": table["index"].astype(int).tolist(),
@@ -149,9 +183,9 @@ def build_explorer(
         "mean": mu.mean(axis=0).tolist(),
         "std": spread.tolist(),
         "max_sliders": int(max_sliders),
-        "decoder": decoder_layers(model),
+        "decoder": decoder["decoder"],
         "paths": _overlays(mu, xy, meta["pca"], method, paths_dir, methods),
-        "selftest": {"k": len(probe), "z": encode_f32(probe), "images": encode_f32(reference)},
+        "selftest": decoder["selftest"],
     }
     html = render_page(data, f"{run}: latent explorer")
     with atomic_path(out_html) as tmp:
