@@ -4,9 +4,10 @@ In a fresh copy of the workflow: a cold ``snakemake`` (the default profile: all 
 rerun; a figure-style edit (a comment appended to ``workflow/latentwalk/plots.py``, which every figure job runs); a
 one-method config change (``paths.lerp.steps`` 11 -> 13). Each rerun is a share of the cold run's wall time. The
 reference for the cold run is ``benchmarks/replay.py`` in a second fresh copy: every job's script in one process,
-serially, imports paid once. The two are compared in core-seconds (user + system CPU of the process and its
-children), which counts Snakemake's per-job costs (interpreter and import start-up, scheduling) whatever the
-parallelism; wall times are shown too. The figure section reads the cold run's per-job benchmark files.
+serially, imports paid once, with the thread settings Snakemake gives a one-thread job. The two are compared in
+core-seconds (user + system CPU of the process and its children), which counts Snakemake's per-job costs
+(interpreter and import start-up, scheduling) whatever the parallelism; wall times are shown too. The figure section
+reads the cold run's per-job benchmark files.
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from common import REPO, Row, copy_repo, snakemake_command, timed_child
 FIGURE_RULES = {"plot_run": (2, False), "plot_walks": (2, True), "plot_views": (3, False), "plot_view_dataset": (1, False),
                 "plot_hypersphere": (1, False), "plot_norm_concentration": (2, False), "plot_unit_sphere_spiral": (1, False),
                 "plot_comparison": (1, False)}
+
+
+#: What Snakemake sets in a one-thread job's environment (snakemake/shell.py), for the one-process reference.
+JOB_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+                                      "VECLIB_MAXIMUM_THREADS", "NUMEXPR_NUM_THREADS")}
 
 
 def _jobs(child: dict) -> int:
@@ -71,8 +77,10 @@ def run(repeats: int = 1, quick: bool = False) -> list[Row]:
         reference = copy_repo(Path(tmp) / "replay")
         if quick:
             (reference / "quick.yaml").write_text("latent_dims: [2]\ndatasets: [digits]\n")
+        # the threads Snakemake gives each job (threads: 1), so both sides run the same kernels: torch and BLAS on two
+        # threads spin-wait, e.g. one geodesic job takes 9.3 core-s on two threads and 5.8 on one, in the same wall time
         single = timed_child([sys.executable, str(REPO / "benchmarks" / "replay.py"), str(reference),
-                              *(["quick.yaml"] if quick else [])], reference)
+                              *(["quick.yaml"] if quick else [])], reference, env=JOB_THREADS)
         rows.append(Row("orchestration", "the same jobs in one Python process (1 core): wall", single["wall"], "s",
                         note=single["stdout"].strip().splitlines()[-1] if single["stdout"].strip() else ""))
         ratio = cold["cpu"] / single["cpu"]

@@ -9,7 +9,8 @@ Sections (see each module's docstring):
   orchestration  cold default run against one process; no-op, figure-edit and one-method reruns; seconds per figure
   gpu            on a CUDA device: the trainer against the same loop, MLP and conv, batch 128 and 1024 (else a note)
 
-Prints a table and writes it as CSV (default benchmarks/results.csv). Run it on a quiet machine: nothing else
+Prints a table and writes it as CSV (default benchmarks/results.csv); the rows of sections not run stay in the file,
+with the machine they came from. Run it on a quiet machine: nothing else
 running, medians of several repeats. `--quick` shrinks every section for a smoke test (not for the README table).
 """
 
@@ -92,11 +93,19 @@ def main() -> None:
         rows += section_rows
         print(table(section_rows))
         print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)
-    with open(args.csv, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(Row.__dataclass_fields__) + ["machine"])
+    fields = list(Row.__dataclass_fields__) + ["machine"]
+    kept = []  # the rows of the sections not run this time stay, with the machine they came from
+    if Path(args.csv).exists():
+        with open(args.csv, newline="") as handle:
+            kept = [r for r in csv.DictReader(handle) if r["section"] not in {row.section for row in rows}]
+    tmp = f"{args.csv}.tmp"
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
         writer.writeheader()
+        writer.writerows({k: r.get(k, "") for k in fields} for r in kept)
         for row in rows:
             writer.writerow({**row.as_dict(), "machine": machine()})
+    os.replace(tmp, args.csv)
     print(table(rows))
     print(f"wrote {args.csv}")
 
