@@ -10,8 +10,7 @@ Sections (see each module's docstring):
   gpu            on a CUDA device: the trainer against the same loop, MLP and conv, batch 128 and 1024 (else a note)
 
 Prints a table and writes it as CSV (default benchmarks/results.csv); the rows of sections not run stay in the file,
-with the machine they came from. Run it on a quiet machine: nothing else
-running, medians of several repeats. `--quick` shrinks every section for a smoke test (not for the README table).
+with the machine they came from. Run it on a quiet machine: nothing else running, medians of several repeats. `--quick` shrinks every section for a smoke test (not for the README table).
 """
 
 from __future__ import annotations
@@ -95,9 +94,10 @@ def main() -> None:
         print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)
     fields = list(Row.__dataclass_fields__) + ["machine"]
     kept = []  # the rows of the sections not run this time stay, with the machine they came from
+    measured = {row.section for row in rows}
     if Path(args.csv).exists():
         with open(args.csv, newline="") as handle:
-            kept = [r for r in csv.DictReader(handle) if r["section"] not in {row.section for row in rows}]
+            kept = [r for r in csv.DictReader(handle) if r["section"] not in measured]
     tmp = f"{args.csv}.tmp"
     with open(tmp, "w", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=fields)

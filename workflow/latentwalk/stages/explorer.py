@@ -68,9 +68,9 @@ def export_decoder(run: str, model_pt: PathLike, meta_json: PathLike, mu: np.nda
     """Write the run's decoder as the explorer page runs it, with torch's decodings of probe latents, as JSON.
 
     Keys: ``kind``, ``variational``, ``image`` (H, W), ``latent_dim``, ``decoder``
-    (:func:`latentwalk.explorer.decoder_layers`) and ``selftest``: ``k`` probes ``z`` (``selftest_frames`` of the
-    latents ``mu``, read from ``mu_source``, seeded, and two off-data latents) with the ``images`` torch decodes from them (base64 float32),
-    which the page compares its own decoding with; and the provenance.
+    (:func:`latentwalk.explorer.decoder_layers`), ``provenance`` and ``selftest``: ``k`` probes ``z``
+    (``selftest_frames`` of the latents ``mu``, read from ``mu_source``, seeded, and two off-data latents) with the
+    ``images`` torch decodes from them (base64 float32), which the page compares its own decoding with.
     """
     import torch
 
