@@ -130,7 +130,7 @@ def train_model(
         warmup = min(1.0, (epoch - 1) / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
         order = torch.randperm(n, generator=generator, device=device)
         for first in range(0, n, cfg.batch_size):
-            batch = data[order[first : first + cfg.batch_size]]
+            batch = torch.index_select(data, 0, order[first : first + cfg.batch_size])  # rows: one copy each
             noise = None
             if spec.variational:
                 noise = torch.randn(
