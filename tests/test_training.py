@@ -364,6 +364,41 @@ def test_stage_train_writes_consistent_outputs(tmp_path: Path, noise_images: np.
     assert sha256_file(out2 / "model.pt") == meta["model_sha256"]
 
 
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(0, 1e3), st.floats(-1e-3, 1e9)), min_size=0, max_size=6),
+       st.booleans())
+def test_history_csv_bytes_equal_pandas(rows: list[tuple[float, float, float]], adversarial: bool) -> None:
+    """The train job writes its per-epoch log without pandas, in the exact bytes pandas' to_csv wrote."""
+    import tempfile
+
+    columns = ["epoch", "loss", "reconstruction", "kl"] + (["adversarial", "critic"] if adversarial else [])
+    history = [dict(zip(columns, (i + 1, a, b, c, b * 0.5, -a))) for i, (a, b, c) in enumerate(rows)]
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, theirs = Path(tmp) / "ours.csv", Path(tmp) / "theirs.csv"
+        train_stage.write_history_csv(history, columns, ours)
+        pd.DataFrame(history, columns=columns).to_csv(theirs, index=False)
+        assert ours.read_bytes() == theirs.read_bytes()
+
+
+def test_the_train_job_needs_no_pandas(tmp_path: Path, noise_images: np.ndarray) -> None:
+    """Training in a fresh interpreter never imports pandas (half a core-second of every train job's start-up)."""
+    import subprocess
+    import sys
+
+    data = tmp_path / "tiny.npz"
+    _tiny_dataset(data, noise_images)
+    out = tmp_path / "run"
+    out.mkdir()
+    code = ("import sys; from latentwalk.stages.train import train; "
+            f"train(data_npz={str(data)!r}, dataset='tiny', model='vae', dim=2, model_params={MODEL_PARAMS!r}, "
+            f"train_params={_train_params(epochs=1)!r}, seed=11, device='cpu', out_model={str(out / 'model.pt')!r}, "
+            f"out_log_csv={str(out / 'train_log.csv')!r}, out_meta={str(out / 'meta.json')!r}); "
+            "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "[]"
+    assert list(pd.read_csv(out / "train_log.csv").columns) == ["epoch", "loss", "reconstruction", "kl"]
+
+
 def test_stage_train_uses_only_train_split(tmp_path: Path, noise_images: np.ndarray) -> None:
     """The stage trains on the train rows only: same weights as training on them directly."""
     data = tmp_path / "tiny.npz"

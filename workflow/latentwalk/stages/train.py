@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import csv
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..io import PathLike, atomic_path, provenance, sha256_file, write_json
 from ..logs import Log, quiet
+
+
+def write_history_csv(history: Sequence[Mapping[str, float]], columns: Sequence[str], path: PathLike) -> None:
+    """Write the per-epoch rows' ``columns`` as CSV atomically: for finite values (training stops on a non-finite
+    loss), the bytes of pandas' ``to_csv(index=False)`` (floats as their shortest repr, integers as integers),
+    without importing pandas into the job."""
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([row[c] for c in columns] for row in history)
 
 
 def train(
@@ -28,8 +39,6 @@ def train(
 
     ``model`` is the run's model name (``vae``, ``beta_vae-b4``, ...): it fixes the kind and the KL weight.
     """
-    import pandas as pd
-
     from ..datasets import load_dataset
     from ..models import ModelSpec
     from ..registry import SWEPT_KINDS, parse_model
@@ -76,9 +85,8 @@ def train(
     if check["degenerate"]:
         log(f"WARNING degenerate training: {check['reason']}")
     # per-epoch seconds stay in the job log: artifacts hold no timings, so reruns give the same bytes
-    frame = pd.DataFrame(history, columns=list(history_columns(spec))).drop(columns="seconds")
-    with atomic_path(out_log_csv) as tmp:
-        frame.to_csv(tmp, index=False)
+    columns = [c for c in history_columns(spec) if c != "seconds"]
+    write_history_csv(history, columns, out_log_csv)
     meta = provenance(
         stage="train",
         config={"dataset": dataset, "model": spec.to_dict(), "train": cfg.to_dict()},
@@ -89,7 +97,7 @@ def train(
             "device_used": str(resolve_device(device)),
             "n_train": int(is_train.sum()),
             "n_test": int((~is_train).sum()),
-            "final": {k: float(frame[k].iloc[-1]) for k in ("loss", "reconstruction", "kl")} if len(frame) else {},
+            "final": {k: float(history[-1][k]) for k in ("loss", "reconstruction", "kl")} if history else {},
             "test": held_out,
             "training_check": check,
         },
