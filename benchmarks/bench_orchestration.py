@@ -21,7 +21,7 @@ from common import REPO, Row, copy_repo, snakemake_command, timed_child
 
 #: What each figure job draws, for seconds per figure: rule -> (fixed figures per job, whether to add the PNG and GIF
 #: files of the run's walks directory).
-FIGURE_RULES = {"plot_run": (2, False), "plot_walks": (2, True), "plot_views": (3, False), "plot_view_dataset": (1, False),
+FIGURE_RULES = {"plot_run": (2, False), "plot_walks": (2, True), "plot_view_walks": (5, True), "plot_view_dataset": (1, False),
                 "plot_hypersphere": (1, False), "plot_norm_concentration": (2, False), "plot_unit_sphere_spiral": (1, False),
                 "plot_comparison": (1, False)}
 

@@ -150,7 +150,7 @@ def test_no_package_module_over_500_lines() -> None:
 def test_every_caption_file_is_used_and_walk_captions_match_the_registry() -> None:
     sources = "\n".join(p.read_text() for p in [REPO / "Snakefile", *RULES.glob("*.smk")])
     used = set(re.findall(r'\.\./report/(\w+\.rst)', sources)) | {"workflow.rst"}
-    used |= {f"{m}.rst" for m in re.findall(r'run_figure\("\w+", "(\w+)\.rst"', sources)}
+    used |= {f"{m}.rst" for m in re.findall(r'run_figure\(\s*"\w+",\s*"(\w+)\.rst"', sources)}
     assert {p.name for p in REPORT.glob("*.rst")} == used
     blocks = re.findall(r'{% (?:el)?if figure == "([\w.]+)" %}', (REPORT / "walk_figures.rst").read_text())
     assert sorted(blocks) == sorted(R.WALK_REPORT) and len(blocks) == len(set(blocks))
@@ -235,6 +235,10 @@ def _function_imports(module: str, function: str) -> set[str]:
         for node in ast.walk(defs[name]):
             if isinstance(node, ast.Import | ast.ImportFrom):
                 imports |= set(_resolve(node, module))
+                for target in _resolve(node, module):  # a function of another stage: what calling it imports
+                    if isinstance(node, ast.ImportFrom) and target.startswith("latentwalk.stages.") and target != module:
+                        for alias in node.names:
+                            imports |= _function_imports(target, alias.name)
             elif isinstance(node, ast.Name):
                 todo.append(node.id)
     return imports | {module}
@@ -275,6 +279,8 @@ def test_src_module_exists_for_the_checker() -> None:
     assert "workflow/latentwalk/__init__.py" in rule_sources("generate_paths")
     assert "workflow/latentwalk/training.py" in rule_sources("generate_paths")  # via the geodesic method
     assert "workflow/latentwalk/paths.py" not in rule_sources("plot_hypersphere")  # function-level, not module-level
+    assert "workflow/latentwalk/figures_quality.py" in rule_sources("plot_view_walks")  # via another stage's function
+    assert "workflow/latentwalk/views.py" not in rule_sources("plot_walks")
 
 
 def test_every_rule_lists_exactly_the_package_sources_it_imports() -> None:

@@ -359,9 +359,9 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lr.yaml", "-n"))
     assert dry.get("train") == len(RUNS)
     assert dry.get("encode") == len(RUNS)
-    for rule in ("decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks"):
+    for rule in ("decoder_paths", "generate_paths", "decode", "path_stats", "plot_run"):
         assert dry.get(rule) == len(RUNS), rule  # one job per run
-    assert dry.get("plot_views") == len(VIEW_RUNS)
+    assert dry.get("plot_walks") == len(RUNS) - len(VIEW_RUNS) and dry.get("plot_view_walks") == len(VIEW_RUNS), dry
     assert "prepare_data" not in dry
 
 
@@ -374,7 +374,7 @@ def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tin
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lerp.yaml", "-n"))
     assert dry.get("generate_paths") == len(RUNS), dry
     assert not {"prepare_data", "train", "encode", "decoder_paths", "project", "plot_run"} & set(dry), dry
-    assert dry.get("plot_walks") == len(RUNS), dry  # the figures of the paths, not the model's diagnostics
+    assert dry.get("plot_walks", 0) + dry.get("plot_view_walks", 0) == len(RUNS), dry  # the paths' figures only
     changed["paths"]["geodesic"] = {**changed["paths"]["geodesic"], "iterations": 50}
     (tiny_run / "tiny_geodesic.yaml").write_text(yaml.safe_dump(changed))
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_geodesic.yaml", "-n"))
@@ -382,6 +382,8 @@ def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tin
     assert not {"prepare_data", "train", "encode"} & set(dry), dry
 
 
+#: The path figures' jobs: one per run (views runs: with the viewpoint figures).
+WALK_FIGURES = {"plot_walks": len(RUNS) - len(VIEW_RUNS), "plot_view_walks": len(VIEW_RUNS)}
 #: The jobs any change reruns: the manifest of every artifact, the report, and the default target.
 AUDIT = {"manifest": 1, "report": 1, "all": 1}
 #: The cross-run jobs that adding or removing a run schedules (besides the new runs' own jobs).
@@ -407,15 +409,15 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     assert "prepare_data" not in dry
 
     dry = dry_run_after_edit(tiny_run, "plots.py")
-    assert dry == {"plot_run": len(RUNS), "plot_walks": len(RUNS), "plot_views": len(VIEW_RUNS), "plot_view_dataset": 1,
+    assert dry == {"plot_run": len(RUNS), **WALK_FIGURES, "plot_view_dataset": 1,
                    "plot_hypersphere": 1, "plot_norm_concentration": 1, "plot_unit_sphere_spiral": 2, "plot_comparison": len(TINY["datasets"]),
                    **AUDIT}, dry  # figures only
 
     dry = dry_run_after_edit(tiny_run, "figures_decoded.py")
-    assert dry == {"plot_walks": len(RUNS), "plot_views": len(VIEW_RUNS), "plot_view_dataset": 1, **AUDIT}, dry  # image figures
+    assert dry == {**WALK_FIGURES, "plot_view_dataset": 1, **AUDIT}, dry  # image figures
 
     dry = dry_run_after_edit(tiny_run, "figures_views.py")
-    assert dry == {"plot_views": len(VIEW_RUNS), **AUDIT}, dry  # only the viewpoint figures
+    assert dry == {"plot_view_walks": len(VIEW_RUNS), **AUDIT}, dry  # only the views runs' figures
 
     dry = dry_run_after_edit(tiny_run, "stages/decode.py")
     assert dry.get("decode") == len(RUNS)
@@ -442,11 +444,12 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     proc = snakemake(tiny_run, "--configfile", "tiny_grown.yaml", "-n")
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
-    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
-    assert set(jobs) == per_run | CROSS_RUN | {"plot_views"}, jobs
+    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "project", "explorer"}
+    assert set(jobs) == per_run | CROSS_RUN | {"plot_walks", "plot_view_walks"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
-    assert jobs["plot_views"] == {run for run in new_runs if run.startswith("views/")}
+    assert jobs["plot_view_walks"] == {run for run in new_runs if run.startswith("views/")}
+    assert jobs["plot_walks"] == new_runs - jobs["plot_view_walks"]
 
 
 def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
@@ -457,11 +460,12 @@ def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
     (tiny_run / "tiny_betas.yaml").write_text(yaml.safe_dump(grown))
     jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
     new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
-    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "plot_walks", "project", "explorer"}
-    assert set(jobs) == per_run | CROSS_RUN | {"plot_views"}, jobs
+    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "project", "explorer"}
+    assert set(jobs) == per_run | CROSS_RUN | {"plot_walks", "plot_view_walks"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
-    assert jobs["plot_views"] == {run for run in new_runs if run.startswith("views/")}
+    assert jobs["plot_view_walks"] == {run for run in new_runs if run.startswith("views/")}
+    assert jobs["plot_walks"] == new_runs - jobs["plot_view_walks"]
 
 
 def test_removing_a_run_reruns_only_the_cross_run_tables(tiny_run: Path) -> None:

@@ -333,3 +333,42 @@ def walk_category(wildcards):
 
 def walk_labels(wildcards):
     return {"run": RUN, "figure": WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][1]}
+
+
+# ---- figures of a run's paths: one job per run (plot_walks, or plot_view_walks for views runs) ----------
+
+
+def walk_figure_inputs():
+    """What every run's path figures read: the paths, their decoded frames and the path statistics."""
+    return {
+        "paths": f"results/paths/{RUN}",
+        "decoded": f"results/decoded/{RUN}",
+        "path_norms": f"results/stats/{RUN}/path_norms.csv",
+        "quality": f"results/stats/{RUN}/path_quality.csv",
+        "quality_summary": f"results/stats/{RUN}/path_quality_summary.csv",
+    }
+
+
+def walk_figure_outputs():
+    """Every run's path figures: the decoded walks (one directory, its set depending on the run's methods) and
+    the norm and quality along the paths."""
+    return {
+        "walks": report(
+            directory(f"results/figures/{RUN}/walks"),
+            patterns=["{figure}.{ext,png|gif}"],
+            caption="../report/walk_figures.rst",
+            category=walk_category,
+            subcategory=RUN,
+            labels=walk_labels,
+        ),
+        "path_norms_png": run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
+        "path_norms_svg": f"results/figures/{RUN}/path_norms.svg",
+        "path_quality_png": run_figure(
+            "path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"
+        ),
+        "path_quality_svg": f"results/figures/{RUN}/path_quality.svg",
+    }
+
+
+#: Datasets of each path-figure rule: views runs also get the viewpoint figures, in the same job.
+OTHER_DATASETS = "|".join(name for name in DATASETS if name not in VIEW_DATASETS)

@@ -2,7 +2,8 @@
 # report with a caption that states its parameters; an SVG beside each plot's PNG for papers (decoded-image figures are PNG only).
 # Per run: plot_run draws the model's diagnostics, which read no path (fixed outputs, one caption each);
 # plot_walks draws every figure of the run's paths: the decoded walks, whose set depends on the run's path
-# methods (one directory), and the norm and quality along the paths. A path setting redraws only the latter.
+# methods (one directory), and the norm and quality along the paths (plot_view_walks: the same and the
+# viewpoint figures, for views runs). A path setting redraws only the latter.
 
 
 rule plot_run:
@@ -47,11 +48,7 @@ rule plot_run:
 
 rule plot_walks:
     input:
-        paths=f"results/paths/{RUN}",
-        decoded=f"results/decoded/{RUN}",
-        path_norms=f"results/stats/{RUN}/path_norms.csv",
-        quality=f"results/stats/{RUN}/path_quality.csv",
-        quality_summary=f"results/stats/{RUN}/path_quality_summary.csv",
+        **walk_figure_inputs(),
         src=src(
             "io",
             "registry",
@@ -63,22 +60,13 @@ rule plot_walks:
             "stats",
         ),
     output:
-        walks=report(
-            directory(f"results/figures/{RUN}/walks"),
-            patterns=["{figure}.{ext,png|gif}"],
-            caption="../report/walk_figures.rst",
-            category=walk_category,
-            subcategory=RUN,
-            labels=walk_labels,
-        ),
-        path_norms_png=run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
-        path_norms_svg=f"results/figures/{RUN}/path_norms.svg",
-        path_quality_png=run_figure("path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"),
-        path_quality_svg=f"results/figures/{RUN}/path_quality.svg",
+        **walk_figure_outputs(),
     log:
         f"results/logs/plot_walks/{RUN}.log",
     benchmark:
         f"results/benchmarks/plot_walks/{RUN}.tsv"
+    wildcard_constraints:
+        dataset=OTHER_DATASETS,
     retries: 1
     group:
         "walk"
@@ -95,36 +83,40 @@ rule plot_walks:
         "../scripts/plot_walks.py"
 
 
-rule plot_views:
+# A views run's path figures and its viewpoint figures (decoded frames against the true renders, the recovered
+# azimuths, the latents by azimuth): one job, as both read the run's paths and decoded frames.
+rule plot_view_walks:
     input:
-        paths=f"results/paths/{RUN}",
-        decoded=f"results/decoded/{RUN}",
-        quality=f"results/stats/{RUN}/path_quality.csv",
+        **walk_figure_inputs(),
         latents=f"results/latents/{RUN}.parquet",
         src=src(
             "io",
             "registry",
             "stages/__init__",
+            "stages/figures_walks",
             "stages/figures_views",
-            "encoding",
-            "figures_decoded",
-            "figures_views",
             "plots",
+            "figures_decoded",
+            "figures_quality",
+            "figures_views",
+            "stats",
+            "encoding",
             "projection",
             "quality",
             "lines",
             "views",
         ),
     output:
+        **walk_figure_outputs(),
         view_strips=run_figure("view_strips", "view_strips.rst", "Viewpoints", "viewpoint strips"),
         view_azimuths=run_figure("view_azimuths", "view_azimuths.rst", "Viewpoints", "recovered azimuth"),
         view_azimuths_svg=f"results/figures/{RUN}/view_azimuths.svg",
         view_scatter=run_figure("view_scatter", "view_scatter.rst", "Viewpoints", "latents by azimuth"),
         view_scatter_svg=f"results/figures/{RUN}/view_scatter.svg",
     log:
-        f"results/logs/plot_views/{RUN}.log",
+        f"results/logs/plot_view_walks/{RUN}.log",
     benchmark:
-        f"results/benchmarks/plot_views/{RUN}.tsv"
+        f"results/benchmarks/plot_view_walks/{RUN}.tsv"
     wildcard_constraints:
         dataset="|".join(VIEW_DATASETS),
     retries: 1
@@ -137,10 +129,11 @@ rule plot_views:
         runtime=lambda wildcards, attempt: 30 * attempt,
     params:
         methods=run_methods,
-        views=lambda wildcards: dict(config["data"][wildcards.dataset]),
         strip_pairs=config["figures"]["strip_pairs"],
+        fps=config["figures"]["gif_fps"],
+        views=lambda wildcards: dict(config["data"][wildcards.dataset]),
     script:
-        "../scripts/plot_views.py"
+        "../scripts/plot_view_walks.py"
 
 
 rule plot_view_dataset:

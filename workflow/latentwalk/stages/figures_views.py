@@ -1,5 +1,5 @@
-"""Stage plot_views: the viewpoint figures of a views run (strips against the true renders, recovered azimuths,
-latents coloured by azimuth per object)."""
+"""Stage plot_view_walks: a views run's path figures and its viewpoint figures (strips against the true renders,
+recovered azimuths, latents coloured by azimuth per object); and the views dataset's contact sheet."""
 
 from __future__ import annotations
 
@@ -116,6 +116,35 @@ def plot_views(
                                     f"{run}: encoded test views, coloured by azimuth"), out["view_scatter"],
                 out["view_scatter_svg"])
     log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {len(test)} views in the scatter")
+
+
+def plot_view_walks(
+    run: str,
+    methods: Sequence[str],
+    paths_dir: PathLike,
+    decoded_dir: PathLike,
+    latent_dim: int,
+    path_norms_csv: PathLike,
+    quality_csv: PathLike,
+    quality_summary_csv: PathLike,
+    latents: PathLike,
+    views: Mapping[str, Any],
+    strip_pairs: int,
+    fps: int,
+    out_dir: PathLike,
+    out: Mapping[str, PathLike],
+    log: Log = quiet,
+) -> list[str]:
+    """Every path figure of a views run (:func:`latentwalk.stages.figures_walks.plot_walks`) and its viewpoint
+    figures (:func:`plot_views`), in one process: both read the run's paths and decoded frames, so a path setting
+    redraws both anyway, and one job saves a figure job's start-up (about a core-second: interpreter, matplotlib,
+    pandas). Returns the names of the walk figures."""
+    from .figures_walks import plot_walks
+
+    names = plot_walks(run, methods, paths_dir, decoded_dir, latent_dim, path_norms_csv, quality_csv,
+                       quality_summary_csv, strip_pairs, fps, out_dir, out, log)
+    plot_views(run, methods, paths_dir, decoded_dir, quality_csv, latents, views, strip_pairs, out, log)
+    return names
 
 
 def plot_view_dataset(data_npz: PathLike, columns: int, out_png: PathLike, log: Log = quiet) -> None:

@@ -1,19 +1,24 @@
-"""Rule plot_views: the viewpoint figures of a views run (see latentwalk.stages.figures_views)."""
+"""Rule plot_view_walks: a views run's path figures and viewpoint figures (see latentwalk.stages.figures_views)."""
 
 from latentwalk.logs import job_log
-from latentwalk.stages.figures_views import plot_views
+from latentwalk.stages.figures_views import plot_view_walks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    plot_views(
+    plot_view_walks(
         run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
         methods=sm.params.methods,
         paths_dir=sm.input.paths,
         decoded_dir=sm.input.decoded,
+        latent_dim=int(sm.wildcards.dim),
+        path_norms_csv=sm.input.path_norms,
         quality_csv=sm.input.quality,
+        quality_summary_csv=sm.input.quality_summary,
         latents=sm.input.latents,
         views=sm.params.views,
         strip_pairs=sm.params.strip_pairs,
+        fps=sm.params.fps,
+        out_dir=sm.output.walks,
         out=dict(sm.output.items()),
         log=log,
     )
