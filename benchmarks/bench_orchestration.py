@@ -13,6 +13,7 @@ reads the cold run's per-job benchmark files.
 from __future__ import annotations
 
 import csv
+import json
 import sys
 import tempfile
 from pathlib import Path
@@ -39,15 +40,39 @@ def _jobs(child: dict) -> int:
     return int(match.group(1)) if match else 0
 
 
+def _benchmark_files(results: Path, rule: str) -> list[Path]:
+    return sorted((results / "benchmarks" / rule).rglob("*.tsv")) + sorted((results / "benchmarks").glob(f"{rule}.tsv"))
+
+
+def _cpu(tsv: Path) -> float:
+    with open(tsv) as handle:
+        return float(next(csv.DictReader(handle, delimiter="\t"))["cpu_time"])
+
+
+def overhead_by_rule(results: Path, replayed: dict[str, list[float]]) -> list[Row]:
+    """Per rule with a benchmark file: a job's core-seconds under Snakemake (its own process: interpreter, imports,
+    work) against the same job's in the one-process reference (the work alone, imports paid once). The profile of
+    the cold run's overhead."""
+    rows = []
+    for rule, (jobs, ref_cpu) in sorted(replayed.items(), key=lambda item: -item[1][1]):
+        files = _benchmark_files(results, rule)
+        if not files or len(files) != jobs:
+            continue
+        cpu = sum(_cpu(tsv) for tsv in files)
+        rows.append(Row("overhead", f"{rule}: core-s per job, Snakemake ({jobs} jobs)", cpu / jobs, "core-s",
+                        f"one process {ref_cpu / jobs:.2f}", cpu / ref_cpu if ref_cpu else float("nan"),
+                        note=f"{cpu - ref_cpu:+.0f} core-s in all"))
+    return rows
+
+
 def figure_costs(results: Path) -> list[Row]:
     """Core-seconds per figure (PNG and SVG, or GIF) by figure family, from the run's benchmark files."""
     rows, total_cpu, total_figures = [], 0.0, 0
     for rule, (per_job, walks_dir) in FIGURE_RULES.items():
-        files = sorted((results / "benchmarks" / rule).rglob("*.tsv")) + sorted((results / "benchmarks").glob(f"{rule}.tsv"))
+        files = _benchmark_files(results, rule)
         cpu, figures = 0.0, 0
         for tsv in files:
-            with open(tsv) as handle:
-                cpu += float(next(csv.DictReader(handle, delimiter="\t"))["cpu_time"])
+            cpu += _cpu(tsv)
             figures += per_job
             if walks_dir:
                 run = tsv.relative_to(results / "benchmarks" / rule).with_suffix("")
@@ -86,6 +111,9 @@ def run(repeats: int = 1, quick: bool = False) -> list[Row]:
         ratio = cold["cpu"] / single["cpu"]
         rows.append(Row("orchestration", "cold run core-seconds (Snakemake / one process)", cold["cpu"], "core-s",
                         f"one process {single['cpu']:.0f} core-s", ratio, "<= 1.5x", ratio <= 1.5))
+        replayed = reference / "replay_rules.json"
+        if replayed.exists():
+            figures += overhead_by_rule(work / "results", json.loads(replayed.read_text()))
         noop = timed_child(snakemake_command("--cores", "2", *extra), work)
         rows.append(Row("orchestration", "no-op rerun", noop["wall"], "s", "cold run", noop["wall"] / cold["wall"], "<= 3%",
                         noop["wall"] / cold["wall"] <= 0.03))

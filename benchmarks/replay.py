@@ -6,10 +6,12 @@ orchestration (one interpreter, imports paid once, no scheduler, one core).
 Snakemake's API builds the DAG (every job, as on a cold run); each job's rule script then runs in this process with
 a stand-in for the ``snakemake`` object that holds the job's own input, output, params, wildcards and log, exactly as
 Snakemake would hand them over. The scripts call the same package functions, so the work done is the same.
+The core-seconds of each rule's jobs go to ``WORKDIR/replay_rules.json`` (rule -> [jobs, core-seconds]).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import runpy
 import sys
@@ -49,11 +51,17 @@ def main() -> None:
     os.chdir(workdir)
     sys.path.insert(0, str(workdir / "workflow"))
     start = time.perf_counter()
+    by_rule: dict[str, list[float]] = {}  # rule -> [jobs, core-seconds]
     with SnakemakeApi(OutputSettings(quiet={"all"})) as api:
         jobs = jobs_of(api, workdir, [workdir / name for name in sys.argv[2:]])
         dag_seconds = time.perf_counter() - start
         for job in jobs:
+            cpu = time.process_time()
             run_job(job, workdir / "workflow" / "scripts")
+            cost = by_rule.setdefault(job.rule.name, [0, 0.0])
+            cost[0] += 1
+            cost[1] += time.process_time() - cpu
+    (workdir / "replay_rules.json").write_text(json.dumps(by_rule, indent=1))
     print(f"replayed {len(jobs)} jobs in {time.perf_counter() - start:.1f} s (DAG {dag_seconds:.1f} s)")
 
 
