@@ -109,6 +109,31 @@ def test_job_log_writes_the_job_record_on_success(tmp_path: Path, monkeypatch: p
     assert "numpy" in record["versions"] and "git_commit" in record
 
 
+def test_job_log_ends_with_the_job_cost_counted_by_the_kernel(tmp_path: Path) -> None:
+    """A successful job's last log line is its core-seconds from process start, its children's included (a child
+    burning 0.6 s of CPU is counted in full), and its peak memory; a failed job's last line stays its error."""
+    import re
+    import subprocess
+    import sys
+
+    log_file = tmp_path / "job.log"
+    burn = "import time; end = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
+    code = ("import subprocess, sys; from latentwalk.logs import job_log\n"
+            f"with job_log({str(log_file)!r}) as log:\n"
+            f"    subprocess.run([sys.executable, '-c', {burn!r}], check=True)\n"
+            "    big = bytearray(300 * 2**20)\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    last = log_file.read_text().splitlines()[-1]
+    match = re.search(r"job cost: ([0-9.]+) core-s, peak RSS (\d+) MiB$", last)
+    assert match, last
+    assert 0.6 <= float(match.group(1)) < 5.0
+    assert 300 <= int(match.group(2)) < 2000
+    with pytest.raises(LatentwalkError):
+        with job_log(log_file):
+            raise LatentwalkError("broken")
+    assert log_file.read_text().splitlines()[-1].endswith("ERROR broken")
+
+
 def test_job_log_failure_is_one_line_on_stderr_and_the_traceback_in_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:

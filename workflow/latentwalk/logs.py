@@ -4,7 +4,7 @@ A rule script opens its job with ``with job_log(snakemake) as log:``. On success
 the job's record (rule, wildcards, params, package versions, git commit and the
 SHA-256 of every input and output file) is written to ``results/provenance/``
 mirroring the log's path; ``latentwalk verify`` and the manifest are built from
-these records. On failure the traceback goes to the log file only and the job
+these records. The log's last line is then the job's cost (:func:`job_cost`). On failure the traceback goes to the log file only and the job
 prints one line, the error itself, as its last line of output; set
 ``LATENTWALK_TRACEBACK=1`` to see the traceback on the terminal too.
 """
@@ -21,7 +21,8 @@ from pathlib import Path
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["job_log", "Log", "quiet", "record_path", "write_job_record", "files_of", "TRACEBACK_ENV", "TIMESTAMP", "jsonable"]
+__all__ = ["job_log", "job_cost", "Log", "quiet", "record_path", "write_job_record", "files_of", "TRACEBACK_ENV", "TIMESTAMP",
+           "jsonable", "COST_PREFIX"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
 Log = Callable[[str], None]
@@ -84,9 +85,29 @@ def job_log(job: Any) -> Iterator[Log]:
         else:
             if is_job and len(job.output):  # a job that writes nothing (verify) leaves no record
                 write_job_record(job, record_path(target))
+            log(job_cost())
         finally:
             handle.flush()
             sys.stderr.flush()
+
+
+#: How :func:`job_cost` begins; the benchmarks read a job's core-seconds from this last line of its log.
+COST_PREFIX = "job cost:"
+
+
+def job_cost() -> str:
+    """The job's cost so far, from the kernel's accounting: core-seconds (user + system) of this process since it
+    started (interpreter and imports included) and of its finished children, and the peak resident memory.
+
+    Exact, unlike Snakemake's ``benchmark:`` files, which sample the job every few seconds and miss what a job
+    longer than the first interval spends after the last sample (a 40-core-second job was recorded as 15).
+    """
+    import resource
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return f"{COST_PREFIX} {cpu:.2f} core-s, peak RSS {own.ru_maxrss * scale / 2**20:.0f} MiB"
 
 
 def _wildcards_text(job: Any) -> str:
