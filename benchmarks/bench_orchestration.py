@@ -25,6 +25,8 @@ FIGURE_RULES = {"plot_run": (2, False), "plot_walks": (2, True), "plot_view_walk
                 "plot_hypersphere": (1, False), "plot_norm_concentration": (2, False), "plot_unit_sphere_spiral": (1, False),
                 "plot_comparison": (1, False)}
 
+#: The figure jobs of each run (the rest draw the geometry figures, the views dataset and the cross-run comparison).
+PER_RUN_FIGURES = ("plot_run", "plot_walks", "plot_view_walks")
 
 #: What Snakemake sets in a one-thread job's environment (snakemake/shell.py), for the one-process reference.
 JOB_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
@@ -80,7 +82,7 @@ def overhead_by_rule(results: Path, replayed: dict[str, list[float]], cold_cpu: 
 
 def figure_costs(results: Path) -> list[Row]:
     """Core-seconds per figure (PNG and SVG, or GIF) by figure family, from the jobs' logs."""
-    rows, total_cpu, total_figures = [], 0.0, 0
+    rows, total_cpu, total_figures, run_cpu, run_figures = [], 0.0, 0, 0.0, 0
     for rule, (per_job, walks_dir) in FIGURE_RULES.items():
         costs = job_costs(results, rule)
         cpu, figures = sum(costs.values()), 0
@@ -94,6 +96,12 @@ def figure_costs(results: Path) -> list[Row]:
                             cpu / figures, "core-s"))
             total_cpu += cpu
             total_figures += figures
+        if rule in PER_RUN_FIGURES:
+            run_cpu += cpu
+            run_figures += figures
+    if run_figures:
+        rows.append(Row("figures", f"per-run figure jobs: core-seconds per figure ({run_figures} figures)",
+                        run_cpu / run_figures, "core-s", note=", ".join(PER_RUN_FIGURES)))
     if total_figures:
         mean = total_cpu / total_figures
         rows.append(Row("figures", f"all figure jobs: core-seconds per figure ({total_figures} figures)", mean, "core-s",
