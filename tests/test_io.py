@@ -134,6 +134,35 @@ def test_job_log_ends_with_the_job_cost_counted_by_the_kernel(tmp_path: Path) ->
     assert log_file.read_text().splitlines()[-1].endswith("ERROR broken")
 
 
+@pytest.mark.parametrize("fast", [True, False])
+def test_a_rule_scripts_process_ends_after_its_job_without_teardown(tmp_path: Path, fast: bool) -> None:
+    """With Snakemake's object, success ends the process at once: exit status 0, the record and the log complete,
+    and no interpreter teardown (an atexit handler never runs); LATENTWALK_FAST_EXIT=0 keeps the teardown. A stand-in
+    object (the one-process benchmark, these tests) never ends the process."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("import atexit, sys\n"
+            "from pathlib import Path\n"
+            "sys.path.insert(0, 'tests')\n"
+            "from test_io import _Job\n"
+            "from latentwalk.logs import job_log\n"
+            "Snakemake = type('Snakemake', (_Job,), {'__module__': 'snakemake.iocontainers'})\n"
+            "atexit.register(lambda: print('teardown', flush=True))\n"
+            f"job = Snakemake(Path({str(tmp_path)!r}), Path({str(tmp_path / 'out.txt')!r}), [])\n"
+            "with job_log(job) as log:\n"
+            f"    Path({str(tmp_path / 'out.txt')!r}).write_text('x')\n"
+            "print('after the job')\n")
+    env = {**os.environ, "LATENTWALK_FAST_EXIT": "1" if fast else "0"}
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ([] if fast else ["after", "the", "job", "teardown"])
+    assert (tmp_path / "results/logs/demo/digits.log").read_text().splitlines()[-1].split()[2:4] == ["job", "cost:"]
+    assert (tmp_path / "results/provenance/demo/digits.json").exists()
+
+
 def test_job_log_failure_is_one_line_on_stderr_and_the_traceback_in_the_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
