@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
-from .io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet, write_parquet
+from .io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet, read_parquet_columns, write_parquet
 
-__all__ = ["encode_images", "latent_table", "write_latents", "read_latents", "latent_matrix", "METADATA_KEY"]
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = ["encode_images", "latent_table", "write_latents", "read_latents", "read_latent_columns", "latent_matrix",
+           "METADATA_KEY"]
 
 METADATA_KEY = PARQUET_METADATA_KEY
 
@@ -44,6 +47,8 @@ def latent_table(mu: np.ndarray, logvar: np.ndarray | None, labels: np.ndarray, 
                  attributes: Mapping[str, np.ndarray] | None = None) -> pd.DataFrame:
     """Assemble the latent table (one row per example) from encoder outputs; ``attributes`` (further per-example
     labels, e.g. the azimuth and elevation of views) become columns after ``label``."""
+    import pandas as pd
+
     n, d = mu.shape
     if not (labels.shape[0] == split.shape[0] == n):
         raise LatentwalkError(f"latent table: {n} latents but {labels.shape[0]} labels and {split.shape[0]} split entries")
@@ -79,29 +84,39 @@ def read_latents(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, 
     return table, meta
 
 
-def check_latents(table: pd.DataFrame, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    """Validate a latent table against its metadata (see :func:`read_latents`)."""
+def read_latent_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """:func:`read_latents` as a mapping of column name to array, for jobs that need no pandas (its import costs
+    a job 0.3 core-seconds); checked alike."""
+    columns, meta = read_parquet_columns(path)
+    check_latents(columns, meta, path)
+    return columns, meta
+
+
+def check_latents(table: pd.DataFrame | Mapping[str, np.ndarray], meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Validate a latent table (a DataFrame, or a mapping of column name to array) against its metadata (see
+    :func:`read_latents`)."""
+    names = list(table.columns) if hasattr(table, "columns") else list(table)
     if "latent_dim" not in meta:
         raise LatentwalkError(f"{path}: no latentwalk metadata (latent_dim); not a latent table written by the encode rule")
     d = int(meta["latent_dim"])
-    missing = [c for c in ("index", "split", "label", "norm") if c not in table.columns]
+    missing = [c for c in ("index", "split", "label", "norm") if c not in names]
     if missing:
         raise LatentwalkError(f"{path}: missing column(s) {', '.join(missing)}")
     for prefix, wanted in (("mu", True), ("logvar", bool(meta.get("variational", False)))):
         expected = [f"{prefix}_{i}" for i in range(d)] if wanted else []
-        present = [c for c in table.columns if c.startswith(f"{prefix}_")]
+        present = [c for c in names if c.startswith(f"{prefix}_")]
         if sorted(present) != sorted(expected):
             lost = sorted(set(expected) - set(present), key=lambda c: int(c.rsplit("_", 1)[1]))
             extra = sorted(set(present) - set(expected))
             what = f"missing {', '.join(lost)}" if lost else f"unexpected {', '.join(extra)}"
             raise LatentwalkError(f"{path}: {prefix}_* columns do not match latent_dim {d} in its metadata ({what})")
-    splits = set(table["split"].astype(str).unique())
+    splits = {str(v) for v in np.unique(np.asarray(table["split"]).astype(str))}
     if not splits <= {"train", "test"}:
         raise LatentwalkError(f"{path}: split holds {sorted(splits - {'train', 'test'})}; allowed: train, test")
-    mu = table[[f"mu_{i}" for i in range(d)]].to_numpy(dtype=np.float64)
+    mu = np.column_stack([np.asarray(table[f"mu_{i}"], dtype=np.float64) for i in range(d)])
     if not np.all(np.isfinite(mu)):
         raise LatentwalkError(f"{path}: non-finite latent means")
-    if not np.allclose(table["norm"].to_numpy(dtype=np.float64), np.linalg.norm(mu, axis=1), rtol=1e-4, atol=1e-5):
+    if not np.allclose(np.asarray(table["norm"], dtype=np.float64), np.linalg.norm(mu, axis=1), rtol=1e-4, atol=1e-5):
         raise LatentwalkError(f"{path}: column norm is not |mu|; the table was edited after encoding")
 
 

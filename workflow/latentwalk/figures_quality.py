@@ -114,7 +114,7 @@ def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
-    from .stats import shell_bounds
+    from .chi import shell_bounds
 
     plt = _pyplot()
     keys = _interpolation_keys(norms)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .plots import PALETTE, SERIES, _pyplot
 from .projection import embed, pca, subsample
@@ -14,12 +14,12 @@ from .registry import VIEW_OBJECTS
 __all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
 
 
-def training_curves(history: pd.DataFrame, title: str) -> Any:
-    """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
+def training_curves(history: Mapping[str, Any], title: str) -> Any:
+    """``history`` maps a run's ``train_log.csv`` columns to arrays (a DataFrame will do). Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
     ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term)."""
     plt = _pyplot()
-    has_kl = bool((history["kl"].abs() > 0).any())
-    has_critic = "critic" in history.columns  # ACAI: the critic's game on its own axis
+    has_kl = bool(np.any(np.abs(np.asarray(history["kl"], dtype=np.float64)) > 0))
+    has_critic = "critic" in history  # ACAI: the critic's game on its own axis
     panels = 1 + has_kl + has_critic
     fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels if panels > 1 else 5, 3.4), squeeze=False)
     ax = axes[0, 0]
@@ -80,7 +80,7 @@ def latent_scatter(
     Right: |mu| against the prior's chi(d) typical shell (0.5%..99.5%),
     shaded, with sqrt(d) marked: does the aggregate posterior fill the prior?
     """
-    from .stats import SHELL, chi_pdf, shell_bounds
+    from .chi import SHELL, chi_pdf, shell_bounds
 
     plt = _pyplot()
     d = mu.shape[1]

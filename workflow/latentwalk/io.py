@@ -259,6 +259,57 @@ def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[st
         pq.write_table(arrow, tmp, compression="zstd")
 
 
+def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Read a Parquet table as a mapping of column name to numpy array (dictionary-encoded columns decoded), and its
+    ``latentwalk`` metadata record, without importing pandas (``pyarrow.parquet.read_table`` would)."""
+    import pyarrow.parquet as pq
+
+    try:
+        arrow = pq.ParquetFile(path).read()
+    except (OSError, ValueError) as exc:
+        raise LatentwalkError(f"{path}: cannot read table: {str(exc).splitlines()[0]}") from exc
+    raw = (arrow.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    import pyarrow as pa
+
+    columns = {}
+    for name, column in zip(arrow.column_names, arrow.columns):
+        kind = column.type
+        if pa.types.is_dictionary(kind):  # a pandas Categorical: codes into its categories
+            whole = column.combine_chunks()
+            values = np.array(whole.dictionary.to_pylist(), dtype=object)
+            columns[name] = values[np.array(whole.indices.to_pylist(), dtype=np.int64)]
+        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
+            columns[name] = np.array(column.to_pylist(), dtype=object)
+        elif (pa.types.is_integer(kind) or pa.types.is_floating(kind)) and column.null_count == 0:
+            # pyarrow's to_numpy() imports pandas (0.3 core-s); a null-free number column is its data buffer
+            whole = column.combine_chunks()
+            code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
+            dtype = np.dtype(f"{code}{kind.bit_width // 8}")
+            columns[name] = np.frombuffer(whole.buffers()[1], dtype=dtype, count=len(whole),
+                                          offset=whole.offset * dtype.itemsize).copy()
+        else:
+            columns[name] = column.to_numpy()
+    return columns, (json.loads(raw) if raw else {})
+
+
+def read_csv_columns(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    """Read a CSV of numbers with a header row (e.g. a run's ``train_log.csv``) as float64 columns, without pandas;
+    an empty cell is NaN. Errors are one line naming the file."""
+    import csv
+
+    try:
+        with open(path, newline="") as handle:
+            rows = list(csv.reader(handle))
+        header, body = rows[0], rows[1:]
+        if any(len(row) != len(header) for row in body):
+            raise ValueError("rows of unequal length")
+        return {name: np.array([float(row[i]) if row[i] else np.nan for row in body], dtype=np.float64)
+                for i, name in enumerate(header)}
+    except (OSError, IndexError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "empty file"
+        raise LatentwalkError(f"{path}: cannot read CSV: {reason}") from exc
+
+
 def read_parquet(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     """Read a Parquet table and its ``latentwalk`` metadata record."""
     import pyarrow.parquet as pq

@@ -175,9 +175,8 @@ def classifier_probabilities(weights: Mapping[str, np.ndarray], images: np.ndarr
     hidden = np.maximum(x @ weights["w1"] + weights["b1"], 0.0)
     logits = hidden @ weights["w2"] + weights["b2"]
     if logits.shape[1] == 1:  # two classes: scikit-learn uses one logistic output unit
-        from scipy.special import expit
-
-        p1 = expit(logits[:, 0])
+        e = np.exp(-np.abs(logits[:, 0]))  # the logistic function, without overflow
+        p1 = np.where(logits[:, 0] >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
         return np.column_stack([1.0 - p1, p1])
     logits -= logits.max(axis=1, keepdims=True)
     p = np.exp(logits)
@@ -186,9 +185,9 @@ def classifier_probabilities(weights: Mapping[str, np.ndarray], images: np.ndarr
 
 def entropy(p: np.ndarray) -> np.ndarray:
     """Shannon entropy (nats) of each row of probabilities."""
-    from scipy.special import entr
-
-    return entr(np.asarray(p, dtype=np.float64)).sum(axis=1)
+    p = np.asarray(p, dtype=np.float64)
+    safe = np.where(p > 0, p, 1.0)
+    return np.where(p > 0, -p * np.log(safe), np.where(p == 0, 0.0, -np.inf)).sum(axis=1)
 
 
 def nearest_neighbour_distance(frames: np.ndarray, reference: np.ndarray, chunk: int = 1024) -> tuple[np.ndarray, np.ndarray]:

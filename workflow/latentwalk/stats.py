@@ -1,18 +1,20 @@
 """Geometry of high-dimensional Gaussians: norm concentration, hypersphere volumes, path norms.
 
-Everything here is numpy/scipy/pandas; no torch. Sampling is streamed in
+Everything here is numpy/scipy/pandas (scipy only where a job needs its laws); no torch. Sampling is streamed in
 chunks so that memory stays bounded by ``chunk_elements`` floats for the
 samples (plus one float per sample for the norms), whatever N x d is.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from .chi import SHELL, chi_cdf, chi_pdf, chi_ppf, shell_bounds
 from .io import LatentwalkError
 from .registry import PRIOR_WALK
 
@@ -39,8 +41,6 @@ __all__ = [
 
 #: Quantiles of |z| reported for samples and for the exact chi(d) law.
 QUANTILES = (0.005, 0.025, 0.25, 0.5, 0.75, 0.975, 0.995)
-#: The typical shell of chi(d): the central 99% of the norm's distribution.
-SHELL = (0.005, 0.995)
 #: A latent dim is active when its encoder mean varies over the data by more than this (Burda et al. 2016, IWAE:
 #: Var_x E[z_j | x] > 0.01; an unused VAE dim copies the prior and has a mean near 0 for every x).
 ACTIVE_THRESHOLD = 0.01
@@ -53,8 +53,6 @@ def chi_mean(d: int | np.ndarray) -> np.ndarray:
     soon and a gammaln difference loses digits) the asymptotic series of
     Gamma(x + 1/2) / Gamma(x) in x = d/2 is exact to double precision.
     """
-    from scipy.special import gamma
-
     d = np.asarray(d, dtype=np.float64)
     small = d <= 300
     x = np.where(small, 150.0, d / 2.0)
@@ -62,7 +60,8 @@ def chi_mean(d: int | np.ndarray) -> np.ndarray:
         4194304 * x**6
     )
     ds = np.where(small, d, 1.0)
-    direct = np.sqrt(2.0) * gamma((ds + 1.0) / 2.0) / gamma(ds / 2.0)
+    gamma = np.frompyfunc(math.gamma, 1, 1)  # scipy.special would cost the job its import (0.2 core-s)
+    direct = np.sqrt(2.0) * np.asarray(gamma((ds + 1.0) / 2.0) / gamma(ds / 2.0), dtype=np.float64)
     return np.where(small, direct, np.sqrt(d) * series)
 
 
@@ -192,34 +191,6 @@ def hypersphere_table(n_max: int) -> pd.DataFrame:
     )
 
 
-def chi_ppf(q: float | np.ndarray, d: int) -> np.ndarray:
-    """Quantiles of chi(d): sqrt(2 P^-1(d/2, q)) with P the regularised lower incomplete gamma function.
-
-    The formulas of ``scipy.stats.chi``, from ``scipy.special`` alone: importing
-    ``scipy.stats`` costs a job about a second, more than the per-run statistics take.
-    """
-    from scipy.special import gammaincinv
-
-    return np.sqrt(2.0 * gammaincinv(d / 2.0, np.asarray(q, dtype=np.float64)))
-
-
-def chi_cdf(x: float | np.ndarray, d: int) -> np.ndarray:
-    """P(|z| <= x) for z ~ N(0, I_d): P(d/2, x^2/2)."""
-    from scipy.special import gammainc
-
-    x = np.asarray(x, dtype=np.float64)
-    return gammainc(d / 2.0, 0.5 * np.square(np.maximum(x, 0.0)))
-
-
-def chi_pdf(x: float | np.ndarray, d: int) -> np.ndarray:
-    """The chi(d) density x^(d-1) exp(-x^2/2) / (2^(d/2-1) Gamma(d/2)), computed in log space (0 for x <= 0)."""
-    from scipy.special import gammaln, xlogy
-
-    x = np.asarray(x, dtype=np.float64)
-    log = xlogy(d - 1.0, np.maximum(x, 0.0)) - 0.5 * x * x - (d / 2.0 - 1.0) * np.log(2.0) - gammaln(d / 2.0)
-    return np.where(x > 0, np.exp(log), 0.0 if d > 1 else np.sqrt(2.0 / np.pi))
-
-
 def ks_distance(sample: np.ndarray, cdf: Any) -> float:
     """The two-sided Kolmogorov-Smirnov statistic sup |F_n - F| of ``sample`` against ``cdf`` (as scipy's kstest)."""
     x = np.sort(np.asarray(sample, dtype=np.float64))
@@ -229,12 +200,6 @@ def ks_distance(sample: np.ndarray, cdf: Any) -> float:
     f = cdf(x)
     ranks = np.arange(1, n + 1, dtype=np.float64)
     return float(max(np.max(ranks / n - f), np.max(f - (ranks - 1) / n)))
-
-
-def shell_bounds(d: int, shell: tuple[float, float] = SHELL) -> tuple[float, float]:
-    """The chi(d) typical shell: the norms at the given lower and upper quantiles."""
-    lo, hi = chi_ppf(np.asarray(shell), d)
-    return float(lo), float(hi)
 
 
 def walk_names(paths: pd.DataFrame) -> pd.Series:

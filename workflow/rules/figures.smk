@@ -18,7 +18,7 @@ rule plot_run:
             "encoding",
             "plots",
             "figures_run",
-            "stats",
+            "chi",
             "projection",
         ),
     output:
@@ -57,7 +57,7 @@ rule plot_walks:
             "plots",
             "figures_decoded",
             "figures_quality",
-            "stats",
+            "chi",
         ),
     output:
         **walk_figure_outputs(),
@@ -99,7 +99,7 @@ rule plot_view_walks:
             "figures_decoded",
             "figures_quality",
             "figures_views",
-            "stats",
+            "chi",
             "encoding",
             "projection",
             "quality",
@@ -200,7 +200,9 @@ rule unit_sphere_spiral:
 rule plot_unit_sphere_spiral:
     input:
         table="results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
-        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats", "chi"
+        ),
     output:
         png=report(
             "results/figures/geometry/unit_sphere_spiral_n{n}.png",
@@ -226,7 +228,9 @@ rule plot_unit_sphere_spiral:
 rule plot_hypersphere:
     input:
         table="results/stats/hypersphere.csv",
-        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats", "chi"
+        ),
     output:
         png=report(
             "results/figures/geometry/hypersphere.png",
@@ -253,7 +257,9 @@ rule plot_norm_concentration:
     input:
         table="results/stats/norm_concentration.csv",
         histograms="results/stats/norm_histograms.csv",
-        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats"),
+        src=src(
+            "io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats", "chi"
+        ),
     output:
         histograms_png=report(
             "results/figures/geometry/norm_histograms.png",

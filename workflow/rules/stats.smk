@@ -4,7 +4,7 @@
 
 rule norm_concentration:
     input:
-        src=src("io", "stages/__init__", "stages/geometry", "stats", "registry"),
+        src=src("io", "stages/__init__", "stages/geometry", "stats", "chi", "registry"),
     output:
         table=report(
             "results/stats/norm_concentration.csv",
@@ -37,7 +37,7 @@ rule norm_concentration:
 
 rule hypersphere:
     input:
-        src=src("io", "stages/__init__", "stages/geometry", "stats", "registry"),
+        src=src("io", "stages/__init__", "stages/geometry", "stats", "chi", "registry"),
     output:
         report(
             "results/stats/hypersphere.csv",
@@ -102,6 +102,7 @@ rule path_stats:
             "stages/__init__",
             "stages/path_stats",
             "stats",
+            "chi",
             "quality",
             "datasets",
             "lines",

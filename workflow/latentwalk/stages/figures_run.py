@@ -23,23 +23,25 @@ def plot_run(
     log: Log = quiet,
 ) -> None:
     """Draw the run's training curves and latent scatter; ``out`` maps ``{figure}_png`` / ``{figure}_svg`` to files."""
-    import pandas as pd
+    import numpy as np
 
-    from ..encoding import latent_matrix, read_latents
+    from ..encoding import read_latent_columns
     from ..figures_run import latent_scatter, subsample, training_curves
+    from ..io import read_csv_columns
     from ..plots import save_figure
 
     def save(fig: object, name: str) -> None:
         save_figure(fig, out[f"{name}_png"], out[f"{name}_svg"])
 
-    history = pd.read_csv(history_csv)
+    history = read_csv_columns(history_csv)
     save(training_curves(history, f"{run}: training curves"), "training_curves")
-    log(f"training curves: {len(history)} epochs")
+    log(f"training curves: {len(history['epoch'])} epochs")
 
-    table, meta = read_latents(latents)
-    test = table[table["split"] == "test"].reset_index(drop=True)
-    test = test.iloc[subsample(len(test), max_points, seed)]
-    fig = latent_scatter(latent_matrix(test), test["label"].to_numpy(), meta.get("label_kind", "class"),
-                         f"{run}: encoded test means (n={len(test)})", bool(meta.get("variational", False)), seed, projection)
+    columns, meta = read_latent_columns(latents)
+    test = np.flatnonzero(columns["split"] == "test")
+    rows = test[subsample(len(test), max_points, seed)]
+    mu = np.column_stack([columns[f"mu_{i}"][rows] for i in range(int(meta["latent_dim"]))])
+    fig = latent_scatter(mu, columns["label"][rows], meta.get("label_kind", "class"),
+                         f"{run}: encoded test means (n={len(rows)})", bool(meta.get("variational", False)), seed, projection)
     save(fig, "latent_scatter")
-    log(f"latent scatter: {len(test)} test latents")
+    log(f"latent scatter: {len(rows)} test latents")

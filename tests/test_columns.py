@@ -1,0 +1,135 @@
+"""Reading tables without pandas: Parquet columns as numpy arrays, CSV columns as floats, latent tables checked alike
+whichever way they are read, and the plot_run job importing neither pandas nor scipy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from latentwalk.encoding import latent_table, read_latent_columns, read_latents, write_latents
+from latentwalk.io import LatentwalkError, read_csv_columns, read_parquet, read_parquet_columns, write_parquet
+from latentwalk.stages.train import write_history_csv
+
+from _helpers import one_line
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(0, 40), seed=st.integers(0, 1000), group=st.integers(1, 7))
+def test_parquet_columns_equal_pandas_reading(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int, group: int) -> None:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({
+        "i64": rng.integers(-5, 5, n), "i8": rng.integers(-5, 5, n).astype(np.int8), "u16": rng.integers(0, 9, n).astype(np.uint16),
+        "f32": rng.normal(size=n).astype(np.float32), "f64": rng.normal(size=n),
+        "cat": pd.Categorical(rng.choice(["train", "test"], n), categories=["train", "test"]),
+        "text": rng.choice(["a", "bc", "é"], n).astype(object),
+        "holes": np.where(rng.random(n) < 0.3, np.nan, 1.0),
+    })
+    path = tmp_path_factory.mktemp("t") / "t.parquet"
+    write_parquet(frame, path, {"latent_dim": 1})
+    pq.write_table(pq.read_table(path), path.with_suffix(".chunked.parquet"), row_group_size=group)  # several chunks
+    for file in (path, path.with_suffix(".chunked.parquet")):
+        columns, meta = read_parquet_columns(file)
+        expected, _ = read_parquet(path)
+        assert list(columns) == list(expected.columns)
+        for name, values in columns.items():
+            want = np.asarray(expected[name], dtype=object if name in ("cat", "text") else None)
+            assert values.dtype == want.dtype and values.shape == (n,), name
+            np.testing.assert_array_equal(values, want)
+    assert meta == {"latent_dim": 1}
+
+
+def test_parquet_columns_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.parquet"
+    bad.write_bytes(b"not parquet")
+    with pytest.raises(LatentwalkError) as excinfo:
+        read_parquet_columns(bad)
+    one_line(excinfo, str(bad))
+
+
+def test_csv_columns_read_the_training_log_as_pandas_does(tmp_path: Path) -> None:
+    rows = [{"epoch": e, "loss": 100.0 / e, "kl": 0.0, "critic": float("nan") if e == 2 else 0.5} for e in (1, 2, 3)]
+    path = tmp_path / "train_log.csv"
+    write_history_csv(rows, ["epoch", "loss", "kl", "critic"], path)
+    columns = read_csv_columns(path)
+    expected = pd.read_csv(path)
+    assert list(columns) == list(expected.columns)
+    for name, values in columns.items():
+        np.testing.assert_array_equal(values, expected[name].to_numpy(dtype=np.float64))
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3\n")
+    (tmp_path / "words.csv").write_text("a\nx\n")
+    for name in ("empty.csv", "ragged.csv", "words.csv", "missing.csv"):
+        with pytest.raises(LatentwalkError) as excinfo:
+            read_csv_columns(tmp_path / name)
+        one_line(excinfo, name)
+
+
+def _table(tmp_path: Path, edit=None, meta=None) -> Path:
+    rng = np.random.default_rng(1)
+    table = latent_table(rng.normal(size=(10, 3)), rng.normal(size=(10, 3)), np.arange(10) % 3,
+                         np.array(["train", "test"] * 5))
+    if edit is not None:
+        table = edit(table)
+    path = tmp_path / "latents.parquet"
+    write_latents(table, path, meta if meta is not None else {"latent_dim": 3, "variational": True})
+    return path
+
+
+def _split(t: pd.DataFrame) -> pd.DataFrame:
+    return t.assign(split=np.where(np.arange(len(t)) == 0, "val", t["split"].astype(str)))
+
+
+@pytest.mark.parametrize(
+    ("edit", "meta", "message"),
+    [
+        (None, {"variational": True}, "no latentwalk metadata"),
+        (lambda t: t.drop(columns="label"), None, "missing column(s) label"),
+        (lambda t: t.drop(columns="mu_2"), None, "missing mu_2"),
+        (None, {"latent_dim": 3}, "unexpected logvar_0"),
+        (_split, None, "split holds ['val']"),
+        (lambda t: t.assign(mu_1=np.where(np.arange(len(t)) == 3, np.inf, t["mu_1"])), None, "non-finite latent means"),
+        (lambda t: t.assign(norm=t["norm"] + 1), None, "column norm is not |mu|"),
+    ],
+)
+def test_latent_columns_are_checked_as_the_table_is(tmp_path: Path, edit, meta, message: str) -> None:
+    path = _table(tmp_path, edit, meta)
+    errors = []
+    for reader in (read_latents, read_latent_columns):
+        with pytest.raises(LatentwalkError) as excinfo:
+            reader(path)
+        one_line(excinfo, str(path))
+        errors.append(str(excinfo.value))
+    assert errors[0] == errors[1] and message in errors[0]
+
+
+def test_latent_columns_equal_the_table(tmp_path: Path) -> None:
+    path = _table(tmp_path)
+    columns, meta = read_latent_columns(path)
+    table, meta2 = read_latents(path)
+    assert meta == meta2 and list(columns) == list(table.columns)
+    for name in table.columns:
+        np.testing.assert_array_equal(columns[name], np.asarray(table[name]))
+
+
+def test_the_plot_run_job_imports_neither_pandas_nor_scipy(tmp_path: Path) -> None:
+    """The job reads and draws both figures in a fresh interpreter without either (0.5 core-s of start-up)."""
+    latents = _table(tmp_path)
+    history = tmp_path / "train_log.csv"
+    write_history_csv([{"epoch": e, "loss": 9.0 / e, "reconstruction": 8.0 / e, "kl": 1.0} for e in (1, 2)],
+                      ["epoch", "loss", "reconstruction", "kl"], history)
+    out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in ("training_curves", "latent_scatter") for e in ("png", "svg")}
+    code = ("import sys; from latentwalk.stages.figures_run import plot_run; "
+            f"plot_run('x/vae-z3', {str(history)!r}, {str(latents)!r}, 100, 'pca', 0, {out!r}); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert result.strip() == "[]"
+    assert all(Path(f).stat().st_size > 1000 for f in out.values())
