@@ -257,3 +257,36 @@ def test_method_files_checks_the_directory_holds_exactly_the_methods(tmp_path: P
     with pytest.raises(LatentwalkError) as excinfo:
         method_files(tmp_path / "missing", ["lerp"], ".npz")
     one_line(excinfo, "found nothing")
+
+
+def test_end_timers_cancels_pending_timers_so_the_process_can_exit() -> None:
+    """Snakemake's scheduler leaves rate-limit timers behind; the workflow's onsuccess/onerror cancel them, else
+    the interpreter would wait for each before exiting."""
+    import threading
+
+    from latentwalk.logs import end_timers
+
+    fired: list[int] = []
+    timers = [threading.Timer(30.0, fired.append, args=(k,)) for k in range(3)]
+    for timer in timers:
+        timer.start()
+    other = threading.Thread(target=lambda: None)
+    other.start()
+    assert end_timers() == 3
+    for timer in timers:
+        timer.join(timeout=5.0)
+        assert not timer.is_alive()
+    other.join()
+    assert fired == [] and end_timers() == 0
+
+
+def test_the_profiles_spread_snakemakes_rate_limit_wakeups() -> None:
+    """Each profile sets the job rate limit that cuts the scheduler's wake-ups (latentwalk.logs.end_timers), and the
+    workflow ends the last timers on success and on error."""
+    import yaml
+
+    for profile in ("default/profile.yaml", "slurm/config.yaml", "slurm-gpu/config.yaml"):
+        settings = yaml.safe_load((Path(__file__).resolve().parents[1] / "profiles" / profile).read_text())
+        assert settings["max-jobs-per-timespan"] == "1000/10s", profile
+    common = (Path(__file__).resolve().parents[1] / "workflow" / "rules" / "common.smk").read_text()
+    assert "onsuccess:\n    end_timers()" in common and "onerror:\n    end_timers()" in common

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 __all__ = ["job_log", "job_cost", "Log", "quiet", "record_path", "write_job_record", "files_of", "TRACEBACK_ENV", "TIMESTAMP",
-           "jsonable", "COST_PREFIX", "FAST_EXIT_ENV"]
+           "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
 Log = Callable[[str], None]
@@ -106,6 +106,25 @@ def _fast_exit(job: Any) -> bool:
     object, not a stand-in), when everything is written, closed and flushed. The interpreter's teardown frees and
     finalises thousands of modules for nothing: 0.5 core-seconds in a process that imported torch (median of 8)."""
     return type(job).__module__.startswith("snakemake") and os.environ.get(FAST_EXIT_ENV, "1") != "0"
+
+
+def end_timers() -> int:
+    """Cancel this process's pending :class:`threading.Timer` threads; return how many there were.
+
+    For Snakemake's own process, from the workflow's ``onsuccess``/``onerror``. Its scheduler arms a Timer of one
+    ``max-jobs-per-timespan`` period at every wake-up (to re-check the job rate limit), and every Timer that fires
+    wakes it again: each finished job starts one more chain of wake-ups that lasts until the end, each wake-up
+    re-reading the sizes of every ready job's inputs (snakemake/snakemake#2354 looks like its long-run form). The
+    profiles set 1000/10s (the same rate, a tenth of the wake-ups): the tiny test config's Snakemake process then
+    takes 7.5 core-seconds beside its jobs instead of 15. The interpreter would wait up to 10 s at exit for the
+    last Timers, which are not daemon threads.
+    """
+    import threading
+
+    timers = [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer) and thread.is_alive()]
+    for timer in timers:
+        timer.cancel()
+    return len(timers)
 
 
 #: How :func:`job_cost` begins; the benchmarks read a job's core-seconds from this last line of its log.

@@ -8,6 +8,7 @@ from pathlib import Path
 from latentwalk.config import architecture_of, iter_runs, load_schema, validate_config
 from latentwalk.idx import MNIST_FILES
 from latentwalk.io import LatentwalkError
+from latentwalk.logs import end_timers
 from latentwalk.explorer import ASSETS as EXPLORER_ASSETS
 from latentwalk.registry import (
     BENCHMARK_MODELS,
@@ -372,3 +373,13 @@ def walk_figure_outputs():
 
 #: Datasets of each path-figure rule: views runs also get the viewpoint figures, in the same job.
 OTHER_DATASETS = "|".join(name for name in DATASETS if name not in VIEW_DATASETS)
+
+
+# The profiles' max-jobs-per-timespan (1000/10s) cuts the scheduler's timer wake-ups tenfold; its last timers would
+# hold Snakemake's exit for up to 10 s (latentwalk.logs.end_timers).
+onsuccess:
+    end_timers()
+
+
+onerror:
+    end_timers()
