@@ -262,6 +262,7 @@ def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[st
 def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a Parquet table as a mapping of column name to numpy array (dictionary-encoded columns decoded), and its
     ``latentwalk`` metadata record, without importing pandas (``pyarrow.parquet.read_table`` would)."""
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
@@ -269,8 +270,6 @@ def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.nda
     except (OSError, ValueError) as exc:
         raise LatentwalkError(f"{path}: cannot read table: {str(exc).splitlines()[0]}") from exc
     raw = (arrow.schema.metadata or {}).get(PARQUET_METADATA_KEY)
-    import pyarrow as pa
-
     columns = {}
     for name, column in zip(arrow.column_names, arrow.columns):
         kind = column.type
