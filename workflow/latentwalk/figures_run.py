@@ -15,8 +15,9 @@ __all__ = ["training_curves", "project_2d", "latent_scatter", "subsample"]
 
 
 def training_curves(history: Mapping[str, Any], title: str) -> Any:
-    """``history`` maps a run's ``train_log.csv`` columns to arrays (a DataFrame will do). Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
-    ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term)."""
+    """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
+    ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term). ``history`` maps a
+    run's ``train_log.csv`` columns to arrays (a DataFrame will do)."""
     plt = _pyplot()
     has_kl = bool(np.any(np.abs(np.asarray(history["kl"], dtype=np.float64)) > 0))
     has_critic = "critic" in history  # ACAI: the critic's game on its own axis

@@ -261,15 +261,10 @@ def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[st
 
 def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a Parquet table as a mapping of column name to numpy array (dictionary-encoded columns decoded), and its
-    ``latentwalk`` metadata record, without importing pandas (``pyarrow.parquet.read_table`` would)."""
+    ``latentwalk`` metadata record, without importing pandas."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    try:
-        arrow = pq.ParquetFile(path).read()
-    except (OSError, ValueError) as exc:
-        raise LatentwalkError(f"{path}: cannot read table: {str(exc).splitlines()[0]}") from exc
-    raw = (arrow.schema.metadata or {}).get(PARQUET_METADATA_KEY)
+    arrow, meta = _read_arrow(path)
     columns = {}
     for name, column in zip(arrow.column_names, arrow.columns):
         kind = column.type
@@ -288,7 +283,7 @@ def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.nda
                                           offset=whole.offset * dtype.itemsize).copy()
         else:
             columns[name] = column.to_numpy()
-    return columns, (json.loads(raw) if raw else {})
+    return columns, meta
 
 
 def read_csv_columns(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
@@ -309,14 +304,20 @@ def read_csv_columns(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
         raise LatentwalkError(f"{path}: cannot read CSV: {reason}") from exc
 
 
-def read_parquet(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
-    """Read a Parquet table and its ``latentwalk`` metadata record."""
+def _read_arrow(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """A Parquet file as a pyarrow Table, and its ``latentwalk`` metadata record; errors name the file.
+    (``ParquetFile.read``, not ``pyarrow.parquet.read_table``, whose dataset layer imports pandas.)"""
     import pyarrow.parquet as pq
 
     try:
-        arrow = pq.read_table(path)
+        arrow = pq.ParquetFile(path).read()
     except (OSError, ValueError) as exc:
         raise LatentwalkError(f"{path}: cannot read table: {str(exc).splitlines()[0]}") from exc
     raw = (arrow.schema.metadata or {}).get(PARQUET_METADATA_KEY)
-    meta = json.loads(raw) if raw else {}
+    return arrow, (json.loads(raw) if raw else {})
+
+
+def read_parquet(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
+    """Read a Parquet table (as pandas) and its ``latentwalk`` metadata record."""
+    arrow, meta = _read_arrow(path)
     return arrow.to_pandas(), meta
