@@ -21,12 +21,12 @@ from common import REPO, Row, copy_repo, snakemake_command, timed_child
 
 #: What each figure job draws, for seconds per figure: rule -> (fixed figures per job, whether to add the PNG and GIF
 #: files of the run's walks directory).
-FIGURE_RULES = {"plot_run": (2, False), "plot_walks": (2, True), "plot_view_walks": (5, True), "plot_view_dataset": (1, False),
+FIGURE_RULES = {"plot_walks": (4, True), "plot_view_walks": (7, True), "plot_view_dataset": (1, False),
                 "plot_hypersphere": (1, False), "plot_norm_concentration": (2, False), "plot_unit_sphere_spiral": (1, False),
                 "plot_comparison": (1, False)}
 
 #: The figure jobs of each run (the rest draw the geometry figures, the views dataset and the cross-run comparison).
-PER_RUN_FIGURES = ("plot_run", "plot_walks", "plot_view_walks")
+PER_RUN_FIGURES = ("plot_walks", "plot_view_walks")
 
 #: What Snakemake sets in a one-thread job's environment (snakemake/shell.py), for the one-process reference.
 JOB_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",

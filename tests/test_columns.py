@@ -1,5 +1,5 @@
 """Reading tables without pandas: Parquet columns as numpy arrays, CSV columns as floats, latent tables checked alike
-whichever way they are read, and the plot_run job importing neither pandas nor scipy."""
+whichever way they are read, and a run's diagnostics drawn without pandas or scipy."""
 
 from __future__ import annotations
 
@@ -120,8 +120,8 @@ def test_latent_columns_equal_the_table(tmp_path: Path) -> None:
         np.testing.assert_array_equal(columns[name], np.asarray(table[name]))
 
 
-def test_the_plot_run_job_imports_neither_pandas_nor_scipy(tmp_path: Path) -> None:
-    """The job reads and draws both figures in a fresh interpreter without either (0.5 core-s of start-up)."""
+def test_the_run_diagnostics_import_neither_pandas_nor_scipy(tmp_path: Path) -> None:
+    """plot_run reads and draws both figures in a fresh interpreter without either (0.5 core-s of start-up)."""
     latents = _table(tmp_path)
     history = tmp_path / "train_log.csv"
     write_history_csv([{"epoch": e, "loss": 9.0 / e, "reconstruction": 8.0 / e, "kl": 1.0} for e in (1, 2)],

@@ -359,22 +359,23 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lr.yaml", "-n"))
     assert dry.get("train") == len(RUNS)
     assert dry.get("encode") == len(RUNS)
-    for rule in ("decoder_paths", "generate_paths", "decode", "path_stats", "plot_run"):
+    for rule in ("decoder_paths", "generate_paths", "decode", "path_stats"):
         assert dry.get(rule) == len(RUNS), rule  # one job per run
     assert dry.get("plot_walks") == len(RUNS) - len(VIEW_RUNS) and dry.get("plot_view_walks") == len(VIEW_RUNS), dry
     assert "prepare_data" not in dry
 
 
 def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tiny_run: Path) -> None:
-    """paths.lerp.steps reruns each run's latent-only path job and what reads the paths: no training, encoding,
-    geodesic optimisation or model diagnostics (training curves, latent scatter). A geodesic setting reruns the geodesic jobs, which the path jobs then take in."""
+    """paths.lerp.steps reruns each run's latent-only path job and what reads the paths (the run's figure job among
+    them): no training, encoding, geodesic optimisation or projection. A geodesic setting reruns the geodesic jobs,
+    which the path jobs then take in."""
     changed = json.loads(json.dumps(TINY))
     changed["paths"]["lerp"] = {**changed["paths"].get("lerp", {}), "steps": 7}
     (tiny_run / "tiny_lerp.yaml").write_text(yaml.safe_dump(changed))
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lerp.yaml", "-n"))
     assert dry.get("generate_paths") == len(RUNS), dry
-    assert not {"prepare_data", "train", "encode", "decoder_paths", "project", "plot_run"} & set(dry), dry
-    assert dry.get("plot_walks", 0) + dry.get("plot_view_walks", 0) == len(RUNS), dry  # the paths' figures only
+    assert not {"prepare_data", "train", "encode", "decoder_paths", "project"} & set(dry), dry
+    assert dry.get("plot_walks", 0) + dry.get("plot_view_walks", 0) == len(RUNS), dry  # one figure job per run
     changed["paths"]["geodesic"] = {**changed["paths"]["geodesic"], "iterations": 50}
     (tiny_run / "tiny_geodesic.yaml").write_text(yaml.safe_dump(changed))
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_geodesic.yaml", "-n"))
@@ -382,7 +383,7 @@ def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tin
     assert not {"prepare_data", "train", "encode"} & set(dry), dry
 
 
-#: The path figures' jobs: one per run (views runs: with the viewpoint figures).
+#: The runs' figure jobs: one per run (views runs: with the viewpoint figures).
 WALK_FIGURES = {"plot_walks": len(RUNS) - len(VIEW_RUNS), "plot_view_walks": len(VIEW_RUNS)}
 #: The jobs any change reruns: the manifest of every artifact, the report, and the default target.
 AUDIT = {"manifest": 1, "report": 1, "all": 1}
@@ -409,7 +410,7 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     assert "prepare_data" not in dry
 
     dry = dry_run_after_edit(tiny_run, "plots.py")
-    assert dry == {"plot_run": len(RUNS), **WALK_FIGURES, "plot_view_dataset": 1,
+    assert dry == {**WALK_FIGURES, "plot_view_dataset": 1,
                    "plot_hypersphere": 1, "plot_norm_concentration": 1, "plot_unit_sphere_spiral": 2, "plot_comparison": len(TINY["datasets"]),
                    **AUDIT}, dry  # figures only
 
@@ -444,7 +445,7 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     proc = snakemake(tiny_run, "--configfile", "tiny_grown.yaml", "-n")
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
-    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "project", "explorer"}
+    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "project", "explorer"}
     assert set(jobs) == per_run | CROSS_RUN | {"plot_walks", "plot_view_walks"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])
@@ -460,7 +461,7 @@ def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
     (tiny_run / "tiny_betas.yaml").write_text(yaml.safe_dump(grown))
     jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
     new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
-    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "plot_run", "project", "explorer"}
+    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "project", "explorer"}
     assert set(jobs) == per_run | CROSS_RUN | {"plot_walks", "plot_view_walks"}, jobs
     for rule in per_run:
         assert jobs[rule] == new_runs, (rule, jobs[rule])

@@ -336,12 +336,15 @@ def walk_labels(wildcards):
     return {"run": RUN, "figure": WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][1]}
 
 
-# ---- figures of a run's paths: one job per run (plot_walks, or plot_view_walks for views runs) ----------
+# ---- a run's figures: one job per run (plot_walks, or plot_view_walks for views runs) ----------
 
 
 def walk_figure_inputs():
-    """What every run's path figures read: the paths, their decoded frames and the path statistics."""
+    """What every run's figures read: the training log and latents (the model's diagnostics), the paths, their
+    decoded frames and the path statistics."""
     return {
+        "history": f"results/models/{RUN}/train_log.csv",
+        "latents": f"results/latents/{RUN}.parquet",
         "paths": f"results/paths/{RUN}",
         "decoded": f"results/decoded/{RUN}",
         "path_norms": f"results/stats/{RUN}/path_norms.csv",
@@ -351,9 +354,15 @@ def walk_figure_inputs():
 
 
 def walk_figure_outputs():
-    """Every run's path figures: the decoded walks (one directory, its set depending on the run's methods) and
-    the norm and quality along the paths."""
+    """Every run's figures: the training curves and latent scatter, the decoded walks (one directory, its set
+    depending on the run's methods) and the norm and quality along the paths."""
     return {
+        "training_curves_png": run_figure(
+            "training_curves", "training_curves.rst", "Data and training", "training curves"
+        ),
+        "training_curves_svg": f"results/figures/{RUN}/training_curves.svg",
+        "latent_scatter_png": run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
+        "latent_scatter_svg": f"results/figures/{RUN}/latent_scatter.svg",
         "walks": report(
             directory(f"results/figures/{RUN}/walks"),
             patterns=["{figure}.{ext,png|gif}"],

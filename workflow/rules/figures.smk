@@ -1,49 +1,10 @@
 # Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in the
 # report with a caption that states its parameters; an SVG beside each plot's PNG for papers (decoded-image figures are PNG only).
-# Per run: plot_run draws the model's diagnostics, which read no path (fixed outputs, one caption each);
-# plot_walks draws every figure of the run's paths: the decoded walks, whose set depends on the run's path
-# methods (one directory), and the norm and quality along the paths (plot_view_walks: the same and the
-# viewpoint figures, for views runs). A path setting redraws only the latter.
-
-
-rule plot_run:
-    input:
-        history=f"results/models/{RUN}/train_log.csv",
-        latents=f"results/latents/{RUN}.parquet",
-        src=src(
-            "io",
-            "registry",
-            "stages/__init__",
-            "stages/figures_run",
-            "encoding",
-            "plots",
-            "figures_run",
-            "chi",
-            "projection",
-        ),
-    output:
-        training_curves_png=run_figure("training_curves", "training_curves.rst", "Data and training", "training curves"),
-        training_curves_svg=f"results/figures/{RUN}/training_curves.svg",
-        latent_scatter_png=run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
-        latent_scatter_svg=f"results/figures/{RUN}/latent_scatter.svg",
-    log:
-        f"results/logs/plot_run/{RUN}.log",
-    benchmark:
-        f"results/benchmarks/plot_run/{RUN}.tsv"
-    retries: 1
-    group:
-        "walk"
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
-    params:
-        max_points=config["figures"]["scatter_max_points"],
-        projection=config["figures"]["scatter_projection"],
-        seed=config["seed"],
-    script:
-        "../scripts/plot_run.py"
+# Per run, one job draws every figure (plot_walks; plot_view_walks adds the viewpoint figures for views runs):
+# the model's diagnostics (training curves, latent scatter), the decoded walks, whose set depends on the run's
+# path methods (one directory), and the norm and quality along the paths. One job, not two: a figure job's
+# start-up (interpreter, numpy, matplotlib: about 0.7 core-s) costs more than drawing the two diagnostics, which
+# a path setting therefore redraws too.
 
 
 rule plot_walks:
@@ -53,11 +14,15 @@ rule plot_walks:
             "io",
             "registry",
             "stages/__init__",
+            "stages/figures_run",
             "stages/figures_walks",
             "plots",
+            "figures_run",
             "figures_decoded",
             "figures_quality",
             "chi",
+            "encoding",
+            "projection",
         ),
     output:
         **walk_figure_outputs(),
@@ -79,23 +44,29 @@ rule plot_walks:
         methods=run_methods,
         strip_pairs=config["figures"]["strip_pairs"],
         fps=config["figures"]["gif_fps"],
+        scatter={
+            "max_points": config["figures"]["scatter_max_points"],
+            "projection": config["figures"]["scatter_projection"],
+            "seed": config["seed"],
+        },
     script:
         "../scripts/plot_walks.py"
 
 
-# A views run's path figures and its viewpoint figures (decoded frames against the true renders, the recovered
-# azimuths, the latents by azimuth): one job, as both read the run's paths and decoded frames.
+# A views run's figures (as plot_walks) and its viewpoint figures (decoded frames against the true renders, the
+# recovered azimuths, the latents by azimuth): one job, as both read the run's paths and decoded frames.
 rule plot_view_walks:
     input:
         **walk_figure_inputs(),
-        latents=f"results/latents/{RUN}.parquet",
         src=src(
             "io",
             "registry",
             "stages/__init__",
+            "stages/figures_run",
             "stages/figures_walks",
             "stages/figures_views",
             "plots",
+            "figures_run",
             "figures_decoded",
             "figures_quality",
             "figures_views",
@@ -131,6 +102,11 @@ rule plot_view_walks:
         methods=run_methods,
         strip_pairs=config["figures"]["strip_pairs"],
         fps=config["figures"]["gif_fps"],
+        scatter={
+            "max_points": config["figures"]["scatter_max_points"],
+            "projection": config["figures"]["scatter_projection"],
+            "seed": config["seed"],
+        },
         views=lambda wildcards: dict(config["data"][wildcards.dataset]),
     script:
         "../scripts/plot_view_walks.py"

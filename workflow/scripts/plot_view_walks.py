@@ -1,4 +1,4 @@
-"""Rule plot_view_walks: a views run's path figures and viewpoint figures (see latentwalk.stages.figures_views)."""
+"""Rule plot_view_walks: a views run's figures (as plot_walks) and viewpoint figures (see latentwalk.stages.figures_views)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.figures_views import plot_view_walks
@@ -14,11 +14,12 @@ with job_log(sm) as log:
         path_norms_csv=sm.input.path_norms,
         quality_csv=sm.input.quality,
         quality_summary_csv=sm.input.quality_summary,
-        latents=sm.input.latents,
         views=sm.params.views,
         strip_pairs=sm.params.strip_pairs,
         fps=sm.params.fps,
-        out_dir=sm.output.walks,
         out=dict(sm.output.items()),
+        history_csv=sm.input.history,
+        latents=sm.input.latents,
+        scatter=sm.params.scatter,
         log=log,
     )

@@ -1,5 +1,4 @@
-"""Rule plot_walks: every figure of one run's paths, the decoded walks into one directory and the norm and quality
-along the paths (see latentwalk.stages.figures_walks)."""
+"""Rule plot_walks: every figure of one run (see latentwalk.stages.figures_walks)."""
 
 from latentwalk.logs import job_log
 from latentwalk.stages.figures_walks import plot_walks
@@ -17,7 +16,9 @@ with job_log(sm) as log:
         quality_summary_csv=sm.input.quality_summary,
         strip_pairs=sm.params.strip_pairs,
         fps=sm.params.fps,
-        out_dir=sm.output.walks,
         out=dict(sm.output.items()),
+        history_csv=sm.input.history,
+        latents=sm.input.latents,
+        scatter=sm.params.scatter,
         log=log,
     )

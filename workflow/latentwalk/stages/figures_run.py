@@ -1,7 +1,7 @@
-"""Stage plot_run: the run's model diagnostics, training curves and the latent scatter.
+"""A run's model diagnostics: the training curves and the latent scatter.
 
-Neither reads the paths, so a path setting never redraws them; the figures of the paths (norm and quality along
-them, the decoded walks) are :mod:`latentwalk.stages.figures_walks`.
+Drawn by the run's figure job (:func:`latentwalk.stages.figures_walks.plot_walks`) beside the figures of the
+paths: in a job of their own they cost a figure job's start-up, more than their drawing.
 """
 
 from __future__ import annotations

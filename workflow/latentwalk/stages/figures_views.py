@@ -1,4 +1,4 @@
-"""Stage plot_view_walks: a views run's path figures and its viewpoint figures (strips against the true renders,
+"""Stage plot_view_walks: a views run's figures and its viewpoint figures (strips against the true renders,
 recovered azimuths, latents coloured by azimuth per object); and the views dataset's contact sheet."""
 
 from __future__ import annotations
@@ -127,22 +127,24 @@ def plot_view_walks(
     path_norms_csv: PathLike,
     quality_csv: PathLike,
     quality_summary_csv: PathLike,
-    latents: PathLike,
     views: Mapping[str, Any],
     strip_pairs: int,
     fps: int,
-    out_dir: PathLike,
     out: Mapping[str, PathLike],
+    history_csv: PathLike,
+    latents: PathLike,
+    scatter: Mapping[str, Any],
     log: Log = quiet,
 ) -> list[str]:
-    """Every path figure of a views run (:func:`latentwalk.stages.figures_walks.plot_walks`) and its viewpoint
-    figures (:func:`plot_views`), in one process: both read the run's paths and decoded frames, so a path setting
-    redraws both anyway, and one job saves a figure job's start-up (about a core-second: interpreter, matplotlib,
-    pandas). Returns the names of the walk figures."""
+    """Every figure of a views run (:func:`latentwalk.stages.figures_walks.plot_walks`: the diagnostics and the
+    path figures) and its viewpoint figures (:func:`plot_views`, from ``latents``), in one
+    process: both read the run's paths and decoded frames, so a path setting redraws both anyway, and one job
+    saves a figure job's start-up (about a core-second: interpreter, matplotlib, pandas). Returns the names of the
+    walk figures."""
     from .figures_walks import plot_walks
 
     names = plot_walks(run, methods, paths_dir, decoded_dir, latent_dim, path_norms_csv, quality_csv,
-                       quality_summary_csv, strip_pairs, fps, out_dir, out, log)
+                       quality_summary_csv, strip_pairs, fps, out, history_csv, latents, scatter, log)
     plot_views(run, methods, paths_dir, decoded_dir, quality_csv, latents, views, strip_pairs, out, log)
     return names
 

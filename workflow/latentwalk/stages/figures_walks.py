@@ -1,5 +1,6 @@
-"""Stage plot_walks: every figure of a run's paths: the decoded walks, written as one directory, and the norm and
-quality measured along the paths (two fixed figures, PNG + SVG).
+"""Stage plot_walks: every figure of a run: its model's diagnostics (:mod:`latentwalk.stages.figures_run`), the
+decoded walks, written as one directory, and the norm and quality measured along the paths (two fixed figures,
+PNG + SVG).
 
 Which figures a run gets follows from its path methods
 (:func:`latentwalk.registry.walk_figures`); each figure is drawn by one small
@@ -251,22 +252,30 @@ def plot_walks(
     quality_summary_csv: PathLike,
     strip_pairs: int,
     fps: int,
-    out_dir: PathLike,
     out: Mapping[str, PathLike],
+    history_csv: PathLike,
+    latents: PathLike,
+    scatter: Mapping[str, Any],
     log: Log = quiet,
 ) -> list[str]:
-    """Draw every figure of one run's paths; return the names of the walk figures.
+    """Draw every figure of one run; return the names of the walk figures.
 
-    The walk figures go into ``out_dir`` (PNG each, and the spiral's GIF), which appears whole or not at all; the
-    norm and quality along the paths (from the path-statistics tables) go to the files in ``out`` (see
-    :func:`plot_path_measures`).
+    The model's diagnostics (the training curves from ``history_csv``, the scatter of the test latents of
+    ``latents`` with ``scatter``'s ``max_points``, ``projection`` and ``seed``: see
+    :func:`latentwalk.stages.figures_run.plot_run`) go to the files in ``out``; the walk figures into the directory
+    ``out["walks"]`` (PNG each, and the spiral's GIF), which appears whole or not at all; the norm and quality
+    along the paths (from the path-statistics tables) to the files in ``out`` (see :func:`plot_path_measures`).
     """
+    from .figures_run import plot_run
+
+    plot_run(run, history_csv, latents, int(scatter["max_points"]), str(scatter["projection"]), int(scatter["seed"]),
+             out, log)
     tables, images = {}, {}
     for method, table, npz in zip(methods, method_files(paths_dir, methods, ".parquet"), method_files(decoded_dir, methods, ".npz")):
         tables[method], images[method] = load_walk(table, npz)
     walks = Walks(run, tables, images, strip_pairs, fps)
     names = walk_figures(list(methods))
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out["walks"]) as tmp:
         for name in names:
             log(WALK_DRAWERS[name](walks, Path(tmp)))
     plot_path_measures(run, latent_dim, path_norms_csv, quality_csv, quality_summary_csv, out, log)
