@@ -593,6 +593,50 @@ def test_fused_adam_matches_torch_adam_bytewise() -> None:
         assert torch.equal(x, y)
 
 
+def test_fused_adam_updates_a_transposed_weight_in_place_as_torch_adam_does() -> None:
+    """A weight stored as (in, out) (MLPStep's layout) is updated through its dense transpose: the values of
+    torch's Adam, in the tensor the model holds, with no copy (its storage is the one updated)."""
+    from latentwalk.mlp_step import FusedAdam
+
+    torch.manual_seed(6)
+    w = torch.randn(7, 5).t().contiguous().t()
+    reference = w.contiguous()
+    pointer = w.data_ptr()
+    for t in (w, reference):
+        t.grad = torch.zeros_like(t)
+    assert not w.is_contiguous() and not w.grad.is_contiguous()
+    ours, theirs = FusedAdam([w], 1e-2), torch.optim.Adam([reference], lr=1e-2, fused=True)
+    for _ in range(4):
+        g = torch.randn(7, 5)
+        w.grad.copy_(g)
+        reference.grad = g.clone()
+        ours.step()
+        theirs.step()
+    assert torch.equal(w, reference) and w.data_ptr() == pointer
+    with pytest.raises(ValueError, match="dense"):
+        bad = torch.randn(4, 6)[:, ::2]
+        bad.grad = torch.zeros_like(bad)
+        FusedAdam([bad], 1e-2)
+
+
+def test_mlp_step_trains_transposed_weights_and_release_restores_the_layout(noise_images: np.ndarray) -> None:
+    """While training, each weight is stored (in, out); the model train_model returns has torch's usual layout,
+    so its state dict is what a fresh model loads, and the values are those the training computed."""
+    from latentwalk.mlp_step import MLPStep
+    from latentwalk.models import build_model
+
+    model = build_model(_spec("vae", 2, hidden=(8,)))
+    before = [p.detach().clone() for p in model.parameters()]
+    step = MLPStep(model)
+    weights = [layer.weight for layer in step.encoder + step.decoder]
+    assert all(w.t().is_contiguous() and not w.is_contiguous() and w.grad.t().is_contiguous() for w in weights)
+    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))  # same values, new layout
+    step.release()
+    assert all(w.is_contiguous() and w.grad.is_contiguous() for w in weights)
+    trained, _ = train_model(_spec("vae", 2, hidden=(8,)), _cfg(1), noise_images)
+    assert all(p.is_contiguous() for p in trained.parameters())
+
+
 def test_conv_models_train_through_autograd() -> None:
     from latentwalk.mlp_step import MLPStep, supports
     from latentwalk.models import build_model

@@ -11,6 +11,11 @@ every parameter's gradient into ``param.grad`` in about thirty operations, and
 Both give the same values as autograd and ``torch.optim.Adam`` up to float32
 rounding (``tests/test_training.py`` checks the gradients of every model kind
 and likelihood against autograd).
+
+While it trains, :class:`MLPStep` stores each weight as its transpose, ``(in, out)`` contiguous, still seen by
+the model as ``(out, in)``: every large product of the step then reads its operands in the layouts MKL runs
+fastest (forward ``x @ W^T`` without a transposed operand, the weight gradient as ``inputs^T @ grad`` into its
+own storage). :meth:`MLPStep.release` puts the usual layout back.
 """
 
 from __future__ import annotations
@@ -25,17 +30,23 @@ __all__ = ["MLPStep", "FusedAdam", "bce_sum", "supports"]
 _relu_backward = torch.ops.aten.threshold_backward
 
 
-def bce_sum(logits: Tensor, x: Tensor) -> Tensor:
-    """The summed binary cross-entropy of ``logits`` against targets ``x`` in [0, 1], in half the time of
-    ``torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")`` on a CPU thread.
+#: Above this logit torch's softplus returns the logit itself: the dropped log(1 + exp(-l)) < 2e-22 is below the
+#: rounding of l in float32 and float64 alike, and exp(50) is far inside float32's range.
+_SOFTPLUS_LINEAR = 50.0
 
-    The per-pixel loss is ``softplus(l) - x l`` and ``softplus(l) = max(l, 0) + log(1 + exp(-|l|))``, exact in
-    float32 for every finite ``l`` (no overflow of ``exp``; where ``exp(-|l|)`` is below float32's resolution the
-    dropped term is under 6e-8 per pixel). Five elementwise passes and a dot product, against torch's kernel, which
-    computes a log-sigmoid with a buffer. Both tensors must be contiguous and of one shape.
+
+def bce_sum(logits: Tensor, x: Tensor) -> Tensor:
+    """The summed binary cross-entropy of ``logits`` against targets ``x`` in [0, 1]: the value of
+    ``torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")``, faster on a CPU thread.
+
+    The per-pixel loss is ``softplus(l) - x l``: torch's softplus kernel (one pass, ``log1p(exp(l))``) and a dot
+    product, against torch's BCE kernel, which computes a log-sigmoid with a buffer (at batch 128 x 784 on one AMD
+    EPYC thread: 0.19 ms against 0.21; the earlier five-pass ``max(l, 0) + log(1 + exp(-|l|))``: 0.31). Exact for
+    every finite ``l`` in float32 and float64 (no overflow: above 50 the logit itself). Both tensors must be
+    contiguous and of one shape.
     """
     flat_l, flat_x = logits.reshape(-1), x.reshape(-1)
-    return flat_l.clamp(min=0).sum() + flat_l.abs().neg_().exp_().add_(1.0).log_().sum() - torch.dot(flat_x, flat_l)
+    return torch.nn.functional.softplus(flat_l, threshold=_SOFTPLUS_LINEAR).sum() - torch.dot(flat_x, flat_l)
 
 
 def supports(model: LatentAutoencoder) -> bool:
@@ -59,8 +70,11 @@ class MLPStep:
         self.encoder = [m for m in model.encoder.modules() if isinstance(m, nn.Linear)]
         self.decoder = [m for m in model.decoder.modules() if isinstance(m, nn.Linear)]
         self.params = [p for layer in self.encoder + self.decoder for p in (layer.weight, layer.bias)]
+        with torch.no_grad():  # each weight stored as (in, out), still seen as (out, in) (module docstring)
+            for layer in self.encoder + self.decoder:
+                layer.weight.data = layer.weight.detach().t().contiguous().t()
         for p in self.params:
-            p.grad = torch.zeros_like(p)
+            p.grad = torch.zeros_like(p)  # in its parameter's layout
         spec = model.spec
         self.d = spec.latent_dim
         self.variational = spec.variational
@@ -85,7 +99,7 @@ class MLPStep:
         """Write the layers' weight and bias gradients from d loss / d output; return d loss / d input if asked."""
         for k in range(len(layers) - 1, -1, -1):
             layer = layers[k]
-            torch.mm(grad.t(), inputs[k], out=layer.weight.grad)
+            torch.mm(inputs[k].t(), grad, out=layer.weight.grad.t())  # the (in, out) storage
             torch.sum(grad, 0, out=layer.bias.grad)
             if k > 0:
                 grad = _relu_backward(grad.mm(layer.weight), inputs[k], 0)
@@ -133,16 +147,25 @@ class MLPStep:
         self._backward(self.encoder, enc_inputs, dout, need_input_grad=False)
         return recon + weight * kl, recon, kl
 
+    def release(self) -> None:
+        """Store the weights in torch's usual (out, in) layout again (what is saved and evaluated after training)."""
+        with torch.no_grad():
+            for layer in self.encoder + self.decoder:
+                layer.weight.data = layer.weight.detach().contiguous()
+                layer.weight.grad = torch.zeros_like(layer.weight)
+
 
 class FusedAdam:
     """Adam with torch's fused kernel and no per-step Python beyond the kernel call: the values of
     ``torch.optim.Adam(params, lr, fused=True)`` (default betas 0.9, 0.999, eps 1e-8, no weight decay)."""
 
     def __init__(self, params: list[Tensor], lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8) -> None:
-        self.params = list(params)
-        self.grads = [p.grad for p in self.params]
-        if any(g is None for g in self.grads):
+        if any(p.grad is None for p in params):
             raise ValueError("FusedAdam needs every parameter's .grad allocated (MLPStep does it)")
+        # The kernel walks dense memory: a transposed weight (and its gradient) is updated through its contiguous
+        # transpose, a view of the same storage (else torch copies each tensor in and out on every step).
+        self.params = [_dense(p) for p in params]
+        self.grads = [_dense(p.grad) for p in params]
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
         self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
@@ -153,3 +176,12 @@ class FusedAdam:
         torch._fused_adam_(self.params, self.grads, self.exp_avg, self.exp_avg_sq, [], self.steps, lr=self.lr,
                            beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps, amsgrad=False,
                            maximize=False)
+
+
+def _dense(t: Tensor) -> Tensor:
+    """``t`` if contiguous, else its transpose when that is (a weight stored as (in, out)); both views of one storage."""
+    if t.is_contiguous():
+        return t
+    if t.dim() == 2 and t.t().is_contiguous():
+        return t.t()
+    raise ValueError(f"FusedAdam needs dense tensors; got shape {tuple(t.shape)}, strides {t.stride()}")

@@ -161,6 +161,8 @@ def train_model(
             on_epoch(epoch, model)
         extra = "".join(f"  {k} {v:8.4f}" for k, v in zip(ADVERSARIAL_COLUMNS, adversarial))
         log(f"epoch {epoch:4d}/{cfg.epochs}  loss {loss_v:10.4f}  recon {recon_v:10.4f}  kl {kl_v:8.4f}{extra}  {seconds:6.2f}s")
+    if step is not None:
+        step.release()
     return model.to("cpu").eval(), history
 
 
