@@ -1,5 +1,6 @@
-"""Reading tables without pandas: Parquet columns as numpy arrays, CSV columns as floats, latent tables checked alike
-whichever way they are read, and a run's diagnostics drawn without pandas or scipy."""
+"""Reading tables without pandas: Parquet columns as numpy arrays, CSV columns as floats or typed as pandas types
+them, latent tables checked alike whichever way they are read, the column helpers against pandas' operations, and
+a run's figures drawn without pandas or scipy."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from latentwalk.columns import columns_of, group_mean, n_rows, notna, ordered_unique, read_csv_table, sorted_by, take
 from latentwalk.encoding import latent_table, read_latent_columns, read_latents, write_latents
 from latentwalk.io import LatentwalkError, read_csv_columns, read_parquet, read_parquet_columns, write_parquet
 from latentwalk.stages.train import write_history_csv
@@ -32,6 +34,7 @@ def test_parquet_columns_equal_pandas_reading(tmp_path_factory: pytest.TempPathF
         "cat": pd.Categorical(rng.choice(["train", "test"], n), categories=["train", "test"]),
         "text": rng.choice(["a", "bc", "é"], n).astype(object),
         "holes": np.where(rng.random(n) < 0.3, np.nan, 1.0),
+        "flag": rng.random(n) < 0.5,
     })
     path = tmp_path_factory.mktemp("t") / "t.parquet"
     write_parquet(frame, path, {"latent_dim": 1})
@@ -129,6 +132,91 @@ def test_the_run_diagnostics_import_neither_pandas_nor_scipy(tmp_path: Path) -> 
     out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in ("training_curves", "latent_scatter") for e in ("png", "svg")}
     code = ("import sys; from latentwalk.stages.figures_run import plot_run; "
             f"plot_run('x/vae-z3', {str(history)!r}, {str(latents)!r}, 100, 'pca', 0, {out!r}); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert result.strip() == "[]"
+    assert all(Path(f).stat().st_size > 1000 for f in out.values())
+
+
+def test_parquet_columns_with_nulls_read_as_nan(tmp_path: Path) -> None:
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(pa.table({"n": pa.array([1, None, 3], pa.int64()), "x": pa.array([None, 0.5, None], pa.float32())}), path)
+    columns, _ = read_parquet_columns(path)
+    np.testing.assert_array_equal(columns["n"], [1.0, np.nan, 3.0])
+    np.testing.assert_array_equal(columns["x"], [np.nan, 0.5, np.nan])
+    assert columns["n"].dtype == np.float64
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(1, 30), seed=st.integers(0, 10_000))
+def test_csv_table_types_each_column_as_pandas_does(tmp_path_factory: pytest.TempPathFactory, n: int, seed: int) -> None:
+    """Integers, floats with blanks, booleans and strings with blanks: the values and kinds pandas reads."""
+    rng = np.random.default_rng(seed)
+    holes = rng.random(n) < 0.3
+    frame = pd.DataFrame({
+        "path_id": rng.integers(0, 5, n), "t": np.where(holes, np.nan, rng.random(n)),
+        "inside": rng.random(n) < 0.5, "method": rng.choice(["lerp", "slerp", "prior_pairs"], n),
+        "variant": np.where(holes, None, rng.choice(["lerp", "x y"], n)), "empty": np.full(n, np.nan),
+        "whole": rng.integers(0, 3, n).astype(float),
+    })
+    path = tmp_path_factory.mktemp("csv") / "table.csv"
+    frame.to_csv(path, index=False)
+    expected, columns = pd.read_csv(path), read_csv_table(path)
+    assert list(columns) == list(expected.columns) and n_rows(columns) == n
+    for name, values in columns.items():
+        want = expected[name].to_numpy()
+        if want.dtype == object:  # strings: a blank is None in ours, NaN in pandas
+            assert values.dtype == object
+            assert [None if isinstance(w, float) else w for w in want] == values.tolist(), name
+        else:
+            assert values.dtype.kind == want.dtype.kind, name
+            np.testing.assert_array_equal(values, want)
+        np.testing.assert_array_equal(notna(values), expected[name].notna().to_numpy())
+
+
+def test_csv_table_bad_files(tmp_path: Path) -> None:
+    (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3\n")
+    (tmp_path / "twice.csv").write_text("a,a\n1,2\n")
+    for name in ("empty.csv", "ragged.csv", "twice.csv", "missing.csv"):
+        with pytest.raises(LatentwalkError) as excinfo:
+            read_csv_table(tmp_path / name)
+        one_line(excinfo, name)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(0, 40), seed=st.integers(0, 10_000))
+def test_column_helpers_equal_pandas(n: int, seed: int) -> None:
+    """Stable sorting, selection, ordered distinct values and per-key means as pandas computes them."""
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame({"a": rng.integers(0, 3, n), "b": rng.integers(0, 3, n), "row": np.arange(n),
+                          "t": np.round(rng.integers(0, 4, n) / 3, 12), "v": np.where(rng.random(n) < 0.2, np.nan, rng.normal(size=n))})
+    columns = columns_of(frame)
+    ordered = sorted_by(columns, ["a", "b"])
+    np.testing.assert_array_equal(ordered["row"], frame.sort_values(["a", "b"], kind="stable")["row"].to_numpy())
+    mask = frame["a"].to_numpy() == 1
+    np.testing.assert_array_equal(take(columns, mask)["row"], frame[mask]["row"].to_numpy())
+    assert ordered_unique(columns["b"]) == list(frame["b"].unique())
+    keys, means, counts = group_mean(columns["t"], columns["v"])
+    grouped = frame.dropna().groupby("t")["v"].agg(["mean", "count"])
+    np.testing.assert_allclose(keys, grouped.index.to_numpy())
+    np.testing.assert_allclose(means, grouped["mean"].to_numpy(), rtol=1e-12)
+    np.testing.assert_array_equal(counts, grouped["count"].to_numpy())
+
+
+def test_a_runs_path_measure_figures_are_drawn_without_pandas(tmp_path: Path) -> None:
+    """The figure job's readers and the norm and quality figures, in a fresh interpreter: neither pandas nor scipy
+    is imported (the job's path tables are read by read_parquet_columns, tested above)."""
+    from test_figures_geometry import DIM, _norms, _quality
+
+    _norms().to_csv(tmp_path / "path_norms.csv", index=False)
+    quality, summary = _quality("digits")
+    quality.to_csv(tmp_path / "path_quality.csv", index=False)
+    summary.to_csv(tmp_path / "path_quality_summary.csv", index=False)
+    out = {f"path_{n}_{e}": str(tmp_path / f"path_{n}.{e}") for n in ("norms", "quality") for e in ("png", "svg")}
+    code = ("import sys; from latentwalk.stages.figures_walks import plot_path_measures; "
+            f"plot_path_measures('x/vae-z{DIM}', {DIM}, {str(tmp_path / 'path_norms.csv')!r}, "
+            f"{str(tmp_path / 'path_quality.csv')!r}, {str(tmp_path / 'path_quality_summary.csv')!r}, {out!r}); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"

@@ -120,10 +120,11 @@ def check_latents(table: pd.DataFrame | Mapping[str, np.ndarray], meta: Mapping[
         raise LatentwalkError(f"{path}: column norm is not |mu|; the table was edited after encoding")
 
 
-def latent_matrix(table: pd.DataFrame, prefix: str = "mu") -> np.ndarray:
-    """The ``(N, d)`` matrix of the ``{prefix}_i`` columns, in dimension order."""
-    cols = [c for c in table.columns if c.startswith(f"{prefix}_")]
+def latent_matrix(table: pd.DataFrame | Mapping[str, np.ndarray], prefix: str = "mu") -> np.ndarray:
+    """The ``(N, d)`` matrix of the ``{prefix}_i`` columns (of a DataFrame, or a mapping of column name to array),
+    in dimension order."""
+    cols = [str(c) for c in table if str(c).startswith(f"{prefix}_")]
     cols.sort(key=lambda c: int(c.rsplit("_", 1)[1]))
     if not cols:
         raise LatentwalkError(f"latent table has no {prefix}_* columns")
-    return table[cols].to_numpy()
+    return np.column_stack([np.asarray(table[c]) for c in cols])

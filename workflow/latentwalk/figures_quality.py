@@ -1,6 +1,7 @@
 """Figures of measurements along a run's walks: norms against the prior's shell, and interpolation quality.
 
-Pure functions over a run's ``path_norms.csv`` / ``path_quality.csv`` tables;
+Pure functions over a run's ``path_norms.csv`` / ``path_quality.csv`` tables, as columns
+(:mod:`latentwalk.columns`: the figure job reads them without pandas) or as DataFrames;
 one colour per interpolation (the variant for prior pairs, dashed).
 """
 
@@ -10,8 +11,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from .columns import Columns, columns_of, group_mean, n_rows, notna, sorted_by, take
 from .plots import SERIES, _pyplot, bottom_legend, empty_panel, finish
 from .registry import BASELINES, PAIR_INTERPOLATIONS, PRIOR_WALK
 
@@ -34,17 +35,18 @@ def _walk_label(key: tuple[str, str], notes: dict[str, str] | None = None) -> st
     return f"prior {walk}" if method == PRIOR_WALK else method + (notes or {}).get(method, "")
 
 
-def length_notes(summary: pd.DataFrame) -> dict[str, str]:
+def length_notes(summary: Any) -> dict[str, str]:
     """Per walk with dense decoded lengths (the geodesic): its mean dense decoded length against its straight lines'
     and the ratio, ' (length 4.15 vs line 4.55, 0.91×)', with the count of paths that are not shorter than their
     straight line when there are any."""
-    if "dense_length" not in summary.columns:
+    summary = columns_of(summary)
+    if "dense_length" not in summary:
         return {}
     notes = {}
-    for row in summary.dropna(subset=["dense_length"]).itertuples():
-        flagged = f", {int(row.not_shorter)} NOT shorter" if row.not_shorter else ""
-        notes[str(row.method)] = (f" (length {row.dense_length:.3g} vs line {row.line_dense_length:.3g}, "
-                                  f"{row.length_ratio:.2f}×{flagged})")
+    for k in np.flatnonzero(notna(summary["dense_length"])):
+        flagged = f", {int(summary['not_shorter'][k])} NOT shorter" if summary["not_shorter"][k] else ""
+        notes[str(summary["method"][k])] = (f" (length {summary['dense_length'][k]:.3g} vs line "
+                                            f"{summary['line_dense_length'][k]:.3g}, {summary['length_ratio'][k]:.2f}×{flagged})")
     return notes
 
 
@@ -56,21 +58,22 @@ def _walk_style(key: tuple[str, str]) -> dict[str, Any]:
     return {"color": colour, "linestyle": "--" if method == PRIOR_WALK else ":" if method in BASELINES else "-"}
 
 
-def _interpolation_keys(table: pd.DataFrame, require_t: bool = True) -> list[tuple[str, str]]:
+def _interpolation_keys(table: Columns, require_t: bool = True) -> list[tuple[str, str]]:
     """(method, walk) of the pairwise interpolations present, encoded first, then prior pairs.
 
     Encoded walks are methods in :data:`PAIR_INTERPOLATIONS`; prior-pair walks are the
     variants of ``prior_pairs``. With ``require_t`` a walk needs some non-null ``t``.
     """
-    if table.empty or "method" not in table.columns:
+    if n_rows(table) == 0 or "method" not in table:
         return []
-    walk = table["walk"] if "walk" in table.columns else table["method"]
-    present = pd.DataFrame({"method": table["method"].astype(str), "walk": walk.astype(str)})
+    method = table["method"].astype(str)
+    walk = (table["walk"] if "walk" in table else table["method"]).astype(str)
+    keep = np.ones(len(method), dtype=bool)
     if require_t:
-        if "t" not in table.columns:
+        if "t" not in table:
             return []
-        present = present[table["t"].notna().to_numpy()]
-    pairs = set(map(tuple, present.drop_duplicates().to_numpy().tolist()))
+        keep = notna(table["t"])
+    pairs = set(zip(method[keep].tolist(), walk[keep].tolist()))
     keys = [(m, m) for m in (*PAIR_INTERPOLATIONS, *BASELINES) if (m, m) in pairs]
     keys += [(PRIOR_WALK, w) for w in PAIR_INTERPOLATIONS if (PRIOR_WALK, w) in pairs]
     # prior-pair variants outside the known list, in a stable order
@@ -78,29 +81,29 @@ def _interpolation_keys(table: pd.DataFrame, require_t: bool = True) -> list[tup
     return [_walk_key(*k) for k in keys]
 
 
-def _select(table: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:
+def _select(table: Columns, key: tuple[str, str]) -> Columns:
     method, walk = key
     sel = table["method"].astype(str) == method
-    if "walk" in table.columns:
+    if "walk" in table:
         sel &= table["walk"].astype(str) == walk
-    return table[sel]
+    return take(table, sel)
 
 
-def _mean_by_t(rows: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Mean (and count) of ``column`` at each t, over paths."""
-    rows = rows[rows["t"].notna() & rows[column].notna()]
-    out = rows.groupby(rows["t"].astype(float).round(9))[column].agg(["mean", "count"]).reset_index()
-    return out.sort_values("t")
+def _mean_by_t(rows: Columns, column: str) -> dict[str, np.ndarray]:
+    """Mean (and count) of ``column`` at each t (rounded to 1e-9), over paths: columns ``t``, ``mean``, ``count``."""
+    t, mean, count = group_mean(np.round(np.asarray(rows["t"], dtype=np.float64), 9), rows[column])
+    return {"t": t, "mean": mean, "count": count}
 
 
-def _path_groups(rows: pd.DataFrame) -> list[pd.DataFrame]:
-    by = [c for c in ("path_id",) if c in rows.columns]
-    if not by:
-        return [rows.sort_values("t")]
-    return [g.sort_values("step" if "step" in g.columns else "t") for _, g in rows.groupby(by, sort=True)]
+def _path_groups(rows: Columns) -> list[Columns]:
+    """One table per path (ascending path id), in step order (t order without steps)."""
+    if "path_id" not in rows:
+        return [sorted_by(rows, ["t"])]
+    key = "step" if "step" in rows else "t"
+    return [sorted_by(take(rows, rows["path_id"] == pid), [key]) for pid in np.unique(rows["path_id"])]
 
 
-def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
+def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
     """|z| along the interpolations of one run against the prior's chi(d) shell.
 
     From a run's ``path_norms.csv``: one panel for encoded pairs (methods lerp,
@@ -117,14 +120,15 @@ def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
     from .chi import shell_bounds
 
     plt = _pyplot()
+    norms = columns_of(norms)
     keys = _interpolation_keys(norms)
     encoded = [k for k in keys if k[0] != PRIOR_WALK]
     prior = [k for k in keys if k[0] == PRIOR_WALK]
     groups = [(f"Encoded pairs (d = {dim})", encoded)] if encoded or not prior else []
     if prior:
         groups.append((f"Prior pairs, endpoints at |z| = √d (d = {dim})", prior))
-    if {"shell_lo", "shell_hi"} <= set(norms.columns) and norms["shell_lo"].notna().any():
-        lo, hi = float(norms["shell_lo"].dropna().iloc[0]), float(norms["shell_hi"].dropna().iloc[0])
+    if {"shell_lo", "shell_hi"} <= set(norms) and notna(norms["shell_lo"]).any():
+        lo, hi = (float(norms[c][notna(norms[c])][0]) for c in ("shell_lo", "shell_hi"))
     else:
         lo, hi = shell_bounds(int(dim))
     fig, axes = plt.subplots(1, len(groups), figsize=(5.6 * len(groups), 4.2), squeeze=False, sharey=True, layout="constrained")
@@ -138,7 +142,7 @@ def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
             empty_panel(ax, "no interpolation paths in this table")
         for key in panel_keys:
             rows = _select(norms, key)
-            rows = rows[rows["t"].notna()]
+            rows = take(rows, notna(rows["t"]))
             colour = _walk_style(key)["color"]
             for path in _path_groups(rows):
                 ax.plot(path["t"], path["norm"], color=colour, linewidth=0.7, alpha=0.3, zorder=2)
@@ -148,7 +152,8 @@ def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
             dash = (0, (4, 2.5)) if label == "lerp_matched" else "-"
             ax.plot(mean["t"], mean["mean"], color=colour, linewidth=2.4, linestyle=dash, zorder=3)
             handles.setdefault(label, Line2D([], [], color=colour, linewidth=2.4, linestyle=dash))
-            y_top = max(y_top, float(rows["norm"].max()))
+            if notna(rows["norm"]).any():
+                y_top = max(y_top, float(np.nanmax(rows["norm"])))
         ax.set_xlabel("interpolation parameter $t$")
         ax.set_title(panel_title)
         ax.set_xlim(0.0, 1.0)
@@ -170,16 +175,16 @@ def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
 # --------------------------------------------------------------------------- 7./8. quality
 
 
-def _quality_lines(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str,
+def _quality_lines(ax: Axes, quality: Columns, keys: Sequence[tuple[str, str]], column: str,
                    notes: dict[str, str] | None = None) -> dict[str, Any]:
     """Mean of ``column`` over paths at each t, one line per walk; returns label -> handle."""
     handles: dict[str, Any] = {}
     for key in keys:
         rows = _select(quality, key)
-        if column not in rows.columns:
+        if column not in rows:
             continue
         mean = _mean_by_t(rows, column)
-        if mean.empty:
+        if len(mean["t"]) == 0:
             continue
         style = _walk_style(key)
         if key[0] == PRIOR_WALK:  # prior pairs: dashed with hollow markers
@@ -193,15 +198,15 @@ def _quality_lines(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, st
     return handles
 
 
-def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str,
+def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str,
                   notes: dict[str, str] | None = None) -> None:
     """Horizontal bars of one summary column per walk (prior pairs hatched), labelled with their values."""
     values, colours, hatches, labels = [], [], [], []
     for key in keys:
         rows = _select(summary, key)
-        if rows.empty or column not in rows.columns:
+        if n_rows(rows) == 0 or column not in rows:
             continue
-        values.append(float(rows[column].iloc[0]))
+        values.append(float(rows[column][0]))
         style = _walk_style(key)
         colours.append(style["color"])
         hatches.append("///" if key[0] == PRIOR_WALK else "")
@@ -225,7 +230,7 @@ def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str
     ax.grid(axis="y", visible=False)
 
 
-def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
+def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     """Line benchmark: distance to the nearest true line along t, and Mean Distance / Smoothness per walk.
 
     Left: the cosine distance of each decoded frame to its nearest reference line,
@@ -235,6 +240,7 @@ def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     for the same walks; lower is better for both.
     """
     plt = _pyplot()
+    quality, summary = columns_of(quality), columns_of(summary)
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.6, 1.0, 1.0)}, layout="constrained")
@@ -251,7 +257,7 @@ def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     return finish(fig, title)
 
 
-def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
+def digit_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     """Digit runs: classifier confidence and nearest-training-image distance along t, midpoint entropy per walk.
 
     Left and middle: the classifier's max probability and the Euclidean pixel
@@ -261,6 +267,7 @@ def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: st
     (``entropy_mid`` of ``path_quality_summary.csv``) per walk as bars.
     """
     plt = _pyplot()
+    quality, summary = columns_of(quality), columns_of(summary)
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.25, 1.25, 1.0)}, layout="constrained")
@@ -282,7 +289,7 @@ def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: st
     return finish(fig, title)
 
 
-def view_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
+def view_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     """Views: distance to the nearest true view along t, and Mean Distance / Smoothness / identity drift per walk.
 
     Left: the cosine distance of each decoded frame of a path between two views of one object to its nearest
@@ -291,7 +298,8 @@ def view_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     frames nearest to another object) per walk (``path_quality_summary.csv``); lower is better for all three.
     """
     plt = _pyplot()
-    same = quality[quality["same_object"].astype(bool)] if "same_object" in quality.columns else quality.iloc[:0]
+    quality, summary = columns_of(quality), columns_of(summary)
+    same = take(quality, quality["same_object"].astype(bool) if "same_object" in quality else np.zeros(n_rows(quality), bool))
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = plt.subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},

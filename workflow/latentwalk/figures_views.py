@@ -7,8 +7,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from .columns import columns_of, n_rows, sorted_by, take
 from .plots import SERIES, _pyplot, empty_panel
 
 __all__ = ["view_azimuth_figure", "view_scatter_figure"]
@@ -77,20 +77,22 @@ def unwrap_from(start: float, angles: np.ndarray) -> np.ndarray:
     return a - 2 * np.pi * np.round((a[0] - start) / (2 * np.pi))
 
 
-def azimuth_curves(frames: pd.DataFrame, azimuth_of: Mapping[int, float], walks: Sequence[str],
+def azimuth_curves(frames: Any, azimuth_of: Mapping[int, float], walks: Sequence[str],
                    max_paths: int) -> dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """(t, recovered, straight-line truth) for the first ``max_paths`` same-object paths of each walk, from the
-    frame quality table (``view_azimuth``, ``index_a``, ``index_b``) and each dataset row's azimuth."""
+    frame quality table (``view_azimuth``, ``index_a``, ``index_b``; columns or a DataFrame) and each dataset row's
+    azimuth."""
     from .quality import wrap_angle
 
+    frames = columns_of(frames)
     out: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for walk in walks:
-        mine = frames[(frames["walk"] == walk) & frames["same_object"].astype(bool)]
+        mine = take(frames, (frames["walk"].astype(str) == walk) & frames["same_object"].astype(bool))
         out[walk] = []
-        for _, path in list(mine.groupby("path_id", sort=True))[:max_paths]:
-            path = path.sort_values("step")
-            t = np.linspace(0.0, 1.0, len(path))
-            a = azimuth_of[int(path["index_a"].iloc[0])]
-            b = azimuth_of[int(path["index_b"].iloc[0])]
-            out[walk].append((t, unwrap_from(a, path["view_azimuth"].to_numpy()), a + t * wrap_angle(b - a)))
+        for pid in np.unique(mine["path_id"])[:max_paths]:
+            path = sorted_by(take(mine, mine["path_id"] == pid), ["step"])
+            t = np.linspace(0.0, 1.0, n_rows(path))
+            a = azimuth_of[int(path["index_a"][0])]
+            b = azimuth_of[int(path["index_b"][0])]
+            out[walk].append((t, unwrap_from(a, np.asarray(path["view_azimuth"], dtype=np.float64)), a + t * wrap_angle(b - a)))
     return out

@@ -281,6 +281,10 @@ def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.nda
             dtype = np.dtype(f"{code}{kind.bit_width // 8}")
             columns[name] = np.frombuffer(whole.buffers()[1], dtype=dtype, count=len(whole),
                                           offset=whole.offset * dtype.itemsize).copy()
+        elif pa.types.is_boolean(kind) and column.null_count == 0:
+            columns[name] = np.array(column.to_pylist(), dtype=bool)
+        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):  # with nulls: NaN where null
+            columns[name] = np.array([np.nan if v is None else v for v in column.to_pylist()], dtype=np.float64)
         else:
             columns[name] = column.to_numpy()
     return columns, meta

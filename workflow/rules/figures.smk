@@ -12,6 +12,7 @@ rule plot_walks:
         **walk_figure_inputs(),
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/figures_run",
@@ -60,6 +61,7 @@ rule plot_view_walks:
         **walk_figure_inputs(),
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/figures_run",
@@ -117,6 +119,7 @@ rule plot_view_dataset:
         data="results/data/{dataset}.npz",
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/figures_views",

@@ -8,21 +8,29 @@ from typing import Any
 
 import numpy as np
 
+from ..columns import Columns, n_rows, ordered_unique, read_csv_table, sorted_by, take
 from ..io import LatentwalkError, PathLike, method_files
 from ..logs import Log, quiet
 from ..registry import BASELINES, PAIR_INTERPOLATIONS, VIEW_OBJECTS
 
 
-def _ground_truth(table: Any, latents: Any, pair: int, views: Mapping[str, Any]) -> tuple[np.ndarray, str]:
+def _latent_row(latents: Columns, index: int) -> dict[str, Any]:
+    """The latent table's row of dataset row ``index``, as column -> value."""
+    hits = np.flatnonzero(latents["index"] == index)
+    if hits.size == 0:
+        raise LatentwalkError(f"dataset row {index} of a path is not in the run's latent table")
+    return {name: values[hits[0]] for name, values in latents.items()}
+
+
+def _ground_truth(table: Columns, latents: Columns, pair: int, views: Mapping[str, Any]) -> tuple[np.ndarray, str]:
     """The true renders at the interpolated view of every step of ``pair`` (shorter turn, elevation linear), and
     a row label naming the object and its two azimuths."""
     from ..quality import interpolate_azimuth
     from ..views import render_views
 
-    rows = table[table["pair"] == pair].sort_values("step")
-    by_index = latents.set_index("index")
-    a, b = by_index.loc[int(rows["index_a"].iloc[0])], by_index.loc[int(rows["index_b"].iloc[0])]
-    t = np.linspace(0.0, 1.0, len(rows))
+    rows = sorted_by(take(table, table["pair"] == pair), ["step"])
+    a, b = _latent_row(latents, int(rows["index_a"][0])), _latent_row(latents, int(rows["index_b"][0]))
+    t = np.linspace(0.0, 1.0, n_rows(rows))
     azimuth = interpolate_azimuth(a["azimuth"], b["azimuth"], t)
     elevation = (1 - t) * a["elevation"] + t * b["elevation"]
     name = VIEW_OBJECTS[int(a["label"])]
@@ -50,36 +58,34 @@ def plot_views(
     ``data.views`` settings the renders need). Azimuths: per walk, the recovered azimuth along each same-object
     path against the straight turn. Scatter: the encoded test views per object, coloured by azimuth.
     """
-    import pandas as pd
-
-    from ..encoding import latent_matrix, read_latents
+    from ..encoding import latent_matrix, read_latent_columns
     from ..figures_decoded import image_rows_figure
     from ..figures_views import azimuth_curves, view_azimuth_figure, view_scatter_figure
-    from ..io import read_parquet
+    from ..io import read_parquet_columns
     from ..plots import save_figure
     from ..projection import pca
     from ..quality import crossfade
 
-    table, meta = read_latents(latents)
-    if meta.get("label_kind") != "object" or "azimuth" not in table.columns:
+    table, meta = read_latent_columns(latents)
+    if meta.get("label_kind") != "object" or "azimuth" not in table:
         raise LatentwalkError(f"{latents}: viewpoint figures need views data (object labels and azimuths)")
     pair_methods = [m for m in methods if m in PAIR_INTERPOLATIONS]
-    walks: dict[str, tuple[Any, np.ndarray]] = {}
+    walks: dict[str, tuple[Columns, np.ndarray]] = {}
     for method, parquet, npz in zip(pair_methods, method_files(paths_dir, pair_methods, ".parquet", exact=False),
                                     method_files(decoded_dir, pair_methods, ".npz", exact=False)):
-        frame = read_parquet(parquet)[0].sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
+        frame = sorted_by(read_parquet_columns(parquet)[0], ["path_id", "step"])
         with np.load(npz) as handle:
             walks[method] = (frame, handle["images"])
     rows, labels = [], []
     if walks:
         first, _ = next(iter(walks.values()))
-        everywhere = set.intersection(*(set(frame["pair"]) for frame, _ in walks.values()))  # geodesic: fewer pairs
-        same = [p for p in first[first["label_a"] == first["label_b"]]["pair"].drop_duplicates() if p in everywhere]
+        everywhere = set.intersection(*(set(frame["pair"].tolist()) for frame, _ in walks.values()))  # geodesic: fewer pairs
+        same = [p for p in ordered_unique(first["pair"][first["label_a"] == first["label_b"]]) if p in everywhere]
         same = same[:strip_pairs]
         for pair in same:
             truth, name = _ground_truth(first, table, pair, views)
             for method, (frame, images) in walks.items():
-                ids = frame.loc[frame["pair"] == pair, "path_id"].unique()
+                ids = np.unique(frame["path_id"][frame["pair"] == pair])
                 if len(ids):
                     rows.append(images[int(ids[0])])
                     labels.append(f"{name}  {method}")
@@ -96,14 +102,14 @@ def plot_views(
                             mark_ends=True, group_size=group)
     save_figure(fig, out["view_strips"])
 
-    frames = pd.read_csv(quality_csv)
-    azimuth_of = dict(zip(table["index"].astype(int), table["azimuth"].astype(float)))
-    shown = [w for w in (*PAIR_INTERPOLATIONS, *BASELINES) if w in set(frames["walk"])]
+    frames = read_csv_table(quality_csv)
+    azimuth_of = dict(zip(table["index"].astype(int).tolist(), table["azimuth"].astype(float).tolist()))
+    shown = [w for w in (*PAIR_INTERPOLATIONS, *BASELINES) if w in set(frames["walk"].tolist())]
     save_figure(view_azimuth_figure(azimuth_curves(frames, azimuth_of, shown, 6),
                                     f"{run}: azimuth of the nearest true view along each path"), out["view_azimuths"],
                 out["view_azimuths_svg"])
 
-    test = table[table["split"] == "test"]
+    test = take(table, table["split"] == "test")
     mu = latent_matrix(test).astype(np.float64)
     if mu.shape[1] <= 2:
         xy = np.column_stack([mu[:, 0], mu[:, 1] if mu.shape[1] == 2 else np.zeros(len(mu))])
@@ -112,10 +118,10 @@ def plot_views(
         fit = pca(mu, 2)
         xy = fit.transform(mu)
         axis = (f"PC1 ({fit.variance_ratio[0]:.0%})", f"PC2 ({fit.variance_ratio[1]:.0%})")
-    save_figure(view_scatter_figure(xy, test["label"].to_numpy(), test["azimuth"].to_numpy(), VIEW_OBJECTS, axis,
+    save_figure(view_scatter_figure(xy, test["label"], test["azimuth"], VIEW_OBJECTS, axis,
                                     f"{run}: encoded test views, coloured by azimuth"), out["view_scatter"],
                 out["view_scatter_svg"])
-    log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {len(test)} views in the scatter")
+    log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {n_rows(test)} views in the scatter")
 
 
 def plot_view_walks(

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..columns import Columns, first, n_rows, ordered_unique, read_csv_table, sorted_by
 from ..io import LatentwalkError, PathLike, atomic_dir, method_files
 from ..logs import Log, quiet
 from ..registry import PAIR_INTERPOLATIONS, PRIOR_WALK, walk_figures
@@ -27,27 +28,31 @@ class Walks:
     """A run's decoded walks: per method, the path table (sorted by path and step) and images ``(paths, steps, H, W)``."""
 
     run: str
-    tables: dict[str, Any]
+    tables: dict[str, Columns]
     images: dict[str, np.ndarray]
     strip_pairs: int
     fps: int
 
 
-def load_walk(table: PathLike, decoded: PathLike) -> tuple[Any, np.ndarray]:
-    """A path table (sorted by path and step) and its decoded images, checked to match."""
-    from ..io import read_parquet
+def load_walk(table: PathLike, decoded: PathLike) -> tuple[Columns, np.ndarray]:
+    """A path table (as columns, sorted by path and step) and its decoded images, checked to match."""
+    from ..io import read_parquet_columns
 
-    frame, _ = read_parquet(table)
-    frame = frame.sort_values(["path_id", "step"], kind="stable").reset_index(drop=True)
+    frame = sorted_by(read_parquet_columns(table)[0], ["path_id", "step"])
     with np.load(decoded) as handle:
         images = handle["images"]
-    if len(frame) != images.shape[0] * images.shape[1]:
-        raise LatentwalkError(f"{table} has {len(frame)} points but {decoded} holds {images.shape[0]}x{images.shape[1]} frames")
+    if n_rows(frame) != images.shape[0] * images.shape[1]:
+        raise LatentwalkError(f"{table} has {n_rows(frame)} points but {decoded} holds {images.shape[0]}x{images.shape[1]} frames")
     return frame, images
 
 
-def _first(frame: Any, path_id: int, column: str) -> Any:
-    return frame.loc[frame["path_id"] == path_id, column].iloc[0]
+def _first(frame: Columns, path_id: int, column: str) -> Any:
+    return first(frame, column, frame["path_id"] == path_id)
+
+
+def _paths(frame: Columns) -> list[int]:
+    """The table's path ids, ascending."""
+    return [int(p) for p in np.unique(frame["path_id"])]
 
 
 def _label(value: Any) -> str:
@@ -66,40 +71,40 @@ def _t_labels(steps: int) -> list[str]:
 Rows = tuple[list[np.ndarray], list[str], str, list[str] | None, str]
 
 
-def _axis_rows(run: str, frame: Any, images: np.ndarray) -> Rows:
-    ids = sorted(frame["path_id"].unique())
+def _axis_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
+    ids = _paths(frame)
     labels = [f"z_{int(_first(frame, p, 'dim'))}" for p in ids]
-    cols = [f"{x:+.2g}" for x in frame.loc[frame["path_id"] == ids[0], "delta"]]
+    cols = [f"{x:+.2g}" for x in frame["delta"][frame["path_id"] == ids[0]]]
     return list(images), labels, f"{run}: one latent coordinate at a time", cols, "δ added to the coordinate"
 
 
-def _pca_rows(run: str, frame: Any, images: np.ndarray) -> Rows:
-    ids = sorted(frame["path_id"].unique())
+def _pca_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
+    ids = _paths(frame)
     labels = [f"PC{int(_first(frame, p, 'component')) + 1} (σ={_first(frame, p, 'component_std'):.2g})" for p in ids]
-    cols = [f"{x:+.2g}" for x in frame.loc[frame["path_id"] == ids[0], "delta"]]
+    cols = [f"{x:+.2g}" for x in frame["delta"][frame["path_id"] == ids[0]]]
     return list(images), labels, f"{run}: along the principal directions of the encoded means", cols, "δ (standard deviations)"
 
 
-def _attribute_rows(run: str, frame: Any, images: np.ndarray) -> Rows:
-    ids = sorted(frame["path_id"].unique())
+def _attribute_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
+    ids = _paths(frame)
     labels = [f"+α(μ{int(_first(frame, p, 'class_a'))} − μ{int(_first(frame, p, 'class_b'))}) from #{int(_first(frame, p, 'index_start'))}"
               for p in ids]
-    cols = [f"{x:.2g}" for x in frame.loc[frame["path_id"] == ids[0], "alpha"]]
+    cols = [f"{x:.2g}" for x in frame["alpha"][frame["path_id"] == ids[0]]]
     return list(images), labels, f"{run}: latent arithmetic z + α (mean(A) − mean(B))", cols, "α"
 
 
-def _sphere_spiral_rows(run: str, frame: Any, images: np.ndarray, per_row: int = 24, n_rows: int = 3) -> Rows:
+def _sphere_spiral_rows(run: str, frame: Columns, images: np.ndarray, per_row: int = 24, n_rows: int = 3) -> Rows:
     walk = images[0]
     pick = np.linspace(0, len(walk) - 1, per_row * n_rows).round().astype(int)
     rows = [walk[pick[k * per_row : (k + 1) * per_row]] for k in range(n_rows)]
-    t = frame["t"].to_numpy()
+    t = frame["t"]
     labels = [f"t {t[pick[k * per_row]]:.2f}–{t[pick[(k + 1) * per_row - 1]]:.2f}" for k in range(n_rows)]
-    radius = float(frame["radius"].iloc[0])
+    radius = float(frame["radius"][0])
     return rows, labels, f"{run}: spiral on the sphere |z| = {radius:.3g}, read left to right", None, ""
 
 
 #: Traversal method -> its rows, row labels, title, column labels and column title; keys = the registry's traversals.
-TRAVERSAL_ROWS: dict[str, Callable[[str, Any, np.ndarray], Rows]] = {
+TRAVERSAL_ROWS: dict[str, Callable[[str, Columns, np.ndarray], Rows]] = {
     "traverse_axis": _axis_rows,
     "traverse_pca": _pca_rows,
     "attribute": _attribute_rows,
@@ -121,19 +126,19 @@ def _grid(walks: Walks, out: Path) -> str:
     from ..figures_decoded import decoded_grid_figure
 
     frame, images = walks.tables["grid"], walks.images["grid"]
-    u = frame[frame["path_id"] == 0]["u"].to_numpy()
-    v = frame.groupby("path_id")["v"].first().to_numpy()
-    coordinates = str(frame["coordinates"].iloc[0])
+    u = frame["u"][frame["path_id"] == frame["path_id"][0]]
+    v = frame["v"][np.unique(frame["path_id"], return_index=True)[1]]  # each path's first row: sorted by path
+    coordinates = str(frame["coordinates"][0])
     n = images.shape[0]
     where = "latent plane" if coordinates == "latent" else "top-2 PC plane through the latent mean"
     _save(decoded_grid_figure(images, u, v, coordinates, f"{walks.run}: decoded {n}x{n} grid over the {where}"), out, "grid")
     return f"grid {n}x{n} ({coordinates})"
 
 
-def _length_note(frame: Any, path_id: int) -> str:
+def _length_note(frame: Columns, path_id: int) -> str:
     """' (length 4.15 vs line 4.55)' for a path with a dense decoded length, prefixed ' NOT SHORTER' when it is
     flagged; else ''."""
-    if "dense_length" not in frame.columns:
+    if "dense_length" not in frame:
         return ""
     length, line = _first(frame, path_id, "dense_length"), _first(frame, path_id, "line_dense_length")
     return f"{' NOT SHORTER' if _first(frame, path_id, 'not_shorter') else ''} (length {length:.3g} vs line {line:.3g})"
@@ -144,12 +149,12 @@ def _interpolation_strips(walks: Walks, out: Path) -> str:
     from ..figures_decoded import image_rows_figure
 
     order = [m for m in PAIR_INTERPOLATIONS if m in walks.tables]
-    pairs = sorted(walks.tables[order[0]]["pair"].unique())[: walks.strip_pairs]
+    pairs = [int(p) for p in np.unique(walks.tables[order[0]]["pair"])][: walks.strip_pairs]
     rows, labels = [], []
     for pair in pairs:
         for method in order:
             frame = walks.tables[method]
-            ids = frame.loc[frame["pair"] == pair, "path_id"].unique()
+            ids = np.unique(frame["path_id"][frame["pair"] == pair])
             if len(ids) == 0:
                 continue
             pid = int(ids[0])
@@ -169,13 +174,13 @@ def _prior_pair_strips(walks: Walks, out: Path) -> str:
 
     frame, images = walks.tables[PRIOR_WALK], walks.images[PRIOR_WALK]
     rows, labels = [], []
-    variants = list(dict.fromkeys(frame["variant"]))
-    for pair in sorted(frame["pair"].unique())[: walks.strip_pairs]:
+    variants = ordered_unique(frame["variant"])
+    for pair in [int(p) for p in np.unique(frame["pair"])][: walks.strip_pairs]:
         for variant in variants:
-            pid = int(frame.loc[(frame["pair"] == pair) & (frame["variant"] == variant), "path_id"].iloc[0])
+            pid = int(first(frame, "path_id", (frame["pair"] == pair) & (frame["variant"] == variant)))
             rows.append(images[pid])
             labels.append(f"prior pair {pair} {variant}")
-    d = sum(1 for c in frame.columns if c.startswith("z_"))
+    d = sum(1 for c in frame if c.startswith("z_"))
     fig = image_rows_figure(rows, labels, f"{walks.run}: walks between N(0, I) samples scaled to |z| = √{d}",
                             col_labels=_t_labels(images.shape[1]), col_title="t", mark_ends=True, group_size=len(variants))
     _save(fig, out, "prior_pair_strips")
@@ -200,9 +205,9 @@ def _spiral(walks: Walks, out: Path) -> str:
     from ..figures_decoded import spiral_animation, spiral_figure
 
     frame, images = walks.tables["spiral"], walks.images["spiral"]
-    xy = frame[["z_0", "z_1"]].to_numpy()
+    xy = np.column_stack([frame["z_0"], frame["z_1"]])
     title = f"{walks.run}: spiral walk x(t) = (0.2t − 2) sin t, y(t) = (0.2t − 2) cos t"
-    _save(spiral_figure(xy, frame["t"].to_numpy(), images[0], title), out, "spiral")
+    _save(spiral_figure(xy, frame["t"], images[0], title), out, "spiral")
     n = spiral_animation(xy, images[0], out / "spiral.gif", f"{walks.run}: spiral walk", walks.fps)
     return f"spiral figure and {n}-frame GIF"
 
@@ -221,19 +226,17 @@ def plot_path_measures(run: str, latent_dim: int, path_norms_csv: PathLike, qual
                        quality_summary_csv: PathLike, out: Mapping[str, PathLike], log: Log = quiet) -> None:
     """The norm along the interpolation paths and the quality along them (digit, line or view scoring, as the
     table's columns say); ``out`` maps ``path_norms_png`` / ``_svg`` and ``path_quality_png`` / ``_svg`` to files."""
-    import pandas as pd
-
     from ..figures_quality import digit_quality_figure, line_quality_figure, path_norm_figure, view_quality_figure
     from ..plots import save_figure
 
-    norms = pd.read_csv(path_norms_csv)
+    norms = read_csv_table(path_norms_csv)
     save_figure(path_norm_figure(norms, latent_dim, f"{run}: norm along interpolation paths"),
                 out["path_norms_png"], out["path_norms_svg"])
-    log(f"path norms: {norms['method'].nunique()} methods")
-    quality, summary = pd.read_csv(quality_csv), pd.read_csv(quality_summary_csv)
-    if "view_distance" in quality.columns:
+    log(f"path norms: {len(ordered_unique(norms['method']))} methods")
+    quality, summary = read_csv_table(quality_csv), read_csv_table(quality_summary_csv)
+    if "view_distance" in quality:
         fig = view_quality_figure(quality, summary, f"{run}: distance to the nearest true view, smoothness, identity")
-    elif "line_distance" in quality.columns:
+    elif "line_distance" in quality:
         fig = line_quality_figure(quality, summary, f"{run}: distance to the nearest true line and smoothness")
     else:
         fig = digit_quality_figure(quality, summary, f"{run}: classifier confidence and distance to the data")
