@@ -300,3 +300,40 @@ def test_line_quality_figure_with_bar_only_summary_gap(tmp_path: Path) -> None:
     fig = Q.line_quality_figure(quality, summary[summary["walk"] != "slerp"], "summary without slerp")
     assert "slerp" not in [t.get_text() for t in fig.axes[1].get_yticklabels()]
     _render(fig, tmp_path)
+
+
+def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tuple[pd.DataFrame, pd.DataFrame],
+                                                               tmp_path: Path) -> None:
+    """The three geometry figure stages read their tables as columns and draw in a fresh interpreter without
+    pandas or scipy (each would cost a one-figure job 0.2-0.3 core-seconds of imports)."""
+    import subprocess
+    import sys
+
+    from latentwalk.stages.figures_geometry import unit_sphere_spiral
+
+    table, hist = concentration
+    S.hypersphere_table(30).to_csv(tmp_path / "hypersphere.csv", index=False)
+    table.to_csv(tmp_path / "norm_concentration.csv", index=False)
+    hist.to_csv(tmp_path / "norm_histograms.csv", index=False)
+    unit_sphere_spiral(3, 100, 3.0, 50, 0, tmp_path / "spiral.parquet")
+    out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in ("histograms", "width") for e in ("png", "svg")}
+    code = ("import sys; from latentwalk.stages.figures_geometry import plot_hypersphere, plot_norm_concentration, "
+            "plot_unit_sphere_spiral; "
+            f"plot_hypersphere({str(tmp_path / 'hypersphere.csv')!r}, {str(tmp_path / 'h.png')!r}, {str(tmp_path / 'h.svg')!r}); "
+            f"plot_norm_concentration({str(tmp_path / 'norm_concentration.csv')!r}, {str(tmp_path / 'norm_histograms.csv')!r}, {out!r}); "
+            f"plot_unit_sphere_spiral({str(tmp_path / 'spiral.parquet')!r}, {str(tmp_path / 's.png')!r}, {str(tmp_path / 's.svg')!r}); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert result.strip() == "[]"
+    for name in ("h.png", "h.svg", "s.png", "s.svg", *[Path(f).name for f in out.values()]):
+        assert (tmp_path / name).stat().st_size > 1000, name
+
+
+@pytest.mark.parametrize("d", [0.5, 1.0, 3.0, 16.0, 100.0, 200.0])
+def test_log10_chi2_cdf_at_1_equals_scipy(d: float) -> None:
+    """log10 P(chi2_d <= 1), drawn by the shell-width figure, as scipy computes it (where scipy's value is finite)."""
+    from scipy import stats
+
+    expected = np.log10(stats.chi2.cdf(1.0, d))
+    assert float(G._log10_chi2_cdf_at_1(np.array([d]))[0]) == pytest.approx(expected, rel=1e-12)
+    assert np.isfinite(G._log10_chi2_cdf_at_1(np.array([1e6]))).all()  # far past float underflow: still finite

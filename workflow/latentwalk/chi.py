@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-__all__ = ["SHELL", "regularised_gamma", "chi_cdf", "chi_pdf", "chi_ppf", "shell_bounds"]
+__all__ = ["SHELL", "regularised_gamma", "chi_mean", "chi_cdf", "chi_pdf", "chi_ppf", "shell_bounds"]
 
 #: The typical shell of chi(d): the central 99% of the norm's distribution.
 SHELL = (0.005, 0.995)
@@ -137,3 +137,22 @@ def shell_bounds(d: int, shell: tuple[float, float] = SHELL) -> tuple[float, flo
     """The chi(d) typical shell: the norms at the given lower and upper quantiles."""
     lo, hi = chi_ppf(np.asarray(shell), d)
     return float(lo), float(hi)
+
+
+def chi_mean(d: int | np.ndarray) -> np.ndarray:
+    """Exact E|z| for z ~ N(0, I_d): sqrt(2) Gamma((d+1)/2) / Gamma(d/2), to ~1e-15 relative for any d.
+
+    Small d use the gamma ratio directly; beyond d = 300 (where Gamma overflows
+    soon and a gammaln difference loses digits) the asymptotic series of
+    Gamma(x + 1/2) / Gamma(x) in x = d/2 is exact to double precision.
+    """
+    d = np.asarray(d, dtype=np.float64)
+    small = d <= 300
+    x = np.where(small, 150.0, d / 2.0)
+    series = 1 - 1 / (8 * x) + 1 / (128 * x**2) + 5 / (1024 * x**3) - 21 / (32768 * x**4) - 399 / (262144 * x**5) + 869 / (
+        4194304 * x**6
+    )
+    ds = np.where(small, d, 1.0)
+    gamma = np.frompyfunc(math.gamma, 1, 1)  # scipy.special would cost the job its import (0.2 core-s)
+    direct = np.sqrt(2.0) * np.asarray(gamma((ds + 1.0) / 2.0) / gamma(ds / 2.0), dtype=np.float64)
+    return np.where(small, direct, np.sqrt(d) * series)

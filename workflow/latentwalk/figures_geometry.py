@@ -16,9 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-import pandas as pd
+import math
 
+import numpy as np
+
+from .columns import columns_of, sorted_by, take
 from .io import LatentwalkError
 from .plots import SERIES, _pyplot, bottom_legend, finish
 
@@ -74,9 +76,8 @@ def _log10_chi2_cdf_at_1(d: np.ndarray) -> np.ndarray:
     x = 1/2; each term is at most a third of the previous one, so 80 terms are exact
     to double precision.
     """
-    from scipy.special import gammaln
-
     a = np.asarray(d, dtype=np.float64) / 2.0
+    gammaln = np.vectorize(math.lgamma, otypes=[np.float64])  # scipy.special's import would cost the job 0.2 core-s
     x = 0.5
     k = np.arange(1, 81, dtype=np.float64)[:, None]
     series = 1.0 + np.cumprod(x / (a[None, :] + k), axis=0).sum(axis=0)
@@ -86,7 +87,7 @@ def _log10_chi2_cdf_at_1(d: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- 1. hypersphere
 
 
-def hypersphere_figure(table: pd.DataFrame) -> Figure:
+def hypersphere_figure(table: Any) -> Figure:
     """Unit-ball volume V_n and unit-sphere surface S_{n-1} against n, and the ball's share of the cube.
 
     Three panels from ``hypersphere.csv`` (:func:`latentwalk.stats.hypersphere_table`):
@@ -100,10 +101,10 @@ def hypersphere_figure(table: pd.DataFrame) -> Figure:
        on a twin linear axis, the Gaussian masses P(|z| <= 1) and P(|z| <= sqrt(n)).
     """
     plt = _pyplot()
-    t = table.sort_values("n")
-    n = t["n"].to_numpy(dtype=np.float64)
-    log_v = t["log_volume"].to_numpy(dtype=np.float64)
-    log_s = t["log_surface"].to_numpy(dtype=np.float64)
+    t = sorted_by(columns_of(table), ["n"])
+    n = np.asarray(t["n"], dtype=np.float64)
+    log_v = np.asarray(t["log_volume"], dtype=np.float64)
+    log_s = np.asarray(t["log_surface"], dtype=np.float64)
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
     cv, cs = SERIES[0], SERIES[1]
 
@@ -176,7 +177,7 @@ def hypersphere_figure(table: pd.DataFrame) -> Figure:
 # --------------------------------------------------------------------------- 2. norm histograms
 
 
-def norm_histogram_figure(histograms: pd.DataFrame, concentration: pd.DataFrame) -> Figure:
+def norm_histogram_figure(histograms: Any, concentration: Any) -> Figure:
     """Small multiples of the sampled |z| density per dim against the exact chi(d) density.
 
     One panel per dim of ``norm_histograms.csv`` (up to 4 columns): the sampled
@@ -185,36 +186,37 @@ def norm_histogram_figure(histograms: pd.DataFrame, concentration: pd.DataFrame)
     mean (from ``norm_concentration.csv``, or computed when a dim is missing there).
     Panels are titled "d = …"; one legend is shared under the grid.
     """
-    from .stats import chi_mean
+    from .chi import chi_mean
 
     plt = _pyplot()
-    dims = sorted(int(d) for d in histograms["dim"].unique())
+    histograms, concentration = columns_of(histograms), columns_of(concentration)
+    dims = sorted(int(d) for d in np.unique(histograms["dim"]))
     if not dims:
         raise LatentwalkError("norm_histogram_figure: the histogram table has no rows")
     ncols = min(len(dims), 4 if len(dims) > 6 else 3)
     nrows = int(np.ceil(len(dims) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows + 0.6), squeeze=False, layout="constrained")
-    conc = concentration.set_index("dim") if "dim" in concentration.columns else pd.DataFrame()
+    conc = {int(d): k for k, d in enumerate(concentration["dim"])} if "dim" in concentration else {}
     handles: dict[str, Any] = {}
     n_samples = None
     for k, d in enumerate(dims):
         ax = axes[k // ncols, k % ncols]
-        h = histograms[histograms["dim"] == d].sort_values("bin_left")
-        edges = np.append(h["bin_left"].to_numpy(), h["bin_right"].to_numpy()[-1])
-        centres = 0.5 * (h["bin_left"].to_numpy() + h["bin_right"].to_numpy())
-        handles["samples"] = ax.stairs(h["density"].to_numpy(), edges, fill=True, color=SERIES[0], alpha=0.35, linewidth=0)
-        ax.stairs(h["density"].to_numpy(), edges, color=SERIES[0], linewidth=0.8)
-        (handles["chi"],) = ax.plot(centres, h["chi_pdf"].to_numpy(), color=SERIES[1], linewidth=1.6)
-        if d in conc.index:
-            row = conc.loc[d]
-            sqrt_d, mean = float(row["sqrt_d"]), float(row["chi_mean"])
-            n_samples = int(row["n"]) if "n" in row.index else n_samples
+        h = sorted_by(take(histograms, histograms["dim"] == d), ["bin_left"])
+        edges = np.append(h["bin_left"], h["bin_right"][-1])
+        centres = 0.5 * (h["bin_left"] + h["bin_right"])
+        handles["samples"] = ax.stairs(h["density"], edges, fill=True, color=SERIES[0], alpha=0.35, linewidth=0)
+        ax.stairs(h["density"], edges, color=SERIES[0], linewidth=0.8)
+        (handles["chi"],) = ax.plot(centres, h["chi_pdf"], color=SERIES[1], linewidth=1.6)
+        if d in conc:
+            k_row = conc[d]
+            sqrt_d, mean = float(concentration["sqrt_d"][k_row]), float(concentration["chi_mean"][k_row])
+            n_samples = int(concentration["n"][k_row]) if "n" in concentration else n_samples
         else:
             sqrt_d, mean = float(np.sqrt(d)), float(chi_mean(d))
         handles["sqrt"] = ax.axvline(sqrt_d, color="black", linestyle="--", linewidth=1.0)
         handles["mean"] = ax.axvline(mean, color=SERIES[3], linestyle=":", linewidth=1.4)
         ax.set_title(f"d = {d}")
-        ax.set_ylim(bottom=0.0, top=1.12 * float(max(h["density"].max(), h["chi_pdf"].max())))
+        ax.set_ylim(bottom=0.0, top=1.12 * float(max(np.max(h["density"]), np.max(h["chi_pdf"]))))
         ax.set_xlim(edges[0], edges[-1])
         if k % ncols == 0:
             ax.set_ylabel("density")
@@ -235,7 +237,7 @@ def norm_histogram_figure(histograms: pd.DataFrame, concentration: pd.DataFrame)
 # --------------------------------------------------------------------------- 3. shell width
 
 
-def shell_width_figure(concentration: pd.DataFrame) -> Figure:
+def shell_width_figure(concentration: Any) -> Figure:
     """How thin the Gaussian shell gets, and how empty the unit ball is, as d grows.
 
     Left (log-log): the relative width std/mean of |z| — sampled points and the
@@ -246,11 +248,11 @@ def shell_width_figure(concentration: pd.DataFrame) -> Figure:
     stops a few decades under 1/N; where the exact curve leaves it, its value at
     the largest d is written at the bottom edge.
     """
-    from .stats import chi_mean
+    from .chi import chi_mean
 
     plt = _pyplot()
-    c = concentration.sort_values("dim")
-    d = c["dim"].to_numpy(dtype=np.float64)
+    c = sorted_by(columns_of(concentration), ["dim"])
+    d = np.asarray(c["dim"], dtype=np.float64)
     if d.size == 0:
         raise LatentwalkError("shell_width_figure: the concentration table has no rows")
     d_lo, d_hi = (float(d.min()), float(d.max())) if d.max() > d.min() else (float(d.min()) / 3, float(d.max()) * 3)
@@ -267,7 +269,7 @@ def shell_width_figure(concentration: pd.DataFrame) -> Figure:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("dimension $d$")
-    y_all = np.concatenate([exact_width, c["relative_width"].to_numpy(dtype=np.float64)])
+    y_all = np.concatenate([exact_width, np.asarray(c["relative_width"], dtype=np.float64)])
     _plain_log_ticks(ax.yaxis, float(np.nanmin(y_all)), float(np.nanmax(y_all)))
     _plain_log_ticks(ax.xaxis, d_lo, d_hi)
     ax.set_ylabel("relative shell width  std(|z|) / E|z|")
@@ -275,8 +277,8 @@ def shell_width_figure(concentration: pd.DataFrame) -> Figure:
     ax.legend(loc="lower left", fontsize=8)
 
     ax = axes[1]
-    n = c["n"].to_numpy(dtype=np.float64) if "n" in c.columns else np.full(d.size, np.nan)
-    share = c["inside_unit_ball"].to_numpy(dtype=np.float64)
+    n = np.asarray(c["n"], dtype=np.float64) if "n" in c else np.full(d.size, np.nan)
+    share = np.asarray(c["inside_unit_ball"], dtype=np.float64)
     log_exact = _log10_chi2_cdf_at_1(grid)
     resolution = 1.0 / np.nanmax(n) if np.isfinite(n).any() else float(share[share > 0].min(initial=1.0))
     floor = float(np.log10(resolution)) - 3.0

@@ -7,14 +7,13 @@ samples (plus one float per sample for the norms), whatever N x d is.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from .chi import SHELL, chi_cdf, chi_pdf, chi_ppf, shell_bounds
+from .chi import SHELL, chi_cdf, chi_mean, chi_pdf, chi_ppf, shell_bounds
 from .io import LatentwalkError
 from .registry import PRIOR_WALK
 
@@ -44,25 +43,6 @@ QUANTILES = (0.005, 0.025, 0.25, 0.5, 0.75, 0.975, 0.995)
 #: A latent dim is active when its encoder mean varies over the data by more than this (Burda et al. 2016, IWAE:
 #: Var_x E[z_j | x] > 0.01; an unused VAE dim copies the prior and has a mean near 0 for every x).
 ACTIVE_THRESHOLD = 0.01
-
-
-def chi_mean(d: int | np.ndarray) -> np.ndarray:
-    """Exact E|z| for z ~ N(0, I_d): sqrt(2) Gamma((d+1)/2) / Gamma(d/2), to ~1e-15 relative for any d.
-
-    Small d use the gamma ratio directly; beyond d = 300 (where Gamma overflows
-    soon and a gammaln difference loses digits) the asymptotic series of
-    Gamma(x + 1/2) / Gamma(x) in x = d/2 is exact to double precision.
-    """
-    d = np.asarray(d, dtype=np.float64)
-    small = d <= 300
-    x = np.where(small, 150.0, d / 2.0)
-    series = 1 - 1 / (8 * x) + 1 / (128 * x**2) + 5 / (1024 * x**3) - 21 / (32768 * x**4) - 399 / (262144 * x**5) + 869 / (
-        4194304 * x**6
-    )
-    ds = np.where(small, d, 1.0)
-    gamma = np.frompyfunc(math.gamma, 1, 1)  # scipy.special would cost the job its import (0.2 core-s)
-    direct = np.sqrt(2.0) * np.asarray(gamma((ds + 1.0) / 2.0) / gamma(ds / 2.0), dtype=np.float64)
-    return np.where(small, direct, np.sqrt(d) * series)
 
 
 def sample_norms(d: int, n: int, seed: int, chunk_elements: int = 1 << 22) -> np.ndarray:

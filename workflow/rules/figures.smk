@@ -179,9 +179,7 @@ rule unit_sphere_spiral:
 rule plot_unit_sphere_spiral:
     input:
         table="results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
-        src=src(
-            "io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats", "chi"
-        ),
+        src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
     output:
         png=report(
             "results/figures/geometry/unit_sphere_spiral_n{n}.png",
@@ -207,9 +205,7 @@ rule plot_unit_sphere_spiral:
 rule plot_hypersphere:
     input:
         table="results/stats/hypersphere.csv",
-        src=src(
-            "io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats", "chi"
-        ),
+        src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
     output:
         png=report(
             "results/figures/geometry/hypersphere.png",
@@ -236,9 +232,7 @@ rule plot_norm_concentration:
     input:
         table="results/stats/norm_concentration.csv",
         histograms="results/stats/norm_histograms.csv",
-        src=src(
-            "io", "registry", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "stats", "chi"
-        ),
+        src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
     output:
         histograms_png=report(
             "results/figures/geometry/norm_histograms.png",

@@ -27,15 +27,16 @@ def unit_sphere_spiral(dim: int, steps: int, loops: float, uniform: int, seed: i
 
 def plot_unit_sphere_spiral(table: PathLike, out_png: PathLike, out_svg: PathLike, log: Log = quiet) -> None:
     """3-D: the spiral on the sphere with the uniform sample and three projections; n > 3: all pairwise projections."""
+    import numpy as np
+
     from ..figures_geometry import sphere_projections_figure, sphere_spiral_figure
-    from ..io import read_parquet
+    from ..io import read_parquet_columns
     from ..plots import save_figure
 
-    frame, meta = read_parquet(table)
+    frame, meta = read_parquet_columns(table)
     dim = int(meta["dim"])
-    cols = [f"z_{i}" for i in range(dim)]
-    spiral = frame.loc[frame["kind"] == "spiral", cols].to_numpy()
-    uniform = frame.loc[frame["kind"] == "uniform", cols].to_numpy()
+    spiral, uniform = (np.column_stack([frame[f"z_{i}"][frame["kind"] == kind] for i in range(dim)])
+                       for kind in ("spiral", "uniform"))
     title = f"spiral on the unit sphere in R^{dim} ({meta['loops']:g} loops, {meta['steps']} points)"
     fig = sphere_spiral_figure(spiral, uniform, title) if dim == 3 else sphere_projections_figure(spiral, title)
     save_figure(fig, out_png, out_svg)
@@ -44,23 +45,21 @@ def plot_unit_sphere_spiral(table: PathLike, out_png: PathLike, out_svg: PathLik
 
 def plot_hypersphere(table_csv: PathLike, out_png: PathLike, out_svg: PathLike, log: Log = quiet) -> None:
     """Unit-ball volume and sphere surface against n."""
-    import pandas as pd
-
+    from ..columns import read_csv_table
     from ..figures_geometry import hypersphere_figure
     from ..plots import save_figure
 
-    save_figure(hypersphere_figure(pd.read_csv(table_csv)), out_png, out_svg)
+    save_figure(hypersphere_figure(read_csv_table(table_csv)), out_png, out_svg)
     log("hypersphere figure")
 
 
 def plot_norm_concentration(table_csv: PathLike, hist_csv: PathLike, out: dict[str, PathLike], log: Log = quiet) -> None:
     """Histograms of |z| per dim against chi(d), and the shell's relative width against d."""
-    import pandas as pd
-
+    from ..columns import n_rows, read_csv_table
     from ..figures_geometry import norm_histogram_figure, shell_width_figure
     from ..plots import save_figure
 
-    table = pd.read_csv(table_csv)
-    save_figure(norm_histogram_figure(pd.read_csv(hist_csv), table), out["histograms_png"], out["histograms_svg"])
+    table = read_csv_table(table_csv)
+    save_figure(norm_histogram_figure(read_csv_table(hist_csv), table), out["histograms_png"], out["histograms_svg"])
     save_figure(shell_width_figure(table), out["width_png"], out["width_svg"])
-    log(f"norm concentration figures for {len(table)} dims")
+    log(f"norm concentration figures for {n_rows(table)} dims")
