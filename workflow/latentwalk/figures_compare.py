@@ -9,8 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from .columns import Columns, columns_of, n_rows, ordered_unique, sorted_by, take
+from .io import LatentwalkError
 from .plots import PALETTE, SERIES, _pyplot, empty_panel, finish
 from .registry import PAIR_INTERPOLATIONS
 
@@ -35,12 +36,12 @@ def _colours(values: list[Any]) -> dict[Any, str]:
     return {value: palette[i % len(palette)] for i, value in enumerate(values)}
 
 
-def _lines(ax: Axes, table: pd.DataFrame, x: str, by: str, y: str, colours: dict[Any, str]) -> bool:
+def _lines(ax: Axes, table: Columns, x: str, by: str, y: str, colours: dict[Any, str]) -> bool:
     """One line per value of ``by`` (markers on every run); False when the column has no finite value."""
     drawn = False
-    for key, group in table.groupby(by, sort=False):
-        group = group.sort_values(x)
-        values = group[y].to_numpy(dtype=float)
+    for key in ordered_unique(table[by]):
+        group = sorted_by(take(table, table[by] == key), [x])
+        values = np.asarray(group[y], dtype=float)
         if np.isfinite(values).any():
             ax.plot(group[x], values, "o-", color=colours[key], markersize=4, linewidth=1.4)
             drawn = True
@@ -61,7 +62,7 @@ def _beta_axis(ax: Axes, betas: list[float]) -> None:
     ax.set_xlabel("KL weight (ae 0, vae 1, beta-VAE β)")
 
 
-def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
+def comparison_figure(table: Any, quality: str, title: str) -> Figure:
     """Three rows of panels over one dataset's runs.
 
     Top: held-out reconstruction, KL, active latent dims (the diagonal is "every dim active") and the share of lerp
@@ -73,7 +74,10 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    models = list(dict.fromkeys(table.sort_values(["kl_weight", "model"])["model"]))
+    table = columns_of(table)
+    if n_rows(table) == 0:
+        raise LatentwalkError("comparison_figure: the runs table has no rows")
+    models = ordered_unique(sorted_by(table, ["kl_weight", "model"])["model"])
     dims = sorted({int(d) for d in table["dim"]})
     betas = sorted({float(b) for b in table["kl_weight"]})
     model_colour, dim_colour = _colours(models), _colours(dims)
@@ -89,7 +93,7 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     axes[0][3].set_ylim(-0.03, 1.03)
     for ax, method in zip(axes[1], PAIR_INTERPOLATIONS):
         column = f"{quality}_{method}"
-        drew = column in table.columns and _lines(ax, table, "dim", "model", column, model_colour)
+        drew = column in table and _lines(ax, table, "dim", "model", column, model_colour)
         if not drew:
             empty_panel(ax, f"no {method} paths")
         else:
@@ -105,7 +109,7 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     bottom = {**{k: v for k, v in _MEASURES.items() if k != "outside_shell_lerp"},
               f"{quality}_lerp": f"lerp: {_QUALITY_TITLE.get(quality, quality)}"}
     for ax, (column, name) in zip(axes[2], bottom.items()):
-        if not (column in table.columns and _lines(ax, table, "kl_weight", "dim", column, dim_colour)):
+        if not (column in table and _lines(ax, table, "kl_weight", "dim", column, dim_colour)):
             empty_panel(ax, "not measured")
         ax.set_title(name)
         _beta_axis(ax, betas)
@@ -116,7 +120,7 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     return finish(fig, title)
 
 
-def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
+def acai_benchmark_figure(table: Any, title: str) -> Figure:
     """Mean Distance (x 1e-3, log scale) and Mean Smoothness per model: ours (mean +- std over seeds) beside the
     paper's Table 1 (mean +- std over its reruns); lower is better in both."""
     plt = _pyplot()

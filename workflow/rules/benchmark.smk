@@ -57,6 +57,7 @@ rule acai_table:
         ],
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/acai_benchmark",

@@ -266,7 +266,7 @@ rule plot_norm_concentration:
 rule plot_comparison:
     input:
         runs="results/stats/runs.csv",
-        src=src("io", "registry", "stages/__init__", "stages/compare", "plots", "figures_compare"),
+        src=src("io", "columns", "registry", "stages/__init__", "stages/compare", "plots", "figures_compare"),
     output:
         png=report(
             "results/figures/comparison/{dataset}.png",

@@ -71,15 +71,14 @@ def compare_runs(
 
 def plot_comparison(runs_csv: PathLike, dataset: str, out_png: PathLike, out_svg: PathLike, log: Log = quiet) -> None:
     """Draw the sweep comparison of ``dataset``'s runs (see :func:`~latentwalk.figures_compare.comparison_figure`)."""
-    import pandas as pd
-
+    from ..columns import n_rows, read_csv_table, take
     from ..figures_compare import comparison_figure
     from ..plots import save_figure
 
-    table = pd.read_csv(runs_csv)
-    mine = table[table["dataset"] == dataset]
-    if mine.empty:
+    table = read_csv_table(runs_csv)
+    mine = take(table, table["dataset"] == dataset) if "dataset" in table else {}
+    if n_rows(mine) == 0:
         raise LatentwalkError(f"{runs_csv}: no runs of dataset {dataset!r}")
     quality = QUALITY_COLUMNS[DATASETS[dataset].scorer][0]
-    save_figure(comparison_figure(mine, quality, f"{dataset}: {len(mine)} runs side by side"), out_png, out_svg)
-    log(f"comparison of {len(mine)} {dataset} runs")
+    save_figure(comparison_figure(mine, quality, f"{dataset}: {n_rows(mine)} runs side by side"), out_png, out_svg)
+    log(f"comparison of {n_rows(mine)} {dataset} runs")
