@@ -67,12 +67,22 @@ def test_csv_columns_read_the_training_log_as_pandas_does(tmp_path: Path) -> Non
     assert list(columns) == list(expected.columns)
     for name, values in columns.items():
         np.testing.assert_array_equal(values, expected[name].to_numpy(dtype=np.float64))
-    (tmp_path / "empty.csv").write_text("")
-    (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3\n")
-    (tmp_path / "words.csv").write_text("a\nx\n")
-    for name in ("empty.csv", "ragged.csv", "words.csv", "missing.csv"):
+
+
+#: Bad CSV files (missing.csv is never written).
+_BAD_CSV = {"empty.csv": "", "ragged.csv": "a,b\n1,2\n3\n", "words.csv": "a\nx\n", "twice.csv": "a,a\n1,2\n"}
+
+
+@pytest.mark.parametrize(("reader", "names"), [
+    (read_csv_columns, ("empty.csv", "ragged.csv", "words.csv", "missing.csv")),  # numbers only
+    (read_csv_table, ("empty.csv", "ragged.csv", "twice.csv", "missing.csv")),  # words are strings there
+])
+def test_csv_readers_refuse_bad_files_in_one_line(tmp_path: Path, reader, names: tuple[str, ...]) -> None:
+    for name, text in _BAD_CSV.items():
+        (tmp_path / name).write_text(text)
+    for name in names:
         with pytest.raises(LatentwalkError) as excinfo:
-            read_csv_columns(tmp_path / name)
+            reader(tmp_path / name)
         one_line(excinfo, name)
 
 
@@ -172,16 +182,6 @@ def test_csv_table_types_each_column_as_pandas_does(tmp_path_factory: pytest.Tem
             assert values.dtype.kind == want.dtype.kind, name
             np.testing.assert_array_equal(values, want)
         np.testing.assert_array_equal(notna(values), expected[name].notna().to_numpy())
-
-
-def test_csv_table_bad_files(tmp_path: Path) -> None:
-    (tmp_path / "empty.csv").write_text("")
-    (tmp_path / "ragged.csv").write_text("a,b\n1,2\n3\n")
-    (tmp_path / "twice.csv").write_text("a,a\n1,2\n")
-    for name in ("empty.csv", "ragged.csv", "twice.csv", "missing.csv"):
-        with pytest.raises(LatentwalkError) as excinfo:
-            read_csv_table(tmp_path / name)
-        one_line(excinfo, name)
 
 
 @settings(max_examples=40, deadline=None)
