@@ -109,6 +109,24 @@ def test_job_log_writes_the_job_record_on_success(tmp_path: Path, monkeypatch: p
     assert "numpy" in record["versions"] and "git_commit" in record
 
 
+def test_job_log_sets_the_collector_thresholds_for_the_job_and_restores_them(tmp_path: Path) -> None:
+    """Inside a job the cyclic collector runs at JOB_GC_THRESHOLD (a young pass every 10,000 allocations); the
+    caller's thresholds come back afterwards, on success and on failure (the one-process benchmark runs many jobs)."""
+    import gc
+
+    from latentwalk.logs import JOB_GC_THRESHOLD
+
+    before = gc.get_threshold()
+    assert before != JOB_GC_THRESHOLD
+    with job_log(tmp_path / "ok.log"):
+        assert gc.get_threshold() == JOB_GC_THRESHOLD == (10_000, 10, 10)
+    assert gc.get_threshold() == before
+    with pytest.raises(LatentwalkError), job_log(tmp_path / "fails.log"):
+        assert gc.get_threshold() == JOB_GC_THRESHOLD
+        raise LatentwalkError("broken")
+    assert gc.get_threshold() == before
+
+
 def test_job_log_ends_with_the_job_cost_counted_by_the_kernel(tmp_path: Path) -> None:
     """A successful job's last log line is its core-seconds from process start, its children's included (a child
     burning 0.6 s of CPU is counted in full), and its peak memory; a failed job's last line stays its error."""
