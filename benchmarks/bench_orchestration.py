@@ -19,11 +19,10 @@ from pathlib import Path
 
 from common import REPO, Row, copy_repo, snakemake_command, timed_child
 
-#: What each figure job draws, for seconds per figure: rule -> (fixed figures per job, whether to add the PNG and GIF
-#: files of the run's walks directory).
-FIGURE_RULES = {"plot_walks": (4, True), "plot_view_walks": (7, True), "plot_view_dataset": (1, False),
-                "plot_hypersphere": (1, False), "plot_norm_concentration": (2, False), "plot_unit_sphere_spiral": (1, False),
-                "plot_comparison": (1, False)}
+#: What each figure job draws, for seconds per figure: rule -> (fixed figures per job, the directory under
+#: results/figures whose PNG and GIF files count too: a run's walks, or a cross-run job's directory output).
+FIGURE_RULES = {"plot_walks": (4, "{run}/walks"), "plot_view_walks": (7, "{run}/walks"), "plot_view_dataset": (1, None),
+                "plot_geometry": (0, "geometry"), "plot_comparison": (0, "comparison")}
 
 #: The figure jobs of each run (the rest draw the geometry figures, the views dataset and the cross-run comparison).
 PER_RUN_FIGURES = ("plot_walks", "plot_view_walks")
@@ -83,14 +82,14 @@ def overhead_by_rule(results: Path, replayed: dict[str, list[float]], cold_cpu: 
 def figure_costs(results: Path) -> list[Row]:
     """Core-seconds per figure (PNG and SVG, or GIF) by figure family, from the jobs' logs."""
     rows, total_cpu, total_figures, run_cpu, run_figures = [], 0.0, 0, 0.0, 0
-    for rule, (per_job, walks_dir) in FIGURE_RULES.items():
+    for rule, (per_job, directory) in FIGURE_RULES.items():
         costs = job_costs(results, rule)
         cpu, figures = sum(costs.values()), 0
         for run in costs:
             figures += per_job
-            if walks_dir:
-                walks = results / "figures" / run / "walks"
-                figures += len(list(walks.glob("*.png"))) + len(list(walks.glob("*.gif")))
+            if directory:
+                drawn = results / "figures" / directory.format(run=run)
+                figures += len(list(drawn.glob("*.png"))) + len(list(drawn.glob("*.gif")))
         if figures:
             rows.append(Row("figures", f"{rule}: core-seconds per figure ({figures} figures, {len(costs)} jobs)",
                             cpu / figures, "core-s"))

@@ -264,7 +264,7 @@ def test_rerun_removes_what_an_interrupted_write_left(tiny_run: Path, tmp_path: 
              work / "results/paths/digits/.ae-z2.k1ll3d00.tmp"]
     stale[0].write_bytes(b"")
     stale[1].mkdir()
-    snakemake(work, "--configfile", "tiny.yaml", "--force", "results/figures/geometry/hypersphere.png",
+    snakemake(work, "--configfile", "tiny.yaml", "--force", "results/figures/geometry",
               "results/paths/digits/ae-z2")
     assert not any(p.exists() for p in stale)
     assert verify(work).returncode == 0

@@ -304,8 +304,8 @@ def test_line_quality_figure_with_bar_only_summary_gap(tmp_path: Path) -> None:
 
 def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tuple[pd.DataFrame, pd.DataFrame],
                                                                tmp_path: Path) -> None:
-    """The three geometry figure stages read their tables as columns and draw in a fresh interpreter without
-    pandas or scipy (each would cost a one-figure job 0.2-0.3 core-seconds of imports)."""
+    """The geometry figure job (plot_geometry: every geometry figure, one directory) reads its tables as columns and
+    draws in a fresh interpreter without pandas or scipy (0.2-0.3 core-seconds of imports each)."""
     import subprocess
     import sys
 
@@ -315,18 +315,19 @@ def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tup
     S.hypersphere_table(30).to_csv(tmp_path / "hypersphere.csv", index=False)
     table.to_csv(tmp_path / "norm_concentration.csv", index=False)
     hist.to_csv(tmp_path / "norm_histograms.csv", index=False)
-    unit_sphere_spiral(3, 100, 3.0, 50, 0, tmp_path / "spiral.parquet")
-    out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in ("histograms", "width") for e in ("png", "svg")}
-    code = ("import sys; from latentwalk.stages.figures_geometry import plot_hypersphere, plot_norm_concentration, "
-            "plot_unit_sphere_spiral; "
-            f"plot_hypersphere({str(tmp_path / 'hypersphere.csv')!r}, {str(tmp_path / 'h.png')!r}, {str(tmp_path / 'h.svg')!r}); "
-            f"plot_norm_concentration({str(tmp_path / 'norm_concentration.csv')!r}, {str(tmp_path / 'norm_histograms.csv')!r}, {out!r}); "
-            f"plot_unit_sphere_spiral({str(tmp_path / 'spiral.parquet')!r}, {str(tmp_path / 's.png')!r}, {str(tmp_path / 's.svg')!r}); "
+    spirals = {n: str(tmp_path / f"spiral{n}.parquet") for n in (3, 4)}
+    for n, path in spirals.items():
+        unit_sphere_spiral(n, 100, 3.0, 50, 0, path)
+    tables = [str(tmp_path / f"{name}.csv") for name in ("hypersphere", "norm_concentration", "norm_histograms")]
+    code = ("import sys; from latentwalk.stages.figures_geometry import plot_geometry; "
+            f"plot_geometry({spirals!r}, *{tables!r}, {str(tmp_path / 'geometry')!r}); "
             "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
-    for name in ("h.png", "h.svg", "s.png", "s.svg", *[Path(f).name for f in out.values()]):
-        assert (tmp_path / name).stat().st_size > 1000, name
+    stems = ("hypersphere", "norm_histograms", "shell_width", "unit_sphere_spiral_n3", "unit_sphere_spiral_n4")
+    assert sorted(p.name for p in (tmp_path / "geometry").iterdir()) == sorted(f"{s}.{e}" for s in stems for e in ("png", "svg"))
+    for path in (tmp_path / "geometry").iterdir():
+        assert path.stat().st_size > 1000, path.name
 
 
 @pytest.mark.parametrize("d", [0.5, 1.0, 3.0, 16.0, 100.0, 200.0])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.image as mpimg
@@ -125,3 +126,23 @@ def test_save_figure_matches_bbox_tight_pixels_in_half_the_drawing_passes(tmp_pa
     assert float(size.group(1)) == pytest.approx(width / 120 * 72, abs=1) and float(size.group(2)) == pytest.approx(height / 120 * 72, abs=1)
     if name == "constrained":
         assert width > 8 * 120  # the labels overflow the figure: the crop grows to hold them
+
+
+def test_plot_comparison_draws_each_dataset_after_checking_them_all(tmp_path: Path) -> None:
+    """One job draws every dataset's comparison into one directory (PNG + SVG each); a dataset without runs is a
+    one-line error naming the table, raised before anything is drawn."""
+    from latentwalk.io import LatentwalkError
+    from latentwalk.stages.compare import plot_comparison
+
+    lines = ["dataset,model,dim,kl_weight,test_reconstruction,test_kl,active_dims,outside_shell_lerp,confidence_lerp"]
+    for dataset in ("digits", "lines"):
+        for model, beta in (("ae", 0.0), ("vae", 1.0)):
+            lines += [f"{dataset},{model},{dim},{beta},{30 - dim},{dim * beta},{dim},0.1,0.8" for dim in (2, 8)]
+    runs = tmp_path / "runs.csv"
+    runs.write_text("\n".join(lines) + "\n")
+    plot_comparison(runs, ["digits", "lines"], tmp_path / "comparison")
+    assert sorted(p.name for p in (tmp_path / "comparison").iterdir()) == ["digits.png", "digits.svg", "lines.png", "lines.svg"]
+    _not_blank(tmp_path / "comparison" / "lines.png")
+    with pytest.raises(LatentwalkError, match=rf"^{re.escape(str(runs))}: no runs of dataset 'views'$"):
+        plot_comparison(runs, ["digits", "views"], tmp_path / "none")
+    assert not (tmp_path / "none").exists()

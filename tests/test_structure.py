@@ -154,6 +154,8 @@ def test_every_caption_file_is_used_and_walk_captions_match_the_registry() -> No
     assert {p.name for p in REPORT.glob("*.rst")} == used
     blocks = re.findall(r'{% (?:el)?if figure == "([\w.]+)" %}', (REPORT / "walk_figures.rst").read_text())
     assert sorted(blocks) == sorted(R.WALK_REPORT) and len(blocks) == len(set(blocks))
+    blocks = re.findall(r'{% (?:el)?if figure == "(\w+)"', (REPORT / "geometry_figures.rst").read_text())
+    assert sorted(blocks) == sorted(R.GEOMETRY_REPORT) and len(blocks) == len(set(blocks))
 
 
 # --------------------------------------------------------------------------- exact reruns
@@ -278,7 +280,7 @@ def test_src_module_exists_for_the_checker() -> None:
     assert "workflow/latentwalk/stages/paths.py" in rule_sources("generate_paths")
     assert "workflow/latentwalk/__init__.py" in rule_sources("generate_paths")
     assert "workflow/latentwalk/training.py" in rule_sources("generate_paths")  # via the geodesic method
-    assert "workflow/latentwalk/paths.py" not in rule_sources("plot_hypersphere")  # function-level, not module-level
+    assert "workflow/latentwalk/paths.py" not in rule_sources("plot_geometry")  # function-level, not module-level
     assert "workflow/latentwalk/figures_quality.py" in rule_sources("plot_view_walks")  # via another stage's function
     assert "workflow/latentwalk/views.py" not in rule_sources("plot_walks")
 

@@ -45,6 +45,8 @@ __all__ = [
     "WALK_FIGURES",
     "RUN_FIGURES",
     "WALK_REPORT",
+    "GEOMETRY_REPORT",
+    "geometry_report",
     "WILDCARD_CONSTRAINTS",
     "PROJECTIONS",
     "EXPLORER_OVERLAYS",
@@ -330,6 +332,24 @@ WALK_REPORT: dict[str, tuple[str, str]] = {
     "attribute.png": ("Traversal", "attribute walk"),
     "sphere_spiral.png": ("Traversal", "sphere-spiral walk"),
 }
+
+
+#: The geometry figures (one job, one directory results/figures/geometry): figure -> (report category, subcategory,
+#: label). ``unit_sphere_spiral`` stands for every ``unit_sphere_spiral_n{n}`` (one per ``figures.sphere.dims``).
+#: The caption of each is its block in workflow/report/geometry_figures.rst (a test checks that both match).
+GEOMETRY_REPORT: dict[str, tuple[str, str, str]] = {
+    "hypersphere": ("Hypersphere geometry", "volume and surface", "unit-ball volume and sphere surface"),
+    "unit_sphere_spiral": ("Hypersphere geometry", "spiral on the unit sphere", "unit-sphere spiral"),
+    "norm_histograms": ("Norm concentration", "Gaussian samples", "norm histograms"),
+    "shell_width": ("Norm concentration", "Gaussian samples", "shell width"),
+}
+
+
+def geometry_report(figure: str) -> tuple[str, str, dict[str, str]]:
+    """A geometry figure's report category, subcategory and labels, by file stem (e.g. ``unit_sphere_spiral_n4``)."""
+    stem, _, n = figure.partition("_n") if figure.startswith("unit_sphere_spiral_n") else (figure, "", "")
+    category, subcategory, label = GEOMETRY_REPORT[stem]
+    return category, subcategory, {"figure": label, **({"n": n} if n else {})}
 
 
 def walk_figures(methods: list[str] | tuple[str, ...]) -> list[str]:

@@ -23,6 +23,7 @@ from latentwalk.registry import (
     Run,
     applicable_methods,
     dropped_methods,
+    geometry_report,
     parse_model,
 )
 
@@ -97,12 +98,9 @@ def artifact_targets():
         "results/stats/summary.csv",
         "results/stats/key_numbers.rst",
         "results/stats/runs.csv",
-        *[f"results/figures/comparison/{dataset}.png" for dataset in config["datasets"]],
+        "results/figures/comparison",
         *[f"results/figures/data/{dataset}.png" for dataset in config["datasets"] if dataset in VIEW_DATASETS],
-        "results/figures/geometry/hypersphere.png",
-        "results/figures/geometry/norm_histograms.png",
-        "results/figures/geometry/shell_width.png",
-        *[f"results/figures/geometry/unit_sphere_spiral_n{n}.png" for n in config["figures"]["sphere"]["dims"]],
+        "results/figures/geometry",
     ]
     if config["acai_benchmark"]["enabled"]:
         out += ["results/acai_benchmark/table.csv", "results/acai_benchmark/table.png"]
@@ -330,6 +328,19 @@ def run_figure(name, caption, category, label):
 def walk_category(wildcards):
     """A walk figure's report category, by file name (registry.WALK_REPORT; its caption: walk_figures.rst)."""
     return WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][0]
+
+
+def geometry_category(wildcards):
+    """A geometry figure's report category, by file name (registry.GEOMETRY_REPORT; caption: geometry_figures.rst)."""
+    return geometry_report(wildcards.figure)[0]
+
+
+def geometry_subcategory(wildcards):
+    return geometry_report(wildcards.figure)[1]
+
+
+def geometry_labels(wildcards):
+    return geometry_report(wildcards.figure)[2]
 
 
 def walk_labels(wildcards):

@@ -176,82 +176,26 @@ rule unit_sphere_spiral:
         "../scripts/unit_sphere_spiral.py"
 
 
-rule plot_unit_sphere_spiral:
+rule plot_geometry:
     input:
-        table="results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
-        src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
-    output:
-        png=report(
-            "results/figures/geometry/unit_sphere_spiral_n{n}.png",
-            caption="../report/unit_sphere_spiral.rst",
-            category="Hypersphere geometry",
-            subcategory="spiral on the unit sphere",
-            labels={"figure": "unit-sphere spiral", "n": "{n}"},
-        ),
-        svg="results/figures/geometry/unit_sphere_spiral_n{n}.svg",
-    log:
-        "results/logs/plot_unit_sphere_spiral/n{n}.log",
-    group:
-        "geometry"
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/plot_unit_sphere_spiral.py"
-
-
-rule plot_hypersphere:
-    input:
-        table="results/stats/hypersphere.csv",
-        src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
-    output:
-        png=report(
-            "results/figures/geometry/hypersphere.png",
-            caption="../report/hypersphere.rst",
-            category="Hypersphere geometry",
-            subcategory="volume and surface",
-            labels={"figure": "unit-ball volume and sphere surface"},
-        ),
-        svg="results/figures/geometry/hypersphere.svg",
-    log:
-        "results/logs/plot_hypersphere.log",
-    group:
-        "geometry"
-    conda:
-        CONDA_ENV
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    script:
-        "../scripts/plot_hypersphere.py"
-
-
-rule plot_norm_concentration:
-    input:
-        table="results/stats/norm_concentration.csv",
+        spirals=expand("results/paths/geometry/unit_sphere_spiral_n{n}.parquet", n=config["figures"]["sphere"]["dims"]),
+        hypersphere="results/stats/hypersphere.csv",
+        norms="results/stats/norm_concentration.csv",
         histograms="results/stats/norm_histograms.csv",
         src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
     output:
-        histograms_png=report(
-            "results/figures/geometry/norm_histograms.png",
-            caption="../report/norm_histograms.rst",
-            category="Norm concentration",
-            subcategory="Gaussian samples",
-            labels={"figure": "norm histograms"},
+        # every geometry figure in one job (one interpreter and matplotlib start-up instead of four); the report
+        # registers each PNG with its own caption block, category and labels (registry.GEOMETRY_REPORT)
+        report(
+            directory("results/figures/geometry"),
+            patterns=["{figure}.png"],
+            caption="../report/geometry_figures.rst",
+            category=geometry_category,
+            subcategory=geometry_subcategory,
+            labels=geometry_labels,
         ),
-        histograms_svg="results/figures/geometry/norm_histograms.svg",
-        width_png=report(
-            "results/figures/geometry/shell_width.png",
-            caption="../report/shell_width.rst",
-            category="Norm concentration",
-            subcategory="Gaussian samples",
-            labels={"figure": "shell width"},
-        ),
-        width_svg="results/figures/geometry/shell_width.svg",
     log:
-        "results/logs/plot_norm_concentration.log",
+        "results/logs/plot_geometry.log",
     group:
         "geometry"
     conda:
@@ -259,8 +203,10 @@ rule plot_norm_concentration:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        dims=config["figures"]["sphere"]["dims"],
     script:
-        "../scripts/plot_norm_concentration.py"
+        "../scripts/plot_geometry.py"
 
 
 rule plot_comparison:
@@ -268,16 +214,18 @@ rule plot_comparison:
         runs="results/stats/runs.csv",
         src=src("io", "columns", "registry", "stages/__init__", "stages/compare", "plots", "figures_compare"),
     output:
-        png=report(
-            "results/figures/comparison/{dataset}.png",
+        # one job for every dataset's comparison (one interpreter and matplotlib start-up instead of one per
+        # dataset); the report registers each {dataset}.png with its own caption and subcategory
+        report(
+            directory("results/figures/comparison"),
+            patterns=["{dataset}.png"],
             caption="../report/comparison.rst",
             category="Sweep comparison",
             subcategory="{dataset}",
             labels={"figure": "runs side by side", "dataset": "{dataset}"},
         ),
-        svg="results/figures/comparison/{dataset}.svg",
     log:
-        "results/logs/plot_comparison/{dataset}.log",
+        "results/logs/plot_comparison.log",
     group:
         "summary"
     conda:
@@ -285,5 +233,7 @@ rule plot_comparison:
     resources:
         mem_mb=1000,
         runtime=10,
+    params:
+        datasets=config["datasets"],
     script:
         "../scripts/plot_comparison.py"

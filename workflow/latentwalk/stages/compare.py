@@ -69,16 +69,26 @@ def compare_runs(
     log(f"compare_runs: {len(table)} runs, {table.shape[1]} columns")
 
 
-def plot_comparison(runs_csv: PathLike, dataset: str, out_png: PathLike, out_svg: PathLike, log: Log = quiet) -> None:
-    """Draw the sweep comparison of ``dataset``'s runs (see :func:`~latentwalk.figures_compare.comparison_figure`)."""
+def plot_comparison(runs_csv: PathLike, datasets: Sequence[str], out_dir: PathLike, log: Log = quiet) -> None:
+    """Draw the sweep comparison of each dataset's runs into ``out_dir`` as ``{dataset}.png`` and ``.svg`` (see
+    :func:`~latentwalk.figures_compare.comparison_figure`); the runs table is read once."""
+    from pathlib import Path
+
     from ..columns import n_rows, read_csv_table, take
     from ..figures_compare import comparison_figure
     from ..plots import save_figure
 
     table = read_csv_table(runs_csv)
-    mine = take(table, table["dataset"] == dataset) if "dataset" in table else {}
-    if n_rows(mine) == 0:
-        raise LatentwalkError(f"{runs_csv}: no runs of dataset {dataset!r}")
-    quality = QUALITY_COLUMNS[DATASETS[dataset].scorer][0]
-    save_figure(comparison_figure(mine, quality, f"{dataset}: {n_rows(mine)} runs side by side"), out_png, out_svg)
-    log(f"comparison of {n_rows(mine)} {dataset} runs")
+    selected = {}
+    for dataset in datasets:  # every dataset checked before any figure is drawn
+        mine = take(table, table["dataset"] == dataset) if "dataset" in table else {}
+        if n_rows(mine) == 0:
+            raise LatentwalkError(f"{runs_csv}: no runs of dataset {dataset!r}")
+        selected[dataset] = mine
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for dataset, mine in selected.items():
+        quality = QUALITY_COLUMNS[DATASETS[dataset].scorer][0]
+        save_figure(comparison_figure(mine, quality, f"{dataset}: {n_rows(mine)} runs side by side"),
+                    out / f"{dataset}.png", out / f"{dataset}.svg")
+        log(f"comparison of {n_rows(mine)} {dataset} runs")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
+
 from ..io import PathLike
 from ..logs import Log, quiet
 
@@ -63,3 +66,17 @@ def plot_norm_concentration(table_csv: PathLike, hist_csv: PathLike, out: dict[s
     save_figure(norm_histogram_figure(read_csv_table(hist_csv), table), out["histograms_png"], out["histograms_svg"])
     save_figure(shell_width_figure(table), out["width_png"], out["width_svg"])
     log(f"norm concentration figures for {n_rows(table)} dims")
+
+
+def plot_geometry(spirals: Mapping[int, PathLike], hypersphere_csv: PathLike, norm_csv: PathLike, hist_csv: PathLike,
+                  out_dir: PathLike, log: Log = quiet) -> None:
+    """Every geometry figure into ``out_dir`` (PNG + SVG each): ``hypersphere``, ``norm_histograms``, ``shell_width``
+    and ``unit_sphere_spiral_n{n}`` for each dimension n -> spiral table of ``spirals``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    plot_hypersphere(hypersphere_csv, out / "hypersphere.png", out / "hypersphere.svg", log)
+    plot_norm_concentration(norm_csv, hist_csv, {"histograms_png": out / "norm_histograms.png",
+                                                 "histograms_svg": out / "norm_histograms.svg",
+                                                 "width_png": out / "shell_width.png", "width_svg": out / "shell_width.svg"}, log)
+    for n, table in spirals.items():
+        plot_unit_sphere_spiral(table, out / f"unit_sphere_spiral_n{n}.png", out / f"unit_sphere_spiral_n{n}.svg", log)
