@@ -45,11 +45,9 @@ def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1)
     pixel (crisp nearest-neighbour scaling; about ``cell_inches`` per image). Titles, tick labels and frames fall
     outside the canvas and :func:`~latentwalk.plots.save_figure` crops the file to them, so the figure needs no
     layout pass (``tight_layout`` measured every label once more: a tenth of a run's figure job)."""
-    import matplotlib
-
     plt = _pyplot()
     h, w = rows[0].shape[1:]
-    dpi = float(matplotlib.rcParams["savefig.dpi"])
+    dpi = float(plt.rcParams["savefig.dpi"])
     scale = max(1, round(cell_inches * dpi / (w + gap)))  # PNG pixels per image pixel
     height, width = len(rows) * (h + gap) - gap, max(len(r) for r in rows) * (w + gap) - gap
     fig = plt.figure(figsize=(width * scale / dpi, height * scale / dpi))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..io import LatentwalkError, PathLike, read_json, write_csv
 from ..logs import Log, quiet
@@ -72,8 +73,6 @@ def compare_runs(
 def plot_comparison(runs_csv: PathLike, datasets: Sequence[str], out_dir: PathLike, log: Log = quiet) -> None:
     """Draw the sweep comparison of each dataset's runs into ``out_dir`` as ``{dataset}.png`` and ``.svg`` (see
     :func:`~latentwalk.figures_compare.comparison_figure`); the runs table is read once."""
-    from pathlib import Path
-
     from ..columns import n_rows, read_csv_table, take
     from ..figures_compare import comparison_figure
     from ..plots import save_figure
