@@ -240,6 +240,24 @@ def test_degenerate_training_is_flagged(tmp_path: Path) -> None:
     assert "WARNING degenerate training" in (work / "results/logs/train/digits/ae-z2.log").read_text()
 
 
+def test_report_is_the_same_bytes_with_captions_rendered_in_linear_time(tiny_run: Path, tmp_path: Path) -> None:
+    """The report job runs Snakemake through latentwalk.snakemake_report (see there); Snakemake's own rendering
+    of the same run, config and target gives the same file, byte for byte (the report records job times, so both
+    are built here from the same metadata)."""
+    work = _copy_run(tiny_run, tmp_path / "run")
+    built = {}
+    for mode in ("linear", "--plain"):
+        out = tmp_path / f"report-{mode.strip('-')}.html"
+        command = [sys.executable, "-m", "latentwalk.snakemake_report", *([mode] if mode == "--plain" else []),
+                   "--configfile", "tiny.yaml", "--workflow-profile", "none", "--nolock", "--report", str(out),
+                   "results/manifest.tsv"]
+        proc = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0, (proc.stdout + proc.stderr)[-3000:]
+        built[mode] = out.read_bytes()
+    assert built["linear"].count(b'"caption"') > 50  # a report with its files and their captions, not an empty shell
+    assert built["linear"] == built["--plain"]
+
+
 # --------------------------------------------------------------------------- nothing left behind
 
 

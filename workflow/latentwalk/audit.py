@@ -165,12 +165,16 @@ def build_report(snakefile: str, config: Mapping[str, Any], target: str, out_htm
     Runs ``snakemake --report`` on the same Snakefile with the run's effective
     config (written to a temporary file under ``.snakemake/``), so the report
     is a job of the DAG: ``snakemake -n`` never writes it, and editing a
-    caption or any artifact rebuilds it.
+    caption or any artifact rebuilds it. Snakemake runs through
+    :mod:`latentwalk.snakemake_report`: the same report, its captions rendered
+    in linear time.
     """
     import subprocess
     import tempfile
 
     import yaml
+
+    from . import snakemake_report
 
     scratch = Path(".snakemake", "latentwalk")
     scratch.mkdir(parents=True, exist_ok=True)
@@ -178,9 +182,11 @@ def build_report(snakefile: str, config: Mapping[str, Any], target: str, out_htm
         config_file = Path(tmp, "config.yaml")
         config_file.write_text(yaml.safe_dump(jsonable(config), sort_keys=True))
         with atomic_path(out_html) as html:
-            command = [sys.executable, "-m", "snakemake", "--snakefile", snakefile, "--configfile", str(config_file),
-                       "--workflow-profile", "none", "--nolock", "--report", str(html), target]
-            proc = subprocess.run(command, capture_output=True, text=True)
+            command = [sys.executable, "-m", snakemake_report.__name__, "--snakefile", snakefile, "--configfile",
+                       str(config_file), "--workflow-profile", "none", "--nolock", "--report", str(html), target]
+            package_root = str(Path(snakemake_report.__file__).parents[1])  # this package, wherever the job imports it from
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+            proc = subprocess.run(command, capture_output=True, text=True, env=env)
             if log is not None:
                 log(proc.stdout + proc.stderr)
             if proc.returncode != 0:

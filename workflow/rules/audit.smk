@@ -5,7 +5,7 @@
 rule manifest:
     input:
         artifacts=artifact_targets(),
-        src=src("io", "audit"),
+        src=src("io", "audit", "snakemake_report"),
     output:
         "results/manifest.tsv",
     log:
@@ -23,7 +23,7 @@ rule report:
     input:
         manifest="results/manifest.tsv",
         captions=sorted(os.path.relpath(p) for p in Path(workflow.basedir, "workflow", "report").glob("*.rst")),
-        src=src("io", "audit"),
+        src=src("io", "audit", "snakemake_report"),
     output:
         "results/report.html",
     log:
@@ -41,7 +41,7 @@ rule report:
 
 rule verify:
     input:
-        src=src("io", "audit"),
+        src=src("io", "audit", "snakemake_report"),
     log:
         "results/logs/verify.log",
     # no input files but the code: `snakemake verify` checks what is there and never rebuilds anything first
