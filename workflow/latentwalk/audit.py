@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -159,8 +159,10 @@ def check(results: str | os.PathLike[str], manifest: str | os.PathLike[str], log
         log(f"verify: {len(_read_manifest(Path(manifest)))} artifacts match {manifest} and their job records")
 
 
-def build_report(snakefile: str, config: Mapping[str, Any], target: str, out_html: str | os.PathLike[str], log: Any = None) -> None:
-    """Build the Snakemake report of ``target``'s DAG into ``out_html`` (the ``report`` rule).
+def build_report(snakefile: str, config: Mapping[str, Any], targets: Sequence[str], out_html: str | os.PathLike[str],
+                 log: Any = None) -> None:
+    """Build the Snakemake report of the DAG of ``targets`` (the run's artifacts) into ``out_html`` (the ``report``
+    rule).
 
     Runs ``snakemake --report`` on the same Snakefile with the run's effective
     config (written to a temporary file under ``.snakemake/``), so the report
@@ -183,7 +185,7 @@ def build_report(snakefile: str, config: Mapping[str, Any], target: str, out_htm
         config_file.write_text(yaml.safe_dump(jsonable(config), sort_keys=True))
         with atomic_path(out_html) as html:
             command = [sys.executable, "-m", snakemake_report.__name__, "--snakefile", snakefile, "--configfile",
-                       str(config_file), "--workflow-profile", "none", "--nolock", "--report", str(html), target]
+                       str(config_file), "--workflow-profile", "none", "--nolock", "--report", str(html), *targets]
             package_root = str(Path(snakemake_report.__file__).parents[1])  # this package, wherever the job imports it from
             env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
             proc = subprocess.run(command, capture_output=True, text=True, env=env)

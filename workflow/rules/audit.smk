@@ -1,5 +1,6 @@
 # Audit: the manifest of every artifact (from the job records under results/provenance/), the report as a
 # job of the DAG (so `snakemake -n` writes nothing), and `snakemake verify` (also: the `latentwalk verify` command).
+# The report reads the artifacts, not the manifest (which is not in it): the two last jobs run side by side.
 
 
 rule manifest:
@@ -21,7 +22,7 @@ rule manifest:
 
 rule report:
     input:
-        manifest="results/manifest.tsv",
+        artifacts=artifact_targets(),
         captions=sorted(os.path.relpath(p) for p in Path(workflow.basedir, "workflow", "report").glob("*.rst")),
         src=src("io", "audit", "snakemake_report"),
     output:
@@ -34,7 +35,7 @@ rule report:
     params:
         snakefile=os.path.relpath(workflow.main_snakefile),
         config=config,
-        target=lambda wildcards, input: input.manifest,
+        targets=lambda wildcards, input: list(input.artifacts),
     script:
         "../scripts/report.py"
 

@@ -5,4 +5,4 @@ from latentwalk.logs import job_log
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    build_report(sm.params.snakefile, sm.params.config, sm.params.target, sm.output[0], log)
+    build_report(sm.params.snakefile, sm.params.config, sm.params.targets, sm.output[0], log)
