@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,7 @@ from typing import Any
 from .io import LatentwalkError, atomic_path, sha256_file
 from .logs import TIMESTAMP, jsonable
 
-__all__ = ["write_manifest", "verify", "check", "build_report", "Problem", "main", "AUDIT_DIRS", "UNLISTED"]
+__all__ = ["write_manifest", "verify", "check", "Problem", "main", "AUDIT_DIRS", "UNLISTED"]
 
 #: Folders under results/ that hold the audit trail itself (logs, timings, job records), not artifacts.
 AUDIT_DIRS = ("logs", "benchmarks", "provenance")
@@ -157,40 +157,3 @@ def check(results: str | os.PathLike[str], manifest: str | os.PathLike[str], log
         raise LatentwalkError(f"{len(problems)} problem(s) in {results}, first: {problems[0]} (all in the log)")
     if log is not None:
         log(f"verify: {len(_read_manifest(Path(manifest)))} artifacts match {manifest} and their job records")
-
-
-def build_report(snakefile: str, config: Mapping[str, Any], targets: Sequence[str], out_html: str | os.PathLike[str],
-                 log: Any = None) -> None:
-    """Build the Snakemake report of the DAG of ``targets`` (the run's artifacts) into ``out_html`` (the ``report``
-    rule).
-
-    Runs ``snakemake --report`` on the same Snakefile with the run's effective
-    config (written to a temporary file under ``.snakemake/``), so the report
-    is a job of the DAG: ``snakemake -n`` never writes it, and editing a
-    caption or any artifact rebuilds it. Snakemake runs through
-    :mod:`latentwalk.snakemake_report`: the same report, its captions rendered
-    in linear time.
-    """
-    import subprocess
-    import tempfile
-
-    import yaml
-
-    from . import snakemake_report
-
-    scratch = Path(".snakemake", "latentwalk")
-    scratch.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
-        config_file = Path(tmp, "config.yaml")
-        config_file.write_text(yaml.safe_dump(jsonable(config), sort_keys=True))
-        with atomic_path(out_html) as html:
-            command = [sys.executable, "-m", snakemake_report.__name__, "--snakefile", snakefile, "--configfile",
-                       str(config_file), "--workflow-profile", "none", "--nolock", "--report", str(html), *targets]
-            package_root = str(Path(snakemake_report.__file__).parents[1])  # this package, wherever the job imports it from
-            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
-            proc = subprocess.run(command, capture_output=True, text=True, env=env)
-            if log is not None:
-                log(proc.stdout + proc.stderr)
-            if proc.returncode != 0:
-                last = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-1:] or ["no output"]
-                raise LatentwalkError(f"snakemake --report failed: {last[0]}")

@@ -27,12 +27,14 @@ Everything else (arguments, exit status, output) is Snakemake's own.
 from __future__ import annotations
 
 import copy
+import os
 import re
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
-__all__ = ["install", "drop_unreferenced_targets", "main"]
+__all__ = ["build_report", "install", "drop_unreferenced_targets", "main"]
 
 #: One link target of the block Snakemake appends to each caption (``snakemake.report.auto_report``).
 _LINK_TARGET = re.compile(r"^\.\. _(?P<name>[^:\n]+): javascript:.*$")
@@ -120,6 +122,43 @@ def main(argv: Sequence[str]) -> None:
 
     sys.argv = ["snakemake", *args]
     snakemake_main()
+
+
+def build_report(snakefile: str, config: Mapping[str, Any], targets: Sequence[str], out_html: str | os.PathLike[str],
+                 log: Any = None) -> None:
+    """Build the Snakemake report of the DAG of ``targets`` (the run's artifacts) into ``out_html`` (the ``report``
+    rule).
+
+    Runs ``snakemake --report`` on the same Snakefile with the run's effective
+    config (written to a temporary file under ``.snakemake/``), so the report
+    is a job of the DAG: ``snakemake -n`` never writes it, and editing a
+    caption or any artifact rebuilds it. Snakemake runs through :func:`main`:
+    the same report, its captions rendered in linear time.
+    """
+    import subprocess
+    import tempfile
+
+    import yaml
+
+    from .io import LatentwalkError, atomic_path
+    from .logs import jsonable
+
+    scratch = Path(".snakemake", "latentwalk")
+    scratch.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
+        config_file = Path(tmp, "config.yaml")
+        config_file.write_text(yaml.safe_dump(jsonable(config), sort_keys=True))
+        with atomic_path(out_html) as html:
+            command = [sys.executable, "-m", __name__, "--snakefile", snakefile, "--configfile", str(config_file),
+                       "--workflow-profile", "none", "--nolock", "--report", str(html), *targets]
+            package_root = str(Path(__file__).parents[1])  # this package, wherever the job imports it from
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root, os.environ.get("PYTHONPATH")]))}
+            proc = subprocess.run(command, capture_output=True, text=True, env=env)
+            if log is not None:
+                log(proc.stdout + proc.stderr)
+            if proc.returncode != 0:
+                last = [line for line in (proc.stdout + proc.stderr).splitlines() if line.strip()][-1:] or ["no output"]
+                raise LatentwalkError(f"snakemake --report failed: {last[0]}")
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
-"""Rule report: the Snakemake report of the whole run, built as a job of the DAG (see latentwalk.audit)."""
+"""Rule report: the Snakemake report of the whole run, built as a job of the DAG (see latentwalk.snakemake_report)."""
 
-from latentwalk.audit import build_report
+from latentwalk.snakemake_report import build_report
 from latentwalk.logs import job_log
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
