@@ -10,8 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from _helpers import one_line
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from latentwalk.io import LatentwalkError, atomic_dir, atomic_path, method_files, provenance, save_npz, sha256_file, write_json
+from latentwalk.io import (LatentwalkError, atomic_dir, atomic_path, method_files, provenance, save_npz, sha256_file, write_json,
+                          write_parquet)
 from latentwalk.logs import job_log
 
 
@@ -308,3 +311,38 @@ def test_the_profiles_spread_snakemakes_rate_limit_wakeups() -> None:
         assert settings["max-jobs-per-timespan"] == "1000/10s", profile
     common = (Path(__file__).resolve().parents[1] / "workflow" / "rules" / "common.smk").read_text()
     assert "onsuccess:\n    end_timers()" in common and "onerror:\n    end_timers()" in common
+
+
+@st.composite
+def _tables(draw: st.DrawFn) -> dict[str, np.ndarray]:
+    """Columns of every kind a stage writes: integers, floats with NaN, booleans, strings with gaps, fixed strings."""
+    n = draw(st.integers(0, 12))
+    words = st.one_of(st.none(), st.text(max_size=5))
+    return {
+        "path_id": np.array(draw(st.lists(st.integers(-2**40, 2**40), min_size=n, max_size=n)), dtype=np.int64),
+        "t": np.array(draw(st.lists(st.one_of(st.floats(allow_nan=False), st.just(float("nan"))), min_size=n, max_size=n)),
+                      dtype=np.float64),
+        "flag": np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)), dtype=bool),
+        "variant": np.array(draw(st.lists(words, min_size=n, max_size=n)), dtype=object),
+        "method": np.full(n, draw(st.sampled_from(["lerp", "prior_pairs"]))),
+    }
+
+
+@settings(max_examples=60, deadline=None)
+@given(table=_tables())
+def test_a_table_written_as_columns_is_the_table_pandas_writes(table: dict[str, np.ndarray]) -> None:
+    """Jobs write their tables without pandas; the Parquet file holds what writing the same DataFrame held: the same
+    column types (strings as large_string), values and nulls (NaN as null), metadata, only without pandas' own key."""
+    import tempfile
+
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    with tempfile.TemporaryDirectory() as tmp:
+        ours, theirs = Path(tmp) / "ours.parquet", Path(tmp) / "theirs.parquet"
+        write_parquet(table, ours, {"run": "digits/vae-z2"})
+        write_parquet(pd.DataFrame(table), theirs, {"run": "digits/vae-z2"})
+        a, b = pq.ParquetFile(ours).read(), pq.ParquetFile(theirs).read()
+    assert a.schema.metadata == {k: v for k, v in b.schema.metadata.items() if k != b"pandas"}
+    assert a.replace_schema_metadata(None).equals(b.replace_schema_metadata(None))
+    assert a.replace_schema_metadata(None).schema == b.replace_schema_metadata(None).schema

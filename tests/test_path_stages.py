@@ -512,6 +512,33 @@ def test_decode_rejects_ragged_paths(workdir: Path, generated: dict, tmp_path: P
     assert not (tmp_path / "ragged.npz").exists()
 
 
+def test_the_path_and_decode_jobs_need_no_pandas(workdir: Path, generated: dict, tmp_path: Path) -> None:
+    """A path setting reruns these two jobs per run: in a fresh interpreter neither imports pandas (0.2-0.4 core-s of
+    each job), and what they write is what they wrote through pandas (the tables of ``generated``, read back)."""
+    import subprocess
+    import sys
+
+    run = _run_dir(workdir, "vae", 2)
+    methods = [m for m in _methods("vae", 2) if m != "geodesic"]
+    settings_ = {m: path_params(m) for m in methods}
+    code = ("import sys; from latentwalk.stages.paths import generate_paths; from latentwalk.stages.decode import decode_paths; "
+            f"generate_paths(run='digits/vae-z2', methods={methods!r}, latents={str(run / 'latents.parquet')!r}, "
+            f"settings={settings_!r}, seed={SEED}, out_dir={str(tmp_path / 'paths')!r}); "
+            f"decode_paths(paths_dir={str(tmp_path / 'paths')!r}, methods={methods!r}, model_pt={str(run / 'model.pt')!r}, "
+            f"meta_json={str(run / 'meta.json')!r}, batch_size=1024, device='cpu', out_dir={str(tmp_path / 'decoded')!r}); "
+            "print('pandas' in sys.modules)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert proc.stdout.strip() == "False"
+    for method in methods:
+        ours, meta = read_parquet(tmp_path / "paths" / f"{method}.parquet")
+        theirs, their_meta = read_parquet(generated[("vae", 2)][method][0])
+        pd.testing.assert_frame_equal(ours, theirs)
+        assert meta == their_meta
+    _decode(workdir, "vae", 2, [generated[("vae", 2)]["lerp"][0]], [tmp_path / "lerp.npz"])
+    with np.load(tmp_path / "decoded" / "lerp.npz") as ours, np.load(tmp_path / "lerp.npz") as theirs:
+        assert {k: ours[k].tolist() for k in ours} == {k: theirs[k].tolist() for k in theirs}
+
+
 @pytest.mark.parametrize(("kind", "dim"), RUNS)
 def test_run_directory_holds_each_method_exactly_as_alone(workdir: Path, generated: dict, tmp_path: Path, kind: str, dim: int) -> None:
     """One job per run writes every method's table, each byte-identical to the method generated on its own."""

@@ -243,15 +243,55 @@ def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
             np.savez_compressed(handle, **arrays)
 
 
-def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any]) -> None:
-    """Write a pandas table to Parquet atomically, with ``metadata`` as JSON in the schema metadata.
+def _arrow_column(values: Any) -> Any:
+    """One column of a table given as arrays, typed as ``pyarrow.Table.from_pandas`` types a DataFrame's: strings as
+    ``large_string``, a column of nothing but None as ``null``, NaN in a float column as null.
 
-    Same table and metadata give the same bytes (no timestamps are written).
+    Built from the array's buffers: ``pyarrow.array`` imports pandas whenever it is installed (to ask whether its
+    argument is a pandas object), which is what a job writing columns avoids. Other object columns go through
+    ``pyarrow.array``."""
+    import pyarrow as pa
+
+    values = np.asarray(values)
+    n, kind = len(values), values.dtype.kind
+    if kind == "b":
+        return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(np.packbits(values, bitorder="little"))])
+    if kind in "iuf":
+        data = np.ascontiguousarray(values)
+        present = ~np.isnan(data) if kind == "f" else np.ones(n, dtype=bool)
+        nulls = n - int(present.sum())
+        validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
+        return pa.Array.from_buffers(pa.from_numpy_dtype(data.dtype), n, [validity, pa.py_buffer(data)], null_count=nulls)
+    if kind == "U" or kind == "O":
+        cells = values.tolist()
+        if kind == "O" and all(v is None for v in cells):
+            return pa.Array.from_buffers(pa.null(), n, [None], null_count=n)
+        if all(v is None or isinstance(v, str) for v in cells):
+            encoded = [b"" if v is None else v.encode("utf-8") for v in cells]
+            offsets = np.zeros(n + 1, dtype=np.int64)
+            np.cumsum([len(b) for b in encoded], out=offsets[1:])
+            present = np.array([v is not None for v in cells], dtype=bool)
+            nulls = n - int(present.sum())
+            validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
+            return pa.Array.from_buffers(pa.large_string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
+                                         null_count=nulls)
+    return pa.array(values, from_pandas=True)
+
+
+def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any]) -> None:
+    """Write a table to Parquet atomically, with ``metadata`` as JSON in the schema metadata.
+
+    ``table`` is a pandas DataFrame, or a mapping of column name to a 1-D array (in column order), which a job writes
+    without importing pandas (0.2-0.4 core-s); both give the same column types, NaN in a float column stored as null
+    alike. Same table and metadata give the same bytes (no timestamps are written).
     """
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    if isinstance(table, Mapping):
+        arrow = pa.table({str(name): _arrow_column(values) for name, values in table.items()})
+    else:
+        arrow = pa.Table.from_pandas(table, preserve_index=False)
     merged = dict(arrow.schema.metadata or {})
     merged[PARQUET_METADATA_KEY] = json.dumps(dict(metadata), sort_keys=True, default=_json_default).encode()
     arrow = arrow.replace_schema_metadata(merged)

@@ -69,14 +69,18 @@ class PathSet:
     def norm(self) -> np.ndarray:
         return np.linalg.norm(self.z, axis=1)
 
-    def table(self) -> Any:
-        """The tidy pandas table: parameter columns, ``z_0 .. z_{d-1}`` and ``norm``."""
-        import pandas as pd
-
-        data: dict[str, Any] = dict(self.columns)
+    def columns_table(self) -> dict[str, np.ndarray]:
+        """The tidy table as columns (name -> array, no pandas): parameter columns, ``z_0 .. z_{d-1}`` and ``norm``."""
+        data = {name: np.asarray(values) for name, values in self.columns.items()}
         data.update({f"z_{i}": self.z[:, i] for i in range(self.z.shape[1])})
         data["norm"] = self.norm
-        return pd.DataFrame(data)
+        return data
+
+    def table(self) -> Any:
+        """The tidy table (:meth:`columns_table`) as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.DataFrame(self.columns_table())
 
 
 def _as_pairs(za: np.ndarray, zb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

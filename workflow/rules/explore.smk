@@ -11,6 +11,7 @@ rule project:
         meta=f"results/models/{RUN}/meta.json",
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/explorer",
@@ -53,6 +54,7 @@ rule explorer:
         assets=[os.path.relpath(Path(PACKAGE, "assets", name)) for name in EXPLORER_ASSETS],
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/explorer",

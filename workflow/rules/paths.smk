@@ -12,6 +12,7 @@ rule decoder_paths:
         meta=f"results/models/{RUN}/meta.json",
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/paths",
@@ -52,6 +53,7 @@ rule generate_paths:
         unpack(generate_paths_inputs),
         src=src(
             "io",
+            "columns",
             "registry",
             "stages/__init__",
             "stages/paths",

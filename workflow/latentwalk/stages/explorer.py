@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..io import LatentwalkError, PathLike, atomic_path, method_files, provenance, read_parquet, write_parquet
+from ..io import LatentwalkError, PathLike, atomic_path, method_files, provenance, read_parquet_columns, write_parquet
 from ..logs import Log, quiet
 from ..registry import VIEW_OBJECTS
 
@@ -33,33 +33,32 @@ def project(run: str, latents: PathLike, model_pt: PathLike, meta_json: PathLike
     components, for the 3-D view). Its metadata holds the PCA basis (mean, components, variance ratios), which maps
     plane points back to latents. ``out_decoder`` is :func:`export_decoder`'s JSON, probed at these points.
     """
-    from ..encoding import latent_matrix, read_latents
+    from ..columns import n_rows, take
+    from ..encoding import latent_matrix, read_latent_columns
     from ..projection import embed, pca, subsample
 
     start = time.perf_counter()
-    table, meta = read_latents(latents)
-    test = table[table["split"] == "test"].reset_index(drop=True)
-    if len(test) == 0:
+    table, meta = read_latent_columns(latents)
+    test = take(table, np.asarray(table["split"]).astype(str) == "test")
+    if n_rows(test) == 0:
         raise LatentwalkError(f"{latents}: no test rows to project")
-    test = test.iloc[subsample(len(test), max_points, seed)].reset_index(drop=True)
+    test = take(test, subsample(n_rows(test), max_points, seed))
     mu = latent_matrix(test).astype(np.float64)
     d = mu.shape[1]
     xy = embed(mu, method, seed)
-    out = {"index": test["index"].to_numpy(), "label": test["label"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1],
+    out = {"index": test["index"], "label": test["label"], "x": xy[:, 0], "y": xy[:, 1],
            **{f"mu_{i}": mu[:, i] for i in range(d)}}
     basis = pca(mu, min(3, d))
     if d >= 3:
         for k, column in enumerate(basis.transform(mu).T):
             out[f"pc_{k}"] = column
-    import pandas as pd
-
     record = provenance(stage="project", config={"run": run, "method": method if d > 2 else "latent", "max_points": max_points},
                         inputs=[str(latents)], seed=seed,
                         extra={"latent_dim": d, "label_kind": meta.get("label_kind", "class"), "variational": meta.get("variational", False),
                                "pca": {"mean": basis.mean.tolist(), "components": basis.components.tolist(),
                                        "variance_ratio": basis.variance_ratio.tolist()}})
     export_decoder(run, model_pt, meta_json, mu, latents, selftest_frames, out_decoder, log)  # checks the model first
-    write_parquet(pd.DataFrame(out), out_parquet, record)
+    write_parquet(out, out_parquet, record)
     log(f"{run}: {len(mu)} test points projected by {record['config']['method']} in {time.perf_counter() - start:.1f}s")
 
 
@@ -100,21 +99,22 @@ def export_decoder(run: str, model_pt: PathLike, meta_json: PathLike, mu: np.nda
 def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], method: str, paths_dir: PathLike,
               methods: Sequence[str]) -> list[dict[str, Any]]:
     """Paths to draw over the scatter: up to :data:`OVERLAY_PATHS` of each method, with latents and plane points."""
+    from ..columns import notna, sorted_by, take
     from ..explorer import encode_f32
     from ..projection import place_by_neighbours
 
     out = []
     d = run_mu.shape[1]
     for path in method_files(paths_dir, methods, ".parquet", exact=False):
-        frame, _ = read_parquet(path)
-        frame = frame.sort_values(["path_id", "step"], kind="stable")
+        frame, _ = read_parquet_columns(path)
+        frame = sorted_by(frame, ["path_id", "step"])
         z_cols = [f"z_{i}" for i in range(d)]
-        if any(c not in frame.columns for c in z_cols):
+        if any(c not in frame for c in z_cols):
             raise LatentwalkError(f"{path}: paths are not {d}-D")
         name = Path(path).stem
-        for path_id in sorted(frame["path_id"].unique())[:OVERLAY_PATHS]:
-            rows = frame[frame["path_id"] == path_id]
-            z = rows[z_cols].to_numpy(dtype=np.float64)
+        for path_id in np.unique(frame["path_id"])[:OVERLAY_PATHS]:
+            rows = take(frame, frame["path_id"] == path_id)
+            z = _matrix(rows, z_cols)
             if d <= 2:
                 plane = np.column_stack([z[:, 0], z[:, 1] if d == 2 else np.zeros(len(z))])
             elif method == "pca":
@@ -122,13 +122,13 @@ def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], met
             else:
                 plane = place_by_neighbours(run_mu, xy, z)
             label = f"{name} {int(path_id)}"
-            if "variant" in rows.columns and rows["variant"].notna().any():
-                label += f" ({rows['variant'].iloc[0]})"
+            if "variant" in rows and notna(rows["variant"]).any():
+                label += f" ({rows['variant'][0]})"
             for a, b in (("label_a", "label_b"), ("dim", None), ("component", None)):
-                if a in rows.columns and rows[a].notna().any():
-                    label += f": {_text(rows[a].iloc[0])}" + (f" → {_text(rows[b].iloc[0])}" if b else "")
+                if a in rows and notna(rows[a]).any():
+                    label += f": {_text(rows[a][0])}" + (f" → {_text(rows[b][0])}" if b else "")
                     break
-            out.append({"method": name, "label": label, "steps": len(rows), "z": encode_f32(z), "xy": encode_f32(plane)})
+            out.append({"method": name, "label": label, "steps": len(z), "z": encode_f32(z), "xy": encode_f32(plane)})
     return out
 
 
@@ -157,12 +157,12 @@ def build_explorer(
 
     start = time.perf_counter()
     decoder = read_json(decoder_json)
-    table, meta = read_parquet(projection_parquet)
+    table, meta = read_parquet_columns(projection_parquet)
     d = int(meta.get("latent_dim", -1))
     if d != decoder["latent_dim"]:
         raise LatentwalkError(f"{projection_parquet}: projection of {d}-D latents, but the decoder's latent dim is "
                               f"{decoder['latent_dim']} ({decoder_json})")
-    xy = table[["x", "y"]].to_numpy(dtype=np.float64)
+    xy = _matrix(table, ["x", "y"])
     mu = _latents_of(table, meta, d)
     method = meta["config"]["method"]
     spread = mu.std(axis=0)
@@ -175,9 +175,9 @@ def build_explorer(
         "label_names": list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None,
         "image": decoder["image"],
         "projection": method,
-        "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),
-                   "index": table["index"].astype(int).tolist(),
-                   "pc3": encode_f32(table[["pc_0", "pc_1", "pc_2"]].to_numpy()) if d >= 3 else None},
+        "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"]),
+                   "index": np.asarray(table["index"]).astype(int).tolist(),
+                   "pc3": encode_f32(_matrix(table, ["pc_0", "pc_1", "pc_2"])) if d >= 3 else None},
         "pca": meta["pca"],
         "activity": np.argsort(-spread, kind="stable").tolist(),
         "mean": mu.mean(axis=0).tolist(),
@@ -197,6 +197,12 @@ def build_explorer(
 def _latents_of(table: Any, meta: dict[str, Any], d: int) -> np.ndarray:
     """The latents of the projected points, stored with them (``mu_*`` columns)."""
     cols = [f"mu_{i}" for i in range(d)]
-    if any(c not in table.columns for c in cols):
+    if any(c not in table for c in cols):
         raise LatentwalkError(f"projection table lacks {cols[0]}..{cols[-1]}")
-    return table[cols].to_numpy(dtype=np.float64)
+    return _matrix(table, cols)
+
+
+def _matrix(table: dict[str, np.ndarray], columns: Sequence[str]) -> np.ndarray:
+    """The columns as a float64 matrix laid out as pandas' ``DataFrame.to_numpy`` lays it out (column-major), so
+    that sums over it, and so the page's numbers, come out to the last bit as they always have."""
+    return np.vstack([np.asarray(table[c], dtype=np.float64) for c in columns]).T

@@ -63,14 +63,15 @@ class RunLatents:
 
 def read_run_latents(latents: PathLike, seed: int, **decoder: Any) -> RunLatents:
     """The encoded test split of a run's latent table (``decoder``: model_pt, meta_json, device, log)."""
-    from ..encoding import latent_matrix, read_latents
+    from ..columns import take
+    from ..encoding import latent_matrix, read_latent_columns
 
-    table, meta = read_latents(latents)
-    test = table[table["split"] == "test"].reset_index(drop=True)
+    table, meta = read_latent_columns(latents)
+    test = take(table, np.asarray(table["split"]).astype(str) == "test")
     return RunLatents(
         mu=latent_matrix(test).astype(np.float64),
-        labels=test["label"].to_numpy(),
-        index=test["index"].to_numpy(),
+        labels=test["label"],
+        index=test["index"],
         label_kind=meta.get("label_kind", "class"),
         dim=int(meta["latent_dim"]),
         variational=bool(meta.get("variational", False)),
@@ -215,13 +216,12 @@ PATH_METHODS: dict[str, Callable[[RunLatents, Mapping[str, Any]], P.PathSet]] = 
 }
 
 
-def method_table(method: str, run: RunLatents, params: Mapping[str, Any]) -> Any:
-    """The tidy table of one method's points (column ``method`` first)."""
+def method_table(method: str, run: RunLatents, params: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The tidy table of one method's points as columns (name -> array; column ``method`` first)."""
     if method not in PATH_METHODS:
         raise LatentwalkError(f"unknown path method {method!r}; allowed: {', '.join(METHODS)}")
-    frame = PATH_METHODS[method](run, params).table()
-    frame.insert(0, "method", method)
-    return frame
+    table = PATH_METHODS[method](run, params).columns_table()
+    return {"method": np.full(len(table["norm"]), method, dtype=object), **table}
 
 
 def generate_paths(
@@ -259,27 +259,29 @@ def generate_paths(
             if method not in settings:
                 _take_made(made_files[method], Path(tmp, f"{method}.parquet"), latents_sha, log)
                 continue
-            frame = method_table(method, latent, settings[method])
+            table = method_table(method, latent, settings[method])
             write_parquet(
-                frame,
+                table,
                 Path(tmp, f"{method}.parquet"),
                 {"run": run, "method": method, "latent_dim": latent.dim, "params": dict(settings[method]), "seed": seed,
                  "latents_sha256": latents_sha},
             )
-            log(f"{method}: {frame['path_id'].nunique() if 'path_id' in frame else 1} paths, {len(frame)} points in "
-                f"{latent.dim}-D; norm min {frame['norm'].min():.4f} mean {frame['norm'].mean():.4f} "
-                f"max {frame['norm'].max():.4f} ({time.perf_counter() - start:.2f}s)")
+            norm = table["norm"]
+            log(f"{method}: {len(np.unique(table['path_id'])) if 'path_id' in table else 1} paths, {len(norm)} points "
+                f"in {latent.dim}-D; norm min {norm.min():.4f} mean {norm.mean():.4f} max {norm.max():.4f} "
+                f"({time.perf_counter() - start:.2f}s)")
 
 
 def _take_made(source: Path, target: Path, latents_sha: str, log: Log) -> None:
     """Copy a path table made by another job into this run's directory, refusing one made from other latents."""
     import shutil
 
-    from ..io import read_parquet
+    from ..io import read_parquet_columns
 
-    frame, meta = read_parquet(source)
+    frame, meta = read_parquet_columns(source)
     if meta.get("latents_sha256") != latents_sha:
         raise LatentwalkError(f"{source}: made from latents {str(meta.get('latents_sha256'))[:12]}, not from this "
                               f"run's {latents_sha[:12]}; rerun its job")
     shutil.copyfile(source, target)
-    log(f"{meta.get('method', source.stem)}: {frame['path_id'].nunique()} paths, {len(frame)} points, taken from {source}")
+    log(f"{meta.get('method', source.stem)}: {len(np.unique(frame['path_id']))} paths, {len(frame['path_id'])} points, "
+        f"taken from {source}")
