@@ -2,7 +2,9 @@
 
 In a fresh copy of the workflow: a cold ``snakemake`` (the default profile: all cores, report included); a no-op
 rerun; a figure-style edit (a comment appended to ``workflow/latentwalk/plots.py``, which every figure job runs); a
-one-method config change (``paths.lerp.steps`` 11 -> 13). Each rerun is a share of the cold run's wall time. The
+one-method config change (``paths.lerp.steps`` 11 -> 13, then back, then again: the same jobs each time). Each rerun
+is timed three times (or ``repeats``), and its median is a share of the cold run's wall time; seconds per figure are
+the median over the cold run and the edit reruns (each of which redraws every figure). The
 reference for the cold run is ``benchmarks/replay.py`` in a second fresh copy: every job's script in one process,
 serially, imports paid once, with the thread settings Snakemake gives a one-thread job. The two are compared in
 core-seconds (user + system CPU of the process and its children), which counts Snakemake's per-job costs
@@ -13,6 +15,8 @@ overhead sections read each job's core-seconds from the last line of its log (``
 from __future__ import annotations
 
 import json
+import os
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -104,8 +108,20 @@ def figure_costs(results: Path) -> list[Row]:
     if total_figures:
         mean = total_cpu / total_figures
         rows.append(Row("figures", f"all figure jobs: core-seconds per figure ({total_figures} figures)", mean, "core-s",
-                        target="<= 0.3", met=mean <= 0.3))
+                        note="this run; the target is on the median over runs"))
     return rows
+
+
+def _rerun_row(what: str, walls: list[float], cold_wall: float, target: float) -> Row:
+    """A rerun's median wall time (of ``walls``) as a share of the cold run's, all the times in the note."""
+    wall = statistics.median(walls)
+    return Row("orchestration", f"{what}: median of {len(walls)}", wall, "s", "cold run", wall / cold_wall,
+               f"<= {target:.0%}", wall / cold_wall <= target, note="each: " + ", ".join(f"{w:.1f} s" for w in walls))
+
+
+def _mean_per_figure(rows: list[Row]) -> float:
+    """The all-figure-jobs mean of :func:`figure_costs`' rows (NaN when it found no figure job)."""
+    return next((r.value for r in rows if r.metric.startswith("all figure jobs")), float("nan"))
 
 
 def run(repeats: int = 1, quick: bool = False) -> list[Row]:
@@ -132,17 +148,30 @@ def run(repeats: int = 1, quick: bool = False) -> list[Row]:
         replayed = reference / "replay_rules.json"
         if replayed.exists():
             figures += overhead_by_rule(work / "results", json.loads(replayed.read_text()), cold["cpu"])
-        noop = timed_child(snakemake_command("--cores", "2", *extra), work)
-        rows.append(Row("orchestration", "no-op rerun", noop["wall"], "s", "cold run", noop["wall"] / cold["wall"], "<= 3%",
-                        noop["wall"] / cold["wall"] <= 0.03))
+        os.sync()  # the reference's last writes reach the disk before the reruns are timed
+        # Each rerun is timed `repeats` times (at least 3) and its median is the figure: single reruns of 40-110 s
+        # on this shared machine varied by a fifth between runs of the suite.
+        times = max(3, repeats)
+        noops = [timed_child(snakemake_command("--cores", "2", *extra), work)["wall"] for _ in range(times)]
+        rows.append(_rerun_row("no-op rerun", noops, cold["wall"], 0.03))
         plots = work / "workflow" / "latentwalk" / "plots.py"
-        plots.write_text(plots.read_text() + "\n# a figure-style edit (benchmark)\n")
-        edit = timed_child(snakemake_command("--cores", "2", *extra), work)
-        rows.append(Row("orchestration", f"rerun after editing plots.py ({_jobs(edit)} jobs)", edit["wall"], "s",
-                        "cold run", edit["wall"] / cold["wall"], "<= 10%", edit["wall"] / cold["wall"] <= 0.10))
-        change = timed_child(snakemake_command("--cores", "2", *extra, *(["--config"] if not extra else []),
-                                               "paths={lerp: {steps: 13}}"), work)
-        rows.append(Row("orchestration", f"rerun after paths.lerp.steps 11 -> 13 ({_jobs(change)} jobs)",
-                        change["wall"], "s", "cold run", change["wall"] / cold["wall"], "<= 20%",
-                        change["wall"] / cold["wall"] <= 0.20))
+        edits, jobs, per_figure = [], 0, [_mean_per_figure(figures)]
+        for k in range(times):  # a different comment each time: every figure job reruns each time
+            plots.write_text(plots.read_text() + f"\n# a figure-style edit (benchmark, {k + 1})\n")
+            edit = timed_child(snakemake_command("--cores", "2", *extra), work)
+            edits.append(edit["wall"])
+            jobs = _jobs(edit)
+            per_figure.append(_mean_per_figure(figure_costs(work / "results")))
+        rows.append(_rerun_row(f"rerun after editing plots.py ({jobs} jobs)", edits, cold["wall"], 0.10))
+        changes = []
+        for steps in [13, 11, 13, 11, 13][:times]:  # back and forth: each change reruns the same jobs
+            change = timed_child(snakemake_command("--cores", "2", *extra, *(["--config"] if not extra else []),
+                                                   f"paths={{lerp: {{steps: {steps}}}}}"), work)
+            changes.append(change["wall"])
+            jobs = _jobs(change)
+        rows.append(_rerun_row(f"rerun after paths.lerp.steps 11 <-> 13 ({jobs} jobs)", changes, cold["wall"], 0.20))
+        mean = statistics.median(per_figure)
+        figures.append(Row("figures", f"all figure jobs, median of the cold run and the {times} edit reruns: core-seconds "
+                           "per figure", mean, "core-s", target="<= 0.3", met=mean <= 0.3,
+                           note="each: " + ", ".join(f"{v:.3f}" for v in per_figure)))
     return rows + figures
