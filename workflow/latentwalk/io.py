@@ -261,7 +261,8 @@ def _arrow_column(values: Any) -> Any:
         present = ~np.isnan(data) if kind == "f" else np.ones(n, dtype=bool)
         nulls = n - int(present.sum())
         validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
-        return pa.Array.from_buffers(pa.from_numpy_dtype(data.dtype), n, [validity, pa.py_buffer(data)], null_count=nulls)
+        return pa.Array.from_buffers(pa.from_numpy_dtype(data.dtype), n, [validity, pa.py_buffer(data)],
+                                     null_count=nulls)
     if kind == "U" or kind == "O":
         cells = values.tolist()
         if kind == "O" and all(v is None for v in cells):
@@ -273,8 +274,8 @@ def _arrow_column(values: Any) -> Any:
             present = np.array([v is not None for v in cells], dtype=bool)
             nulls = n - int(present.sum())
             validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
-            return pa.Array.from_buffers(pa.large_string(), n, [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))],
-                                         null_count=nulls)
+            buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+            return pa.Array.from_buffers(pa.large_string(), n, buffers, null_count=nulls)
     return pa.array(values, from_pandas=True)
 
 
