@@ -108,7 +108,7 @@ def figure_costs(results: Path) -> list[Row]:
     if total_figures:
         mean = total_cpu / total_figures
         rows.append(Row("figures", f"all figure jobs: core-seconds per figure ({total_figures} figures)", mean, "core-s",
-                        note="this run; the target is on the median over runs"))
+                        note="the cold run; the target is on the median row (cold run and edit reruns)"))
     return rows
 
 
