@@ -243,6 +243,14 @@ def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
             np.savez_compressed(handle, **arrays)
 
 
+def _validity(present: np.ndarray) -> tuple[Any, int]:
+    """An Arrow validity bitmap for ``present`` (None when nothing is missing) and the count of nulls."""
+    import pyarrow as pa
+
+    nulls = len(present) - int(present.sum())
+    return (pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None), nulls
+
+
 def _arrow_column(values: Any) -> Any:
     """One column of a table given as arrays, typed as ``pyarrow.Table.from_pandas`` types a DataFrame's: strings as
     ``large_string``, a column of nothing but None as ``null``, NaN in a float column as null.
@@ -258,9 +266,7 @@ def _arrow_column(values: Any) -> Any:
         return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(np.packbits(values, bitorder="little"))])
     if kind in "iuf":
         data = np.ascontiguousarray(values)
-        present = ~np.isnan(data) if kind == "f" else np.ones(n, dtype=bool)
-        nulls = n - int(present.sum())
-        validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
+        validity, nulls = _validity(~np.isnan(data)) if kind == "f" else (None, 0)
         return pa.Array.from_buffers(pa.from_numpy_dtype(data.dtype), n, [validity, pa.py_buffer(data)],
                                      null_count=nulls)
     if kind == "U" or kind == "O":
@@ -271,9 +277,7 @@ def _arrow_column(values: Any) -> Any:
             encoded = [b"" if v is None else v.encode("utf-8") for v in cells]
             offsets = np.zeros(n + 1, dtype=np.int64)
             np.cumsum([len(b) for b in encoded], out=offsets[1:])
-            present = np.array([v is not None for v in cells], dtype=bool)
-            nulls = n - int(present.sum())
-            validity = pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None
+            validity, nulls = _validity(np.array([v is not None for v in cells], dtype=bool))
             buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
             return pa.Array.from_buffers(pa.large_string(), n, buffers, null_count=nulls)
     return pa.array(values, from_pandas=True)
