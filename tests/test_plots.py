@@ -78,8 +78,9 @@ def test_spiral_animation_writes_one_frame_per_step(tmp_path: Path) -> None:
 
 
 def _figures() -> dict[str, object]:
-    """A constrained-layout figure whose labels overflow it, a ``tight_layout()`` one with a legend outside its axes,
-    an image figure with no layout, and one with a colorbar."""
+    """A constrained-layout figure whose labels overflow its axes, a ``tight_layout()`` one with a legend outside its
+    axes, one with a colorbar, one with a label placed past its right edge, and an image figure with no layout (its
+    labels lie outside the canvas)."""
     import matplotlib.pyplot as plt
 
     rng = np.random.default_rng(1)
@@ -93,39 +94,83 @@ def _figures() -> dict[str, object]:
     tight.tight_layout()
     bar, ax = plt.subplots(figsize=(4, 3), layout="constrained")
     bar.colorbar(ax.scatter(*rng.random((2, 30)), c=rng.random(30)), ax=ax, label="value")
+    past, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    ax.plot(rng.random(10))
+    past.text(1.02, 0.5, "past the edge")
     rows = image_rows_figure([rng.random((4, 6, 6))] * 2, ["row a", "row b"], "no layout", col_labels=list("abcd"))
-    return {"constrained": wide, "tight_layout": tight, "colorbar": bar, "image": rows}
+    return {"constrained": wide, "tight_layout": tight, "colorbar": bar, "past_edge": past, "image": rows}
 
 
-@pytest.mark.parametrize("name", ["constrained", "tight_layout", "colorbar", "image"])
-def test_save_figure_matches_bbox_tight_pixels_in_half_the_drawing_passes(tmp_path: Path, name: str,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def _ink(image: np.ndarray) -> tuple[int, tuple[int, int, int, int]]:
+    """The number of non-white pixels and the white margins (top, bottom, left, right) around them."""
+    ink = (image[..., :3] < 1).any(axis=-1)
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return int(ink.sum()), (int(rows[0]), image.shape[0] - 1 - int(rows[-1]), int(columns[0]), image.shape[1] - 1 - int(columns[-1]))
+
+
+@pytest.mark.parametrize("name", ["constrained", "tight_layout", "colorbar", "past_edge", "image"])
+def test_save_figure_crops_as_bbox_tight_does_in_half_the_drawing_passes(tmp_path: Path, name: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """The PNG holds what ``bbox_inches="tight"`` writes: the same pixels where content lies outside the figure
+    (drawn on a canvas of the crop's size, as matplotlib does), else the measured canvas cropped to the box: the same
+    inked pixels within a pixel's shift (antialiasing at a sub-pixel offset), the same margins within a pixel."""
     import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
+    from latentwalk import plots
+
+    plots._pyplot()  # the project's style for both
     reference = _figures()[name]
     reference.savefig(tmp_path / "ref.png", bbox_inches="tight")
     plt.close("all")
-    passes = {"n": 0}
-    draw = Figure.draw
+    passes = {"n": 0, "canvas": 0}
+    draw, canvas_png = Figure.draw, plots._write_canvas_png
 
     def counted(self: Figure, renderer: object) -> None:
         passes["n"] += 1
         draw(self, renderer)
 
+    def on_canvas(*args: object) -> None:
+        passes["canvas"] += 1
+        canvas_png(*args)  # type: ignore[arg-type]
+
     monkeypatch.setattr(Figure, "draw", counted)
+    monkeypatch.setattr(plots, "_write_canvas_png", on_canvas)
     save_figure(_figures()[name], tmp_path / "ours.png", tmp_path / "ours.svg")
     plt.close("all")
     assert passes["n"] == 2  # one pass per file; bbox_inches="tight" takes two per file
-    np.testing.assert_array_equal(mpimg.imread(tmp_path / "ours.png"), mpimg.imread(tmp_path / "ref.png"))
-    import re
-
-    height, width = mpimg.imread(tmp_path / "ours.png").shape[:2]
+    ours, ref = mpimg.imread(tmp_path / "ours.png"), mpimg.imread(tmp_path / "ref.png")
+    if name in ("past_edge", "image"):
+        assert passes["canvas"] == 0
+        np.testing.assert_array_equal(ours, ref)
+    else:
+        assert passes["canvas"] == 1
+        assert abs(ours.shape[0] - ref.shape[0]) <= 1 and abs(ours.shape[1] - ref.shape[1]) <= 1
+        (n_ours, margins_ours), (n_ref, margins_ref) = _ink(ours), _ink(ref)
+        assert abs(n_ours - n_ref) <= 0.002 * n_ref
+        assert all(abs(a - b) <= 1 for a, b in zip(margins_ours, margins_ref)), (margins_ours, margins_ref)
+        assert float(ours[..., :3].mean()) == pytest.approx(float(ref[..., :3].mean()), abs=1e-3)
+    height, width = ours.shape[:2]
     size = re.search(r'<svg [^>]*width="([0-9.]+)pt" height="([0-9.]+)pt"', (tmp_path / "ours.svg").read_text())
     assert size is not None  # the SVG has the PNG's crop box (pixels at 120 dpi, points at 72 per inch)
     assert float(size.group(1)) == pytest.approx(width / 120 * 72, abs=1) and float(size.group(2)) == pytest.approx(height / 120 * 72, abs=1)
-    if name == "constrained":
-        assert width > 8 * 120  # the labels overflow the figure: the crop grows to hold them
+    if name in ("constrained", "past_edge"):
+        assert width > {"constrained": 8, "past_edge": 4}[name] * 120  # the crop grows to hold what overflows
+
+
+def test_svg_text_is_text_and_titles_sit_at_the_top_of_their_axes(tmp_path: Path) -> None:
+    """SVG labels are ``<text>`` (editable, searchable), not glyph outlines; a title is placed at the top of its axes
+    without the automatic placement's extra measuring."""
+    from latentwalk.plots import _pyplot
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
+    ax.plot([0, 1], [2, 3])
+    ax.set_title("a searchable title")
+    assert ax.title.get_position()[1] == 1.0 and not ax._autotitlepos
+    save_figure(fig, tmp_path / "t.png", tmp_path / "t.svg")
+    svg = (tmp_path / "t.svg").read_text()
+    assert "a searchable title" in svg and "<text" in svg
 
 
 def test_plot_comparison_draws_each_dataset_after_checking_them_all(tmp_path: Path) -> None:
