@@ -40,21 +40,61 @@ def _mosaic_axes(ax: Any, rows: Sequence[np.ndarray], gap: int = 1) -> tuple[int
     return h + gap, w + gap
 
 
-def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1) -> tuple[Any, Any, int, int]:
-    """A figure that is exactly the mosaic of ``rows``: one axes filling it, a whole number of PNG pixels per image
-    pixel (crisp nearest-neighbour scaling; about ``cell_inches`` per image). Titles, tick labels and frames fall
-    outside the canvas and :func:`~latentwalk.plots.save_figure` crops the file to them, so the figure needs no
-    layout pass (``tight_layout`` measured every label once more: a tenth of a run's figure job)."""
+def _text_inches(text: str, points: float) -> float:
+    """A generous estimate of a one-line label's width: 0.7 em per character (DejaVu Sans averages about 0.6)."""
+    return len(text) * points * 0.7 / 72
+
+
+def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1, left: float = 0.0, top: float = 0.0,
+                   bottom: float = 0.0, title: str = "") -> tuple[Any, Any, int, int]:
+    """A figure holding the mosaic of ``rows`` in one axes, a whole number of PNG pixels per image pixel (crisp
+    nearest-neighbour scaling; about ``cell_inches`` per image), with margins (inches) for its labels: ``left``,
+    ``top`` and ``bottom``, widened on both sides where ``title`` (axes title size) is wider than the mosaic.
+
+    The figure needs no layout pass (``tight_layout`` measured every label once more: a tenth of a run's figure
+    job): :func:`~latentwalk.plots.save_figure` crops it to its content. Margins wide enough to hold the labels let
+    it draw the PNG on the canvas it measured; content that still falls outside is drawn onto a canvas of the
+    crop's size instead (each label measured once more)."""
     plt = _pyplot()
     h, w = rows[0].shape[1:]
     dpi = float(plt.rcParams["savefig.dpi"])
     scale = max(1, round(cell_inches * dpi / (w + gap)))  # PNG pixels per image pixel
     height, width = len(rows) * (h + gap) - gap, max(len(r) for r in rows) * (w + gap) - gap
-    fig = plt.figure(figsize=(width * scale / dpi, height * scale / dpi))
-    ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+    inches_w, inches_h = width * scale / dpi, height * scale / dpi
+    overhang = max(0.0, (_text_inches(title, float(plt.rcParams["axes.titlesize"])) - inches_w) / 2) + 0.1
+    left, right = max(left, overhang), overhang
+    fig = plt.figure(figsize=(left + inches_w + right, bottom + inches_h + top))
+    fig_w, fig_h = fig.get_size_inches()
+    ax = fig.add_axes((left / fig_w, bottom / fig_h, inches_w / fig_w, inches_h / fig_h))
     dy, dx = _mosaic_axes(ax, rows, gap)
     ax.set_aspect("auto")  # the axes has the mosaic's own shape
     return fig, ax, dy, dx
+
+
+def _edge_labels(ax: Any, side: str, at: Sequence[float], labels: Sequence[str], size: float, title: str = "") -> None:
+    """Label rows (``side`` "left": right-aligned beside the axes) or columns ("bottom": centred under it, with
+    ``title`` under the labels) of an image at data coordinates ``at``, where tick labels would sit.
+
+    Plain texts, not ticks: a mosaic's dozens of tick labels cost more than the image (every tick carries two tick
+    lines, a grid line and two labels, is located, formatted and measured again in each pass). Positions are those
+    of tick labels with zero-length ticks (``xtick.major.pad`` points off the axes)."""
+    from matplotlib.transforms import ScaledTranslation
+
+    plt = _pyplot()
+    fig = ax.get_figure()
+    pad = float(plt.rcParams["xtick.major.pad"]) / 72
+    if side == "left":
+        shift = ax.get_yaxis_transform() + ScaledTranslation(-pad, 0, fig.dpi_scale_trans)
+        for y, label in zip(at, labels):
+            ax.text(0, y, label, transform=shift, ha="right", va="center", fontsize=size)
+        return
+    shift = ax.get_xaxis_transform() + ScaledTranslation(0, -pad, fig.dpi_scale_trans)
+    for x, label in zip(at, labels):
+        ax.text(x, 0, label, transform=shift, ha="center", va="top", fontsize=size)
+    if title:
+        below = pad + (size * 1.2 + float(plt.rcParams["axes.labelpad"])) / 72
+        ax.text(0.5, 0, title, transform=ax.transAxes + ScaledTranslation(0, -below, fig.dpi_scale_trans),
+                ha="center", va="top", fontsize=plt.rcParams["axes.labelsize"])
 
 
 def image_rows_figure(
@@ -72,17 +112,15 @@ def image_rows_figure(
     ``group_size`` > 0 draws a thin rule after every ``group_size`` rows (e.g.
     between the method rows of successive endpoint pairs).
     """
-    fig, ax, dy, dx = _mosaic_figure(rows, cell_inches)
+    label_size = 8.0
+    fig, ax, dy, dx = _mosaic_figure(rows, cell_inches, left=0.15 + max(_text_inches(t, label_size) for t in row_labels),
+                                     top=0.45, bottom=0.6 if col_labels is not None else 0.1, title=title)
     h, w = rows[0].shape[1:]
-    ax.set_yticks([i * dy + h / 2 - 0.5 for i in range(len(rows))])
-    ax.set_yticklabels(row_labels, fontsize=8)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    _edge_labels(ax, "left", [i * dy + h / 2 - 0.5 for i in range(len(rows))], row_labels, label_size)
     if col_labels is not None:
-        ax.set_xticks([j * dx + w / 2 - 0.5 for j in range(len(col_labels))])
-        ax.set_xticklabels(col_labels, fontsize=7, rotation=0)
-        ax.set_xlabel(col_title)
-    else:
-        ax.set_xticks([])
-    ax.tick_params(length=0)
+        _edge_labels(ax, "bottom", [j * dx + w / 2 - 0.5 for j in range(len(col_labels))], col_labels, 7, col_title)
     if mark_ends:
         from matplotlib.patches import Rectangle
 
@@ -104,7 +142,7 @@ def decoded_grid_figure(images: np.ndarray, u: np.ndarray, v: np.ndarray, coordi
     n = images.shape[0]
     h, w = images.shape[2:]
     cell = min(9.0, max(4.0, n * 0.45)) / n  # the grid's side: 0.45 in per image, within 4..9 in
-    fig, ax, dy, dx = _mosaic_figure(list(images), cell)
+    fig, ax, dy, dx = _mosaic_figure(list(images), cell, left=1.0, top=0.45, bottom=0.7, title=title)
     stride = max(1, n // 7)
     ticks = list(range(0, n, stride))
     ax.set_xticks([j * dx + w / 2 - 0.5 for j in ticks])
