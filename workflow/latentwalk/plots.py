@@ -67,11 +67,11 @@ def save_figure(fig: Any, png: str | os.PathLike[str], svg: str | os.PathLike[st
 
     The figure is laid out (its layout engine, if any, runs once) and measured once for its tight bounding box at
     the PNG's resolution; each file is then one drawing pass. matplotlib's own ``bbox_inches="tight"`` lays out,
-    draws and measures again for every file: twice the passes (a test checks both). When the box lies within the
-    figure (a laid-out figure, the usual case), the PNG is drawn on the canvas that was measured and cropped to the
-    box: the text sizes measured for the layout are then reused, not measured again on a new canvas of the
-    cropped size. Content outside the figure (labels of an image mosaic) is drawn onto a canvas of the box's size.
-    The SVG is cropped to the same box.
+    draws and measures again for every file: twice the passes (a test checks both). When the content lies on the
+    canvas (the usual case; only the padding may reach past it), the PNG is that canvas drawn once and cropped to
+    the box: the text sizes measured for the layout are reused, not measured again on a new canvas of the cropped
+    size. Content past the canvas (labels that overflow the figure) is drawn onto a canvas of the box's size, as
+    ``bbox_inches`` does. The SVG is cropped to the same box.
     """
     import matplotlib
 
