@@ -145,6 +145,7 @@ def test_save_figure_crops_as_bbox_tight_does_in_half_the_drawing_passes(tmp_pat
     save_figure(_figures()[name], tmp_path / "ours.png", tmp_path / "ours.svg")
     plt.close("all")
     assert passes["n"] == 2  # one pass per file; bbox_inches="tight" takes two per file
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.png", "ours.svg", "ref.png"]  # no temporary left
     ours, ref = mpimg.imread(tmp_path / "ours.png"), mpimg.imread(tmp_path / "ref.png")
     if name in ("past_edge", "image"):
         assert passes["canvas"] == 0
