@@ -63,8 +63,8 @@ def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1,
     inches_w, inches_h = width * scale / dpi, height * scale / dpi
     overhang = max(0.0, (_text_inches(title, float(plt.rcParams["axes.titlesize"])) - inches_w) / 2) + 0.1
     left, right = max(left, overhang), overhang
-    fig = plt.figure(figsize=(left + inches_w + right, bottom + inches_h + top))
-    fig_w, fig_h = fig.get_size_inches()
+    fig_w, fig_h = left + inches_w + right, bottom + inches_h + top
+    fig = plt.figure(figsize=(fig_w, fig_h))
     ax = fig.add_axes((left / fig_w, bottom / fig_h, inches_w / fig_w, inches_h / fig_h))
     dy, dx = _mosaic_axes(ax, rows, gap)
     ax.set_aspect("auto")  # the axes has the mosaic's own shape
@@ -78,11 +78,11 @@ def _edge_labels(ax: Any, side: str, at: Sequence[float], labels: Sequence[str],
     Plain texts, not ticks: a mosaic's dozens of tick labels cost more than the image (every tick carries two tick
     lines, a grid line and two labels, is located, formatted and measured again in each pass). Positions are those
     of tick labels with zero-length ticks (``xtick.major.pad`` points off the axes)."""
+    from matplotlib import rcParams
     from matplotlib.transforms import ScaledTranslation
 
-    plt = _pyplot()
     fig = ax.get_figure()
-    pad = float(plt.rcParams["xtick.major.pad"]) / 72
+    pad = float(rcParams["xtick.major.pad"]) / 72
     if side == "left":
         shift = ax.get_yaxis_transform() + ScaledTranslation(-pad, 0, fig.dpi_scale_trans)
         for y, label in zip(at, labels):
@@ -92,9 +92,9 @@ def _edge_labels(ax: Any, side: str, at: Sequence[float], labels: Sequence[str],
     for x, label in zip(at, labels):
         ax.text(x, 0, label, transform=shift, ha="center", va="top", fontsize=size)
     if title:
-        below = pad + (size * 1.2 + float(plt.rcParams["axes.labelpad"])) / 72
+        below = pad + (size * 1.2 + float(rcParams["axes.labelpad"])) / 72
         ax.text(0.5, 0, title, transform=ax.transAxes + ScaledTranslation(0, -below, fig.dpi_scale_trans),
-                ha="center", va="top", fontsize=plt.rcParams["axes.labelsize"])
+                ha="center", va="top", fontsize=rcParams["axes.labelsize"])
 
 
 def image_rows_figure(
