@@ -90,7 +90,8 @@ def _norms(**kw: bool) -> pd.DataFrame:
 
 
 def _quality(kind: str, **kw: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """path_quality.csv / path_quality_summary.csv look-alikes for a lines or digits run."""
+    """path_quality.csv / path_quality_summary.csv look-alikes for a lines, digits or views run; the geodesic's
+    summary row carries its dense lengths (the figures note them after its name)."""
     q = _norms(**kw)[["method", "walk", "path_id", "step", "t"]].copy()
     rng = np.random.default_rng(3)
     bump = np.sin(np.pi * q["t"].fillna(0.5).to_numpy())
@@ -98,6 +99,9 @@ def _quality(kind: str, **kw: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         q["line_distance"] = 0.002 + 0.01 * bump * rng.uniform(0.5, 1.5, len(q))
         q["line_angle"] = rng.uniform(0, 2 * np.pi, len(q))
         q["path_smoothness"] = rng.uniform(0.2, 0.9, len(q))
+    elif kind == "views":
+        q["view_distance"] = 0.01 + 0.05 * bump * rng.uniform(0.5, 1.5, len(q))
+        q["same_object"] = True
     else:
         q["predicted"] = rng.integers(0, 10, len(q))
         q["confidence"] = 0.95 - 0.3 * bump * rng.uniform(0.5, 1.0, len(q))
@@ -108,8 +112,12 @@ def _quality(kind: str, **kw: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
         row: dict[str, Any] = {"method": method, "walk": walk, "paths": g["path_id"].nunique(), "frames": len(g)}
         if kind == "lines":
             row.update(mean_distance=g["line_distance"].mean(), mean_distance_mid=g["line_distance"].max(), smoothness=g["path_smoothness"].mean(), smoothness_undefined=0)
+        elif kind == "views":
+            row.update(mean_distance=g["view_distance"].mean(), smoothness=1.5, identity_drift=0.1)
         else:
             row.update(confidence=g["confidence"].mean(), entropy=g["entropy"].mean(), entropy_mid=g["entropy"].max(), nn_distance=g["nn_distance"].mean())
+        if method == "geodesic":
+            row.update(dense_length=19.1, line_dense_length=20.6, length_ratio=19.1 / 20.6, not_shorter=0)
         rows.append(row)
     return q, pd.DataFrame(rows)
 
@@ -249,11 +257,12 @@ def test_path_norm_figure_encoded_and_prior_panels(tmp_path: Path) -> None:
         ({"with_geodesic": False, "with_prior": True}, 2, "geodesic"),
     ],
 )
-def test_path_norm_figure_missing_walks(kw: dict[str, bool], panels: int, absent: str, tmp_path: Path) -> None:
+def test_path_norm_figure_missing_walks(kw: dict[str, bool], panels: int, absent: str, tmp_path: Path,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
     fig = Q.path_norm_figure(_norms(**kw), DIM, "missing walks")
     assert len(fig.axes) == panels
     assert absent not in "\n".join(t.get_text() for t in fig.legends[0].get_texts())
-    _render(fig, tmp_path)
+    assert _on_canvas(fig, tmp_path, monkeypatch)  # one panel's legend wraps to stay within it
 
 
 def test_path_norm_figure_only_prior_pairs_or_nothing(tmp_path: Path) -> None:
@@ -272,17 +281,49 @@ def test_path_norm_figure_only_prior_pairs_or_nothing(tmp_path: Path) -> None:
 QualityFigure = Callable[[pd.DataFrame, pd.DataFrame, str], Any]
 
 
-@pytest.mark.parametrize(("kind", "make"), [("lines", Q.line_quality_figure), ("digits", Q.digit_quality_figure)])
-def test_quality_figures(kind: str, make: QualityFigure, tmp_path: Path) -> None:
+def _on_canvas(fig: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str = "figure") -> bool:
+    """Save the figure (as :func:`_render`); whether its PNG came from the canvas it was laid out on, i.e. nothing
+    of it reached past that canvas (else save_figure draws it again on a larger one)."""
+    from latentwalk import plots
+
+    calls: list[object] = []
+    write = plots._write_canvas_png
+    monkeypatch.setattr(plots, "_write_canvas_png", lambda *a: (calls.append(a), write(*a)))  # type: ignore[func-returns-value]
+    _render(fig, tmp_path, name)
+    return bool(calls)
+
+
+def _labels_shown(ax: Any) -> bool:
+    return any(tick.label1.get_visible() for tick in ax.yaxis.get_major_ticks())
+
+
+@pytest.mark.parametrize(("kind", "make", "panels"), [("lines", Q.line_quality_figure, 3), ("digits", Q.digit_quality_figure, 3),
+                                                      ("views", Q.view_quality_figure, 4)])
+def test_quality_figures(kind: str, make: QualityFigure, panels: int, tmp_path: Path,
+                         monkeypatch: pytest.MonkeyPatch) -> None:
     quality, summary = _quality(kind)
     fig = make(quality, summary, f"synthetic {kind} run")
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == panels
     legend = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend == ["lerp", "slerp", "lerp_matched", "geodesic", "prior lerp", "prior slerp", "prior lerp_matched"]
-    bars = fig.axes[-1]
-    assert [t.get_text() for t in bars.get_yticklabels()] == legend  # same walks, same order
+    geodesic = "geodesic (length 19.1 vs line 20.6, 0.93×)"
+    assert legend == ["lerp", "slerp", "lerp_matched", geodesic, "prior lerp", "prior slerp", "prior lerp_matched"]
+    # the first bar panel names the walks (the legend's, in its order); the bar panels right of it sit on its rows
+    first = 2 if kind == "digits" else 1
+    assert [t.get_text() for t in fig.axes[first].get_yticklabels()] == legend
+    assert [_labels_shown(ax) for ax in fig.axes[first:]] == [True] + [False] * (panels - first - 1)
+    assert all(len(ax.patches) == len(legend) for ax in fig.axes[first:])  # a bar per walk in every panel
     assert "grid" not in _texts(fig)  # walks without t are not interpolations
-    _render(fig, tmp_path, kind)
+    # no label reaches past the canvas (the bar labels once stood beside every panel, an x label overhung the last)
+    assert _on_canvas(fig, tmp_path, monkeypatch, kind)
+
+
+def test_bar_panels_keep_their_labels_beside_an_empty_one(tmp_path: Path) -> None:
+    """A bar panel whose neighbour shows other walks (here none: its column is missing) names its own walks."""
+    quality, summary = _quality("views", with_prior=False)
+    fig = Q.view_quality_figure(quality, summary.drop(columns="smoothness"), "no smoothness")
+    assert "no 'smoothness' in the summary" in _texts(fig)
+    assert _labels_shown(fig.axes[1]) and _labels_shown(fig.axes[3])
+    _render(fig, tmp_path)
 
 
 @pytest.mark.parametrize(("kind", "make"), [("lines", Q.line_quality_figure), ("digits", Q.digit_quality_figure)])

@@ -222,3 +222,20 @@ def test_plot_comparison_draws_each_dataset_after_checking_them_all(tmp_path: Pa
     with pytest.raises(LatentwalkError, match=rf"^{re.escape(str(runs))}: no runs of dataset 'views'$"):
         plot_comparison(runs, ["digits", "views"], tmp_path / "none")
     assert not (tmp_path / "none").exists()
+
+
+def test_legend_columns_fit_the_width_in_the_fewest_rows() -> None:
+    """At 9 pt an entry is 0.35 in of handle and spacing plus 0.0875 in per character, columns 0.25 in apart, with
+    0.225 in of padding: labels fill one row when it fits, else the fewest rows, spread evenly."""
+    from latentwalk.plots import legend_columns
+
+    short = ["lerp", "slerp", "geodesic"]  # entries 0.70, 0.79, 1.05 in: 2.54 + 0.50 + 0.225 = 3.265 in in one row
+    assert legend_columns(short, 7, 3.3, 9.0) == 3
+    assert legend_columns(short, 7, 3.2, 9.0) == 2  # two columns: [lerp, slerp], [geodesic]: 0.79 + 1.05 + 0.475
+    assert legend_columns(short, 2, 10.0, 9.0) == 2  # never more than asked
+    assert legend_columns(short, 7, 0.5, 9.0) == 1  # nothing fits: one column
+    assert legend_columns([], 4, 5.0, 9.0) == 1
+    seven = [f"walk {i}" for i in range(7)]  # 6 characters: 0.875 in each
+    assert legend_columns(seven, 7, 7.9, 9.0) == 7  # 6.125 + 1.5 + 0.225 = 7.85 in
+    assert legend_columns(seven, 7, 7.8, 9.0) == 4  # two rows, columns of 2, 2, 2, 1 entries: 4.475 in
+    assert legend_columns(seven, 7, 4.4, 9.0) == 3  # three rows: 3, 2, 2 entries

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .io import atomic_path
-from .plots import SERIES, _pyplot
+from .plots import SERIES, _pyplot, text_inches
 
 __all__ = ["mosaic", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
 
@@ -40,11 +40,6 @@ def _mosaic_axes(ax: Any, rows: Sequence[np.ndarray], gap: int = 1) -> tuple[int
     return h + gap, w + gap
 
 
-def _text_inches(text: str, points: float) -> float:
-    """A generous estimate of a one-line label's width: 0.7 em per character (DejaVu Sans averages about 0.6)."""
-    return len(text) * points * 0.7 / 72
-
-
 def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1, left: float = 0.0, top: float = 0.0,
                    bottom: float = 0.0, title: str = "") -> tuple[Any, Any, int, int]:
     """A figure holding the mosaic of ``rows`` in one axes, a whole number of PNG pixels per image pixel (crisp
@@ -61,7 +56,7 @@ def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1,
     scale = max(1, round(cell_inches * dpi / (w + gap)))  # PNG pixels per image pixel
     height, width = len(rows) * (h + gap) - gap, max(len(r) for r in rows) * (w + gap) - gap
     inches_w, inches_h = width * scale / dpi, height * scale / dpi
-    overhang = max(0.0, (_text_inches(title, float(plt.rcParams["axes.titlesize"])) - inches_w) / 2) + 0.1
+    overhang = max(0.0, (text_inches(title, float(plt.rcParams["axes.titlesize"])) - inches_w) / 2) + 0.1
     left, right = max(left, overhang), overhang
     fig_w, fig_h = left + inches_w + right, bottom + inches_h + top
     fig = plt.figure(figsize=(fig_w, fig_h))
@@ -113,7 +108,7 @@ def image_rows_figure(
     between the method rows of successive endpoint pairs).
     """
     label_size = 8.0
-    fig, ax, dy, dx = _mosaic_figure(rows, cell_inches, left=0.15 + max(_text_inches(t, label_size) for t in row_labels),
+    fig, ax, dy, dx = _mosaic_figure(rows, cell_inches, left=0.15 + max(text_inches(t, label_size) for t in row_labels),
                                      top=0.45, bottom=0.6 if col_labels is not None else 0.1, title=title)
     h, w = rows[0].shape[1:]
     ax.set_xticks([])

@@ -199,8 +199,10 @@ def _quality_lines(ax: Axes, quality: Columns, keys: Sequence[tuple[str, str]], 
 
 
 def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str,
-                  notes: dict[str, str] | None = None) -> None:
-    """Horizontal bars of one summary column per walk (prior pairs hatched), labelled with their values."""
+                  notes: dict[str, str] | None = None, beside: list[str] | None = None) -> list[str]:
+    """Horizontal bars of one summary column per walk (prior pairs hatched), labelled with their values; returns
+    the walks' labels, top to bottom. A panel whose walks are ``beside`` (the panel to its left) shows no labels of
+    its own: its bars sit on the rows of that panel's."""
     values, colours, hatches, labels = [], [], [], []
     for key in keys:
         rows = _select(summary, key)
@@ -215,12 +217,14 @@ def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], c
     ax.set_xlabel(xlabel)
     if not values:
         empty_panel(ax, f"no '{column}' in the summary")
-        return
+        return labels
     y = np.arange(len(values))
     bars = ax.barh(y, np.nan_to_num(values), color=colours, alpha=0.85, edgecolor="white", linewidth=0.5)
     for bar, hatch in zip(bars, hatches):
         bar.set_hatch(hatch)
     ax.set_yticks(y, labels)
+    if labels == beside:
+        ax.tick_params(axis="y", labelleft=False)
     ax.invert_yaxis()
     finite = np.asarray(values)[np.isfinite(values)]
     right = float(finite.max()) if finite.size else 1.0
@@ -228,6 +232,7 @@ def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], c
     for yi, v in zip(y, values):
         ax.text(max(v, 0.0) if np.isfinite(v) else 0.0, yi, f" {v:.3g}", va="center", ha="left", fontsize=8)
     ax.grid(axis="y", visible=False)
+    return labels
 
 
 def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
@@ -250,8 +255,9 @@ def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     axes[0].set_ylabel("cosine distance to nearest line")
     axes[0].set_ylim(bottom=0.0)
     axes[0].set_title("Distance to the nearest true line (mean over paths)")
-    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
-    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness (lower is better; 0 = even steps)", "Smoothness per walk", notes)
+    walks = _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
+    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness (lower is better,\n0 = even steps)", "Smoothness per walk", notes,
+                  beside=walks)
     if handles:
         bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
     return finish(fig, title)
@@ -310,9 +316,11 @@ def view_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     axes[0].set_ylabel("cosine distance to the nearest true view")
     axes[0].set_ylim(bottom=0.0)
     axes[0].set_title("Distance to the nearest true view (same object)")
-    _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
-    _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness of the azimuth (0 = even)", "Smoothness per walk", notes)
-    _summary_bars(axes[3], summary, keys, "identity_drift", "share of frames nearest another object", "Identity drift", notes)
+    walks = _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
+    walks = _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness of the azimuth (0 = even)", "Smoothness per walk", notes,
+                          beside=walks)
+    _summary_bars(axes[3], summary, keys, "identity_drift", "share of frames nearest another object", "Identity drift", notes,
+                  beside=walks)
     if handles:
         bottom_legend(fig, list(handles.values()), list(handles), ncol=min(len(handles), 7))
     return finish(fig, title)

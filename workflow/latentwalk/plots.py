@@ -16,7 +16,7 @@ from typing import Any
 
 from .io import atomic_path
 
-__all__ = ["PALETTE", "SERIES", "save_figure", "empty_panel", "bottom_legend", "finish"]
+__all__ = ["PALETTE", "SERIES", "save_figure", "empty_panel", "bottom_legend", "legend_columns", "text_inches", "finish"]
 
 # Paul Tol's "muted" qualitative scheme (colour-blind safe) plus a neutral grey: ten classes.
 PALETTE = (
@@ -138,9 +138,40 @@ def empty_panel(ax: Any, message: str) -> None:
     ax.grid(False)
 
 
+def text_inches(text: str, points: float) -> float:
+    """A generous estimate of a one-line label's width: 0.7 em per character (DejaVu Sans averages about 0.6)."""
+    return len(text) * points * 0.7 / 72
+
+
+def legend_columns(labels: Sequence[str], most: int, width: float, points: float) -> int:
+    """The legend columns for ``labels`` (at most ``most``) that keep it within ``width`` inches: as many as fit
+    in the fewest rows, spread evenly (matplotlib fills columns in contiguous runs, ``np.array_split``).
+
+    Widths use :func:`text_inches` and matplotlib's default legend spacing (a 2-em handle, 0.8 em to the label,
+    2 em between columns, 0.9 em of padding at either end). A legend wider than its figure would reach past the
+    canvas, and :func:`save_figure` would have to draw the figure again on a larger one; the estimate errs wide,
+    so at worst the legend takes a row more than it needed."""
+    import numpy as np
+
+    em = points / 72
+    entries = [2.8 * em + text_inches(label, points) for label in labels]
+    if not entries:
+        return 1
+    columns = 1
+    for rows in range(1, len(entries) + 1):
+        columns = min(max(1, most), -(-len(entries) // rows))
+        chunks = [chunk for chunk in np.array_split(np.asarray(entries), columns) if chunk.size]
+        if sum(float(c.max()) for c in chunks) + 2.0 * em * (len(chunks) - 1) + 1.8 * em <= width:
+            return columns
+    return columns
+
+
 def bottom_legend(fig: Any, handles: Sequence[Any], labels: Sequence[str], ncol: int) -> Any:
-    """One shared legend under all panels (constrained layout makes room for it)."""
-    return fig.legend(handles, labels, loc="outside lower center", ncol=max(1, ncol), fontsize=9)
+    """One shared legend under all panels (constrained layout makes room for it), in at most ``ncol`` columns:
+    fewer when that many would be wider than the figure (:func:`legend_columns`)."""
+    points = 9.0
+    columns = legend_columns(labels, ncol, fig.get_figwidth(), points)
+    return fig.legend(handles, labels, loc="outside lower center", ncol=columns, fontsize=points)
 
 
 def finish(fig: Any, title: str) -> Any:
