@@ -125,7 +125,8 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
         ours_s = float(np.median([s for s, _ in mine]))
         ref_s = float(np.median([s for s, _ in theirs]))
         ours_loss, ref_loss = mine[-1][1], theirs[-1][1]
-        flops = step_flops(spec, batch) / batch * samples / ours_s
+        per_sample = step_flops(spec, batch) / batch  # FLOPs of one sample's forward and backward
+        flops = per_sample * samples / ours_s
         label = f"{name}, {source}, batch {batch}, {epochs} epochs"
         rows.append(Row("training", f"{label}: reference samples/s", samples / ref_s, "samples/s"))
         rows.append(Row("training", f"{label}: latentwalk samples/s", samples / ours_s, "samples/s", "reference loop",
@@ -138,7 +139,7 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
         # What the ceiling allows: the reference's own share of it. A trainer k times as fast runs at k times that
         # share, so no loop doing the same float32 arithmetic can pass 1 / share (nor, in practice, the share these
         # shapes' products reach alone, well under 100%).
-        ref_flops = step_flops(spec, batch) / batch * samples / ref_s
+        ref_flops = per_sample * samples / ref_s
         rows.append(Row("training", f"{label}: reference FLOP rate", ref_flops / 1e9, "GFLOP/s",
                         f"matmul rate beside it, {rate / 1e9:.1f} GFLOP/s", ref_flops / rate,
                         note=f"2.0x the reference needs {2 * ref_flops / rate:.0%} of the matmul rate; "
