@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
@@ -30,10 +32,54 @@ def mosaic(rows: Sequence[np.ndarray], gap: int = 1, fill: float = 1.0) -> np.nd
     return out
 
 
+@functools.cache
+def _block_image_type() -> type:
+    """:class:`matplotlib.image.AxesImage` drawn, where it can be, as blocks of whole canvas pixels (made on first
+    use: matplotlib is imported only by the jobs that draw)."""
+    from matplotlib.image import AxesImage
+
+    class BlockImage(AxesImage):  # type: ignore[misc]
+        """An image that covers a whole number of canvas pixels per image pixel, the same number both ways (as
+        :func:`_mosaic_figure` sizes it), is drawn as its colour-mapped pixels repeated into those blocks: the
+        same pixels as matplotlib's nearest-neighbour resampling there (checked against it on a run's figures),
+        without resampling the data, its mask and alpha at the canvas's size and colour-mapping every canvas
+        pixel (a fifth of drawing a run's decoded-walk figures). Anything else (another resolution, a clipped
+        or magnified image, an SVG) is left to matplotlib."""
+
+        def make_image(self, renderer: Any, magnification: float = 1.0, unsampled: bool = False) -> Any:
+            blocks = None if unsampled or magnification != 1.0 or self.origin != "upper" else self._blocks(renderer)
+            return blocks if blocks is not None else super().make_image(renderer, magnification, unsampled)
+
+        def _blocks(self, renderer: Any) -> tuple[np.ndarray, int, int, None] | None:
+            data = self.get_array()
+            box = self.get_window_extent(renderer)
+            clip = (self.get_clip_box() or self.axes.bbox) if self.get_clip_on() else box
+            inside = (clip.x0 - 1e-6 <= box.x0 and clip.y0 - 1e-6 <= box.y0 and box.x1 <= clip.x1 + 1e-6
+                      and box.y1 <= clip.y1 + 1e-6)
+            if data is None or data.ndim != 2 or not inside:  # a clipped image: matplotlib crops it
+                return None
+            # the canvas pixels matplotlib's resampling fills (its rounding to pixel borders, AxesImage._make_image)
+            x0, x1 = math.floor(box.x0 + 0.5), math.floor(box.x1 + 0.5 + 1e-8)
+            y0, y1 = math.ceil(box.y0 - 0.5 - 1e-8), math.ceil(box.y1 - 0.5)
+            (scale, rest_x), (scale_y, rest_y) = divmod(x1 - x0, data.shape[1]), divmod(y1 - y0, data.shape[0])
+            if rest_x or rest_y or scale != scale_y or scale < 1:
+                return None
+            pixels = self.to_rgba(data, bytes=True)[::-1]  # the canvas's rows run upwards
+            return np.repeat(np.repeat(pixels, scale, axis=0), scale, axis=1), x0, y0, None
+
+    return BlockImage
+
+
 def _mosaic_axes(ax: Any, rows: Sequence[np.ndarray], gap: int = 1) -> tuple[int, int]:
-    """Draw a mosaic (white separators, images dark-on-light as decoded: 0 black, 1 white) on ``ax``."""
+    """Draw a mosaic (white separators, images dark-on-light as decoded: 0 black, 1 white) on ``ax``: what
+    ``imshow(..., cmap="gray", vmin=0, vmax=1, interpolation="nearest")`` draws, as a :func:`_block_image_type`."""
     h, w = rows[0].shape[1:]
-    ax.imshow(mosaic(rows, gap, fill=0.5), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+    image = _block_image_type()(ax, cmap="gray", interpolation="nearest", origin="upper")
+    image.set_data(mosaic(rows, gap, fill=0.5))
+    image.set_clim(0.0, 1.0)
+    ax.set_aspect("equal")
+    image.set_extent(image.get_extent())  # the axes' limits, as imshow sets them
+    ax.add_image(image)
     ax.grid(False)
     for spine in ax.spines.values():
         spine.set_visible(False)

@@ -65,69 +65,100 @@ def _pyplot() -> Any:
 def save_figure(fig: Any, png: str | os.PathLike[str], svg: str | os.PathLike[str] | None = None) -> None:
     """Write the figure as PNG (and SVG) atomically, cropped to its content, then close it.
 
-    The figure is laid out (its layout engine, if any, runs once) and measured once for its tight bounding box at
-    the PNG's resolution; each file is then one drawing pass. matplotlib's own ``bbox_inches="tight"`` lays out,
-    draws and measures again for every file: twice the passes (a test checks both). When the content lies on the
-    canvas (the usual case; only the padding may reach past it), the PNG is that canvas drawn once and cropped to
-    the box: the text sizes measured for the layout are reused, not measured again on a new canvas of the cropped
-    size. Content past the canvas (labels that overflow the figure) is drawn onto a canvas of the box's size, as
-    ``bbox_inches`` does. The SVG is cropped to the same box.
+    The figure is laid out once (its layout engine, if any) and drawn once on its canvas at the PNG's resolution;
+    each file is one drawing pass. The content is what that drawing inked: the PNG is the canvas cropped to the
+    inked pixels with ``savefig.pad_inches`` of background around them, and the SVG is cropped to the same box.
+    matplotlib's ``bbox_inches="tight"`` instead measures every artist's layout box (each axis locates, formats and
+    measures its ticks once more) and draws again for each file: a tenth of a figure job went to that measuring.
+    Its crop is the same up to the few pixels by which a text's layout box (full ascent and descent) exceeds its ink.
+
+    Content that may reach past the canvas (ink at its edge, or a text or legend placed past it, which would leave
+    no ink at all) is measured as ``bbox_inches="tight"`` does and drawn onto a canvas of the padded box's size.
     """
     import matplotlib
+    import numpy as np
+    from matplotlib.transforms import Bbox
 
     plt = _pyplot()
     engine = fig.get_layout_engine()
-    fig.set_dpi(matplotlib.rcParams["savefig.dpi"])  # measure at the PNG's resolution
+    dpi = float(matplotlib.rcParams["savefig.dpi"])
+    pad = float(matplotlib.rcParams["savefig.pad_inches"])
+    fig.set_dpi(dpi)  # lay out and draw at the PNG's resolution
     if engine is not None:
         engine.execute(fig)  # a placeholder (after ``tight_layout()``) does nothing
     fig.set_layout_engine(None)  # keep these positions: no layout on the passes below
+    fig.canvas.draw()
     renderer = fig.canvas.get_renderer()
-    content = fig.get_tightbbox(renderer)
-    box = content.padded(matplotlib.rcParams["savefig.pad_inches"])
-    crop = _pixel_crop(content, box, fig.dpi, renderer.width, renderer.height)
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    crop = _ink_crop(pixels, pad * dpi)
+    if crop is not None and not _placed_on_canvas(fig, renderer):
+        crop = None
     with atomic_path(png) as tmp:
         if crop is None:
+            box = fig.get_tightbbox(renderer).padded(pad)
             fig.savefig(tmp, format="png", bbox_inches=box, metadata={"Software": None},
                         pil_kwargs={"compress_level": PNG_COMPRESSION})
         else:
-            _write_canvas_png(fig, crop, tmp)
+            top, bottom, left, right = crop
+            height = float(renderer.height)  # display y runs up from the canvas's bottom edge
+            box = Bbox.from_extents(left / dpi, (height - bottom) / dpi, right / dpi, (height - top) / dpi)
+            _write_canvas_png(pixels, crop, dpi, tmp)
     if svg is not None:
         with atomic_path(svg) as tmp:
             fig.savefig(tmp, format="svg", bbox_inches=box, metadata={"Date": None, "Creator": None})
     plt.close(fig)
 
 
-def _pixel_crop(content: Any, box: Any, dpi: float, width: float, height: float) -> tuple[int, int, int, int] | None:
-    """The pixel rectangle ``(top, bottom, left, right)`` of ``box`` (inches from the bottom left) on a canvas of
-    ``width`` x ``height`` display pixels (row 0 at the top), whole pixels outwards; it may reach past the canvas
-    (the padding). None when the ``content`` box inside it does not lie within the canvas with a pixel to spare:
-    then something was drawn off the canvas."""
+def _ink_crop(pixels: Any, pad: float) -> tuple[int, int, int, int] | None:
+    """The pixel rectangle ``(top, bottom, left, right)`` (rows from the top, ends excluded) of the inked pixels
+    of an RGBA canvas (those unlike its top-left, background, pixel) widened by ``pad`` pixels on every side; it
+    may reach past the canvas. None when nothing is inked or the ink comes within a pixel of the canvas's edge:
+    then content may have been cut off by it."""
     import math
 
-    columns, rows = int(width), int(height)
-    if not (content.x0 * dpi >= 1 and content.x1 * dpi <= columns - 1
-            and height - content.y1 * dpi >= 1 and height - content.y0 * dpi <= rows - 1):
+    import numpy as np
+
+    flat = pixels.view(np.uint32)[..., 0]  # one comparison per pixel, not per channel
+    ink = flat != flat[0, 0]
+    rows, columns = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    if not rows.size or rows[0] < 1 or columns[0] < 1 or rows[-1] > flat.shape[0] - 2 or columns[-1] > flat.shape[1] - 2:
         return None
-    return (math.floor(height - box.y1 * dpi), math.ceil(height - box.y0 * dpi),
-            math.floor(box.x0 * dpi), math.ceil(box.x1 * dpi))
+    return (math.floor(rows[0] - pad), math.ceil(rows[-1] + 1 + pad), math.floor(columns[0] - pad),
+            math.ceil(columns[-1] + 1 + pad))
 
 
-def _write_canvas_png(fig: Any, crop: tuple[int, int, int, int], path: str | os.PathLike[str]) -> None:
-    """Draw ``fig`` on its canvas and write the ``crop`` (see :func:`_pixel_crop`) of it as ``savefig`` writes a PNG
-    (pixel format, resolution, compression, metadata); the part of the crop past the canvas is the figure's
-    background, as on a canvas of the crop's size."""
+def _placed_on_canvas(fig: Any, renderer: Any) -> bool:
+    """Whether every text and legend (the figure's and each axes': titles, axis labels, annotations) lies on the
+    canvas. These are what a figure places freely, so what could lie wholly past its edge and leave no ink to see;
+    tick labels sit beside their axes, data inside them. Their sizes were measured by the drawing (cached)."""
+    placed = [*fig.texts, *fig.legends]
+    for ax in fig.axes:
+        placed += [*ax.texts, ax.title, ax._left_title, ax._right_title]
+        placed += [axis.label for axis in (ax.xaxis, ax.yaxis, getattr(ax, "zaxis", None)) if axis is not None]
+        if ax.get_legend() is not None:
+            placed.append(ax.get_legend())
+    width, height = renderer.width, renderer.height
+    for artist in placed:
+        if not artist.get_visible() or (hasattr(artist, "get_text") and not artist.get_text()):
+            continue
+        box = artist.get_window_extent(renderer)
+        if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+            return False
+    return True
+
+
+def _write_canvas_png(pixels: Any, crop: tuple[int, int, int, int], dpi: float, path: str | os.PathLike[str]) -> None:
+    """Write the ``crop`` (see :func:`_ink_crop`) of the drawn RGBA canvas ``pixels`` as ``savefig`` writes a PNG
+    (pixel format, resolution, compression, metadata); the part of the crop past the canvas is the background."""
     import numpy as np
     from matplotlib.image import imsave
 
-    fig.canvas.draw()
-    pixels = np.asarray(fig.canvas.buffer_rgba())
     top, bottom, left, right = crop
     out = np.empty((bottom - top, right - left, 4), dtype=np.uint8)
-    out[...] = pixels[0, 0]  # outside the content box (checked): the background
+    out[...] = pixels[0, 0]  # outside the ink (checked): the background
     rows, columns = slice(max(top, 0), min(bottom, pixels.shape[0])), slice(max(left, 0), min(right, pixels.shape[1]))
     out[rows.start - top : rows.stop - top, columns.start - left : columns.stop - left] = pixels[rows, columns]
-    imsave(path, out, format="png", dpi=fig.dpi, metadata={"Software": None},
-           pil_kwargs={"compress_level": PNG_COMPRESSION})
+    imsave(path, out, format="png", dpi=dpi, metadata={"Software": None}, pil_kwargs={"compress_level": PNG_COMPRESSION})
 
 
 def empty_panel(ax: Any, message: str) -> None:
