@@ -129,8 +129,10 @@ def _ink_crop(pixels: Any, pad: float) -> tuple[int, int, int, int] | None:
 
 def _placed_on_canvas(fig: Any, renderer: Any) -> bool:
     """Whether every text and legend (the figure's and each axes': titles, axis labels, annotations) lies on the
-    canvas. These are what a figure places freely, so what could lie wholly past its edge and leave no ink to see;
-    tick labels sit beside their axes, data inside them. Their sizes were measured by the drawing (cached)."""
+    canvas, to a pixel (a label's layout box, with its full descent, may end a fraction of a pixel past the edge
+    with its ink on the canvas). These are what a figure places freely, so what could lie wholly past its edge and
+    leave no ink to see; tick labels sit beside their axes, data inside them. Their sizes were measured by the
+    drawing (cached)."""
     placed = [*fig.texts, *fig.legends]
     for ax in fig.axes:
         placed += [*ax.texts, ax.title, ax._left_title, ax._right_title]
@@ -142,7 +144,7 @@ def _placed_on_canvas(fig: Any, renderer: Any) -> bool:
         if not artist.get_visible() or (hasattr(artist, "get_text") and not artist.get_text()):
             continue
         box = artist.get_window_extent(renderer)
-        if box.x0 < 0 or box.y0 < 0 or box.x1 > width or box.y1 > height:
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > width + 1 or box.y1 > height + 1:
             return False
     return True
 
