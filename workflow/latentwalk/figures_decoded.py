@@ -43,8 +43,8 @@ def _block_image_type() -> type:
         :func:`_mosaic_figure` sizes it), is drawn as its colour-mapped pixels repeated into those blocks: the
         same pixels as matplotlib's nearest-neighbour resampling there (checked against it on a run's figures),
         without resampling the data, its mask and alpha at the canvas's size and colour-mapping every canvas
-        pixel (a fifth of drawing a run's decoded-walk figures). Anything else (another resolution, a clipped
-        or magnified image, an SVG) is left to matplotlib."""
+        pixel (two thirds of drawing a decoded grid). Anything else (another resolution, a clipped or magnified
+        image, an SVG) is left to matplotlib."""
 
         def make_image(self, renderer: Any, magnification: float = 1.0, unsampled: bool = False) -> Any:
             blocks = None if unsampled or magnification != 1.0 or self.origin != "upper" else self._blocks(renderer)

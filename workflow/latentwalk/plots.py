@@ -70,7 +70,8 @@ def save_figure(fig: Any, png: str | os.PathLike[str], svg: str | os.PathLike[st
     inked pixels with ``savefig.pad_inches`` of background around them, and the SVG is cropped to the same box.
     matplotlib's ``bbox_inches="tight"`` instead measures every artist's layout box (each axis locates, formats and
     measures its ticks once more) and draws again for each file: a tenth of a figure job went to that measuring.
-    Its crop is the same up to the few pixels by which a text's layout box (full ascent and descent) exceeds its ink.
+    The two crops differ by a few pixels (a text's layout box holds its full ascent and descent; a glyph may reach
+    past its advance).
 
     Content that may reach past the canvas (ink at its edge, or a text or legend placed past it, which would leave
     no ink at all) is measured as ``bbox_inches="tight"`` does and drawn onto a canvas of the padded box's size.
