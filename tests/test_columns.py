@@ -134,7 +134,8 @@ def test_latent_columns_equal_the_table(tmp_path: Path) -> None:
 
 
 def test_the_run_diagnostics_import_neither_pandas_nor_scipy(tmp_path: Path) -> None:
-    """plot_run reads and draws both figures in a fresh interpreter without either (0.5 core-s of start-up)."""
+    """plot_run reads and draws both figures in a fresh interpreter without either (0.5 core-s of start-up), nor
+    pyplot (figures are made on an Agg canvas: :func:`latentwalk.plots.new_figure`)."""
     latents = _table(tmp_path)
     history = tmp_path / "train_log.csv"
     write_history_csv([{"epoch": e, "loss": 9.0 / e, "reconstruction": 8.0 / e, "kl": 1.0} for e in (1, 2)],
@@ -142,7 +143,7 @@ def test_the_run_diagnostics_import_neither_pandas_nor_scipy(tmp_path: Path) -> 
     out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in ("training_curves", "latent_scatter") for e in ("png", "svg")}
     code = ("import sys; from latentwalk.stages.figures_run import plot_run; "
             f"plot_run('x/vae-z3', {str(history)!r}, {str(latents)!r}, 100, 'pca', 0, {out!r}); "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
+            "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}) | ({'matplotlib.pyplot'} & set(sys.modules))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
     assert all(Path(f).stat().st_size > 1000 for f in out.values())
@@ -206,7 +207,7 @@ def test_column_helpers_equal_pandas(n: int, seed: int) -> None:
 
 def test_a_runs_path_measure_figures_are_drawn_without_pandas(tmp_path: Path) -> None:
     """The figure job's readers and the norm and quality figures, in a fresh interpreter: neither pandas nor scipy
-    is imported (the job's path tables are read by read_parquet_columns, tested above)."""
+    is imported (the job's path tables are read by read_parquet_columns, tested above), nor pyplot."""
     from test_figures_geometry import DIM, _norms, _quality
 
     _norms().to_csv(tmp_path / "path_norms.csv", index=False)
@@ -217,7 +218,7 @@ def test_a_runs_path_measure_figures_are_drawn_without_pandas(tmp_path: Path) ->
     code = ("import sys; from latentwalk.stages.figures_walks import plot_path_measures; "
             f"plot_path_measures('x/vae-z{DIM}', {DIM}, {str(tmp_path / 'path_norms.csv')!r}, "
             f"{str(tmp_path / 'path_quality.csv')!r}, {str(tmp_path / 'path_quality_summary.csv')!r}, {out!r}); "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
+            "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}) | ({'matplotlib.pyplot'} & set(sys.modules))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
     assert all(Path(f).stat().st_size > 1000 for f in out.values())

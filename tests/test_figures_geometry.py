@@ -362,7 +362,7 @@ def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tup
     tables = [str(tmp_path / f"{name}.csv") for name in ("hypersphere", "norm_concentration", "norm_histograms")]
     code = ("import sys; from latentwalk.stages.figures_geometry import plot_geometry; "
             f"plot_geometry({spirals!r}, *{tables!r}, {str(tmp_path / 'geometry')!r}); "
-            "print(sorted({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}))")
+            "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}) | ({'matplotlib.pyplot'} & set(sys.modules))))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
     stems = ("hypersphere", "norm_histograms", "shell_width", "unit_sphere_spiral_n3", "unit_sphere_spiral_n4")

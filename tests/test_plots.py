@@ -81,23 +81,23 @@ def _figures() -> dict[str, object]:
     """A constrained-layout figure whose labels overflow its axes, a ``tight_layout()`` one with a legend outside its
     axes, one with a colorbar, one with a label placed past its right edge, an image with no layout whose title and
     labels lie outside the canvas, and image rows (no layout, margins for the labels)."""
-    import matplotlib.pyplot as plt
+    from latentwalk.plots import new_figure, new_subplots
 
     rng = np.random.default_rng(1)
-    wide, axes = plt.subplots(1, 3, figsize=(8, 2.2), layout="constrained")
+    wide, axes = new_subplots(1, 3, figsize=(8, 2.2), layout="constrained")
     for ax in axes:
         ax.barh([f"a rather long category label {i}" for i in range(4)], rng.random(4))
     wide.suptitle("overflowing")
-    tight, ax = plt.subplots(figsize=(4, 3))
+    tight, ax = new_subplots(figsize=(4, 3))
     ax.plot(rng.random(10), label="series")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5))
     tight.tight_layout()
-    bar, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    bar, ax = new_subplots(figsize=(4, 3), layout="constrained")
     bar.colorbar(ax.scatter(*rng.random((2, 30)), c=rng.random(30)), ax=ax, label="value")
-    past, ax = plt.subplots(figsize=(4, 3), layout="constrained")
+    past, ax = new_subplots(figsize=(4, 3), layout="constrained")
     ax.plot(rng.random(10))
     past.text(1.02, 0.5, "past the edge")
-    image = plt.figure(figsize=(2, 1))
+    image = new_figure(figsize=(2, 1))
     ax = image.add_axes((0.0, 0.0, 1.0, 1.0))
     ax.imshow(rng.random((6, 12)), cmap="gray")
     ax.set_title("no layout")
@@ -129,15 +129,12 @@ def test_save_figure_crops_to_the_ink_in_half_the_drawing_passes(tmp_path: Path,
     them: the same inked pixels within a pixel's shift (antialiasing at a sub-pixel offset), margins of exactly the
     padding (matplotlib's, from layout boxes, differ from it by a few pixels either way: a text's full ascent and
     descent, glyphs past their advance)."""
-    import matplotlib.pyplot as plt
     from matplotlib.figure import Figure
 
     from latentwalk import plots
 
-    plots._pyplot()  # the project's style for both
-    reference = _figures()[name]
+    reference = _figures()[name]  # the project's style for both
     reference.savefig(tmp_path / "ref.png", bbox_inches="tight")
-    plt.close("all")
     passes = {"n": 0, "canvas": 0}
     draw, canvas_png = Figure.draw, plots._write_canvas_png
 
@@ -152,7 +149,6 @@ def test_save_figure_crops_to_the_ink_in_half_the_drawing_passes(tmp_path: Path,
     monkeypatch.setattr(Figure, "draw", counted)
     monkeypatch.setattr(plots, "_write_canvas_png", on_canvas)
     save_figure(_figures()[name], tmp_path / "ours.png", tmp_path / "ours.svg")
-    plt.close("all")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ours.png", "ours.svg", "ref.png"]  # no temporary left
     ours, ref = mpimg.imread(tmp_path / "ours.png"), mpimg.imread(tmp_path / "ref.png")
     if name in ("past_edge", "image"):
@@ -161,7 +157,7 @@ def test_save_figure_crops_to_the_ink_in_half_the_drawing_passes(tmp_path: Path,
     else:
         assert passes == {"n": 2, "canvas": 1}  # one pass per file
         (n_ours, margins_ours), (n_ref, margins_ref) = _ink(ours), _ink(ref)
-        pad = round(plt.rcParams["savefig.pad_inches"] * 120)
+        pad = round(plots.style()["savefig.pad_inches"] * 120)
         assert all(abs(m - pad) <= 1 for m in margins_ours), margins_ours
         inked_ours, inked_ref = _inked(ours), _inked(ref)
         assert all(abs(a - b) <= 1 for a, b in zip(inked_ours.shape[:2], inked_ref.shape[:2]))
@@ -179,12 +175,11 @@ def test_save_figure_crops_to_the_ink_in_half_the_drawing_passes(tmp_path: Path,
 def test_save_figure_measures_a_text_placed_wholly_past_the_canvas(tmp_path: Path) -> None:
     """A text or legend placed wholly past the canvas leaves no ink on it: the figure is measured as
     ``bbox_inches="tight"`` does and the PNG holds the text, as it holds a label that crosses the edge."""
-    from latentwalk.plots import _pyplot
+    from latentwalk.plots import new_subplots
 
-    plt = _pyplot()
     widths = {}
     for where in ("legend", "past"):
-        fig, ax = plt.subplots(figsize=(3, 2))  # no layout engine: it would make room for the legend
+        fig, ax = new_subplots(figsize=(3, 2))  # no layout engine: it would make room for the legend
         fig.subplots_adjust(left=0.3, right=0.7, bottom=0.3, top=0.8)  # the axes' own ink well inside the canvas
         ax.plot([0, 1], [0, 1])
         if where == "past":
@@ -204,9 +199,7 @@ def test_image_rows_pixels_fall_on_png_pixels(tmp_path: Path, margin: float) -> 
     neighbour at a whole scale): across a row of black images with grey (0.5) separators every image and every
     separator is equally wide, and no pixel blends the two."""
     from latentwalk.figures_decoded import _mosaic_figure
-    from latentwalk.plots import _pyplot
 
-    _pyplot()
     fig, ax, _, _ = _mosaic_figure([np.zeros((7, 5, 5))], 0.3, left=margin, top=margin / 2, bottom=margin / 3)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -227,9 +220,8 @@ def test_mosaic_blocks_are_the_pixels_imshow_draws(margin: float) -> None:
     ``imshow`` with nearest-neighbour resampling draws in the same place, at fractional margins too; at another
     resolution (no whole number of pixels per image pixel) matplotlib's own resampling draws it."""
     from latentwalk.figures_decoded import _block_image_type, _mosaic_figure
-    from latentwalk.plots import _pyplot
+    from latentwalk.plots import style
 
-    plt = _pyplot()
     rows = [np.random.default_rng(k).random((5, 7, 6)) for k in range(3)]
 
     def canvas(fig: object) -> np.ndarray:
@@ -237,7 +229,7 @@ def test_mosaic_blocks_are_the_pixels_imshow_draws(margin: float) -> None:
         return np.asarray(fig.canvas.buffer_rgba()).copy()  # type: ignore[attr-defined]
 
     fig, ax, _, _ = _mosaic_figure(rows, 0.3, left=margin, top=margin / 2, bottom=margin / 3)
-    fig.set_dpi(plt.rcParams["savefig.dpi"])
+    fig.set_dpi(style()["savefig.dpi"])
     (image,) = ax.get_images()
     assert type(image) is _block_image_type()
     assert image._blocks(fig.canvas.get_renderer()) is not None  # the block path draws it
@@ -250,16 +242,14 @@ def test_mosaic_blocks_are_the_pixels_imshow_draws(margin: float) -> None:
     ax.add_image(image)
     fig.set_dpi(97)
     assert image._blocks(fig.canvas.get_renderer()) is None  # 97 dpi: no whole number of pixels per image pixel
-    plt.close(fig)
 
 
 def test_svg_text_is_text_and_titles_sit_at_the_top_of_their_axes(tmp_path: Path) -> None:
     """SVG labels are ``<text>`` (editable, searchable), not glyph outlines; a title is placed at the top of its axes
     without the automatic placement's extra measuring."""
-    from latentwalk.plots import _pyplot
+    from latentwalk.plots import new_subplots
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(3, 2), layout="constrained")
+    fig, ax = new_subplots(figsize=(3, 2), layout="constrained")
     ax.plot([0, 1], [2, 3])
     ax.set_title("a searchable title")
     assert ax.title.get_position()[1] == 1.0 and not ax._autotitlepos

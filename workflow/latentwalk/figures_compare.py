@@ -12,7 +12,7 @@ import numpy as np
 
 from .columns import Columns, columns_of, n_rows, ordered_unique, sorted_by, take
 from .io import LatentwalkError
-from .plots import PALETTE, SERIES, _pyplot, empty_panel, finish
+from .plots import PALETTE, SERIES, new_subplots, empty_panel, finish
 from .registry import PAIR_INTERPOLATIONS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -71,7 +71,7 @@ def comparison_figure(table: Any, quality: str, title: str) -> Figure:
     geodesic) against latent dim, one line per model, on a shared axis. Bottom: the top row's measurements and lerp
     quality against the KL weight (ae 0, vae 1, beta-VAEs their beta), one line per latent dim.
     """
-    plt = _pyplot()
+    from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator
 
     table = columns_of(table)
@@ -81,7 +81,7 @@ def comparison_figure(table: Any, quality: str, title: str) -> Figure:
     dims = sorted({int(d) for d in table["dim"]})
     betas = sorted({float(b) for b in table["kl_weight"]})
     model_colour, dim_colour = _colours(models), _colours(dims)
-    fig, axes = plt.subplots(3, 4, figsize=(16, 11), layout="constrained")
+    fig, axes = new_subplots(3, 4, figsize=(16, 11), layout="constrained")
     for ax, (column, name) in zip(axes[0], _MEASURES.items()):
         if not _lines(ax, table, "dim", "model", column, model_colour):
             empty_panel(ax, "not measured")
@@ -113,9 +113,9 @@ def comparison_figure(table: Any, quality: str, title: str) -> Figure:
             empty_panel(ax, "not measured")
         ax.set_title(name)
         _beta_axis(ax, betas)
-    handles = [plt.Line2D([], [], color=model_colour[m], marker="o", linewidth=1.4) for m in models]
+    handles = [Line2D([], [], color=model_colour[m], marker="o", linewidth=1.4) for m in models]
     fig.legend(handles, models, loc="outside right upper", title="model (rows 1-2)", fontsize=9)
-    handles = [plt.Line2D([], [], color=dim_colour[d], marker="o", linewidth=1.4) for d in dims]
+    handles = [Line2D([], [], color=dim_colour[d], marker="o", linewidth=1.4) for d in dims]
     fig.legend(handles, [f"z{d}" for d in dims], loc="outside right lower", title="latent dim (row 3)", fontsize=9)
     return finish(fig, title)
 
@@ -123,8 +123,7 @@ def comparison_figure(table: Any, quality: str, title: str) -> Figure:
 def acai_benchmark_figure(table: Any, title: str) -> Figure:
     """Mean Distance (x 1e-3, log scale) and Mean Smoothness per model: ours (mean +- std over seeds) beside the
     paper's Table 1 (mean +- std over its reruns); lower is better in both."""
-    plt = _pyplot()
-    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
+    fig, axes = new_subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
     x = np.arange(len(table))
     for ax, column, label in ((axes[0], "mean_distance_e3", "Mean Distance (x 1e-3)"),
                               (axes[1], "smoothness", "Mean Smoothness")):

@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from .io import atomic_path
-from .plots import SERIES, _pyplot, text_inches
+from .plots import SERIES, new_figure, new_subplots, style, text_inches
 
 __all__ = ["mosaic", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
 
@@ -96,16 +96,16 @@ def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1,
     job): :func:`~latentwalk.plots.save_figure` crops it to its content. Margins wide enough to hold the labels let
     it draw the PNG on the canvas it measured; content that still falls outside is drawn onto a canvas of the
     crop's size instead (each label measured once more)."""
-    plt = _pyplot()
+    rc = style()
     h, w = rows[0].shape[1:]
-    dpi = float(plt.rcParams["savefig.dpi"])
+    dpi = float(rc["savefig.dpi"])
     scale = max(1, round(cell_inches * dpi / (w + gap)))  # PNG pixels per image pixel
     height, width = len(rows) * (h + gap) - gap, max(len(r) for r in rows) * (w + gap) - gap
     inches_w, inches_h = width * scale / dpi, height * scale / dpi
-    overhang = max(0.0, (text_inches(title, float(plt.rcParams["axes.titlesize"])) - inches_w) / 2) + 0.1
+    overhang = max(0.0, (text_inches(title, float(rc["axes.titlesize"])) - inches_w) / 2) + 0.1
     left, right = max(left, overhang), overhang
     fig_w, fig_h = left + inches_w + right, bottom + inches_h + top
-    fig = plt.figure(figsize=(fig_w, fig_h))
+    fig = new_figure(figsize=(fig_w, fig_h))
     ax = fig.add_axes((left / fig_w, bottom / fig_h, inches_w / fig_w, inches_h / fig_h))
     dy, dx = _mosaic_axes(ax, rows, gap)
     ax.set_aspect("auto")  # the axes has the mosaic's own shape
@@ -209,8 +209,7 @@ def _prior_density(ax: Any, extent: float) -> None:
 
 def spiral_figure(xy: np.ndarray, t: np.ndarray, frames: np.ndarray, title: str, n_frames: int = 12) -> Any:
     """The 2-D spiral walk: trace over the N(0, I) density, components vs t, and decoded frames."""
-    plt = _pyplot()
-    fig = plt.figure(figsize=(11, 6.2))
+    fig = new_figure(figsize=(11, 6.2))
     grid = fig.add_gridspec(2, 2, height_ratios=[3, 1.3])
     ax_trace = fig.add_subplot(grid[0, 0])
     extent = float(np.abs(xy).max()) * 1.15 + 0.1
@@ -252,9 +251,8 @@ def spiral_animation(xy: np.ndarray, frames: np.ndarray, out_gif: str | os.PathL
     """
     from PIL import Image, ImageDraw
 
-    plt = _pyplot()
     dpi = 80
-    fig, (ax_trace, ax_image) = plt.subplots(1, 2, figsize=(6.4, 3.2), dpi=dpi)
+    fig, (ax_trace, ax_image) = new_subplots(1, 2, figsize=(6.4, 3.2), dpi=dpi)
     extent = float(np.abs(xy).max()) * 1.15 + 0.1
     _prior_density(ax_trace, extent)
     ax_trace.plot(xy[:, 0], xy[:, 1], color=SERIES[0], linewidth=1)
@@ -272,7 +270,6 @@ def spiral_animation(xy: np.ndarray, frames: np.ndarray, out_gif: str | os.PathL
     box = ax_image.get_window_extent()
     left, top = int(round(box.x0)), int(round(height - box.y1))
     size = (int(round(box.width)), int(round(box.height)))
-    plt.close(fig)
     radius = 3.5 * dpi / 72
     colour = tuple(int(SERIES[3][i : i + 2], 16) for i in (1, 3, 5))
     # one palette for every frame: the background's colours, a grey ramp for the decoded images and the point's colour

@@ -4,7 +4,7 @@ Every function is pure: it takes tables (or arrays) already loaded by the
 caller, builds one matplotlib Figure with the shared style of
 :mod:`latentwalk.plots` and returns it; the caller writes it with
 :func:`latentwalk.plots.save_figure`. matplotlib is only reached through
-:func:`latentwalk.plots._pyplot` (Agg backend, project rcParams), so importing
+:func:`latentwalk.plots.new_figure` (Agg canvas, project rcParams), so importing
 this module stays cheap.
 
 Quantities that can be astronomically small (unit-ball volumes for n in the
@@ -22,7 +22,7 @@ import numpy as np
 
 from .columns import columns_of, sorted_by, take
 from .io import LatentwalkError
-from .plots import SERIES, _pyplot, bottom_legend, finish
+from .plots import SERIES, new_figure, new_subplots, bottom_legend, finish
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -100,12 +100,11 @@ def hypersphere_figure(table: Any) -> Figure:
     3. The ball-to-cube volume ratio V_n / 2^n (log scale, from ``log_volume``) and,
        on a twin linear axis, the Gaussian masses P(|z| <= 1) and P(|z| <= sqrt(n)).
     """
-    plt = _pyplot()
     t = sorted_by(columns_of(table), ["n"])
     n = np.asarray(t["n"], dtype=np.float64)
     log_v = np.asarray(t["log_volume"], dtype=np.float64)
     log_s = np.asarray(t["log_surface"], dtype=np.float64)
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.3), layout="constrained")
+    fig, axes = new_subplots(1, 3, figsize=(15, 4.3), layout="constrained")
     cv, cs = SERIES[0], SERIES[1]
 
     # panel 1: linear scale, small n
@@ -188,14 +187,13 @@ def norm_histogram_figure(histograms: Any, concentration: Any) -> Figure:
     """
     from .chi import chi_mean
 
-    plt = _pyplot()
     histograms, concentration = columns_of(histograms), columns_of(concentration)
     dims = sorted(int(d) for d in np.unique(histograms["dim"]))
     if not dims:
         raise LatentwalkError("norm_histogram_figure: the histogram table has no rows")
     ncols = min(len(dims), 4 if len(dims) > 6 else 3)
     nrows = int(np.ceil(len(dims) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows + 0.6), squeeze=False, layout="constrained")
+    fig, axes = new_subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows + 0.6), squeeze=False, layout="constrained")
     conc = {int(d): k for k, d in enumerate(concentration["dim"])} if "dim" in concentration else {}
     handles: dict[str, Any] = {}
     n_samples = None
@@ -250,7 +248,6 @@ def shell_width_figure(concentration: Any) -> Figure:
     """
     from .chi import chi_mean
 
-    plt = _pyplot()
     c = sorted_by(columns_of(concentration), ["dim"])
     d = np.asarray(c["dim"], dtype=np.float64)
     if d.size == 0:
@@ -259,7 +256,7 @@ def shell_width_figure(concentration: Any) -> Figure:
     grid = np.geomspace(d_lo, d_hi, 300)
     m = chi_mean(grid)
     exact_width = np.sqrt(np.maximum(grid - m**2, 0.0)) / m
-    fig, axes = plt.subplots(1, 2, figsize=(11, 4.3), layout="constrained")
+    fig, axes = new_subplots(1, 2, figsize=(11, 4.3), layout="constrained")
 
     ax = axes[0]
     ax.plot(grid, exact_width, color=SERIES[1], label="exact χ(d): std / mean")
@@ -370,11 +367,10 @@ def sphere_spiral_figure(points: np.ndarray, uniform: np.ndarray, title: str) ->
     3-D axes have a (1, 1, 1) box aspect; the x₁-x₂, x₁-x₃ and x₂-x₃ projections
     are drawn with equal aspect and the circle of the sphere's radius.
     """
-    plt = _pyplot()
     pts = _as_points(points, "sphere_spiral_figure", 3, 3)
     uni = np.asarray(uniform, dtype=np.float64).reshape(-1, 3) if np.size(uniform) else np.empty((0, 3))
     radius = float(np.max(np.linalg.norm(pts, axis=1)))
-    fig = plt.figure(figsize=(15, 4.6), layout="constrained")
+    fig = new_figure(figsize=(15, 4.6), layout="constrained")
     grid = fig.add_gridspec(1, 4, width_ratios=(1.6, 1, 1, 1))
     ax3 = fig.add_subplot(grid[0, 0], projection="3d")
     if len(uni):
@@ -407,14 +403,13 @@ def sphere_projections_figure(points: np.ndarray, title: str) -> Figure:
     titled "xᵢ vs xⱼ" (6 panels for n = 4), with the circle of the sphere's radius
     and the walk's start and end marked.
     """
-    plt = _pyplot()
     pts = _as_points(points, "sphere_projections_figure", 2, MAX_PROJECTION_DIMS)
     n = pts.shape[1]
     pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
     ncols = 3 if len(pairs) <= 9 else 4 if len(pairs) <= 16 else int(np.ceil(np.sqrt(len(pairs))))
     ncols = min(ncols, len(pairs))
     nrows = int(np.ceil(len(pairs) / ncols))
-    fig, axes = plt.subplots(nrows, ncols, figsize=(2.9 * ncols, 2.9 * nrows + 0.8), squeeze=False, layout="constrained")
+    fig, axes = new_subplots(nrows, ncols, figsize=(2.9 * ncols, 2.9 * nrows + 0.8), squeeze=False, layout="constrained")
     radius = float(np.max(np.linalg.norm(pts, axis=1)))
     for k, (i, j) in enumerate(pairs):
         _projection_panel(axes[k // ncols, k % ncols], pts, i, j, radius)

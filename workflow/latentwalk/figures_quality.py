@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .columns import Columns, columns_of, group_mean, n_rows, notna, sorted_by, take
-from .plots import SERIES, _pyplot, bottom_legend, empty_panel, finish
+from .plots import SERIES, new_subplots, bottom_legend, empty_panel, finish
 from .registry import BASELINES, PAIR_INTERPOLATIONS, PRIOR_WALK
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -119,7 +119,6 @@ def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
 
     from .chi import shell_bounds
 
-    plt = _pyplot()
     norms = columns_of(norms)
     keys = _interpolation_keys(norms)
     encoded = [k for k in keys if k[0] != PRIOR_WALK]
@@ -131,7 +130,7 @@ def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
         lo, hi = (float(norms[c][notna(norms[c])][0]) for c in ("shell_lo", "shell_hi"))
     else:
         lo, hi = shell_bounds(int(dim))
-    fig, axes = plt.subplots(1, len(groups), figsize=(5.6 * len(groups), 4.2), squeeze=False, sharey=True, layout="constrained")
+    fig, axes = new_subplots(1, len(groups), figsize=(5.6 * len(groups), 4.2), squeeze=False, sharey=True, layout="constrained")
     y_top = hi
     handles: dict[str, Any] = {}
     for ax, (panel_title, panel_keys) in zip(axes[0], groups):
@@ -244,11 +243,10 @@ def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     bar panels with the run's Mean Distance and Smoothness (``path_quality_summary.csv``)
     for the same walks; lower is better for both.
     """
-    plt = _pyplot()
     quality, summary = columns_of(quality), columns_of(summary)
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.6, 1.0, 1.0)}, layout="constrained")
+    fig, axes = new_subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.6, 1.0, 1.0)}, layout="constrained")
     handles = _quality_lines(axes[0], quality, keys, "line_distance", notes)
     if not handles:
         empty_panel(axes[0], "no interpolation paths with a t value")
@@ -272,11 +270,10 @@ def digit_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     Right: the entropy of the classifier's prediction at the midpoint
     (``entropy_mid`` of ``path_quality_summary.csv``) per walk as bars.
     """
-    plt = _pyplot()
     quality, summary = columns_of(quality), columns_of(summary)
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
-    fig, axes = plt.subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.25, 1.25, 1.0)}, layout="constrained")
+    fig, axes = new_subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.25, 1.25, 1.0)}, layout="constrained")
     handles = _quality_lines(axes[0], quality, keys, "confidence", notes)
     axes[0].set_ylabel("classifier confidence (max probability)")
     axes[0].set_title("Classifier confidence (mean over paths)")
@@ -303,12 +300,11 @@ def view_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     cross-fade baseline (dotted grey). Right: the run's Mean Distance, Smoothness and identity drift (the share of
     frames nearest to another object) per walk (``path_quality_summary.csv``); lower is better for all three.
     """
-    plt = _pyplot()
     quality, summary = columns_of(quality), columns_of(summary)
     same = take(quality, quality["same_object"].astype(bool) if "same_object" in quality else np.zeros(n_rows(quality), bool))
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},
+    fig, axes = new_subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},
                              layout="constrained")
     handles = _quality_lines(axes[0], same, keys, "view_distance", notes)
     if not handles:

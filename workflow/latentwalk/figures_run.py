@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from .plots import PALETTE, SERIES, _pyplot
+from .plots import PALETTE, SERIES, new_subplots
 from .projection import embed, pca, subsample
 from .registry import VIEW_OBJECTS
 
@@ -18,11 +18,10 @@ def training_curves(history: Mapping[str, Any], title: str) -> Any:
     """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
     ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term). ``history`` maps a
     run's ``train_log.csv`` columns to arrays (a DataFrame will do)."""
-    plt = _pyplot()
     has_kl = bool(np.any(np.abs(np.asarray(history["kl"], dtype=np.float64)) > 0))
     has_critic = "critic" in history  # ACAI: the critic's game on its own axis
     panels = 1 + has_kl + has_critic
-    fig, axes = plt.subplots(1, panels, figsize=(4.5 * panels if panels > 1 else 5, 3.4), squeeze=False)
+    fig, axes = new_subplots(1, panels, figsize=(4.5 * panels if panels > 1 else 5, 3.4), squeeze=False)
     ax = axes[0, 0]
     ax.plot(history["epoch"], history["loss"], color=SERIES[0], label="total loss")
     ax.plot(history["epoch"], history["reconstruction"], color=SERIES[1], linestyle="--", label="reconstruction")
@@ -83,10 +82,9 @@ def latent_scatter(
     """
     from .chi import SHELL, chi_pdf, shell_bounds
 
-    plt = _pyplot()
     d = mu.shape[1]
     xy, stem, ratio = project_2d(mu.astype(np.float64), seed, projection)
-    fig, (ax, ax_norm) = plt.subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (ax, ax_norm) = new_subplots(1, 2, figsize=(10, 4.6), gridspec_kw={"width_ratios": [3, 2]})
     if label_kind == "angle":
         sc = ax.scatter(xy[:, 0], xy[:, 1], c=np.mod(labels, 2 * np.pi), cmap="twilight", s=6, vmin=0, vmax=2 * np.pi, linewidths=0)
         bar = fig.colorbar(sc, ax=ax, ticks=[0, np.pi / 2, np.pi, 3 * np.pi / 2, 2 * np.pi], fraction=0.05)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .columns import columns_of, n_rows, sorted_by, take
-from .plots import SERIES, _pyplot, empty_panel
+from .plots import SERIES, new_subplots, empty_panel
 
 __all__ = ["view_azimuth_figure", "view_scatter_figure"]
 
@@ -21,11 +21,10 @@ def view_azimuth_figure(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarr
     ``curves[walk]`` holds ``(t, recovered, truth)`` per same-object path, angles in radians, ``truth`` already
     the straight line. A walk that turns the object evenly lies on its dashed lines; a cross-fade shows a jump.
     """
-    plt = _pyplot()
     walks = list(curves)
     cols = min(3, max(1, len(walks)))
     rows = -(-max(1, len(walks)) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows), squeeze=False, sharey=True,
+    fig, axes = new_subplots(rows, cols, figsize=(3.6 * cols, 2.9 * rows), squeeze=False, sharey=True,
                              layout="constrained")
     for ax in axes.ravel()[len(walks):]:
         ax.set_visible(False)
@@ -49,9 +48,8 @@ def view_scatter_figure(xy: np.ndarray, objects: np.ndarray, azimuth: np.ndarray
                         axis_labels: tuple[str, str], title: str) -> Any:
     """The encoded test views in the plane (``xy``), one panel per object, coloured by azimuth on a cyclic map:
     a model that learned the turn draws each object as a closed loop with the colours in order."""
-    plt = _pyplot()
     ids = np.unique(objects)
-    fig, axes = plt.subplots(1, len(ids), figsize=(3.2 * len(ids) + 0.8, 3.4), squeeze=False, sharex=True,
+    fig, axes = new_subplots(1, len(ids), figsize=(3.2 * len(ids) + 0.8, 3.4), squeeze=False, sharex=True,
                              sharey=True, layout="constrained")
     sc = None
     for ax, obj in zip(axes[0], ids):
