@@ -215,10 +215,13 @@ def test_image_rows_pixels_fall_on_png_pixels(tmp_path: Path, margin: float) -> 
 
 
 @pytest.mark.parametrize("margin", [0.0, 0.37, 1.01])
-def test_mosaic_blocks_are_the_pixels_imshow_draws(margin: float) -> None:
-    """A mosaic drawn as whole-pixel blocks (no resampling at the canvas's size) is pixel for pixel what matplotlib's
-    ``imshow`` with nearest-neighbour resampling draws in the same place, at fractional margins too; at another
-    resolution (no whole number of pixels per image pixel) matplotlib's own resampling draws it."""
+def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margin: float) -> None:
+    """A mosaic is drawn as its colour-mapped pixels repeated into blocks of whole canvas pixels, its corner at the
+    pixel border nearest to its box's, at fractional margins too; where that box is whole pixels (no margin) this
+    is pixel for pixel what matplotlib's ``imshow`` with nearest-neighbour resampling draws. At another resolution
+    (no whole number of pixels per image pixel) matplotlib's own resampling draws it."""
+    import math
+
     from latentwalk.figures_decoded import _block_image_type, _mosaic_figure
     from latentwalk.plots import style
 
@@ -229,20 +232,32 @@ def test_mosaic_blocks_are_the_pixels_imshow_draws(margin: float) -> None:
         return np.asarray(fig.canvas.buffer_rgba()).copy()  # type: ignore[attr-defined]
 
     fig, ax, _, _ = _mosaic_figure(rows, 0.3, left=margin, top=margin / 2, bottom=margin / 3)
+    ax.set_xticks([])  # nothing over the image
+    ax.set_yticks([])
     fig.set_dpi(style()["savefig.dpi"])
     (image,) = ax.get_images()
     assert type(image) is _block_image_type()
-    assert image._blocks(fig.canvas.get_renderer()) is not None  # the block path draws it
+    renderer = fig.canvas.get_renderer()
+    assert image._blocks(renderer) is not None  # the block path draws it
     ours = canvas(fig)
-    plain = ax.imshow(image.get_array(), cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
-    ax.set_aspect("auto")
+    box = image.get_window_extent(renderer)
+    data = image.get_array()
+    scale = round(box.width / data.shape[1])
+    assert scale >= 2 and abs(box.width - scale * data.shape[1]) < 1e-6 and abs(box.height - scale * data.shape[0]) < 1e-6
+    blocks = np.repeat(np.repeat(image.to_rgba(data, bytes=True), scale, axis=0), scale, axis=1)
+    left, top = math.floor(box.x0 + 0.5), ours.shape[0] - math.ceil(box.y1 - 0.5)  # rows from the canvas's top
     image.remove()
-    np.testing.assert_array_equal(ours, canvas(fig))
-    plain.remove()
+    expected = canvas(fig)
+    expected[top : top + blocks.shape[0], left : left + blocks.shape[1]] = blocks  # an opaque image over the background
+    np.testing.assert_array_equal(ours, expected)
+    if margin == 0.0:  # a box of whole pixels: what imshow draws
+        plain = ax.imshow(data, cmap="gray", vmin=0.0, vmax=1.0, interpolation="nearest")
+        ax.set_aspect("auto")
+        np.testing.assert_array_equal(ours, canvas(fig))
+        plain.remove()
     ax.add_image(image)
     fig.set_dpi(97)
     assert image._blocks(fig.canvas.get_renderer()) is None  # 97 dpi: no whole number of pixels per image pixel
-
 
 def test_svg_text_is_text_and_titles_sit_at_the_top_of_their_axes(tmp_path: Path) -> None:
     """SVG labels are ``<text>`` (editable, searchable), not glyph outlines; a title is placed at the top of its axes

@@ -40,11 +40,13 @@ def _block_image_type() -> type:
 
     class BlockImage(AxesImage):  # type: ignore[misc]
         """An image that covers a whole number of canvas pixels per image pixel, the same number both ways (as
-        :func:`_mosaic_figure` sizes it), is drawn as its colour-mapped pixels repeated into those blocks: the
-        same pixels as matplotlib's nearest-neighbour resampling there (checked against it on a run's figures),
-        without resampling the data, its mask and alpha at the canvas's size and colour-mapping every canvas
-        pixel (two thirds of drawing a decoded grid). Anything else (another resolution, a clipped or magnified
-        image, an SVG) is left to matplotlib."""
+        :func:`_mosaic_figure` sizes it), is drawn as its colour-mapped pixels repeated into those blocks, its corner
+        at the pixel border nearest to its box's. Where that box is whole pixels these are the pixels matplotlib's
+        nearest-neighbour resampling draws (tested against ``imshow``), without resampling the data, its mask and
+        alpha at the canvas's size and colour-mapping every canvas pixel (two thirds of drawing a decoded grid);
+        where float error leaves the box a hair past whole pixels, matplotlib 3.10 rounds its output up a pixel and
+        stretches the image over it (one column of images a pixel wider), and the blocks stay exact. Anything else
+        (another resolution, a clipped or magnified image, an SVG) is left to matplotlib."""
 
         def make_image(self, renderer: Any, magnification: float = 1.0, unsampled: bool = False) -> Any:
             blocks = None if unsampled or magnification != 1.0 or self.origin != "upper" else self._blocks(renderer)
@@ -58,7 +60,7 @@ def _block_image_type() -> type:
                       and box.y1 <= clip.y1 + 1e-6)
             if data is None or data.ndim != 2 or not inside:  # a clipped image: matplotlib crops it
                 return None
-            # the canvas pixels matplotlib's resampling fills (its rounding to pixel borders, AxesImage._make_image)
+            # the canvas pixels the box covers, rounded to the nearest pixel borders
             x0, x1 = math.floor(box.x0 + 0.5), math.floor(box.x1 + 0.5 + 1e-8)
             y0, y1 = math.ceil(box.y0 - 0.5 - 1e-8), math.ceil(box.y1 - 0.5)
             (scale, rest_x), (scale_y, rest_y) = divmod(x1 - x0, data.shape[1]), divmod(y1 - y0, data.shape[0])
