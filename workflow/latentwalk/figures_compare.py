@@ -12,7 +12,7 @@ import numpy as np
 
 from .columns import Columns, columns_of, n_rows, ordered_unique, sorted_by, take
 from .io import LatentwalkError
-from .plots import PALETTE, SERIES, new_subplots, empty_panel, finish
+from .plots import PALETTE, SERIES, empty_panel, finish, new_subplots
 from .registry import PAIR_INTERPOLATIONS
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

@@ -22,7 +22,7 @@ import numpy as np
 
 from .columns import columns_of, sorted_by, take
 from .io import LatentwalkError
-from .plots import SERIES, new_figure, new_subplots, bottom_legend, finish
+from .plots import SERIES, bottom_legend, finish, new_figure, new_subplots
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes

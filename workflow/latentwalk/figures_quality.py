@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .columns import Columns, columns_of, group_mean, n_rows, notna, sorted_by, take
-from .plots import SERIES, new_subplots, bottom_legend, empty_panel, finish
+from .plots import SERIES, bottom_legend, empty_panel, finish, new_subplots
 from .registry import BASELINES, PAIR_INTERPOLATIONS, PRIOR_WALK
 
 if TYPE_CHECKING:  # pragma: no cover - typing only

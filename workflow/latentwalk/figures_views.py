@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .columns import columns_of, n_rows, sorted_by, take
-from .plots import SERIES, new_subplots, empty_panel
+from .plots import SERIES, empty_panel, new_subplots
 
 __all__ = ["view_azimuth_figure", "view_scatter_figure"]
 

@@ -16,7 +16,8 @@ from typing import Any
 
 from .io import atomic_path
 
-__all__ = ["PALETTE", "SERIES", "style", "new_figure", "new_subplots", "save_figure", "empty_panel", "bottom_legend", "legend_columns", "text_inches", "finish"]
+__all__ = ["PALETTE", "SERIES", "style", "new_figure", "new_subplots", "save_figure", "empty_panel", "bottom_legend",
+           "legend_columns", "text_inches", "finish"]
 
 # Paul Tol's "muted" qualitative scheme (colour-blind safe) plus a neutral grey: ten classes.
 PALETTE = (
