@@ -21,7 +21,7 @@ from latentwalk.encoding import latent_table, read_latent_columns, read_latents,
 from latentwalk.io import LatentwalkError, read_csv_columns, read_parquet, read_parquet_columns, write_parquet
 from latentwalk.stages.train import write_history_csv
 
-from _helpers import one_line
+from _helpers import PRINT_HEAVY_IMPORTS, one_line
 
 
 @settings(max_examples=25, deadline=None)
@@ -143,7 +143,7 @@ def test_the_run_diagnostics_import_neither_pandas_nor_scipy(tmp_path: Path) -> 
     out = {f"{n}_{e}": str(tmp_path / f"{n}.{e}") for n in ("training_curves", "latent_scatter") for e in ("png", "svg")}
     code = ("import sys; from latentwalk.stages.figures_run import plot_run; "
             f"plot_run('x/vae-z3', {str(history)!r}, {str(latents)!r}, 100, 'pca', 0, {out!r}); "
-            "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}) | ({'matplotlib.pyplot'} & set(sys.modules))))")
+            + PRINT_HEAVY_IMPORTS)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
     assert all(Path(f).stat().st_size > 1000 for f in out.values())
@@ -218,7 +218,7 @@ def test_a_runs_path_measure_figures_are_drawn_without_pandas(tmp_path: Path) ->
     code = ("import sys; from latentwalk.stages.figures_walks import plot_path_measures; "
             f"plot_path_measures('x/vae-z{DIM}', {DIM}, {str(tmp_path / 'path_norms.csv')!r}, "
             f"{str(tmp_path / 'path_quality.csv')!r}, {str(tmp_path / 'path_quality_summary.csv')!r}, {out!r}); "
-            "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}) | ({'matplotlib.pyplot'} & set(sys.modules))))")
+            + PRINT_HEAVY_IMPORTS)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
     assert all(Path(f).stat().st_size > 1000 for f in out.values())

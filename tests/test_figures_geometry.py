@@ -21,6 +21,8 @@ from latentwalk import stats as S
 from latentwalk.io import LatentwalkError
 from latentwalk.plots import save_figure
 
+from _helpers import PRINT_HEAVY_IMPORTS
+
 DIM = 8
 STEPS = 9
 
@@ -362,7 +364,7 @@ def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tup
     tables = [str(tmp_path / f"{name}.csv") for name in ("hypersphere", "norm_concentration", "norm_histograms")]
     code = ("import sys; from latentwalk.stages.figures_geometry import plot_geometry; "
             f"plot_geometry({spirals!r}, *{tables!r}, {str(tmp_path / 'geometry')!r}); "
-            "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'}) | ({'matplotlib.pyplot'} & set(sys.modules))))")
+            + PRINT_HEAVY_IMPORTS)
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert result.strip() == "[]"
     stems = ("hypersphere", "norm_histograms", "shell_width", "unit_sphere_spiral_n3", "unit_sphere_spiral_n4")

@@ -259,6 +259,7 @@ def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margi
     fig.set_dpi(97)
     assert image._blocks(fig.canvas.get_renderer()) is None  # 97 dpi: no whole number of pixels per image pixel
 
+
 def test_svg_text_is_text_and_titles_sit_at_the_top_of_their_axes(tmp_path: Path) -> None:
     """SVG labels are ``<text>`` (editable, searchable), not glyph outlines; a title is placed at the top of its axes
     without the automatic placement's extra measuring."""
