@@ -542,7 +542,7 @@ def test_mlp_step_equals_autograd(kind: str, likelihood: str, hidden: tuple[int,
 @given(scale=st.floats(0.01, 200.0), shift=st.floats(-100.0, 100.0), seed=st.integers(0, 2**16))
 def test_bce_sum_equals_torch_bce_with_logits(scale: float, shift: float, seed: int) -> None:
     """The fast summed BCE equals torch's kernel in float64 to 1e-12, and in float32 to float32 rounding, for logits
-    from near zero to far beyond exp's float32 range (|l| up to 300)."""
+    from near zero to far beyond exp's float32 range (|l| up to 300), with the probabilities computed or passed in."""
     from latentwalk.mlp_step import bce_sum
 
     gen = torch.Generator().manual_seed(seed)
@@ -550,6 +550,7 @@ def test_bce_sum_equals_torch_bce_with_logits(scale: float, shift: float, seed: 
     x = torch.rand(16, 49, generator=gen, dtype=torch.float64) * (torch.rand(16, 49, generator=gen) > 0.5)
     exact = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
     assert float(bce_sum(logits, x)) == pytest.approx(float(exact), rel=1e-12, abs=1e-9)
+    assert float(bce_sum(logits, x, torch.sigmoid(logits))) == float(bce_sum(logits, x))
     single = bce_sum(logits.float(), x.float())
     assert single.dtype == torch.float32 and torch.isfinite(single)
     assert float(single) == pytest.approx(float(exact), rel=1e-5, abs=1e-3)

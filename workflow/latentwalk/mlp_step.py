@@ -30,23 +30,22 @@ __all__ = ["MLPStep", "FusedAdam", "bce_sum", "supports"]
 _relu_backward = torch.ops.aten.threshold_backward
 
 
-#: Above this logit torch's softplus returns the logit itself: the dropped log(1 + exp(-l)) < 2e-22 is below the
-#: rounding of l in float32 and float64 alike, and exp(50) is far inside float32's range.
-_SOFTPLUS_LINEAR = 50.0
-
-
-def bce_sum(logits: Tensor, x: Tensor) -> Tensor:
+def bce_sum(logits: Tensor, x: Tensor, probs: Tensor | None = None) -> Tensor:
     """The summed binary cross-entropy of ``logits`` against targets ``x`` in [0, 1]: the value of
     ``torch.nn.functional.binary_cross_entropy_with_logits(logits, x, reduction="sum")``, faster on a CPU thread.
 
-    The per-pixel loss is ``softplus(l) - x l``: torch's softplus kernel (one pass, ``log1p(exp(l))``) and a dot
-    product, against torch's BCE kernel, which computes a log-sigmoid with a buffer (at batch 128 x 784 on one AMD
-    EPYC thread: 0.19 ms against 0.21; the earlier five-pass ``max(l, 0) + log(1 + exp(-|l|))``: 0.31). Exact for
-    every finite ``l`` in float32 and float64 (no overflow: above 50 the logit itself). Both tensors must be
-    contiguous and of one shape.
+    The per-pixel loss is ``softplus(l) - x l`` with ``softplus(l) = max(l, 0) + log(1 + exp(-|l|))``, and
+    ``1 + exp(-|l|) = 1 / max(p, 1 - p)`` for ``p = sigmoid(l)``: so ``softplus(l) = max(l, 0) - log(max(p, 1 - p))``,
+    a logarithm of a number in [0.5, 1] instead of torch's ``log1p(exp(l))``. The step computes ``p`` anyway (the
+    gradient is ``p - x``); pass it as ``probs`` to reuse it. On one thread at batch 128 x 784 (Intel Xeon, AVX-512):
+    0.10 ms against 0.19 for torch's softplus and 0.21 for its BCE kernel. Exact for every finite ``l`` up to the
+    rounding of ``p``, a few units in the last place of 1 per pixel (about 1e-7 in float32); where ``p`` rounds to 1
+    or 0 (|l| > 17 in float32, > 37 in float64) the dropped ``log(1 + exp(-|l|)) < exp(-|l|)`` is below that.
+    All tensors must be contiguous and of one shape.
     """
     flat_l, flat_x = logits.reshape(-1), x.reshape(-1)
-    return torch.nn.functional.softplus(flat_l, threshold=_SOFTPLUS_LINEAR).sum() - torch.dot(flat_x, flat_l)
+    flat_p = torch.sigmoid(flat_l) if probs is None else probs.reshape(-1)
+    return flat_l.clamp_min(0.0).sum() - (flat_p - 0.5).abs_().add_(0.5).log_().sum() - torch.dot(flat_x, flat_l)
 
 
 def supports(model: LatentAutoencoder) -> bool:
@@ -121,7 +120,7 @@ class MLPStep:
 
         probs = torch.sigmoid(logits)
         if self.bernoulli:  # sum of BCE(logits, x); d/dlogits = sigmoid - x
-            recon = bce_sum(logits, x) / batch
+            recon = bce_sum(logits, x, probs) / batch
             grad = probs.sub_(x).mul_(1.0 / batch)
         else:  # 0.5 (sigmoid - x)^2 / sigma^2; d/dlogits = (sigmoid - x) sigmoid (1 - sigmoid) / sigma^2
             diff = probs - x
@@ -168,7 +167,10 @@ class FusedAdam:
         self.grads = [_dense(p.grad) for p in params]
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
-        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
+        # On the CPU the kernel reads each step count as a double: float64 counts spare it a conversion per tensor
+        # (17 -> 12 us a step). The CUDA kernel reads float32 counts, as torch.optim.Adam keeps them there.
+        self.steps = [torch.zeros((), dtype=torch.float64 if p.device.type == "cpu" else torch.float32, device=p.device)
+                      for p in self.params]
         self.lr, self.betas, self.eps = lr, betas, eps
 
     def step(self) -> None:
