@@ -16,6 +16,7 @@ from torch.nn import functional as F
 from latentwalk.io import LatentwalkError
 from latentwalk.models import (
     LatentAutoencoder,
+    PixelConvTranspose2d,
     ModelSpec,
     build_model,
     kl_divergence,
@@ -371,3 +372,27 @@ def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, int], width: in
     widest = max(m.out_channels for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d))
     assert widest == 4 << scales  # depth doubles per scale: 4, 8, ..., then depth << scales before the latent
 
+
+
+@pytest.mark.parametrize("side", [28, 32])
+def test_pixel_conv_transpose_is_conv_transpose_on_torchs_own_cpu_kernel(side: int) -> None:
+    """The conv decoder's last layer: the values, gradients and state_dict of nn.ConvTranspose2d, computed on the CPU
+    by torch's own kernel (its autograd node names it), not oneDNN's deconvolution."""
+    model = build_model(ModelSpec("vae", 4, (side, side), architecture="conv", likelihood="bernoulli"))
+    last = model.decoder[-2]
+    assert isinstance(last, PixelConvTranspose2d) and last.out_channels == 1
+    plain = torch.nn.ConvTranspose2d(last.in_channels, 1, 4, stride=2, padding=1).double()
+    plain.load_state_dict(last.state_dict())
+    last = last.double()
+    x = torch.randn(3, last.in_channels, side // 2, side // 2, dtype=torch.float64, requires_grad=True)
+    x_plain = x.detach().clone().requires_grad_(True)
+    ours, theirs = last(x), plain(x_plain)
+    assert "SlowConvTranspose2D" in type(ours.grad_fn).__name__
+    torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    upstream = torch.randn_like(ours)
+    ours.backward(upstream)
+    theirs.backward(upstream)
+    torch.testing.assert_close(x.grad, x_plain.grad, rtol=1e-12, atol=1e-12)
+    for mine, reference in zip(last.parameters(), plain.parameters()):
+        torch.testing.assert_close(mine.grad, reference.grad, rtol=1e-12, atol=1e-12)
+    assert {"decoder.7.weight", "decoder.7.bias"} <= set(model.state_dict())  # the keys of nn.ConvTranspose2d
