@@ -1,5 +1,7 @@
 """Norm statistics at scale: |z| of N = 10^6 samples of N(0, I_1000), against numpy's raw normal generation of the
-same 10^9 numbers (same generator, same chunks), and the job's peak memory (measured in a child process)."""
+same 10^9 numbers (same generator, same chunks), and the job's peak memory (measured in a child process: its own
+high-water mark, ``latentwalk.logs.peak_rss_mib``; the parent's ``RUSAGE_CHILDREN`` would count this process's
+memory at the spawn, which Linux carries over ``exec``)."""
 
 from __future__ import annotations
 
@@ -12,10 +14,11 @@ CHILD = """
 import sys, time
 sys.path.insert(0, {workflow!r})
 import numpy as np
+from latentwalk.logs import peak_rss_mib
 from latentwalk.stats import norm_concentration
 start = time.perf_counter()
 norm_concentration([{d}], {n}, 0, {chunk})
-print(time.perf_counter() - start)
+print(time.perf_counter() - start, peak_rss_mib())
 """
 
 
@@ -35,8 +38,8 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
     d, n, chunk = 1000, 100_000 if quick else 1_000_000, 1 << 22
     script = CHILD.format(workflow=str(REPO / "workflow"), d=d, n=n, chunk=chunk)
     children = [timed_child([sys.executable, "-c", script], REPO) for _ in range(repeats)]
-    stat_s = sorted(float(c["stdout"].strip()) for c in children)[len(children) // 2]
-    peak = max(c["maxrss_mb"] for c in children)
+    stat_s = sorted(float(c["stdout"].split()[0]) for c in children)[len(children) // 2]
+    peak = max(float(c["stdout"].split()[1]) for c in children)
     raw_s, _ = median_of(repeats, lambda: raw_generation(d, n, chunk))
     label = f"norm_concentration d={d}, N={n:.0e}"
     return [

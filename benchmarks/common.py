@@ -52,7 +52,7 @@ def timed_child(command: Sequence[str], cwd: Path, env: dict[str, str] | None = 
     if check and proc.returncode != 0:
         raise RuntimeError(f"{' '.join(command)} failed in {cwd}:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "maxrss_mb": after.ru_maxrss / 1024, "stdout": proc.stdout, "stderr": proc.stderr}
+    return {"wall": wall, "cpu": cpu, "stdout": proc.stdout, "stderr": proc.stderr}
 
 
 def copy_repo(dest: Path) -> Path:

@@ -155,6 +155,24 @@ def test_job_log_ends_with_the_job_cost_counted_by_the_kernel(tmp_path: Path) ->
     assert log_file.read_text().splitlines()[-1].endswith("ERROR broken")
 
 
+def test_peak_rss_is_the_programs_own_not_its_parents_at_the_spawn() -> None:
+    """A process spawned without a shell by a parent holding 400 MiB reports its own peak (a bare interpreter's
+    tens of MiB), not the parent's memory, which getrusage's ru_maxrss carries over exec on Linux."""
+    import subprocess
+    import sys
+
+    if not Path("/proc/self/status").exists():
+        pytest.skip("no /proc: peak_rss_mib falls back to ru_maxrss")
+    child = "from latentwalk.logs import peak_rss_mib; import resource; print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    parent = ("import subprocess, sys\n"
+              "held = bytearray(b'x' * (400 * 2**20))\n"
+              f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True, check=True).stdout)")
+    own, carried = map(float, subprocess.run([sys.executable, "-c", parent], capture_output=True, text=True,
+                                             check=True).stdout.split())
+    assert carried >= 400  # what ru_maxrss says (the reason for VmHWM)
+    assert 5 < own < 200
+
+
 @pytest.mark.parametrize("fast", [True, False])
 def test_a_rule_scripts_process_ends_after_its_job_without_teardown(tmp_path: Path, fast: bool) -> None:
     """With Snakemake's object, success ends the process at once: exit status 0, the record and the log complete,
