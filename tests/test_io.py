@@ -163,7 +163,8 @@ def test_peak_rss_is_the_programs_own_not_its_parents_at_the_spawn() -> None:
 
     if not Path("/proc/self/status").exists():
         pytest.skip("no /proc: peak_rss_mib falls back to ru_maxrss")
-    child = "from latentwalk.logs import peak_rss_mib; import resource; print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+    child = ("import resource; from latentwalk.logs import peak_rss_mib\n"
+             "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     parent = ("import subprocess, sys\n"
               "held = bytearray(b'x' * (400 * 2**20))\n"
               f"print(subprocess.run([sys.executable, '-c', {child!r}], capture_output=True, text=True, check=True).stdout)")

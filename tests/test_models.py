@@ -16,8 +16,8 @@ from torch.nn import functional as F
 from latentwalk.io import LatentwalkError
 from latentwalk.models import (
     LatentAutoencoder,
-    PixelConvTranspose2d,
     ModelSpec,
+    PixelConvTranspose2d,
     build_model,
     kl_divergence,
     loss_terms,
@@ -371,7 +371,6 @@ def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, int], width: in
     assert pools == ups == scales
     widest = max(m.out_channels for m in model.encoder.modules() if isinstance(m, torch.nn.Conv2d))
     assert widest == 4 << scales  # depth doubles per scale: 4, 8, ..., then depth << scales before the latent
-
 
 
 @pytest.mark.parametrize("side", [28, 32])

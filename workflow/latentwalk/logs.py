@@ -23,8 +23,8 @@ from pathlib import Path
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-__all__ = ["job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of", "TRACEBACK_ENV", "TIMESTAMP",
-           "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers", "JOB_GC_THRESHOLD", "job_gc"]
+__all__ = ["job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
+           "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers", "JOB_GC_THRESHOLD", "job_gc"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
 Log = Callable[[str], None]

@@ -20,7 +20,8 @@ from torch.nn import functional as F
 from .io import LatentwalkError
 from .registry import ARCHITECTURES, MODELS
 
-__all__ = ["ModelSpec", "LatentAutoencoder", "Critic", "PixelConvTranspose2d", "build_model", "kl_divergence", "reconstruction_loss", "loss_terms", "acai_losses"]
+__all__ = ["ModelSpec", "LatentAutoencoder", "Critic", "PixelConvTranspose2d", "build_model", "kl_divergence",
+           "reconstruction_loss", "loss_terms", "acai_losses"]
 
 
 @dataclass(frozen=True)
