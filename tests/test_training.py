@@ -648,3 +648,20 @@ def test_conv_models_train_through_autograd() -> None:
         MLPStep(conv)
     model, history = train_model(conv.spec, _cfg(2), np.random.default_rng(0).random((16, 8, 8)).astype(np.float32))
     assert len(history) == 2 and math.isfinite(history[-1]["loss"])
+
+
+def test_training_flushes_subnormals_and_restores_the_default_after(noise_images: np.ndarray) -> None:
+    """While a model trains, a subnormal float32 multiplies as zero (FTZ/DAZ: Adam's averages of tiny gradients
+    decay into that range and slow every step tenfold); before and after, torch's default holds."""
+    from latentwalk.training import flush_denormals
+
+    with flush_denormals() as supported:
+        pass
+    if not supported:
+        pytest.skip("this CPU cannot flush subnormals")
+    tiny = torch.tensor([1e-39], dtype=torch.float32)
+    assert float(tiny * 1.0) > 0.0
+    seen: list[float] = []
+    train_model(_spec("ae"), _cfg(2), noise_images, on_epoch=lambda epoch, model: seen.append(float(tiny * 1.0)))
+    assert seen == [0.0, 0.0]
+    assert float(tiny * 1.0) > 0.0

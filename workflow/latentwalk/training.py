@@ -10,11 +10,12 @@ written out, Adam's fused kernel called directly); conv models use autograd.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import pickle
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,8 @@ import torch
 from .io import LatentwalkError, atomic_path
 from .models import LatentAutoencoder, ModelSpec, build_model, loss_terms
 
-__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "evaluate", "save_state_dict", "load_model",
-           "history_columns"]
+__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "flush_denormals", "evaluate",
+           "save_state_dict", "load_model", "history_columns"]
 
 HISTORY_COLUMNS = ("epoch", "loss", "reconstruction", "kl", "seconds")
 #: The extra per-epoch columns of adversarially trained kinds (ACAI): the critic's verdict on interpolants (the
@@ -100,6 +101,39 @@ def train_model(
     ``on_epoch(epoch, model)`` runs after each epoch (evaluations during training);
     it must not touch the training's random generator, so it changes no weights.
     """
+    with flush_denormals():
+        return _train_model(spec, cfg, images, log, on_epoch)
+
+
+@contextlib.contextmanager
+def flush_denormals() -> Iterator[bool]:
+    """Subnormal floats flushed to zero on the CPU (x86's FTZ and DAZ, ``torch.set_flush_denormal``) inside the
+    block, torch's default (off) after it; yields whether the CPU supports it.
+
+    As a model grows confident, some pixel logits saturate and their gradients (sigmoid minus target) become tiny;
+    Adam's running averages of those gradients and of their squares then decay into float32's subnormal range
+    (below 1.2e-38), where every x86 multiplication takes a slow path of about a hundred cycles. Training the
+    lines AE (z=16, 40 epochs) slowed from 0.25 s to 2.3 s per epoch this way (69 s in all); with subnormals
+    flushed, 0.23 s per epoch throughout (9.8 s) and the same final loss to four decimals. Flushing changes only
+    values below 1.2e-38; the Adam updates they feed lie orders of magnitude below a weight's float32 resolution.
+    It applies to the calling thread, which does all the work at ``train.threads`` 1 (the default).
+    """
+    supported = torch.set_flush_denormal(True)
+    try:
+        yield supported
+    finally:
+        if supported:
+            torch.set_flush_denormal(False)
+
+
+def _train_model(
+    spec: ModelSpec,
+    cfg: TrainConfig,
+    images: np.ndarray,
+    log: Callable[[str], None] = lambda _msg: None,
+    on_epoch: Callable[[int, LatentAutoencoder], None] | None = None,
+) -> tuple[LatentAutoencoder, list[dict[str, float]]]:
+    """:func:`train_model`'s work, with subnormals already flushed."""
     if images.ndim != 3 or tuple(images.shape[1:]) != tuple(spec.image_shape):
         raise LatentwalkError(f"training images have shape {images.shape}, model expects (N, {spec.image_shape})")
     from .mlp_step import FusedAdam, MLPStep, supports
