@@ -87,24 +87,6 @@ def _adam(params: Any, lr: float, device: torch.device) -> torch.optim.Optimizer
         return torch.optim.Adam(params, lr=lr, foreach=True)
 
 
-def train_model(
-    spec: ModelSpec,
-    cfg: TrainConfig,
-    images: np.ndarray,
-    log: Callable[[str], None] = lambda _msg: None,
-    on_epoch: Callable[[int, LatentAutoencoder], None] | None = None,
-) -> tuple[LatentAutoencoder, list[dict[str, float]]]:
-    """Train a model on ``images`` ``(N, H, W)`` in [0, 1]; return it (on CPU) and the per-epoch history.
-
-    The history rows have the keys of :func:`history_columns`, with per-example
-    mean losses. A non-finite loss stops training with :class:`LatentwalkError`.
-    ``on_epoch(epoch, model)`` runs after each epoch (evaluations during training);
-    it must not touch the training's random generator, so it changes no weights.
-    """
-    with flush_denormals():
-        return _train_model(spec, cfg, images, log, on_epoch)
-
-
 @contextlib.contextmanager
 def flush_denormals() -> Iterator[bool]:
     """Subnormal floats flushed to zero on the CPU (x86's FTZ and DAZ, ``torch.set_flush_denormal``) inside the
@@ -126,14 +108,21 @@ def flush_denormals() -> Iterator[bool]:
             torch.set_flush_denormal(False)
 
 
-def _train_model(
+@flush_denormals()  # a fresh context for every call (contextlib's decorator form)
+def train_model(
     spec: ModelSpec,
     cfg: TrainConfig,
     images: np.ndarray,
     log: Callable[[str], None] = lambda _msg: None,
     on_epoch: Callable[[int, LatentAutoencoder], None] | None = None,
 ) -> tuple[LatentAutoencoder, list[dict[str, float]]]:
-    """:func:`train_model`'s work, with subnormals already flushed."""
+    """Train a model on ``images`` ``(N, H, W)`` in [0, 1]; return it (on CPU) and the per-epoch history.
+
+    The history rows have the keys of :func:`history_columns`, with per-example
+    mean losses. A non-finite loss stops training with :class:`LatentwalkError`.
+    ``on_epoch(epoch, model)`` runs after each epoch (evaluations during training);
+    it must not touch the training's random generator, so it changes no weights.
+    """
     if images.ndim != 3 or tuple(images.shape[1:]) != tuple(spec.image_shape):
         raise LatentwalkError(f"training images have shape {images.shape}, model expects (N, {spec.image_shape})")
     from .mlp_step import FusedAdam, MLPStep, supports
