@@ -38,8 +38,9 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
     d, n, chunk = 1000, 100_000 if quick else 1_000_000, 1 << 22
     script = CHILD.format(workflow=str(REPO / "workflow"), d=d, n=n, chunk=chunk)
     children = [timed_child([sys.executable, "-c", script], REPO) for _ in range(repeats)]
-    stat_s = sorted(float(c["stdout"].split()[0]) for c in children)[len(children) // 2]
-    peak = max(float(c["stdout"].split()[1]) for c in children)
+    seconds, peaks = zip(*(map(float, c["stdout"].split()) for c in children))  # each child: its time, its peak
+    stat_s = sorted(seconds)[len(seconds) // 2]
+    peak = max(peaks)
     raw_s, _ = median_of(repeats, lambda: raw_generation(d, n, chunk))
     label = f"norm_concentration d={d}, N={n:.0e}"
     return [
