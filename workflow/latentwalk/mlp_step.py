@@ -10,7 +10,10 @@ every parameter's gradient into ``param.grad`` in about thirty operations, and
 ``torch.optim.Adam(fused=True)`` calls) without the optimiser's per-step Python.
 Both give the same values as autograd and ``torch.optim.Adam`` up to float32
 rounding (``tests/test_training.py`` checks the gradients of every model kind
-and likelihood against autograd).
+and likelihood against autograd). In float32 on the CPU the step hands its
+elementwise tails to the fused loops of :mod:`latentwalk.kernels` (compiled C)
+when the install built them: the ReLU masks with the bias gradients and, for
+Bernoulli models, the sigmoid, loss, logit gradient and last bias gradient.
 
 While it trains, :class:`MLPStep` stores each weight as its transpose, ``(in, out)`` contiguous, still seen by
 the model as ``(out, in)``: every large product of the step then reads its operands in the layouts MKL runs
@@ -23,6 +26,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
+from . import kernels
 from .models import LatentAutoencoder
 
 __all__ = ["MLPStep", "FusedAdam", "bce_sum", "supports"]
@@ -80,6 +84,10 @@ class MLPStep:
         self.kl_weight = spec.kl_weight
         self.bernoulli = spec.likelihood == "bernoulli"
         self.inv_sigma2 = 1.0 / (spec.gaussian_sigma * spec.gaussian_sigma)
+        #: The fused loops of :mod:`latentwalk.kernels` (compiled C, float32 on the CPU) take the ReLU masks with the
+        #: bias gradients and, for Bernoulli models, the sigmoid, loss, logit gradient and last bias gradient.
+        self.fused = kernels.available() and all(p.dtype == torch.float32 and p.device.type == "cpu"
+                                                 for p in self.params)
 
     @staticmethod
     def _forward(layers: list[nn.Linear], x: Tensor) -> tuple[Tensor, list[Tensor]]:
@@ -93,15 +101,23 @@ class MLPStep:
                 inputs.append(out)
         return out, inputs
 
-    @staticmethod
-    def _backward(layers: list[nn.Linear], inputs: list[Tensor], grad: Tensor, need_input_grad: bool) -> Tensor | None:
-        """Write the layers' weight and bias gradients from d loss / d output; return d loss / d input if asked."""
+    def _backward(self, layers: list[nn.Linear], inputs: list[Tensor], grad: Tensor, need_input_grad: bool,
+                  bias_done: bool = False) -> Tensor | None:
+        """Write the layers' weight and bias gradients from d loss / d output; return d loss / d input if asked.
+        ``bias_done``: the last layer's bias gradient is already written (by the fused loss loop)."""
         for k in range(len(layers) - 1, -1, -1):
             layer = layers[k]
             torch.mm(inputs[k].t(), grad, out=layer.weight.grad.t())  # the (in, out) storage
-            torch.sum(grad, 0, out=layer.bias.grad)
+            if not bias_done:
+                torch.sum(grad, 0, out=layer.bias.grad)
+            bias_done = False
             if k > 0:
-                grad = _relu_backward(grad.mm(layer.weight), inputs[k], 0)
+                grad = grad.mm(layer.weight)
+                if self.fused and grad.is_contiguous():  # the mask and the next bias gradient in one pass
+                    kernels.relu_backward_colsum_(grad, inputs[k], layers[k - 1].bias.grad)
+                    bias_done = True
+                else:
+                    grad = _relu_backward(grad, inputs[k], 0)
             elif need_input_grad:
                 return grad.mm(layer.weight)
         return None
@@ -118,15 +134,21 @@ class MLPStep:
             mu, z = out, out
         logits, dec_inputs = self._forward(self.decoder, z)
 
-        probs = torch.sigmoid(logits)
-        if self.bernoulli:  # sum of BCE(logits, x); d/dlogits = sigmoid - x
+        fused_tail = self.fused and self.bernoulli and x.is_contiguous()
+        if fused_tail:  # sum of BCE(logits, x), d/dlogits = sigmoid - x and the last bias gradient in one pass
+            grad = torch.empty_like(logits)
+            total = kernels.bernoulli_tail(logits, x, grad, self.decoder[-1].bias.grad, 1.0 / batch)
+            recon = logits.new_tensor(total / batch)
+        elif self.bernoulli:  # sum of BCE(logits, x); d/dlogits = sigmoid - x
+            probs = torch.sigmoid(logits)
             recon = bce_sum(logits, x, probs) / batch
             grad = probs.sub_(x).mul_(1.0 / batch)
         else:  # 0.5 (sigmoid - x)^2 / sigma^2; d/dlogits = (sigmoid - x) sigmoid (1 - sigmoid) / sigma^2
+            probs = torch.sigmoid(logits)
             diff = probs - x
             recon = diff.square().sum() * (0.5 * self.inv_sigma2 / batch)
             grad = diff.mul_(probs).mul_(1.0 - probs).mul_(self.inv_sigma2 / batch)
-        dz = self._backward(self.decoder, dec_inputs, grad, need_input_grad=True)
+        dz = self._backward(self.decoder, dec_inputs, grad, need_input_grad=True, bias_done=fused_tail)
         assert dz is not None
 
         weight = kl_scale * self.kl_weight

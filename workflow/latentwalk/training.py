@@ -67,6 +67,19 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
+def trainer_description(spec: ModelSpec, device: torch.device) -> str:
+    """How :func:`train_model` trains ``spec`` on ``device``: the job log and the run's meta.json record it, since
+    the compiled loops (:mod:`latentwalk.kernels`) and their torch fallback agree only up to float32 rounding."""
+    if spec.adversarial:
+        return "autograd, two players (autoencoder and critic), torch Adam"
+    if spec.architecture != "mlp":
+        return "autograd, torch Adam"
+    from . import kernels
+
+    loops = "compiled loops (latentwalk._kernels)" if kernels.available() and device.type == "cpu" else "torch operations"
+    return f"written-out MLP step with {loops}, fused Adam"
+
+
 def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Generator:
     """Seed torch, fix the thread count, demand deterministic kernels; return a data generator."""
     torch.manual_seed(seed)
@@ -144,7 +157,8 @@ def train_model(
     else:
         step, optimiser = None, _adam(model.parameters(), cfg.learning_rate, device)
     history: list[dict[str, float]] = []
-    log(f"training {spec.kind} z={spec.latent_dim} ({spec.architecture}, {spec.likelihood}) on {n} images, device {device}")
+    log(f"training {spec.kind} z={spec.latent_dim} ({spec.architecture}, {spec.likelihood}) on {n} images, device {device}: "
+        f"{trainer_description(spec, device)}")
     for epoch in range(1, cfg.epochs + 1):
         start = time.perf_counter()
         model.train()

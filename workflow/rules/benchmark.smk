@@ -19,6 +19,7 @@ rule acai_protocol:
             "models",
             "training",
             "mlp_step",
+            "kernels",
             "quality",
         ),
     output:

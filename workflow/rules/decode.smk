@@ -6,7 +6,17 @@ rule decode:
         paths=f"results/paths/{RUN}",
         model=f"results/models/{RUN}/model.pt",
         meta=f"results/models/{RUN}/meta.json",
-        src=src("io", "columns", "registry", "stages/__init__", "stages/decode", "models", "training", "mlp_step"),
+        src=src(
+            "io",
+            "columns",
+            "registry",
+            "stages/__init__",
+            "stages/decode",
+            "models",
+            "training",
+            "mlp_step",
+            "kernels",
+        ),
     output:
         directory(f"results/decoded/{RUN}"),
     log:

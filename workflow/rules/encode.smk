@@ -18,6 +18,7 @@ rule encode:
             "models",
             "training",
             "mlp_step",
+            "kernels",
             "encoding",
         ),
     output:

@@ -21,6 +21,7 @@ rule project:
             "models",
             "training",
             "mlp_step",
+            "kernels",
         ),
     output:
         projection=f"results/projections/{RUN}.parquet",

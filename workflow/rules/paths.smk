@@ -23,6 +23,7 @@ rule decoder_paths:
             "models",
             "training",
             "mlp_step",
+            "kernels",
         ),
     output:
         directory(f"results/decoder_paths/{RUN}"),
@@ -64,6 +65,7 @@ rule generate_paths:
             "models",
             "training",
             "mlp_step",
+            "kernels",
         ),
     output:
         directory(f"results/paths/{RUN}"),

@@ -16,6 +16,7 @@ rule train:
             "models",
             "training",
             "mlp_step",
+            "kernels",
         ),
     output:
         model="results/models/{dataset}/{model}-z{dim}/model.pt",

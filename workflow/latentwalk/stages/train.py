@@ -50,6 +50,7 @@ def train(
         resolve_device,
         save_state_dict,
         train_model,
+        trainer_description,
         training_check,
     )
 
@@ -95,6 +96,7 @@ def train(
         extra={
             "run": f"{dataset}/{model}-z{dim}",
             "device_used": str(resolve_device(device)),
+            "trainer": trainer_description(spec, resolve_device(device)),
             "n_train": int(is_train.sum()),
             "n_test": int((~is_train).sum()),
             "final": {k: float(history[-1][k]) for k in ("loss", "reconstruction", "kl")} if history else {},
