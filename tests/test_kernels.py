@@ -79,6 +79,38 @@ def test_relu_backward_colsum_masks_exactly_and_sums_the_columns(rows: int, cols
     assert torch.equal(again, reference)
 
 
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 9), d=st.integers(1, 40), spread=st.floats(0.01, 12.0), kl_scale=st.floats(0.0, 3.0),
+       seed=st.integers(0, 2**16))
+def test_reparameterise_and_its_backward_equal_float64_autograd(rows: int, d: int, spread: float, kl_scale: float,
+                                                               seed: int) -> None:
+    """z = mu + noise exp(logvar / 2), and the gradient of <dz, z> + kl_scale KL through it, against float64
+    autograd: dout, the head's bias gradient (its column sums) and twice the KL; the torch forms the same."""
+    gen = torch.Generator().manual_seed(seed)
+    out = torch.randn(rows, 2 * d, generator=gen) * spread
+    noise, dz = torch.randn(rows, d, generator=gen), torch.randn(rows, d, generator=gen)
+    std, z = torch.empty(rows, d), torch.empty(rows, d)
+    kernels.reparameterise(out, noise, std, z)
+    o64 = out.double().requires_grad_()
+    mu, logvar = o64[:, :d], o64[:, d:]
+    z64 = mu + noise.double() * torch.exp(0.5 * logvar)
+    twice_kl = (mu.square() + logvar.exp() - 1.0 - logvar).sum()
+    ((z64 * dz.double()).sum() + kl_scale * 0.5 * twice_kl).backward()
+    torch.testing.assert_close(std.double(), torch.exp(0.5 * logvar.detach()), rtol=1e-6, atol=0.0)
+    torch.testing.assert_close(z.double(), z64.detach(), rtol=1e-5, atol=1e-5)
+    dout, colsum = torch.empty(rows, 2 * d), torch.empty(2 * d)
+    total = kernels.reparameterise_backward(dz, out, noise, std, dout, colsum, kl_scale)
+    assert total == pytest.approx(float(twice_kl.detach()), rel=1e-5, abs=1e-4 * rows * d)
+    torch.testing.assert_close(dout.double(), o64.grad, rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(colsum.double(), o64.grad.sum(0), rtol=1e-5, atol=1e-4)
+    std2, z2, dout2, colsum2 = torch.empty_like(std), torch.empty_like(z), torch.empty_like(dout), torch.empty_like(colsum)
+    kernels.reparameterise_torch(out, noise, std2, z2)
+    torch.testing.assert_close(z2, z, rtol=1e-5, atol=1e-6)
+    assert kernels.reparameterise_backward_torch(dz, out, noise, std2, dout2, colsum2, kl_scale) == pytest.approx(
+        total, rel=1e-5, abs=1e-4 * rows * d)
+    torch.testing.assert_close(dout2, dout, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("call", "message"),
     [
@@ -87,6 +119,8 @@ def test_relu_backward_colsum_masks_exactly_and_sums_the_columns(rows: int, cols
         (lambda: kernels.bernoulli_tail(torch.zeros(3, 2).t(), torch.zeros(2, 3), torch.zeros(2, 3),
                                         torch.zeros(3), 1.0), "strides (1, 2)"),
         (lambda: kernels.relu_backward_colsum_(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4)), "shape (4,)"),
+        (lambda: kernels.reparameterise(torch.zeros(2, 5), torch.zeros(2, 2), torch.zeros(2, 2), torch.zeros(2, 2)),
+         "shape (2, 5)"),
     ],
 )
 def test_the_loops_refuse_what_they_cannot_read(call, message: str) -> None:
@@ -100,8 +134,8 @@ def test_the_loops_refuse_what_they_cannot_read(call, message: str) -> None:
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 @pytest.mark.parametrize("kind", ["ae", "vae"])
 def test_the_float32_step_takes_the_kernels_and_matches_autograd(kind: str, likelihood: str) -> None:
-    """In float32 the MLP step runs the fused loops (Bernoulli: the loss end too); its loss terms and gradients
-    match float64 autograd to float32 rounding, and the torch-operation step on the same model."""
+    """In float32 the MLP step runs the fused loops (VAE: the latent side, Bernoulli: the loss end too); its loss terms
+    and gradients match float64 autograd to float32 rounding, and the torch-operation step on the same model."""
     from latentwalk.mlp_step import MLPStep
     from latentwalk.models import ModelSpec, build_model, loss_terms
 

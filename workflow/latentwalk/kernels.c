@@ -43,3 +43,48 @@ CLONES void lw_relu_backward_colsum(float *restrict grad, const float *restrict 
         }
     }
 }
+
+/* The reparameterisation of a Gaussian encoder's head out = [mu | logvar] (rows x 2d): std = exp(logvar / 2),
+   z = mu + noise * std, both rows x d. */
+CLONES void lw_reparameterise(const float *restrict out, const float *restrict noise, float *restrict std,
+                              float *restrict z, long rows, long d) {
+    for (long i = 0; i < rows; i++) {
+        const float *mu = out + i * 2 * d, *lv = mu + d, *e = noise + i * d;
+        float *s = std + i * d, *zi = z + i * d;
+#pragma omp simd
+        for (long j = 0; j < d; j++) {
+            float sj = expf(0.5f * lv[j]);
+            s[j] = sj;
+            zi[j] = mu[j] + e[j] * sj;
+        }
+    }
+}
+
+/* Back through the reparameterisation and the KL term kl_scale * sum(mu^2 + std^2 - 1 - logvar) / 2: from
+   dz = d loss / d z (rows x d) writes dout = d loss / d [mu | logvar] (rows x 2d) and colsum = dout.sum(0) (the
+   head's bias gradient); returns sum(mu^2 + std^2 - 1 - logvar) (twice the KL, unscaled). */
+CLONES double lw_reparameterise_backward(const float *restrict dz, const float *restrict out,
+                                         const float *restrict noise, const float *restrict std,
+                                         float *restrict dout, float *restrict colsum, long rows, long d,
+                                         float kl_scale) {
+    double total = 0.0;
+    for (long j = 0; j < 2 * d; j++) colsum[j] = 0.0f;
+    for (long i = 0; i < rows; i++) {
+        const float *mu = out + i * 2 * d, *lv = mu + d, *e = noise + i * d, *s = std + i * d, *g = dz + i * d;
+        float *dmu = dout + i * 2 * d, *dlv = dmu + d;
+        float acc = 0.0f;
+#pragma omp simd reduction(+ : acc)
+        for (long j = 0; j < d; j++) {
+            float var = s[j] * s[j];
+            acc += mu[j] * mu[j] + var - 1.0f - lv[j];
+            float a = g[j] + kl_scale * mu[j];
+            float b = 0.5f * (g[j] * e[j] * s[j] + kl_scale * (var - 1.0f));
+            dmu[j] = a;
+            dlv[j] = b;
+            colsum[j] += a;
+            colsum[d + j] += b;
+        }
+        total += acc;
+    }
+    return total;
+}

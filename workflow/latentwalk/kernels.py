@@ -3,14 +3,14 @@
 A VAE step at batch 128 spends most of its non-product time in short passes over the ``(B, 784)`` logits and the
 ``(B, 400)`` hidden layers: the sigmoid, the summed cross-entropy (eight passes in torch operations), the logit
 gradient, the ReLU mask and the bias gradients (column sums), each a separate kernel that reads and writes its
-operand, each with its dispatch. :func:`bernoulli_tail` and :func:`relu_backward_colsum_` do those in one pass each.
+operand, each with its dispatch; the latent side is a dozen more kernels on ``(B, d)`` numbers. :func:`bernoulli_tail`,
+:func:`relu_backward_colsum_`, :func:`reparameterise` and :func:`reparameterise_backward` do those in one pass each.
 
 ``pip install -e .`` compiles ``kernels.c`` into ``latentwalk/_kernels*.so`` (no torch headers: plain C called
 through :mod:`ctypes` on the tensors' memory), with one clone of each loop per x86-64 level (AVX-512, AVX2,
 baseline) picked when the library loads, and glibc's vector ``expf``/``logf``. Without a C compiler the install
 still succeeds (the extension is optional) and :func:`available` is False: the same functions then run as torch
-operations (:func:`bernoulli_tail_torch`, :func:`relu_backward_colsum_torch_`), equal to the compiled loops up to
-float32 rounding (the exponentials and the order of the sums differ in the last bits).
+operations (the ``*_torch`` functions), equal to the compiled loops up to float32 rounding (the exponentials and the order of the sums differ in the last bits).
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import torch
 from torch import Tensor
 
 __all__ = ["available", "bernoulli_tail", "bernoulli_tail_torch", "library_path", "relu_backward_colsum_",
-           "relu_backward_colsum_torch_"]
+           "relu_backward_colsum_torch_", "reparameterise", "reparameterise_torch", "reparameterise_backward",
+           "reparameterise_backward_torch"]
 
 
 def library_path() -> Path | None:
@@ -48,6 +49,10 @@ def _load() -> ctypes.CDLL | None:
     lib.lw_bernoulli_tail.restype = ctypes.c_double
     lib.lw_relu_backward_colsum.argtypes = [ptr, ptr, ptr, n, n]
     lib.lw_relu_backward_colsum.restype = None
+    lib.lw_reparameterise.argtypes = [ptr, ptr, ptr, ptr, n, n]
+    lib.lw_reparameterise.restype = None
+    lib.lw_reparameterise_backward.argtypes = [ptr, ptr, ptr, ptr, ptr, ptr, n, n, ctypes.c_float]
+    lib.lw_reparameterise_backward.restype = ctypes.c_double
     return lib
 
 
@@ -112,3 +117,54 @@ def relu_backward_colsum_torch_(grad: Tensor, out: Tensor, colsum: Tensor) -> No
     """:func:`relu_backward_colsum_` in torch operations (any float dtype and device)."""
     grad.masked_fill_(out <= 0, 0.0)
     torch.sum(grad, 0, out=colsum)
+
+
+def reparameterise(out: Tensor, noise: Tensor, std: Tensor, z: Tensor) -> None:
+    """From a Gaussian encoder's head ``out = [mu | logvar]`` ``(B, 2d)`` and ``noise`` ``(B, d)``, write
+    ``std = exp(logvar / 2)`` and ``z = mu + noise * std`` (both ``(B, d)``). Contiguous float32 CPU tensors."""
+    rows, d = noise.shape
+    _check("reparameterise", rows, 2 * d, out)
+    _check("reparameterise", rows, d, noise, std, z)
+    if _LIB is None:
+        reparameterise_torch(out, noise, std, z)
+        return
+    _LIB.lw_reparameterise(out.data_ptr(), noise.data_ptr(), std.data_ptr(), z.data_ptr(), rows, d)
+
+
+def reparameterise_torch(out: Tensor, noise: Tensor, std: Tensor, z: Tensor) -> None:
+    """:func:`reparameterise` in torch operations (any float dtype and device)."""
+    d = noise.shape[1]
+    torch.exp(out[:, d:] * 0.5, out=std)
+    torch.addcmul(out[:, :d], noise, std, out=z)
+
+
+def reparameterise_backward(dz: Tensor, out: Tensor, noise: Tensor, std: Tensor, dout: Tensor, colsum: Tensor,
+                            kl_scale: float) -> float:
+    """Back through :func:`reparameterise` and the KL term ``kl_scale * sum(mu^2 + std^2 - 1 - logvar) / 2``.
+
+    From ``dz`` = d loss / d z ``(B, d)`` writes ``dout`` = d loss / d ``[mu | logvar]`` ``(B, 2d)``:
+    ``dz + kl_scale mu`` and ``(dz noise std + kl_scale (std^2 - 1)) / 2``, and ``colsum = dout.sum(0)`` (the
+    head's bias gradient); returns ``sum(mu^2 + std^2 - 1 - logvar)``, twice the batch's summed KL divergence
+    from the standard normal. Contiguous float32 CPU tensors; ``std`` is :func:`reparameterise`'s.
+    """
+    rows, d = noise.shape
+    _check("reparameterise_backward", rows, 2 * d, out, dout)
+    _check("reparameterise_backward", rows, d, dz, noise, std)
+    _check("reparameterise_backward", 1, 2 * d, colsum)
+    if _LIB is None:
+        return reparameterise_backward_torch(dz, out, noise, std, dout, colsum, kl_scale)
+    return float(_LIB.lw_reparameterise_backward(dz.data_ptr(), out.data_ptr(), noise.data_ptr(), std.data_ptr(),
+                                                 dout.data_ptr(), colsum.data_ptr(), rows, d, kl_scale))
+
+
+def reparameterise_backward_torch(dz: Tensor, out: Tensor, noise: Tensor, std: Tensor, dout: Tensor, colsum: Tensor,
+                                  kl_scale: float) -> float:
+    """:func:`reparameterise_backward` in torch operations (any float dtype and device)."""
+    d = noise.shape[1]
+    mu, logvar = out[:, :d], out[:, d:]
+    var_minus_one = std.square().sub_(1.0)
+    total = float(mu.square().sum() + (var_minus_one - logvar).sum())
+    torch.add(dz, mu, alpha=kl_scale, out=dout[:, :d])
+    torch.mul(dz, noise, out=dout[:, d:]).mul_(std).add_(var_minus_one, alpha=kl_scale).mul_(0.5)
+    torch.sum(dout, 0, out=colsum)
+    return total

@@ -12,8 +12,9 @@ Both give the same values as autograd and ``torch.optim.Adam`` up to float32
 rounding (``tests/test_training.py`` checks the gradients of every model kind
 and likelihood against autograd). In float32 on the CPU the step hands its
 elementwise tails to the fused loops of :mod:`latentwalk.kernels` (compiled C)
-when the install built them: the ReLU masks with the bias gradients and, for
-Bernoulli models, the sigmoid, loss, logit gradient and last bias gradient.
+when the install built them: the ReLU masks with the bias gradients, the
+reparameterisation with the KL term and, for Bernoulli models, the sigmoid,
+loss, logit gradient and last bias gradient.
 
 While it trains, :class:`MLPStep` stores each weight as its transpose, ``(in, out)`` contiguous, still seen by
 the model as ``(out, in)``: every large product of the step then reads its operands in the layouts MKL runs
@@ -126,7 +127,12 @@ class MLPStep:
     def __call__(self, x: Tensor, noise: Tensor | None, kl_scale: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
         batch = x.shape[0]
         out, enc_inputs = self._forward(self.encoder, x)
-        if self.variational:
+        fused_latent = self.fused and self.variational and noise is not None
+        if fused_latent:  # std and z in one pass
+            assert noise is not None
+            std, z = torch.empty_like(noise), torch.empty_like(noise)
+            kernels.reparameterise(out, noise, std, z)
+        elif self.variational:
             mu, logvar = out[:, : self.d], out[:, self.d :]
             std = torch.exp(0.5 * logvar)
             z = torch.addcmul(mu, noise, std) if noise is not None else mu
@@ -152,7 +158,12 @@ class MLPStep:
         assert dz is not None
 
         weight = kl_scale * self.kl_weight
-        if self.variational:
+        if fused_latent:  # the gradient through z and the KL term, the KL and the head's bias gradient in one pass
+            dout = torch.empty_like(out)
+            twice_kl = kernels.reparameterise_backward(dz, out, noise, std, dout, self.encoder[-1].bias.grad,
+                                                       weight / batch)
+            kl = out.new_tensor(twice_kl * 0.5 / batch)
+        elif self.variational:
             var = std.square()
             kl = (mu.square().sum() + (var - 1.0 - logvar).sum()) * (0.5 / batch)
             dout = torch.empty_like(out)
@@ -165,7 +176,7 @@ class MLPStep:
         else:
             kl = out.new_zeros(())
             dout = dz
-        self._backward(self.encoder, enc_inputs, dout, need_input_grad=False)
+        self._backward(self.encoder, enc_inputs, dout, need_input_grad=False, bias_done=fused_latent)
         return recon + weight * kl, recon, kl
 
     def release(self) -> None:
