@@ -40,7 +40,9 @@ def test_bernoulli_tail_equals_float64_bce_and_its_gradient(rows: int, cols: int
     that leave every vector remainder (1..70 columns) and logits far into exp's saturation (|l| up to ~250)."""
     logits, x = _tail_inputs(rows, cols, scale, shift, seed)
     grad, colsum = torch.empty_like(logits), torch.empty(cols)
-    total = kernels.bernoulli_tail(logits, x, grad, colsum, 0.25)
+    bias = torch.linspace(-3.0, 3.0, cols)
+    product = logits - bias  # the tail adds the bias back
+    total = kernels.bernoulli_tail(product, bias, x, grad, colsum, 0.25)
     l64 = logits.double().requires_grad_()
     exact = F.binary_cross_entropy_with_logits(l64, x.double(), reduction="sum")
     (exact * 0.25).backward()
@@ -48,7 +50,7 @@ def test_bernoulli_tail_equals_float64_bce_and_its_gradient(rows: int, cols: int
     torch.testing.assert_close(grad.double(), l64.grad, rtol=1e-5, atol=1e-7)
     torch.testing.assert_close(colsum.double(), l64.grad.sum(0), rtol=1e-5, atol=1e-6)
     mine = torch.empty_like(grad), torch.empty_like(colsum)
-    assert kernels.bernoulli_tail_torch(logits, x, *mine, 0.25) == pytest.approx(total, rel=2e-6, abs=1e-4 * rows * cols)
+    assert kernels.bernoulli_tail_torch(product, bias, x, *mine, 0.25) == pytest.approx(total, rel=2e-6, abs=1e-4 * rows * cols)
     torch.testing.assert_close(mine[0], grad, rtol=1e-5, atol=1e-7)
 
 
@@ -58,8 +60,20 @@ def test_bernoulli_tail_propagates_a_non_finite_logit() -> None:
     for bad in (float("nan"), float("inf")):
         broken = logits.clone()
         broken[2, 17] = bad
-        total = kernels.bernoulli_tail(broken, x, torch.empty_like(broken), torch.empty(33), 1.0)
+        total = kernels.bernoulli_tail(broken, torch.zeros(33), x, torch.empty_like(broken), torch.empty(33), 1.0)
         assert total != total or abs(total) == float("inf")
+
+
+@settings(max_examples=40, deadline=None)
+@given(rows=st.integers(1, 9), cols=st.integers(1, 70), seed=st.integers(0, 2**16))
+def test_bias_relu_equals_torch_add_and_relu_exactly(rows: int, cols: int, seed: int) -> None:
+    """One float32 addition and a max per number: the bytes of torch's ``add_(bias).relu_()``; a NaN stays NaN."""
+    gen = torch.Generator().manual_seed(seed)
+    h, bias = torch.randn(rows, cols, generator=gen), torch.randn(cols, generator=gen)
+    h[0, 0] = float("nan")
+    expected = (h + bias).relu_()
+    kernels.bias_relu_(h, bias)
+    assert torch.equal(h[~h.isnan()], expected[~expected.isnan()]) and h[0, 0].isnan() and expected[0, 0].isnan()
 
 
 @settings(max_examples=40, deadline=None)
@@ -84,13 +98,18 @@ def test_relu_backward_colsum_masks_exactly_and_sums_the_columns(rows: int, cols
        seed=st.integers(0, 2**16))
 def test_reparameterise_and_its_backward_equal_float64_autograd(rows: int, d: int, spread: float, kl_scale: float,
                                                                seed: int) -> None:
-    """z = mu + noise exp(logvar / 2), and the gradient of <dz, z> + kl_scale KL through it, against float64
-    autograd: dout, the head's bias gradient (its column sums) and twice the KL; the torch forms the same."""
+    """The head's bias added in place, z = mu + noise exp(logvar / 2), and the gradient of <dz, z> + kl_scale KL
+    through it, against float64 autograd: dout, the head's bias gradient (its column sums) and twice the KL; the
+    torch forms the same."""
     gen = torch.Generator().manual_seed(seed)
-    out = torch.randn(rows, 2 * d, generator=gen) * spread
+    head = torch.randn(rows, 2 * d, generator=gen) * spread
+    bias = torch.randn(2 * d, generator=gen)
+    out = head - bias
     noise, dz = torch.randn(rows, d, generator=gen), torch.randn(rows, d, generator=gen)
     std, z = torch.empty(rows, d), torch.empty(rows, d)
-    kernels.reparameterise(out, noise, std, z)
+    product = out.clone()
+    kernels.reparameterise(out, bias, noise, std, z)
+    assert torch.equal(out, product + bias)  # one float32 addition per number, as torch's
     o64 = out.double().requires_grad_()
     mu, logvar = o64[:, :d], o64[:, d:]
     z64 = mu + noise.double() * torch.exp(0.5 * logvar)
@@ -104,7 +123,8 @@ def test_reparameterise_and_its_backward_equal_float64_autograd(rows: int, d: in
     torch.testing.assert_close(dout.double(), o64.grad, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(colsum.double(), o64.grad.sum(0), rtol=1e-5, atol=1e-4)
     std2, z2, dout2, colsum2 = torch.empty_like(std), torch.empty_like(z), torch.empty_like(dout), torch.empty_like(colsum)
-    kernels.reparameterise_torch(out, noise, std2, z2)
+    kernels.reparameterise_torch(product, bias, noise, std2, z2)
+    assert torch.equal(product, out)
     torch.testing.assert_close(z2, z, rtol=1e-5, atol=1e-6)
     assert kernels.reparameterise_backward_torch(dz, out, noise, std2, dout2, colsum2, kl_scale) == pytest.approx(
         total, rel=1e-5, abs=1e-4 * rows * d)
@@ -114,13 +134,14 @@ def test_reparameterise_and_its_backward_equal_float64_autograd(rows: int, d: in
 @pytest.mark.parametrize(
     ("call", "message"),
     [
-        (lambda: kernels.bernoulli_tail(torch.zeros(2, 3, dtype=torch.float64), torch.zeros(2, 3),
+        (lambda: kernels.bernoulli_tail(torch.zeros(2, 3, dtype=torch.float64), torch.zeros(3), torch.zeros(2, 3),
                                         torch.zeros(2, 3), torch.zeros(3), 1.0), "torch.float64"),
-        (lambda: kernels.bernoulli_tail(torch.zeros(3, 2).t(), torch.zeros(2, 3), torch.zeros(2, 3),
+        (lambda: kernels.bernoulli_tail(torch.zeros(3, 2).t(), torch.zeros(3), torch.zeros(2, 3), torch.zeros(2, 3),
                                         torch.zeros(3), 1.0), "strides (1, 2)"),
+        (lambda: kernels.bias_relu_(torch.zeros(2, 3), torch.zeros(2)), "shape (2,)"),
         (lambda: kernels.relu_backward_colsum_(torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4)), "shape (4,)"),
-        (lambda: kernels.reparameterise(torch.zeros(2, 5), torch.zeros(2, 2), torch.zeros(2, 2), torch.zeros(2, 2)),
-         "shape (2, 5)"),
+        (lambda: kernels.reparameterise(torch.zeros(2, 5), torch.zeros(4), torch.zeros(2, 2), torch.zeros(2, 2),
+                                        torch.zeros(2, 2)), "shape (2, 5)"),
     ],
 )
 def test_the_loops_refuse_what_they_cannot_read(call, message: str) -> None:

@@ -1,3 +1,8 @@
+/* Fused float32 loops of latentwalk's MLP training step (latentwalk/kernels.py documents and loads them).
+
+   Row-major (rows x cols) arrays, one thread. Each loop is compiled three times (AVX-512, AVX2, baseline x86-64)
+   and the loader picks the one the CPU runs; the exponentials and logarithms are glibc's vector functions
+   (libmvec), declared here since <math.h> declares them only under -ffast-math, which these loops do not use. */
 #include <math.h>
 #include <stddef.h>
 
@@ -6,8 +11,8 @@ __attribute__((simd("notinbranch"))) float logf(float);
 
 #define CLONES __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default")))
 
-CLONES double lw_bernoulli_tail(const float *restrict logits, const float *restrict x, float *restrict grad,
-                                float *restrict colsum, long rows, long cols, float scale) {
+CLONES double lw_bernoulli_tail(const float *restrict logits, const float *restrict bias, const float *restrict x,
+                                float *restrict grad, float *restrict colsum, long rows, long cols, float scale) {
     double total = 0.0;
     for (long j = 0; j < cols; j++) colsum[j] = 0.0f;
     for (long i = 0; i < rows; i++) {
@@ -16,7 +21,7 @@ CLONES double lw_bernoulli_tail(const float *restrict logits, const float *restr
         float acc = 0.0f;
 #pragma omp simd reduction(+ : acc)
         for (long j = 0; j < cols; j++) {
-            float v = l[j];
+            float v = l[j] + bias[j];
             float p = 1.0f / (1.0f + expf(-v));
             float q = 0.5f + fabsf(p - 0.5f); /* max(p, 1 - p) */
             acc += 0.5f * (v + fabsf(v)) - logf(q) - t[j] * v; /* max(v, 0) */
@@ -27,6 +32,18 @@ CLONES double lw_bernoulli_tail(const float *restrict logits, const float *restr
         total += acc;
     }
     return total;
+}
+
+/* A hidden layer's bias and ReLU, in place on the product x W^T (rows x cols): h = max(h + bias, 0). */
+CLONES void lw_bias_relu(float *restrict h, const float *restrict bias, long rows, long cols) {
+    for (long i = 0; i < rows; i++) {
+        float *r = h + i * cols;
+#pragma omp simd
+        for (long j = 0; j < cols; j++) {
+            float v = r[j] + bias[j];
+            r[j] = v < 0.0f ? 0.0f : v; /* a NaN stays NaN, as in torch's relu */
+        }
+    }
 }
 
 CLONES void lw_relu_backward_colsum(float *restrict grad, const float *restrict out, float *restrict colsum,
@@ -44,18 +61,22 @@ CLONES void lw_relu_backward_colsum(float *restrict grad, const float *restrict 
     }
 }
 
-/* The reparameterisation of a Gaussian encoder's head out = [mu | logvar] (rows x 2d): std = exp(logvar / 2),
-   z = mu + noise * std, both rows x d. */
-CLONES void lw_reparameterise(const float *restrict out, const float *restrict noise, float *restrict std,
-                              float *restrict z, long rows, long d) {
+/* The reparameterisation of a Gaussian encoder's head: adds the bias to out = [mu | logvar] (rows x 2d, in
+   place), then std = exp(logvar / 2) and z = mu + noise * std, both rows x d. */
+CLONES void lw_reparameterise(float *restrict out, const float *restrict bias, const float *restrict noise,
+                              float *restrict std, float *restrict z, long rows, long d) {
     for (long i = 0; i < rows; i++) {
-        const float *mu = out + i * 2 * d, *lv = mu + d, *e = noise + i * d;
+        float *mu = out + i * 2 * d, *lv = mu + d;
+        const float *e = noise + i * d;
         float *s = std + i * d, *zi = z + i * d;
 #pragma omp simd
         for (long j = 0; j < d; j++) {
-            float sj = expf(0.5f * lv[j]);
+            float m = mu[j] + bias[j], l = lv[j] + bias[d + j];
+            float sj = expf(0.5f * l);
+            mu[j] = m;
+            lv[j] = l;
             s[j] = sj;
-            zi[j] = mu[j] + e[j] * sj;
+            zi[j] = m + e[j] * sj;
         }
     }
 }

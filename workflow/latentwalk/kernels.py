@@ -1,10 +1,12 @@
 """Two fused float32 loops of the MLP trainer's step, compiled from ``kernels.c`` when the package is installed.
 
 A VAE step at batch 128 spends most of its non-product time in short passes over the ``(B, 784)`` logits and the
-``(B, 400)`` hidden layers: the sigmoid, the summed cross-entropy (eight passes in torch operations), the logit
-gradient, the ReLU mask and the bias gradients (column sums), each a separate kernel that reads and writes its
-operand, each with its dispatch; the latent side is a dozen more kernels on ``(B, d)`` numbers. :func:`bernoulli_tail`,
-:func:`relu_backward_colsum_`, :func:`reparameterise` and :func:`reparameterise_backward` do those in one pass each.
+``(B, 400)`` hidden layers: the biases (``addmm`` copies each one into its output before the product), the ReLUs,
+the sigmoid, the summed cross-entropy (eight passes in torch operations), the logit gradient, the ReLU masks and the
+bias gradients (column sums), each a separate kernel that reads and writes its operand, each with its dispatch; the
+latent side is a dozen more kernels on ``(B, d)`` numbers. :func:`bias_relu_`, :func:`reparameterise`,
+:func:`bernoulli_tail`, :func:`reparameterise_backward` and :func:`relu_backward_colsum_` do those in one pass each,
+after bias-free products.
 
 ``pip install -e .`` compiles ``kernels.c`` into ``latentwalk/_kernels*.so`` (no torch headers: plain C called
 through :mod:`ctypes` on the tensors' memory), with one clone of each loop per x86-64 level (AVX-512, AVX2,
@@ -22,7 +24,7 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-__all__ = ["available", "bernoulli_tail", "bernoulli_tail_torch", "library_path", "relu_backward_colsum_",
+__all__ = ["available", "bernoulli_tail", "bias_relu_", "bias_relu_torch_", "bernoulli_tail_torch", "library_path", "relu_backward_colsum_",
            "relu_backward_colsum_torch_", "reparameterise", "reparameterise_torch", "reparameterise_backward",
            "reparameterise_backward_torch"]
 
@@ -45,11 +47,13 @@ def _load() -> ctypes.CDLL | None:
     except OSError:  # built for another platform, or a missing libmvec: the torch operations take over
         return None
     ptr, n = ctypes.c_void_p, ctypes.c_long
-    lib.lw_bernoulli_tail.argtypes = [ptr, ptr, ptr, ptr, n, n, ctypes.c_float]
+    lib.lw_bernoulli_tail.argtypes = [ptr, ptr, ptr, ptr, ptr, n, n, ctypes.c_float]
     lib.lw_bernoulli_tail.restype = ctypes.c_double
+    lib.lw_bias_relu.argtypes = [ptr, ptr, n, n]
+    lib.lw_bias_relu.restype = None
     lib.lw_relu_backward_colsum.argtypes = [ptr, ptr, ptr, n, n]
     lib.lw_relu_backward_colsum.restype = None
-    lib.lw_reparameterise.argtypes = [ptr, ptr, ptr, ptr, n, n]
+    lib.lw_reparameterise.argtypes = [ptr, ptr, ptr, ptr, ptr, n, n]
     lib.lw_reparameterise.restype = None
     lib.lw_reparameterise_backward.argtypes = [ptr, ptr, ptr, ptr, ptr, ptr, n, n, ctypes.c_float]
     lib.lw_reparameterise_backward.restype = ctypes.c_double
@@ -71,8 +75,9 @@ def _check(name: str, rows: int, cols: int, *tensors: Tensor) -> None:
                              f"{t.device}, shape {tuple(t.shape)}, strides {t.stride()}")
 
 
-def bernoulli_tail(logits: Tensor, x: Tensor, grad: Tensor, colsum: Tensor, scale: float) -> float:
-    """The output end of a Bernoulli VAE's step in one pass over ``(B, D)`` logits against targets ``x`` in [0, 1].
+def bernoulli_tail(product: Tensor, bias: Tensor, x: Tensor, grad: Tensor, colsum: Tensor, scale: float) -> float:
+    """The output end of a Bernoulli VAE's step in one pass over the last layer's ``(B, D)`` product ``h W^T`` and
+    its ``bias`` ``(D,)``, the logits ``l = product + bias``, against targets ``x`` in [0, 1].
 
     Returns the summed binary cross-entropy ``sum softplus(l) - x l`` (as
     ``binary_cross_entropy_with_logits(l, x, reduction="sum")``); writes ``grad = (sigmoid(l) - x) * scale``
@@ -81,24 +86,42 @@ def bernoulli_tail(logits: Tensor, x: Tensor, grad: Tensor, colsum: Tensor, scal
     :func:`latentwalk.mlp_step.bce_sum`. All tensors contiguous float32 on the CPU; ``grad`` may not alias the
     inputs. The torch operations of :func:`bernoulli_tail_torch` run when the library is not built.
     """
-    rows, cols = logits.shape
-    _check("bernoulli_tail", rows, cols, logits, x, grad)
-    _check("bernoulli_tail", 1, cols, colsum)
+    rows, cols = product.shape
+    _check("bernoulli_tail", rows, cols, product, x, grad)
+    _check("bernoulli_tail", 1, cols, bias, colsum)
     if _LIB is None:
-        return bernoulli_tail_torch(logits, x, grad, colsum, scale)
-    return float(_LIB.lw_bernoulli_tail(logits.data_ptr(), x.data_ptr(), grad.data_ptr(), colsum.data_ptr(),
-                                        rows, cols, scale))
+        return bernoulli_tail_torch(product, bias, x, grad, colsum, scale)
+    return float(_LIB.lw_bernoulli_tail(product.data_ptr(), bias.data_ptr(), x.data_ptr(), grad.data_ptr(),
+                                        colsum.data_ptr(), rows, cols, scale))
 
 
-def bernoulli_tail_torch(logits: Tensor, x: Tensor, grad: Tensor, colsum: Tensor, scale: float) -> float:
+def bernoulli_tail_torch(product: Tensor, bias: Tensor, x: Tensor, grad: Tensor, colsum: Tensor, scale: float) -> float:
     """:func:`bernoulli_tail` in torch operations (any float dtype and device)."""
     from .mlp_step import bce_sum
 
+    logits = product + bias
     torch.sigmoid(logits, out=grad)
     total = float(bce_sum(logits, x, grad))
     grad.sub_(x).mul_(scale)
     torch.sum(grad, 0, out=colsum)
     return total
+
+
+def bias_relu_(h: Tensor, bias: Tensor) -> None:
+    """A hidden layer's bias and ReLU in place on its product ``h = x W^T`` ``(B, D)``: ``h = max(h + bias, 0)``
+    (a NaN stays NaN, as in torch's ``relu``). Contiguous float32 CPU tensors, ``bias`` ``(D,)``."""
+    rows, cols = h.shape
+    _check("bias_relu_", rows, cols, h)
+    _check("bias_relu_", 1, cols, bias)
+    if _LIB is None:
+        bias_relu_torch_(h, bias)
+        return
+    _LIB.lw_bias_relu(h.data_ptr(), bias.data_ptr(), rows, cols)
+
+
+def bias_relu_torch_(h: Tensor, bias: Tensor) -> None:
+    """:func:`bias_relu_` in torch operations (any float dtype and device)."""
+    h.add_(bias).relu_()
 
 
 def relu_backward_colsum_(grad: Tensor, out: Tensor, colsum: Tensor) -> None:
@@ -119,21 +142,24 @@ def relu_backward_colsum_torch_(grad: Tensor, out: Tensor, colsum: Tensor) -> No
     torch.sum(grad, 0, out=colsum)
 
 
-def reparameterise(out: Tensor, noise: Tensor, std: Tensor, z: Tensor) -> None:
-    """From a Gaussian encoder's head ``out = [mu | logvar]`` ``(B, 2d)`` and ``noise`` ``(B, d)``, write
-    ``std = exp(logvar / 2)`` and ``z = mu + noise * std`` (both ``(B, d)``). Contiguous float32 CPU tensors."""
+def reparameterise(out: Tensor, bias: Tensor, noise: Tensor, std: Tensor, z: Tensor) -> None:
+    """A Gaussian encoder's head: add ``bias`` ``(2d,)`` to the head's product ``out`` ``(B, 2d)`` in place, which
+    makes it ``[mu | logvar]``; with ``noise`` ``(B, d)``, write ``std = exp(logvar / 2)`` and
+    ``z = mu + noise * std`` (both ``(B, d)``). Contiguous float32 CPU tensors."""
     rows, d = noise.shape
     _check("reparameterise", rows, 2 * d, out)
+    _check("reparameterise", 1, 2 * d, bias)
     _check("reparameterise", rows, d, noise, std, z)
     if _LIB is None:
-        reparameterise_torch(out, noise, std, z)
+        reparameterise_torch(out, bias, noise, std, z)
         return
-    _LIB.lw_reparameterise(out.data_ptr(), noise.data_ptr(), std.data_ptr(), z.data_ptr(), rows, d)
+    _LIB.lw_reparameterise(out.data_ptr(), bias.data_ptr(), noise.data_ptr(), std.data_ptr(), z.data_ptr(), rows, d)
 
 
-def reparameterise_torch(out: Tensor, noise: Tensor, std: Tensor, z: Tensor) -> None:
+def reparameterise_torch(out: Tensor, bias: Tensor, noise: Tensor, std: Tensor, z: Tensor) -> None:
     """:func:`reparameterise` in torch operations (any float dtype and device)."""
     d = noise.shape[1]
+    out.add_(bias)
     torch.exp(out[:, d:] * 0.5, out=std)
     torch.addcmul(out[:, :d], noise, std, out=z)
 

@@ -12,9 +12,10 @@ Both give the same values as autograd and ``torch.optim.Adam`` up to float32
 rounding (``tests/test_training.py`` checks the gradients of every model kind
 and likelihood against autograd). In float32 on the CPU the step hands its
 elementwise tails to the fused loops of :mod:`latentwalk.kernels` (compiled C)
-when the install built them: the ReLU masks with the bias gradients, the
-reparameterisation with the KL term and, for Bernoulli models, the sigmoid,
-loss, logit gradient and last bias gradient.
+when the install built them: the biases with the ReLUs (after bias-free
+products), the ReLU masks with the bias gradients, the reparameterisation
+with the KL term and, for Bernoulli models, the sigmoid, loss, logit
+gradient and last bias gradient.
 
 While it trains, :class:`MLPStep` stores each weight as its transpose, ``(in, out)`` contiguous, still seen by
 the model as ``(out, in)``: every large product of the step then reads its operands in the layouts MKL runs
@@ -90,15 +91,24 @@ class MLPStep:
         self.fused = kernels.available() and all(p.dtype == torch.float32 and p.device.type == "cpu"
                                                  for p in self.params)
 
-    @staticmethod
-    def _forward(layers: list[nn.Linear], x: Tensor) -> tuple[Tensor, list[Tensor]]:
-        """The layers' output and the input of every layer (ReLU applied between layers, not after the last)."""
+    def _forward(self, layers: list[nn.Linear], x: Tensor, last_bias: bool = True) -> tuple[Tensor, list[Tensor]]:
+        """The layers' output and the input of every layer (ReLU applied between layers, not after the last).
+        ``last_bias=False`` leaves the last layer's bias out (a fused loop of the caller adds it)."""
         inputs = [x]
         out = x
+        last = len(layers) - 1
         for k, layer in enumerate(layers):
-            out = torch.addmm(layer.bias, out, layer.weight.t())
-            if k < len(layers) - 1:
-                out.relu_()
+            if not self.fused:
+                out = torch.addmm(layer.bias, out, layer.weight.t())
+                if k < last:
+                    out.relu_()
+            else:  # addmm would copy the bias into its output first: the product, then the bias in the next pass
+                out = torch.mm(out, layer.weight.t())
+                if k < last:
+                    kernels.bias_relu_(out, layer.bias)
+                elif last_bias:
+                    out.add_(layer.bias)
+            if k < last:
                 inputs.append(out)
         return out, inputs
 
@@ -126,24 +136,24 @@ class MLPStep:
     @torch.no_grad()
     def __call__(self, x: Tensor, noise: Tensor | None, kl_scale: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
         batch = x.shape[0]
-        out, enc_inputs = self._forward(self.encoder, x)
         fused_latent = self.fused and self.variational and noise is not None
-        if fused_latent:  # std and z in one pass
+        out, enc_inputs = self._forward(self.encoder, x, last_bias=not fused_latent)
+        if fused_latent:  # the head's bias, std and z in one pass
             assert noise is not None
             std, z = torch.empty_like(noise), torch.empty_like(noise)
-            kernels.reparameterise(out, noise, std, z)
+            kernels.reparameterise(out, self.encoder[-1].bias, noise, std, z)
         elif self.variational:
             mu, logvar = out[:, : self.d], out[:, self.d :]
             std = torch.exp(0.5 * logvar)
             z = torch.addcmul(mu, noise, std) if noise is not None else mu
         else:
             mu, z = out, out
-        logits, dec_inputs = self._forward(self.decoder, z)
-
         fused_tail = self.fused and self.bernoulli and x.is_contiguous()
-        if fused_tail:  # sum of BCE(logits, x), d/dlogits = sigmoid - x and the last bias gradient in one pass
+        logits, dec_inputs = self._forward(self.decoder, z, last_bias=not fused_tail)
+        if fused_tail:  # the bias, sum of BCE(logits, x), d/dlogits = sigmoid - x and the bias gradient in one pass
             grad = torch.empty_like(logits)
-            total = kernels.bernoulli_tail(logits, x, grad, self.decoder[-1].bias.grad, 1.0 / batch)
+            last = self.decoder[-1]
+            total = kernels.bernoulli_tail(logits, last.bias, x, grad, last.bias.grad, 1.0 / batch)
             recon = logits.new_tensor(total / batch)
         elif self.bernoulli:  # sum of BCE(logits, x); d/dlogits = sigmoid - x
             probs = torch.sigmoid(logits)
