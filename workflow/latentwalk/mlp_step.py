@@ -86,8 +86,8 @@ class MLPStep:
         self.kl_weight = spec.kl_weight
         self.bernoulli = spec.likelihood == "bernoulli"
         self.inv_sigma2 = 1.0 / (spec.gaussian_sigma * spec.gaussian_sigma)
-        #: The fused loops of :mod:`latentwalk.kernels` (compiled C, float32 on the CPU) take the ReLU masks with the
-        #: bias gradients and, for Bernoulli models, the sigmoid, loss, logit gradient and last bias gradient.
+        #: Whether the fused loops of :mod:`latentwalk.kernels` (compiled C, float32 on the CPU) take the step's
+        #: elementwise work (module docstring); else torch operations do, with the same values up to rounding.
         self.fused = kernels.available() and all(p.dtype == torch.float32 and p.device.type == "cpu"
                                                  for p in self.params)
 
@@ -115,7 +115,7 @@ class MLPStep:
     def _backward(self, layers: list[nn.Linear], inputs: list[Tensor], grad: Tensor, need_input_grad: bool,
                   bias_done: bool = False) -> Tensor | None:
         """Write the layers' weight and bias gradients from d loss / d output; return d loss / d input if asked.
-        ``bias_done``: the last layer's bias gradient is already written (by the fused loss loop)."""
+        ``bias_done``: the last layer's bias gradient is already written (by a fused loop of the caller)."""
         for k in range(len(layers) - 1, -1, -1):
             layer = layers[k]
             torch.mm(inputs[k].t(), grad, out=layer.weight.grad.t())  # the (in, out) storage
