@@ -1,4 +1,4 @@
-"""Two fused float32 loops of the MLP trainer's step, compiled from ``kernels.c`` when the package is installed.
+"""Five fused float32 loops of the MLP trainer's step, compiled from ``kernels.c`` when the package is installed.
 
 A VAE step at batch 128 spends most of its non-product time in short passes over the ``(B, 784)`` logits and the
 ``(B, 400)`` hidden layers: the biases (``addmm`` copies each one into its output before the product), the ReLUs,
@@ -12,7 +12,8 @@ after bias-free products.
 through :mod:`ctypes` on the tensors' memory), with one clone of each loop per x86-64 level (AVX-512, AVX2,
 baseline) picked when the library loads, and glibc's vector ``expf``/``logf``. Without a C compiler the install
 still succeeds (the extension is optional) and :func:`available` is False: the same functions then run as torch
-operations (the ``*_torch`` functions), equal to the compiled loops up to float32 rounding (the exponentials and the order of the sums differ in the last bits).
+operations (the ``*_torch`` functions), equal to the compiled loops up to float32 rounding (the exponentials and
+the order of the sums differ in the last bits).
 """
 
 from __future__ import annotations
@@ -24,9 +25,9 @@ from pathlib import Path
 import torch
 from torch import Tensor
 
-__all__ = ["available", "bernoulli_tail", "bias_relu_", "bias_relu_torch_", "bernoulli_tail_torch", "library_path", "relu_backward_colsum_",
-           "relu_backward_colsum_torch_", "reparameterise", "reparameterise_torch", "reparameterise_backward",
-           "reparameterise_backward_torch"]
+__all__ = ["available", "bernoulli_tail", "bernoulli_tail_torch", "bias_relu_", "bias_relu_torch_", "library_path",
+           "relu_backward_colsum_", "relu_backward_colsum_torch_", "reparameterise", "reparameterise_backward",
+           "reparameterise_backward_torch", "reparameterise_torch"]
 
 
 def library_path() -> Path | None:
@@ -125,8 +126,9 @@ def bias_relu_torch_(h: Tensor, bias: Tensor) -> None:
 
 
 def relu_backward_colsum_(grad: Tensor, out: Tensor, colsum: Tensor) -> None:
-    """Through a ReLU, in place: ``grad[out <= 0] = 0`` (``out`` is the ReLU's output), then ``colsum = grad.sum(0)``
-    (the bias gradient of the layer before the ReLU). Contiguous float32 CPU tensors ``(B, D)``, ``colsum`` ``(D,)``."""
+    """Through a ReLU, in place: ``grad`` kept where ``out > 0`` and zeroed elsewhere (``out`` is the ReLU's output;
+    torch's ``threshold_backward``), then ``colsum = grad.sum(0)`` (the bias gradient of the layer before the ReLU).
+    Contiguous float32 CPU tensors ``(B, D)``, ``colsum`` ``(D,)``."""
     rows, cols = grad.shape
     _check("relu_backward_colsum_", rows, cols, grad, out)
     _check("relu_backward_colsum_", 1, cols, colsum)
@@ -138,7 +140,7 @@ def relu_backward_colsum_(grad: Tensor, out: Tensor, colsum: Tensor) -> None:
 
 def relu_backward_colsum_torch_(grad: Tensor, out: Tensor, colsum: Tensor) -> None:
     """:func:`relu_backward_colsum_` in torch operations (any float dtype and device)."""
-    grad.masked_fill_(out <= 0, 0.0)
+    grad.masked_fill_(~(out > 0), 0.0)  # a NaN in out zeroes its gradient, as threshold_backward does
     torch.sum(grad, 0, out=colsum)
 
 
