@@ -6,7 +6,9 @@ outputs with ``binary_cross_entropy(reduction="sum")`` plus the KL term, and ``l
 the example's 784-400-20 VAE; the conv model is latentwalk's conv architecture trained by the same reference loop.
 Both run at one thread. The FLOP rate of a step is counted by ``torch.utils.flop_counter`` (matrix products and
 convolutions, forward and backward) and compared with the same thread's float32 rate on a 2048 x 2048 product,
-measured right before each timed run (the median of those).
+measured right before each timed run (the median of those). For the MLP the section also times the floor of any
+trainer of that model (:func:`mlp_floor`: the step's products alone, then with the batch gather and the Adam update),
+so each run says what share of the ceiling is reachable on its machine at all.
 """
 
 from __future__ import annotations
@@ -98,6 +100,60 @@ def matmul_rate(size: int = 2048, repeats: int = 7) -> float:
     return median_of(repeats, once)[0]
 
 
+def mlp_floor(spec: ModelSpec, images: np.ndarray, batch_size: int = 128, with_adam: bool = True) -> float:
+    """Seconds per step of the least any trainer of this MLP must do: the step's matrix products alone (forward, the
+    weight gradients, the input gradients the chain needs), and with ``with_adam`` also the batch gather and the
+    float32 Adam update, one epoch of batches.
+
+    The products are those :class:`latentwalk.mlp_step.MLPStep` runs, on its weights in its layout, and count the
+    same FLOPs as :func:`step_flops`; the elementwise work between them (biases, ReLUs, the loss and its gradient,
+    the reparameterisation) is left out, so a full step can only be slower. The Adam update is
+    :class:`latentwalk.mlp_step.FusedAdam` (torch's fused kernel): it streams the parameters, their gradients and
+    both moments, seven float32 numbers per parameter per step, a memory-bound pass a faster trainer cannot skip.
+    """
+    from latentwalk.mlp_step import FusedAdam, MLPStep
+
+    torch.manual_seed(0)
+    step = MLPStep(build_model(spec))
+    adam = FusedAdam(step.params, 1e-3)
+    data = torch.as_tensor(images).reshape(len(images), -1).contiguous()
+    order = torch.randperm(len(images))
+    width = 2 * spec.latent_dim if spec.variational else spec.latent_dim
+
+    def backward(layers: list[torch.nn.Module], inputs: list[torch.Tensor], grad: torch.Tensor,
+                 need_input_grad: bool) -> torch.Tensor:
+        for k in range(len(layers) - 1, -1, -1):
+            torch.mm(inputs[k].t(), grad, out=layers[k].weight.grad.t())
+            if k > 0 or need_input_grad:
+                grad = grad.mm(layers[k].weight)
+        return grad
+
+    def forward(layers: list[torch.nn.Module], out: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        inputs = []
+        for layer in layers:
+            inputs.append(out)
+            out = torch.mm(out, layer.weight.t())
+        return out, inputs
+
+    steps = 0
+    start = time.perf_counter()
+    with torch.no_grad():
+        for first in range(0, len(images) - batch_size + 1, batch_size):
+            if with_adam:
+                x = torch.index_select(data, 0, order[first : first + batch_size])
+            else:
+                x = data[first : first + batch_size]
+            head, enc_inputs = forward(step.encoder, x)
+            z = head[:, : spec.latent_dim]
+            logits, dec_inputs = forward(step.decoder, z)
+            dz = backward(step.decoder, dec_inputs, logits, need_input_grad=True)
+            backward(step.encoder, enc_inputs, dz.repeat(1, width // spec.latent_dim), need_input_grad=False)
+            if with_adam:
+                adam.step()
+            steps += 1
+    return (time.perf_counter() - start) / steps
+
+
 def run(repeats: int = 3, quick: bool = False) -> list[Row]:
     torch.set_num_threads(1)
     images, source = images_28()
@@ -116,10 +172,17 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
         mine: list[tuple[float, float]] = []
         theirs: list[tuple[float, float]] = []
         ceiling: list[float] = []
-        for _ in range(repeats):  # interleaved, so drift of the machine hits all three alike
+        floors: dict[bool, list[float]] = {False: [], True: []}
+        mlp = spec.architecture == "mlp"
+        if mlp:
+            mlp_floor(spec, images, batch)  # warm-up
+        for _ in range(repeats):  # interleaved, so drift of the machine hits all alike
             ceiling.append(matmul_rate(repeats=3))
             mine.append(ours(spec, images, epochs, batch))
             theirs.append(reference_loop(spec, images, epochs, batch))
+            for with_adam in floors if mlp else ():
+                floors[with_adam].append(float(np.median([mlp_floor(spec, images, batch, with_adam)
+                                                          for _ in range(epochs)])))
         rates += ceiling
         rate = float(np.median(ceiling))
         ours_s = float(np.median([s for s, _ in mine]))
@@ -144,6 +207,17 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
                         f"matmul rate beside it, {rate / 1e9:.1f} GFLOP/s", ref_flops / rate,
                         note=f"2.0x the reference needs {2 * ref_flops / rate:.0%} of the matmul rate; "
                              f"the ceiling allows at most {rate / ref_flops:.2f}x"))
+        if mlp:  # the floor of any trainer of this model (mlp_floor): what share of the ceiling is reachable at all
+            per_step = step_flops(spec, batch)
+            for with_adam, what in ((False, "the step's matrix products alone"),
+                                    (True, "products + batch gather + float32 Adam (the floor of any trainer)")):
+                floor_rate = per_step / float(np.median(floors[with_adam]))
+                note = ""
+                if with_adam:
+                    note = (f"a trainer can reach at most {floor_rate / rate:.0%} of the matmul rate here; "
+                            f"latentwalk's step is {flops / floor_rate:.0%} of this floor's speed")
+                rows.append(Row("training", f"{label}: {what}", floor_rate / 1e9, "GFLOP/s",
+                                f"matmul rate beside it, {rate / 1e9:.1f} GFLOP/s", floor_rate / rate, note=note))
     rows.insert(0, Row("training", "float32 matmul 2048x2048, 1 thread", float(np.median(rates)) / 1e9, "GFLOP/s",
                        note=f"the ceiling; {min(rates) / 1e9:.1f}-{max(rates) / 1e9:.1f} across the section"))
     return rows
