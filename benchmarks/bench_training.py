@@ -8,12 +8,14 @@ Both run at one thread. The FLOP rate of a step is counted by ``torch.utils.flop
 convolutions, forward and backward) and compared with the same thread's float32 rate on a 2048 x 2048 product,
 measured right before each timed run (the median of those). For the MLP the section also times the floor of any
 trainer of that model (:func:`mlp_floor`: the step's products alone, then with the batch gather and the Adam update),
-so each run says what share of the ceiling is reachable on its machine at all.
+in turns with the trainer's own step and the ceiling, so each run says what share of the ceiling is reachable on its
+machine at all and how near the trainer comes to it.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 import numpy as np
 import torch
 from torch.nn import functional as F
@@ -100,25 +102,37 @@ def matmul_rate(size: int = 2048, repeats: int = 7) -> float:
     return median_of(repeats, once)[0]
 
 
-def mlp_floor(spec: ModelSpec, images: np.ndarray, batch_size: int = 128, with_adam: bool = True) -> float:
-    """Seconds per step of the least any trainer of this MLP must do: the step's matrix products alone (forward, the
-    weight gradients, the input gradients the chain needs), and with ``with_adam`` also the batch gather and the
-    float32 Adam update, one epoch of batches.
+def mlp_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128,
+              chunk: int = 13) -> dict[str, float]:
+    """The trainer's MLP step against the floor of any trainer of that model, in turns: seconds per step of each, and
+    the matmul ceiling's FLOP/s, medians over ``epochs`` epochs of batches.
 
-    The products are those :class:`latentwalk.mlp_step.MLPStep` runs, on its weights in its layout, and count the
-    same FLOPs as :func:`step_flops`; the elementwise work between them (biases, ReLUs, the loss and its gradient,
-    the reparameterisation) is left out, so a full step can only be slower. The Adam update is
-    :class:`latentwalk.mlp_step.FusedAdam` (torch's fused kernel): it streams the parameters, their gradients and
-    both moments, seven float32 numbers per parameter per step, a memory-bound pass a faster trainer cannot skip.
+    - ``"step"``: the trainer's own loop body (a gathered batch, its noise, :class:`latentwalk.mlp_step.MLPStep`,
+      :class:`latentwalk.mlp_step.FusedAdam`, the running loss totals), as :func:`latentwalk.training.train_model`
+      runs it;
+    - ``"products"``: the step's matrix products alone (forward, the weight gradients, the input gradients the
+      chain needs) on MLPStep's weights in its layout, over contiguous batches: the same FLOPs as :func:`step_flops`
+      and none of the elementwise work between them;
+    - ``"floor"``: those products with the batch gather and the float32 Adam update (torch's fused kernel, which
+      streams the parameters, their gradients and both moments: seven numbers per parameter per step, a
+      memory-bound pass no trainer with this optimiser can skip). A full step can only be slower;
+    - ``"ceiling"``: the 2048 x 2048 product's rate (FLOP/s), one product per turn.
+
+    The variants take turns ``chunk`` steps at a time, so that the machine's drift (here tens of percent within
+    minutes) hits all of them alike and the shares compare like with like.
     """
     from latentwalk.mlp_step import FusedAdam, MLPStep
 
-    torch.manual_seed(0)
-    step = MLPStep(build_model(spec))
-    adam = FusedAdam(step.params, 1e-3)
     data = torch.as_tensor(images).reshape(len(images), -1).contiguous()
-    order = torch.randperm(len(images))
     width = 2 * spec.latent_dim if spec.variational else spec.latent_dim
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+
+    def forward(layers: list[torch.nn.Module], out: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        inputs = []
+        for layer in layers:
+            inputs.append(out)
+            out = torch.mm(out, layer.weight.t())
+        return out, inputs
 
     def backward(layers: list[torch.nn.Module], inputs: list[torch.Tensor], grad: torch.Tensor,
                  need_input_grad: bool) -> torch.Tensor:
@@ -128,30 +142,55 @@ def mlp_floor(spec: ModelSpec, images: np.ndarray, batch_size: int = 128, with_a
                 grad = grad.mm(layers[k].weight)
         return grad
 
-    def forward(layers: list[torch.nn.Module], out: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        inputs = []
-        for layer in layers:
-            inputs.append(out)
-            out = torch.mm(out, layer.weight.t())
-        return out, inputs
+    def make(name: str) -> Callable[[int], None]:
+        torch.manual_seed(0)
+        step = MLPStep(build_model(spec))
+        adam = FusedAdam(step.params, 1e-3)
+        generator = torch.Generator().manual_seed(0)
+        order = torch.randperm(len(images), generator=generator)
+        totals = torch.zeros(3, dtype=torch.float64)
 
-    steps = 0
-    start = time.perf_counter()
-    with torch.no_grad():
-        for first in range(0, len(images) - batch_size + 1, batch_size):
-            if with_adam:
-                x = torch.index_select(data, 0, order[first : first + batch_size])
-            else:
+        def one(first: int) -> None:
+            nonlocal totals
+            if name == "products":
                 x = data[first : first + batch_size]
+            else:
+                x = torch.index_select(data, 0, order[first : first + batch_size])
+            if name == "step":
+                noise = torch.randn((batch_size, spec.latent_dim), generator=generator) if spec.variational else None
+                loss, recon, kl = step(x, noise)
+                adam.step()
+                totals += torch.stack((loss, recon, kl)).double() * batch_size
+                return
             head, enc_inputs = forward(step.encoder, x)
-            z = head[:, : spec.latent_dim]
-            logits, dec_inputs = forward(step.decoder, z)
+            logits, dec_inputs = forward(step.decoder, head[:, : spec.latent_dim])
             dz = backward(step.decoder, dec_inputs, logits, need_input_grad=True)
             backward(step.encoder, enc_inputs, dz.repeat(1, width // spec.latent_dim), need_input_grad=False)
-            if with_adam:
+            if name == "floor":
                 adam.step()
-            steps += 1
-    return (time.perf_counter() - start) / steps
+
+        return one
+
+    names = ("step", "products", "floor")
+    runners = {name: make(name) for name in names}
+    times: dict[str, list[float]] = {name: [] for name in names}
+    rates: list[float] = []
+    firsts = list(range(0, len(images) - batch_size + 1, batch_size))
+    with torch.no_grad():
+        for first in firsts[:chunk]:  # warm-up
+            for name in names:
+                runners[name](first)
+        for epoch in range(epochs):
+            for turn, start in enumerate(range(0, len(firsts), chunk)):
+                begin = time.perf_counter()
+                torch.mm(a, b)
+                rates.append(2 * 2048**3 / (time.perf_counter() - begin))
+                for name in names[turn % 3 :] + names[: turn % 3]:
+                    for first in firsts[start : start + chunk]:
+                        begin = time.perf_counter()
+                        runners[name](first)
+                        times[name].append(time.perf_counter() - begin)
+    return {**{name: float(np.median(t)) for name, t in times.items()}, "ceiling": float(np.median(rates))}
 
 
 def run(repeats: int = 3, quick: bool = False) -> list[Row]:
@@ -172,17 +211,10 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
         mine: list[tuple[float, float]] = []
         theirs: list[tuple[float, float]] = []
         ceiling: list[float] = []
-        floors: dict[bool, list[float]] = {False: [], True: []}
-        mlp = spec.architecture == "mlp"
-        if mlp:
-            mlp_floor(spec, images, batch)  # warm-up
         for _ in range(repeats):  # interleaved, so drift of the machine hits all alike
             ceiling.append(matmul_rate(repeats=3))
             mine.append(ours(spec, images, epochs, batch))
             theirs.append(reference_loop(spec, images, epochs, batch))
-            for with_adam in floors if mlp else ():
-                floors[with_adam].append(float(np.median([mlp_floor(spec, images, batch, with_adam)
-                                                          for _ in range(epochs)])))
         rates += ceiling
         rate = float(np.median(ceiling))
         ours_s = float(np.median([s for s, _ in mine]))
@@ -207,17 +239,21 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
                         f"matmul rate beside it, {rate / 1e9:.1f} GFLOP/s", ref_flops / rate,
                         note=f"2.0x the reference needs {2 * ref_flops / rate:.0%} of the matmul rate; "
                              f"the ceiling allows at most {rate / ref_flops:.2f}x"))
-        if mlp:  # the floor of any trainer of this model (mlp_floor): what share of the ceiling is reachable at all
+        if spec.architecture == "mlp":  # the floor of any trainer of this model: what share of the ceiling is reachable
+            floor = mlp_floor(spec, images, 1 if quick else epochs, batch)
             per_step = step_flops(spec, batch)
-            for with_adam, what in ((False, "the step's matrix products alone"),
-                                    (True, "products + batch gather + float32 Adam (the floor of any trainer)")):
-                floor_rate = per_step / float(np.median(floors[with_adam]))
+            for key, what in (("products", "the step's matrix products alone"),
+                              ("floor", "products + batch gather + float32 Adam (the floor of any trainer)"),
+                              ("step", "latentwalk's step, in turns with the two above")):
                 note = ""
-                if with_adam:
-                    note = (f"a trainer can reach at most {floor_rate / rate:.0%} of the matmul rate here; "
-                            f"latentwalk's step is {flops / floor_rate:.0%} of this floor's speed")
-                rows.append(Row("training", f"{label}: {what}", floor_rate / 1e9, "GFLOP/s",
-                                f"matmul rate beside it, {rate / 1e9:.1f} GFLOP/s", floor_rate / rate, note=note))
+                if key == "floor":
+                    note = f"a trainer can reach at most {per_step / floor[key] / floor['ceiling']:.0%} of the matmul rate here"
+                if key == "step":
+                    note = f"{floor['floor'] / floor['step']:.0%} of the floor's speed"
+                rows.append(Row("training", f"{label}: {what}", per_step / floor[key] / 1e9, "GFLOP/s",
+                                f"matmul rate in turns with it, {floor['ceiling'] / 1e9:.1f} GFLOP/s",
+                                per_step / floor[key] / floor["ceiling"], note=note))
+            rates.append(floor["ceiling"])
     rows.insert(0, Row("training", "float32 matmul 2048x2048, 1 thread", float(np.median(rates)) / 1e9, "GFLOP/s",
                        note=f"the ceiling; {min(rates) / 1e9:.1f}-{max(rates) / 1e9:.1f} across the section"))
     return rows
