@@ -180,7 +180,7 @@ def mlp_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int 
         for first in firsts[:chunk]:  # warm-up
             for name in names:
                 runners[name](first)
-        for epoch in range(epochs):
+        for _ in range(epochs):
             for turn, start in enumerate(range(0, len(firsts), chunk)):
                 begin = time.perf_counter()
                 torch.mm(a, b)
@@ -243,11 +243,12 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
             floor = mlp_floor(spec, images, 1 if quick else epochs, batch)
             per_step = step_flops(spec, batch)
             for key, what in (("products", "the step's matrix products alone"),
-                              ("floor", "products + batch gather + float32 Adam (the floor of any trainer)"),
+                              ("floor", "products + batch gather + float32 Adam (a float32 trainer's floor)"),
                               ("step", "latentwalk's step, in turns with the two above")):
                 note = ""
                 if key == "floor":
-                    note = f"a trainer can reach at most {per_step / floor[key] / floor['ceiling']:.0%} of the matmul rate here"
+                    note = (f"a float32 trainer of these products with Adam reaches at most "
+                            f"{per_step / floor[key] / floor['ceiling']:.0%} of the matmul rate here")
                 if key == "step":
                     note = f"{floor['floor'] / floor['step']:.0%} of the floor's speed"
                 rows.append(Row("training", f"{label}: {what}", per_step / floor[key] / 1e9, "GFLOP/s",
