@@ -650,6 +650,53 @@ def test_conv_models_train_through_autograd() -> None:
     assert len(history) == 2 and math.isfinite(history[-1]["loss"])
 
 
+def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -> None:
+    """On the CPU the conv encoder (and the critic, and acai_conv's decoder) train with channels-last convolution
+    weights, which oneDNN runs faster; the trained model is contiguous again, and the layout changes no more than
+    float32 rounding: the same steps with every weight contiguous give the same losses and weights to ~1e-6."""
+    from latentwalk.models import build_model, loss_terms
+    from latentwalk.training import channels_last_parts
+
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    conv = ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4)
+    assert channels_last_parts(conv, cpu) == ("encoder",)
+    assert channels_last_parts(conv, cuda) == ()
+    assert channels_last_parts(ModelSpec("acai", 2, (8, 8), architecture="conv"), cpu) == ("encoder", "critic")
+    assert channels_last_parts(ModelSpec("ae", 4, (8, 8), architecture="acai_conv"), cpu) == ("encoder", "decoder")
+    assert channels_last_parts(ModelSpec("acai", 2, (8, 8), hidden=(16,)), cpu) == ()
+    assert channels_last_parts(_spec("vae"), cpu) == ()
+
+    images = np.random.default_rng(0).random((16, 8, 8)).astype(np.float32)
+    layouts: list[tuple[bool, bool]] = []
+
+    def seen(_epoch: int, model: torch.nn.Module) -> None:
+        enc, dec = model.encoder[3].weight, model.decoder[5].weight  # (3, 2, 4, 4) and (3, 2, 4, 4)
+        layouts.append((enc.is_contiguous(memory_format=torch.channels_last) and not enc.is_contiguous(),
+                        dec.is_contiguous()))
+
+    trained, history = train_model(conv, _cfg(2, batch_size=16, kl_warmup_epochs=0), images, on_epoch=seen)
+    assert layouts == [(True, True), (True, True)]
+    assert all(p.is_contiguous() for p in trained.parameters())
+
+    # The same two full-batch steps with every weight contiguous (the trainer's seeding, one permuted batch each).
+    torch.manual_seed(0)
+    model = build_model(conv)
+    adam = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
+    generator = torch.Generator().manual_seed(0)
+    data, losses = torch.as_tensor(images), []
+    for _ in range(2):
+        batch = data[torch.randperm(16, generator=generator)]
+        noise = torch.randn((16, 2), generator=generator)
+        loss, _, _ = loss_terms(model, batch, noise)
+        adam.zero_grad(set_to_none=True)
+        loss.backward()
+        adam.step()
+        losses.append(float(loss.detach()))
+    assert [row["loss"] for row in history] == pytest.approx(losses, rel=1e-5)
+    for mine, theirs in zip(trained.parameters(), model.parameters()):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+
+
 def test_training_flushes_subnormals_and_restores_the_default_after(noise_images: np.ndarray) -> None:
     """While a model trains, a subnormal float32 multiplies as zero (FTZ/DAZ: Adam's averages of tiny gradients
     decay into that range and slow every step tenfold); before and after, torch's default holds."""

@@ -26,8 +26,8 @@ import torch
 from .io import LatentwalkError, atomic_path
 from .models import LatentAutoencoder, ModelSpec, build_model, loss_terms
 
-__all__ = ["TrainConfig", "resolve_device", "seed_everything", "train_model", "flush_denormals", "evaluate",
-           "save_state_dict", "load_model", "history_columns"]
+__all__ = ["TrainConfig", "resolve_device", "channels_last_parts", "seed_everything", "train_model", "flush_denormals",
+           "evaluate", "save_state_dict", "load_model", "history_columns"]
 
 HISTORY_COLUMNS = ("epoch", "loss", "reconstruction", "kl", "seconds")
 #: The extra per-epoch columns of adversarially trained kinds (ACAI): the critic's verdict on interpolants (the
@@ -70,14 +70,35 @@ def resolve_device(name: str) -> torch.device:
 def trainer_description(spec: ModelSpec, device: torch.device) -> str:
     """How :func:`train_model` trains ``spec`` on ``device``: the job log and the run's meta.json record it, since
     the compiled loops (:mod:`latentwalk.kernels`) and their torch fallback agree only up to float32 rounding."""
+    parts = channels_last_parts(spec, device)
+    layout = f" ({', '.join(parts)} channels-last)" if parts else ""
     if spec.adversarial:
-        return "autograd, two players (autoencoder and critic), torch Adam"
+        return f"autograd{layout}, two players (autoencoder and critic), torch Adam"
     if spec.architecture != "mlp":
-        return "autograd, torch Adam"
+        return f"autograd{layout}, torch Adam"
     from . import kernels
 
     loops = "compiled loops (latentwalk._kernels)" if kernels.available() and device.type == "cpu" else "torch operations"
     return f"written-out MLP step with {loops}, fused Adam"
+
+
+def channels_last_parts(spec: ModelSpec, device: torch.device) -> tuple[str, ...]:
+    """The submodules whose convolution weights :func:`train_model` keeps in channels-last (NHWC) memory format while
+    it trains ``spec`` on ``device``; the model it returns is contiguous (NCHW) again.
+
+    On the CPU oneDNN runs most of these convolutions faster on channels-last tensors, and a layer whose weight is
+    channels-last makes its output so, which the next convolution then reads without a reordering copy. Measured on
+    MNIST at one thread, batch 128, the two layouts in turns (medians of 3): the conv VAE trains 1.12x as fast at
+    32 x 32 (the views dataset's size; 17.3 s against 19.5 for 2 epochs) and as fast at 28 x 28 (14.2 s both); ACAI
+    with acai_conv at 32 x 32 1.22x (26.1 s against 31.9 for an epoch of 2,560). The conv decoder stays contiguous:
+    its 64 -> 32 transposed convolution takes 26 ms channels-last against 19 (forward and backward). Other devices
+    keep torch's default. The format changes the order of float32 additions inside a convolution, not the result
+    beyond rounding.
+    """
+    if device.type != "cpu" or spec.architecture == "mlp":
+        return ()
+    parts = ("encoder", "critic") if spec.adversarial else ("encoder",)
+    return parts + ("decoder",) if spec.architecture == "acai_conv" else parts
 
 
 def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Generator:
@@ -143,6 +164,8 @@ def train_model(
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed, cfg.threads, device)
     model = build_model(spec).to(device)
+    for part in channels_last_parts(spec, device):
+        getattr(model, part).to(memory_format=torch.channels_last)
     data = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32), device=device)
     n = data.shape[0]
     critic_optimiser = None
@@ -200,7 +223,7 @@ def train_model(
         log(f"epoch {epoch:4d}/{cfg.epochs}  loss {loss_v:10.4f}  recon {recon_v:10.4f}  kl {kl_v:8.4f}{extra}  {seconds:6.2f}s")
     if step is not None:
         step.release()
-    return model.to("cpu").eval(), history
+    return model.to("cpu", memory_format=torch.contiguous_format).eval(), history
 
 
 def _adversarial_step(model: LatentAutoencoder, batch: torch.Tensor, generator: torch.Generator,
