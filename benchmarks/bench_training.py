@@ -6,10 +6,10 @@ outputs with ``binary_cross_entropy(reduction="sum")`` plus the KL term, and ``l
 the example's 784-400-20 VAE; the conv model is latentwalk's conv architecture trained by the same reference loop.
 Both run at one thread. The FLOP rate of a step is counted by ``torch.utils.flop_counter`` (matrix products and
 convolutions, forward and backward) and compared with the same thread's float32 rate on a 2048 x 2048 product,
-measured right before each timed run (the median of those). For the MLP the section also times the floor of any
-trainer of that model (:func:`mlp_floor`: the step's products alone, then with the batch gather and the Adam update),
-in turns with the trainer's own step and the ceiling, so each run says what share of the ceiling is reachable on its
-machine at all and how near the trainer comes to it.
+measured right before each timed run (the median of those). For each model the section also times a floor
+(:func:`mlp_floor`; :func:`conv_floor`, the convolutions as im2col matrix products: the step's products alone, then
+with the batch gather and the Adam update), in turns with the trainer's own step and the ceiling, so each run says
+what share of the ceiling is reachable on its machine at all and how near the trainer comes to it.
 """
 
 from __future__ import annotations
@@ -77,12 +77,18 @@ def ours(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128
 
 
 def step_flops(spec: ModelSpec, batch_size: int = 128) -> float:
-    """FLOPs of one training step (forward and backward) at ``batch_size``, counted by torch's flop counter."""
-    from torch.utils.flop_counter import FlopCounterMode
+    """FLOPs of one training step (forward and backward) at ``batch_size``, counted by torch's flop counter (given
+    the formula it lacks for ``aten.slow_conv_transpose2d``, the conv decoder's last layer: 0.7% of a conv step)."""
+    from torch.utils.flop_counter import FlopCounterMode, conv_flop_count
+
+    def slow_conv_transpose2d(x_shape: list[int], w_shape: list[int], *args: object, out_shape: list[int],
+                              **kwargs: object) -> int:  # the conv decoder's last layer; the counter has no formula
+        return conv_flop_count(x_shape, w_shape, out_shape, transposed=True)
 
     model = build_model(spec)
     x = torch.rand(batch_size, *spec.image_shape)
-    with FlopCounterMode(display=False) as counter:
+    mapping = {torch.ops.aten.slow_conv_transpose2d: slow_conv_transpose2d}
+    with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
         loss, _, _ = loss_terms(model, x, torch.randn(batch_size, spec.latent_dim))
         loss.backward()
     return float(counter.get_total_flops())
@@ -171,11 +177,19 @@ def mlp_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int 
 
         return one
 
-    names = ("step", "products", "floor")
-    runners = {name: make(name) for name in names}
+    return _in_turns({name: make(name) for name in ("step", "products", "floor")}, len(images), batch_size,
+                     epochs, chunk, a, b)
+
+
+def _in_turns(runners: dict[str, Callable[[int], None]], n_images: int, batch_size: int, epochs: int, chunk: int,
+              a: torch.Tensor, b: torch.Tensor) -> dict[str, float]:
+    """Time ``runners`` (each runs one step from a batch offset) in turns of ``chunk`` steps, rotating who goes
+    first, with one ``a @ b`` product per turn for the ceiling; medians of the seconds per step, and the ceiling."""
+    names = list(runners)
     times: dict[str, list[float]] = {name: [] for name in names}
     rates: list[float] = []
-    firsts = list(range(0, len(images) - batch_size + 1, batch_size))
+    firsts = list(range(0, n_images - batch_size + 1, batch_size))
+    size = a.shape[0]
     with torch.no_grad():
         for first in firsts[:chunk]:  # warm-up
             for name in names:
@@ -184,13 +198,126 @@ def mlp_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int 
             for turn, start in enumerate(range(0, len(firsts), chunk)):
                 begin = time.perf_counter()
                 torch.mm(a, b)
-                rates.append(2 * 2048**3 / (time.perf_counter() - begin))
-                for name in names[turn % 3 :] + names[: turn % 3]:
+                rates.append(2 * size**3 / (time.perf_counter() - begin))
+                shift = turn % len(names)
+                for name in names[shift:] + names[:shift]:
                     for first in firsts[start : start + chunk]:
                         begin = time.perf_counter()
                         runners[name](first)
                         times[name].append(time.perf_counter() - begin)
     return {**{name: float(np.median(t)) for name, t in times.items()}, "ceiling": float(np.median(rates))}
+
+
+def conv_products(spec: ModelSpec, batch_size: int = 128) -> list[tuple[int, int, int, bool]]:
+    """The matrix products a conv-model training step amounts to: ``(M, K, N, first)`` per layer, in the order the
+    forward pass runs them, ``first`` for the layer that reads the images (its input gradient is never needed).
+
+    A convolution of ``C_in`` to ``C_out`` channels with a ``k x k`` kernel is, written with im2col, the product of
+    a ``(B * H_out * W_out, C_in * k * k)`` matrix of patches with its ``(C_in * k * k, C_out)`` weight (forward),
+    that product's transpose pair for the input gradient, and the patches against the output gradient for the weight
+    gradient: ``M = B H_out W_out``, ``K = C_in k^2``, ``N = C_out``. A transposed convolution is the adjoint: the
+    same three products with ``M`` counted on its input (``K = C_out k^2``, ``N = C_in``). A linear layer is
+    ``M = B``, ``K = in``, ``N = out``. Each product costs ``2 M K N`` FLOPs, as :func:`step_flops` counts them."""
+    model = build_model(spec)
+    shapes: list[tuple[int, int, int, bool]] = []
+
+    def hook(module: torch.nn.Module, inputs: tuple[torch.Tensor, ...], output: torch.Tensor) -> None:
+        first = not shapes and module in list(model.encoder.modules())
+        if isinstance(module, torch.nn.ConvTranspose2d):
+            n_in, c_in, h, w = inputs[0].shape
+            k = module.kernel_size[0] * module.kernel_size[1]
+            shapes.append((n_in * h * w, module.out_channels * k, c_in, first))
+        elif isinstance(module, torch.nn.Conv2d):
+            n_out, c_out, h, w = output.shape
+            k = module.kernel_size[0] * module.kernel_size[1]
+            shapes.append((n_out * h * w, module.in_channels * k, c_out, first))
+        elif isinstance(module, torch.nn.Linear):
+            shapes.append((inputs[0].shape[0], module.in_features, module.out_features, first))
+
+    handles = [m.register_forward_hook(hook) for m in model.modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.ConvTranspose2d, torch.nn.Linear))]
+    with torch.no_grad():
+        model.decode_logits(model.encode(torch.rand(batch_size, *spec.image_shape))[0])
+    for handle in handles:
+        handle.remove()
+    return shapes
+
+
+def conv_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128,
+               chunk: int = 13) -> dict[str, float]:
+    """The trainer's conv step against the floor of a trainer that computes the convolutions as matrix products, in
+    turns, as :func:`mlp_floor` does for the MLP: seconds per step of each, and the ceiling's FLOP/s.
+
+    - ``"step"``: the trainer's own loop body (a gathered batch, its noise, the autograd step with the layouts
+      :func:`latentwalk.training.channels_last_parts` picks, torch's fused Adam, the running loss totals);
+    - ``"products"``: the step's products (:func:`conv_products`: forward, weight gradients, the input gradients the
+      chain needs) on ready-made operands, each in the faster of its two layouts (``A @ B`` or ``(B^T A^T)^T``, both
+      operands contiguous; chosen per product in the warm-up): the step's FLOPs without the im2col and col2im
+      copies, the bias, ReLU and loss passes between them;
+    - ``"floor"``: those products with the batch gather and the fused Adam update over the model's parameters;
+    - ``"ceiling"``: the 2048 x 2048 product's rate (FLOP/s), one product per turn.
+    """
+    from latentwalk.models import loss_terms
+    from latentwalk.training import _adam, channels_last_parts
+
+    data = torch.as_tensor(images).contiguous()
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
+    cpu = torch.device("cpu")
+    products: list[list[Callable[[], torch.Tensor]]] = []  # per product: its two layouts
+    for m, k, n, first in conv_products(spec, batch_size):
+        x, w, g = torch.randn(m, k), torch.randn(k, n), torch.randn(m, n)
+        xt, wt, gt = x.t().contiguous(), w.t().contiguous(), g.t().contiguous()
+        products.append([lambda x=x, w=w: x @ w, lambda xt=xt, wt=wt: wt @ xt])  # (M, K) (K, N)
+        products.append([lambda xt=xt, g=g: xt @ g, lambda gt=gt, x=x: gt @ x])  # weight gradient, (K, N) or (N, K)
+        if not first:
+            products.append([lambda g=g, wt=wt: g @ wt, lambda w=w, gt=gt: w @ gt])  # (M, N) (N, K)
+    chosen: list[Callable[[], torch.Tensor]] = []
+    for pair in products:
+        best = []
+        for layout in pair:
+            layout()
+            begin = time.perf_counter()
+            for _ in range(3):
+                layout()
+            best.append(time.perf_counter() - begin)
+        chosen.append(pair[int(np.argmin(best))])
+
+    def make(name: str) -> Callable[[int], None]:
+        torch.manual_seed(0)
+        model = build_model(spec)
+        for part in channels_last_parts(spec, cpu):
+            getattr(model, part).to(memory_format=torch.channels_last)
+        adam = _adam(model.parameters(), 1e-3, cpu)
+        for p in model.parameters():
+            p.grad = torch.randn_like(p) * 1e-3
+        generator = torch.Generator().manual_seed(0)
+        order = torch.randperm(len(images), generator=generator)
+        totals = torch.zeros(3, dtype=torch.float64)
+
+        def one(first: int) -> None:
+            nonlocal totals
+            if name == "products":
+                for product in chosen:
+                    product()
+                return
+            batch = torch.index_select(data, 0, order[first : first + batch_size])
+            if name == "step":
+                noise = torch.randn((batch_size, spec.latent_dim), generator=generator) if spec.variational else None
+                with torch.enable_grad():
+                    loss, recon, kl = loss_terms(model, batch, noise)
+                    adam.zero_grad(set_to_none=True)
+                    loss.backward()
+                adam.step()
+                totals += torch.stack((loss.detach(), recon.detach(), kl.detach())).double() * batch_size
+                return
+            for product in chosen:
+                product()
+            adam.step()
+
+        return one
+
+    return _in_turns({name: make(name) for name in ("step", "products", "floor")}, len(images), batch_size,
+                     epochs, chunk, a, b)
 
 
 def run(repeats: int = 3, quick: bool = False) -> list[Row]:
@@ -239,22 +366,28 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
                         f"matmul rate beside it, {rate / 1e9:.1f} GFLOP/s", ref_flops / rate,
                         note=f"2.0x the reference needs {2 * ref_flops / rate:.0%} of the matmul rate; "
                              f"the ceiling allows at most {rate / ref_flops:.2f}x"))
-        if spec.architecture == "mlp":  # the floor of any trainer of this model: what share of the ceiling is reachable
-            floor = mlp_floor(spec, images, 1 if quick else epochs, batch)
-            per_step = step_flops(spec, batch)
-            for key, what in (("products", "the step's matrix products alone"),
-                              ("floor", "products + batch gather + float32 Adam (a float32 trainer's floor)"),
-                              ("step", "latentwalk's step, in turns with the two above")):
-                note = ""
-                if key == "floor":
-                    note = (f"a float32 trainer of these products with Adam reaches at most "
-                            f"{per_step / floor[key] / floor['ceiling']:.0%} of the matmul rate here")
-                if key == "step":
-                    note = f"{floor['floor'] / floor['step']:.0%} of the floor's speed"
-                rows.append(Row("training", f"{label}: {what}", per_step / floor[key] / 1e9, "GFLOP/s",
-                                f"matmul rate in turns with it, {floor['ceiling'] / 1e9:.1f} GFLOP/s",
-                                per_step / floor[key] / floor["ceiling"], note=note))
-            rates.append(floor["ceiling"])
+        # The floor of a trainer of this model: what share of the ceiling is reachable at all, in turns with the step.
+        floor = (mlp_floor if spec.architecture == "mlp" else conv_floor)(spec, images, 1 if quick else epochs, batch)
+        per_step = step_flops(spec, batch)
+        mlp = spec.architecture == "mlp"
+        products = ("the step's matrix products alone" if mlp
+                    else "the step's convolutions and linear layers as matrix products alone (im2col)")
+        trainer = "a float32 trainer of these products with Adam" if mlp else \
+            "a float32 trainer computing these layers as matrix products, with Adam,"
+        for key, what in (("products", products),
+                          ("floor", "products + batch gather + float32 Adam (a float32 trainer's floor)"),
+                          ("step", "latentwalk's step, in turns with the two above")):
+            note = ""
+            if key == "floor":
+                share = per_step / floor[key] / floor["ceiling"]
+                note = (f"{trainer} reaches at most {share:.0%} of the matmul rate here: "
+                        f"{share / (ref_flops / rate):.2f}x the reference loop")
+            if key == "step":
+                note = f"{floor['floor'] / floor['step']:.0%} of the floor's speed"
+            rows.append(Row("training", f"{label}: {what}", per_step / floor[key] / 1e9, "GFLOP/s",
+                            f"matmul rate in turns with it, {floor['ceiling'] / 1e9:.1f} GFLOP/s",
+                            per_step / floor[key] / floor["ceiling"], note=note))
+        rates.append(floor["ceiling"])
     rows.insert(0, Row("training", "float32 matmul 2048x2048, 1 thread", float(np.median(rates)) / 1e9, "GFLOP/s",
                        note=f"the ceiling; {min(rates) / 1e9:.1f}-{max(rates) / 1e9:.1f} across the section"))
     return rows
