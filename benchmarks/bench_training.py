@@ -210,7 +210,8 @@ def _in_turns(runners: dict[str, Callable[[int], None]], n_images: int, batch_si
 
 def conv_products(spec: ModelSpec, batch_size: int = 128) -> list[tuple[int, int, int, bool]]:
     """The matrix products a conv-model training step amounts to: ``(M, K, N, first)`` per layer, in the order the
-    forward pass runs them, ``first`` for the layer that reads the images (its input gradient is never needed).
+    forward pass runs them, ``first`` for the layer that reads the images (its input gradient is never needed). The
+    autoencoder's layers only: an ACAI critic's step is not listed.
 
     A convolution of ``C_in`` to ``C_out`` channels with a ``k x k`` kernel is, written with im2col, the product of
     a ``(B * H_out * W_out, C_in * k * k)`` matrix of patches with its ``(C_in * k * k, C_out)`` weight (forward),
