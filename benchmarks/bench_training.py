@@ -244,6 +244,23 @@ def conv_products(spec: ModelSpec, batch_size: int = 128) -> list[tuple[int, int
     return shapes
 
 
+def product_layouts(spec: ModelSpec, batch_size: int = 128) -> list[tuple[int, list[Callable[[], torch.Tensor]]]]:
+    """Each product of :func:`conv_products` as ``(FLOPs, its two layouts)`` on ready-made random operands: the
+    forward ``(M, K) (K, N)``, the weight gradient ``(K, M) (M, N)`` or its transpose, and, but for the layer that
+    reads the images, the input gradient ``(M, N) (N, K)``; either layout computes the product or its transpose
+    from contiguous operands."""
+    products: list[tuple[int, list[Callable[[], torch.Tensor]]]] = []
+    for m, k, n, first in conv_products(spec, batch_size):
+        x, w, g = torch.randn(m, k), torch.randn(k, n), torch.randn(m, n)
+        xt, wt, gt = x.t().contiguous(), w.t().contiguous(), g.t().contiguous()
+        flops = 2 * m * k * n
+        products.append((flops, [lambda x=x, w=w: x @ w, lambda xt=xt, wt=wt: wt @ xt]))
+        products.append((flops, [lambda xt=xt, g=g: xt @ g, lambda gt=gt, x=x: gt @ x]))
+        if not first:
+            products.append((flops, [lambda g=g, wt=wt: g @ wt, lambda w=w, gt=gt: w @ gt]))
+    return products
+
+
 def conv_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int = 128,
                chunk: int = 13) -> dict[str, float]:
     """The trainer's conv step against the floor of a trainer that computes the convolutions as matrix products, in
@@ -264,16 +281,8 @@ def conv_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int
     data = torch.as_tensor(images).contiguous()
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
     cpu = torch.device("cpu")
-    products: list[list[Callable[[], torch.Tensor]]] = []  # per product: its two layouts
-    for m, k, n, first in conv_products(spec, batch_size):
-        x, w, g = torch.randn(m, k), torch.randn(k, n), torch.randn(m, n)
-        xt, wt, gt = x.t().contiguous(), w.t().contiguous(), g.t().contiguous()
-        products.append([lambda x=x, w=w: x @ w, lambda xt=xt, wt=wt: wt @ xt])  # (M, K) (K, N)
-        products.append([lambda xt=xt, g=g: xt @ g, lambda gt=gt, x=x: gt @ x])  # weight gradient, (K, N) or (N, K)
-        if not first:
-            products.append([lambda g=g, wt=wt: g @ wt, lambda w=w, gt=gt: w @ gt])  # (M, N) (N, K)
     chosen: list[Callable[[], torch.Tensor]] = []
-    for pair in products:
+    for _, pair in product_layouts(spec, batch_size):
         best = []
         for layout in pair:
             layout()
@@ -375,14 +384,15 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
                     else "the step's convolutions and linear layers as matrix products alone (im2col)")
         trainer = "a float32 trainer of these products with Adam" if mlp else \
             "a float32 trainer computing these layers as matrix products, with Adam,"
-        for key, what in (("products", products),
-                          ("floor", "products + batch gather + float32 Adam (a float32 trainer's floor)"),
+        floor_label = ("products + batch gather + float32 Adam (a float32 trainer's floor)" if mlp else
+                       "products + batch gather + float32 Adam (the floor of a trainer computing them as products)")
+        for key, what in (("products", products), ("floor", floor_label),
                           ("step", "latentwalk's step, in turns with the two above")):
             note = ""
             if key == "floor":
                 share = per_step / floor[key] / floor["ceiling"]
-                note = (f"{trainer} reaches at most {share:.0%} of the matmul rate here: "
-                        f"{share / (ref_flops / rate):.2f}x the reference loop")
+                note = (f"{trainer} reaches at most {share:.0%} of the matmul rate here; its FLOP rate is "
+                        f"{per_step / floor[key] / ref_flops:.2f}x the reference loop's")
             if key == "step":
                 note = f"{floor['floor'] / floor['step']:.0%} of the floor's speed"
             rows.append(Row("training", f"{label}: {what}", per_step / floor[key] / 1e9, "GFLOP/s",

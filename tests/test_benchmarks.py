@@ -7,11 +7,20 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+from latentwalk.models import ModelSpec
 
-from bench_training import conv_products, step_flops  # noqa: E402
+BENCHMARKS = str(Path(__file__).resolve().parents[1] / "benchmarks")
 
-from latentwalk.models import ModelSpec  # noqa: E402
+
+@pytest.fixture(scope="module")
+def bench_training():  # type: ignore[no-untyped-def]
+    """benchmarks/bench_training.py, imported with benchmarks/ on the path only while it loads."""
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        import bench_training
+    finally:
+        sys.path.remove(BENCHMARKS)
+    return bench_training
 
 
 @pytest.mark.parametrize("spec", [
@@ -20,14 +29,20 @@ from latentwalk.models import ModelSpec  # noqa: E402
     ModelSpec("vae", 16, (16, 16), architecture="acai_conv", depth=4),
     ModelSpec("vae", 20, (28, 28), hidden=(400,)),
 ], ids=["conv28", "conv-small", "acai_conv", "mlp"])
-def test_the_floor_runs_the_step_flops_as_matrix_products(spec: ModelSpec) -> None:
+def test_the_floor_runs_the_step_flops_as_matrix_products(bench_training, spec: ModelSpec) -> None:  # type: ignore[no-untyped-def]
     """conv_floor's products (forward, weight gradients, every input gradient but the images') are exactly the FLOPs
     torch's counter finds in a training step, the conv decoder's last layer (torch's own transposed-convolution
-    kernel, for which the counter is given a formula) included."""
-    products = conv_products(spec, batch_size=4)
+    kernel, for which the counter is given a formula) included; both layouts of each compute the same product."""
+    products = bench_training.conv_products(spec, batch_size=4)
     assert products[0][3] and not any(first for *_, first in products[1:])
-    flops = sum(2 * m * k * n * (2 if first else 3) for m, k, n, first in products)
-    assert flops == step_flops(spec, batch_size=4)
+    layouts = bench_training.product_layouts(spec, batch_size=4)
+    assert sum(flops for flops, _ in layouts) == bench_training.step_flops(spec, batch_size=4)
+    assert len(layouts) == 3 * len(products) - 1
+    for _, (one, other) in layouts:
+        a, b = one(), other()
+        same = (a.shape == b.shape and bool((a - b).abs().max() <= 1e-3 * a.abs().max())) or \
+            (a.shape == b.t().shape and bool((a - b.t()).abs().max() <= 1e-3 * a.abs().max()))
+        assert same
     if spec.architecture == "conv":
         h, w = spec.image_shape
         c1, c2 = spec.channels

@@ -196,12 +196,7 @@ def test_the_trainer_says_which_step_it_runs() -> None:
     mlp = ModelSpec("vae", 2, (8, 8), hidden=(16,))
     assert trainer_description(mlp, cpu) == "written-out MLP step with compiled loops (latentwalk._kernels), fused Adam"
     assert trainer_description(mlp, cuda) == "written-out MLP step with torch operations, fused Adam"
-    conv = ModelSpec("vae", 2, (28, 28), architecture="conv")
-    assert trainer_description(conv, cpu) == "autograd (encoder channels-last), torch Adam"
-    assert trainer_description(conv, cuda) == "autograd, torch Adam"
     assert trainer_description(ModelSpec("acai", 2, (8, 8), hidden=(16,)), cpu).startswith("autograd, two players")
-    assert trainer_description(ModelSpec("acai", 4, (8, 8), architecture="acai_conv"), cpu).startswith(
-        "autograd (encoder, critic, decoder channels-last), two players")
     lines: list[str] = []
     train_model(mlp, TrainConfig(epochs=1, batch_size=8, seed=0, device="cpu", threads=1),
                 np.random.default_rng(0).random((16, 8, 8), dtype=np.float32), lines.append)

@@ -655,7 +655,7 @@ def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -
     weights, which oneDNN runs faster; the trained model is contiguous again, and the layout changes no more than
     float32 rounding: the same steps with every weight contiguous give the same losses and weights to ~1e-6."""
     from latentwalk.models import build_model, loss_terms
-    from latentwalk.training import channels_last_parts
+    from latentwalk.training import channels_last_parts, trainer_description
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     conv = ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4)
@@ -665,6 +665,10 @@ def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -
     assert channels_last_parts(ModelSpec("ae", 4, (8, 8), architecture="acai_conv"), cpu) == ("encoder", "decoder")
     assert channels_last_parts(ModelSpec("acai", 2, (8, 8), hidden=(16,)), cpu) == ()
     assert channels_last_parts(_spec("vae"), cpu) == ()
+    assert trainer_description(conv, cpu) == "autograd (encoder channels-last), torch Adam"
+    assert trainer_description(conv, cuda) == "autograd, torch Adam"
+    assert trainer_description(ModelSpec("acai", 4, (8, 8), architecture="acai_conv"), cpu) == \
+        "autograd (encoder, critic, decoder channels-last), two players (autoencoder and critic), torch Adam"
 
     images = np.random.default_rng(0).random((16, 8, 8)).astype(np.float32)
     layouts: list[tuple[bool, bool]] = []
@@ -695,6 +699,19 @@ def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -
     assert [row["loss"] for row in history] == pytest.approx(losses, rel=1e-5)
     for mine, theirs in zip(trained.parameters(), model.parameters()):
         torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
+
+    # ACAI with the conv layout: the critic trains channels-last beside the encoder, the decoder stays contiguous.
+    acai = ModelSpec("acai", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4)
+    critic_layouts: list[tuple[bool, bool, bool]] = []
+
+    def seen_acai(_epoch: int, model: torch.nn.Module) -> None:
+        enc, crit, dec = model.encoder[3].weight, model.critic.body[3].weight, model.decoder[5].weight
+        critic_layouts.append((not enc.is_contiguous(), crit.is_contiguous(memory_format=torch.channels_last)
+                               and not crit.is_contiguous(), dec.is_contiguous()))
+
+    trained, history = train_model(acai, _cfg(1, batch_size=16), images, on_epoch=seen_acai)
+    assert critic_layouts == [(True, True, True)] and math.isfinite(history[0]["loss"])
+    assert all(p.is_contiguous() for p in trained.parameters())
 
 
 def test_training_flushes_subnormals_and_restores_the_default_after(noise_images: np.ndarray) -> None:

@@ -98,7 +98,7 @@ def channels_last_parts(spec: ModelSpec, device: torch.device) -> tuple[str, ...
     if device.type != "cpu" or spec.architecture == "mlp":
         return ()
     parts = ("encoder", "critic") if spec.adversarial else ("encoder",)
-    return parts + ("decoder",) if spec.architecture == "acai_conv" else parts
+    return (parts + ("decoder",)) if spec.architecture == "acai_conv" else parts
 
 
 def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Generator:
@@ -155,7 +155,8 @@ def train_model(
     The history rows have the keys of :func:`history_columns`, with per-example
     mean losses. A non-finite loss stops training with :class:`LatentwalkError`.
     ``on_epoch(epoch, model)`` runs after each epoch (evaluations during training);
-    it must not touch the training's random generator, so it changes no weights.
+    it must not touch the training's random generator, so it changes no weights. It sees the model in its training
+    layout (:func:`channels_last_parts`): a ``state_dict`` taken there has channels-last convolution weights.
     """
     if images.ndim != 3 or tuple(images.shape[1:]) != tuple(spec.image_shape):
         raise LatentwalkError(f"training images have shape {images.shape}, model expects (N, {spec.image_shape})")
