@@ -276,7 +276,7 @@ def conv_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int
     - ``"ceiling"``: the 2048 x 2048 product's rate (FLOP/s), one product per turn.
     """
     from latentwalk.models import loss_terms
-    from latentwalk.training import _adam, channels_last_parts
+    from latentwalk.training import _adam, to_training_layout
 
     data = torch.as_tensor(images).contiguous()
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)
@@ -294,9 +294,7 @@ def conv_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int
 
     def make(name: str) -> Callable[[int], None]:
         torch.manual_seed(0)
-        model = build_model(spec)
-        for part in channels_last_parts(spec, cpu):
-            getattr(model, part).to(memory_format=torch.channels_last)
+        model = to_training_layout(build_model(spec), cpu)
         adam = _adam(model.parameters(), 1e-3, cpu)
         for p in model.parameters():
             p.grad = torch.randn_like(p) * 1e-3

@@ -26,8 +26,8 @@ import torch
 from .io import LatentwalkError, atomic_path
 from .models import LatentAutoencoder, ModelSpec, build_model, loss_terms
 
-__all__ = ["TrainConfig", "resolve_device", "channels_last_parts", "seed_everything", "train_model", "flush_denormals",
-           "evaluate", "save_state_dict", "load_model", "history_columns"]
+__all__ = ["TrainConfig", "resolve_device", "channels_last_parts", "to_training_layout", "seed_everything",
+           "train_model", "flush_denormals", "evaluate", "save_state_dict", "load_model", "history_columns"]
 
 HISTORY_COLUMNS = ("epoch", "loss", "reconstruction", "kl", "seconds")
 #: The extra per-epoch columns of adversarially trained kinds (ACAI): the critic's verdict on interpolants (the
@@ -101,6 +101,13 @@ def channels_last_parts(spec: ModelSpec, device: torch.device) -> tuple[str, ...
     return (parts + ("decoder",)) if spec.architecture == "acai_conv" else parts
 
 
+def to_training_layout(model: LatentAutoencoder, device: torch.device) -> LatentAutoencoder:
+    """Put the parts :func:`channels_last_parts` names in channels-last memory format, in place; returns ``model``."""
+    for part in channels_last_parts(model.spec, device):
+        getattr(model, part).to(memory_format=torch.channels_last)
+    return model
+
+
 def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Generator:
     """Seed torch, fix the thread count, demand deterministic kernels; return a data generator."""
     torch.manual_seed(seed)
@@ -164,9 +171,7 @@ def train_model(
 
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed, cfg.threads, device)
-    model = build_model(spec).to(device)
-    for part in channels_last_parts(spec, device):
-        getattr(model, part).to(memory_format=torch.channels_last)
+    model = to_training_layout(build_model(spec).to(device), device)
     data = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32), device=device)
     n = data.shape[0]
     critic_optimiser = None
