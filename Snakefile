@@ -1,16 +1,23 @@
 # latentwalk: train (V)AEs, walk their latent spaces, measure, report.
-# Thin on purpose: config, runs and lookups live in workflow/rules/common.smk, one .smk per stage,
-# the domain's names (datasets, model kinds, path methods) in workflow/latentwalk/registry.py.
+# Thin on purpose: config validation, runs and targets live in workflow/rules/common.smk, one .smk per stage,
+# the domain's names (datasets, model kinds, path methods) in workflow/latentwalk/core/registry.py.
+import os
 import sys
 from pathlib import Path
 
 from snakemake.utils import min_version
 
-sys.path.insert(0, str(Path(workflow.basedir, "workflow")))  # the package, whether or not it is installed (conda jobs)
+# This workflow's own package, whatever else is installed: first on this process's path, and first on the path of
+# every job (jobs inherit the environment, locally and on a cluster, where each job step reads this file again).
+PACKAGE_ROOT = str(Path(workflow.basedir, "workflow"))
+sys.path.insert(0, PACKAGE_ROOT)
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    dict.fromkeys([PACKAGE_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+)
 
-from latentwalk.config import check_config_file
-from latentwalk.io import LatentwalkError
-from latentwalk.registry import WILDCARD_CONSTRAINTS
+from latentwalk.core.config import check_config_file
+from latentwalk.core.io import LatentwalkError
+from latentwalk.core.registry import WILDCARD_CONSTRAINTS
 
 min_version("9.0")
 

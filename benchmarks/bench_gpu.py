@@ -15,7 +15,7 @@ import torch
 
 from bench_training import images_28, ours, reference_loop, step_flops
 from common import Row, median_of
-from latentwalk.models import ModelSpec
+from latentwalk.model.networks import ModelSpec
 
 
 def cuda_matmul_rate(size: int = 8192, repeats: int = 7, tf32: bool = False) -> float:

@@ -14,8 +14,8 @@ CHILD = """
 import sys, time
 sys.path.insert(0, {workflow!r})
 import numpy as np
-from latentwalk.logs import peak_rss_mib
-from latentwalk.stats import norm_concentration
+from latentwalk.core.logs import peak_rss_mib
+from latentwalk.measure.norms import norm_concentration
 start = time.perf_counter()
 norm_concentration([{d}], {n}, 0, {chunk})
 print(time.perf_counter() - start, peak_rss_mib())

@@ -50,7 +50,7 @@ def job_costs(results: Path, rule: str) -> dict[str, float]:
 
     Not Snakemake's ``benchmark:`` files: they sample every few seconds and drop what a longer job spends after the
     last sample (a 40 core-second job is recorded as 15)."""
-    from latentwalk.logs import COST_PREFIX
+    from latentwalk.core.logs import COST_PREFIX
 
     logs = results / "logs"
     out = {}

@@ -21,18 +21,18 @@ import torch
 from torch.nn import functional as F
 
 from common import MNIST, Row, median_of
-from latentwalk.models import ModelSpec, build_model, loss_terms
-from latentwalk.training import TrainConfig, train_model
+from latentwalk.model.networks import ModelSpec, build_model, loss_terms
+from latentwalk.model.training import TrainConfig, train_model
 
 
 def images_28(n: int = 10_000) -> tuple[np.ndarray, str]:
     """MNIST's 10k test images from ../shared/data/mnist when present, else n synthetic 28 x 28 line images."""
     if (MNIST / "t10k-images-idx3-ubyte.gz").exists():
-        from latentwalk.idx import find_mnist_files, load_mnist_arrays
+        from latentwalk.data.idx import find_mnist_files, load_mnist_arrays
 
         _, _, images, _ = load_mnist_arrays(find_mnist_files(MNIST))
         return (images.astype(np.float32) / 255.0)[:n], "MNIST t10k"
-    from latentwalk.datasets import make_lines
+    from latentwalk.data.prepare import make_lines
 
     return make_lines(n, 0.2, 0, size=28, length=13.0).images.astype(np.float32), "synthetic 28x28 lines"
 
@@ -127,7 +127,7 @@ def mlp_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int 
     The variants take turns ``chunk`` steps at a time, so that the machine's drift (here tens of percent within
     minutes) hits all of them alike and the shares compare like with like.
     """
-    from latentwalk.mlp_step import FusedAdam, MLPStep
+    from latentwalk.mlp_step import FusedAdam, MLPStep  # UNRESOLVED
 
     data = torch.as_tensor(images).reshape(len(images), -1).contiguous()
     width = 2 * spec.latent_dim if spec.variational else spec.latent_dim
@@ -275,8 +275,9 @@ def conv_floor(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size: int
     - ``"floor"``: those products with the batch gather and the fused Adam update over the model's parameters;
     - ``"ceiling"``: the 2048 x 2048 product's rate (FLOP/s), one product per turn.
     """
-    from latentwalk.models import loss_terms
-    from latentwalk.training import _adam, to_training_layout
+    from latentwalk.model.networks import loss_terms
+    from latentwalk.model.training import _adam
+    from latentwalk.model.training import to_training_layout  # UNRESOLVED
 
     data = torch.as_tensor(images).contiguous()
     a, b = torch.randn(2048, 2048), torch.randn(2048, 2048)

@@ -33,7 +33,7 @@ def one_line(excinfo: pytest.ExceptionInfo[BaseException], *needles: str) -> Non
 def selftest_results(page: Path) -> tuple[float, int, dict[str, str]]:
     """The page's ``#selftest`` (max_abs_diff, frames) and ``#selftest-ui`` (interaction: value) in headless Chromium
     (skips when Chromium is not installed)."""
-    from latentwalk.explorer import find_browser, page_selftest
+    from latentwalk.report.explorer import find_browser, page_selftest
 
     if find_browser() is None:
         pytest.skip("chromium is not installed (Debian package 'chromium'; .ci/run installs it)")

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from latentwalk.acai_benchmark import PAPER_TABLE, lerp_latents, protocol_pairs, score_walks, summarize_runs
-from latentwalk.datasets import make_lines, save_dataset
-from latentwalk.lines import draw_lines
-from latentwalk.quality import reference_lines
+from latentwalk.measure.line_benchmark import PAPER_TABLE, lerp_latents, protocol_pairs, score_walks, summarize_runs
+from latentwalk.data.prepare import make_lines
+from latentwalk.data.dataset import save_dataset
+from latentwalk.data.lines import draw_lines
+from latentwalk.measure.quality import reference_lines
 
 ACAI = {"size": 32, "length": 15.0, "width": 2.0, "supersample": 8, "renderer": "acai"}
 
@@ -67,7 +68,7 @@ def test_summarize_runs_gives_mean_and_sample_std_beside_the_paper() -> None:
 
 
 def test_protocol_stage_evaluates_the_last_epochs_and_the_table_stage_reports_them(tmp_path: Path) -> None:
-    from latentwalk.stages.acai_benchmark import acai_protocol, acai_table
+    from latentwalk.measure.line_benchmark import acai_protocol, acai_table
 
     save_dataset(make_lines(400, 0.25, seed=2), tmp_path / "lines.npz")
     common = {"data_npz": tmp_path / "lines.npz", "dim": 4, "device": "cpu", "line_params": ACAI,

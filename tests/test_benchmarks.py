@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from latentwalk.models import ModelSpec
+from latentwalk.model.networks import ModelSpec
 
 BENCHMARKS = str(Path(__file__).resolve().parents[1] / "benchmarks")
 

@@ -12,8 +12,8 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import special, stats
 
-from latentwalk import chi
-from latentwalk.quality import classifier_probabilities, entropy
+from latentwalk.measure import chi
+from latentwalk.measure.quality import classifier_probabilities, entropy
 
 
 @settings(max_examples=60, deadline=None)

@@ -16,10 +16,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.columns import columns_of, group_mean, n_rows, notna, ordered_unique, read_csv_table, sorted_by, take
-from latentwalk.encoding import latent_table, read_latent_columns, read_latents, write_latents
-from latentwalk.io import LatentwalkError, read_csv_columns, read_parquet, read_parquet_columns, write_parquet
-from latentwalk.stages.train import write_history_csv
+from latentwalk.core.columns import columns_of, group_mean, n_rows, notna, ordered_unique, read_csv_table, sorted_by, take
+from latentwalk.model.encode import latent_table
+from latentwalk.core.latents import read_latent_columns, read_latents
+from latentwalk.core.io import write_parquet as write_latents
+from latentwalk.core.io import LatentwalkError, read_csv_columns, read_parquet, read_parquet_columns, write_parquet
+from latentwalk.model.training import write_history_csv
 
 from _helpers import PRINT_HEAVY_IMPORTS, one_line
 

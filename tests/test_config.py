@@ -11,9 +11,9 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from latentwalk.config import iter_runs, key_path, load_schema, validate_config
-from latentwalk.io import LatentwalkError
-from latentwalk.registry import CLASS_DATASETS, Run, applicable_methods
+from latentwalk.core.config import iter_runs, key_path, load_schema, validate_config
+from latentwalk.core.io import LatentwalkError
+from latentwalk.core.registry import CLASS_DATASETS, Run, applicable_methods
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_PATH = ROOT / "workflow" / "schemas" / "config.schema.yaml"
@@ -349,7 +349,7 @@ def test_conv_with_indivisible_size(schema: dict[str, Any]) -> None:
 
 def test_per_dataset_architecture_overrides_and_is_checked(schema: dict[str, Any]) -> None:
     """views trains conv while the others keep model.architecture; its shape check names the per-dataset key."""
-    from latentwalk.config import architecture_of
+    from latentwalk.core.config import architecture_of
 
     config = validate_config({"datasets": ["digits", "views"]}, schema)
     assert (architecture_of(config, "digits"), architecture_of(config, "views")) == ("mlp", "conv")
@@ -412,7 +412,7 @@ def test_beta_names_round_trip(beta: float) -> None:
     """Every positive KL weight has a name that matches the wildcard constraint and reads back exactly."""
     import re
 
-    from latentwalk.registry import WILDCARD_CONSTRAINTS, model_name, parse_model
+    from latentwalk.core.registry import WILDCARD_CONSTRAINTS, model_name, parse_model
 
     name = model_name("beta_vae", beta)
     assert parse_model(name) == ("beta_vae", beta)
@@ -567,7 +567,7 @@ def test_prior_pairs_for_1d_vae_does_not_fail(paths_cfg: dict[str, Any]) -> None
     import zlib
 
     import numpy as np
-    from latentwalk.paths import prior_pairs
+    from latentwalk.walks.interpolate import prior_pairs
 
     settings_ = paths_cfg["prior_pairs"]
     if "prior_pairs" in applicable_methods(Run("digits", "vae", 1), paths_cfg):

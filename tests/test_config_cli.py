@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from latentwalk.config import load_schema, validate_config
-from latentwalk.io import LatentwalkError
+from latentwalk.core.config import load_schema, validate_config
+from latentwalk.core.io import LatentwalkError
 
 SCHEMA = Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml"
 

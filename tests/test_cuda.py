@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from latentwalk.encoding import encode_images
-from latentwalk.models import ModelSpec, build_model, loss_terms
-from latentwalk.training import TrainConfig, train_model
+from latentwalk.model.encode import encode_images
+from latentwalk.model.networks import ModelSpec, build_model, loss_terms
+from latentwalk.model.training import TrainConfig, train_model
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
 
@@ -26,7 +26,7 @@ def _images(n: int = 512, size: int = 12, seed: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
 def test_mlp_step_equals_autograd_on_cuda(likelihood: str) -> None:
     """The written-out backward pass gives autograd's gradients on the GPU too (float64)."""
-    from latentwalk.mlp_step import MLPStep
+    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
 
     torch.manual_seed(3)
     spec = ModelSpec("vae", 3, (8, 8), hidden=(16, 8), likelihood=likelihood, gaussian_sigma=0.3)
@@ -43,7 +43,7 @@ def test_mlp_step_equals_autograd_on_cuda(likelihood: str) -> None:
 
 
 def test_fused_adam_matches_torch_adam_on_cuda() -> None:
-    from latentwalk.mlp_step import FusedAdam
+    from latentwalk.mlp_step import FusedAdam  # UNRESOLVED
 
     torch.manual_seed(5)
     a = [torch.randn(7, 5, device="cuda"), torch.randn(5, device="cuda")]

@@ -13,20 +13,16 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.stages import encode as encode_stage
-from latentwalk.stages import train as train_stage
-from latentwalk.datasets import Dataset, load_dataset, make_lines, save_dataset
-from latentwalk.encoding import (
-    METADATA_KEY,
-    encode_images,
-    latent_matrix,
-    latent_table,
-    read_latents,
-    write_latents,
-)
-from latentwalk.io import LatentwalkError, sha256_file
-from latentwalk.models import ModelSpec
-from latentwalk.training import load_model
+from latentwalk.model import encode as encode_stage
+from latentwalk.model import training as train_stage
+from latentwalk.data.dataset import Dataset, load_dataset, save_dataset
+from latentwalk.data.prepare import make_lines
+from latentwalk.core.latents import METADATA_KEY, latent_matrix, read_latents
+from latentwalk.model.encode import encode_images, latent_table
+from latentwalk.core.io import write_parquet as write_latents
+from latentwalk.core.io import LatentwalkError, sha256_file
+from latentwalk.model.networks import ModelSpec
+from latentwalk.model.checkpoint import load_model
 
 from _helpers import one_line as _one_line
 
@@ -55,16 +51,12 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
         out = root / f"{kind}-z{dim}"
         train_stage.train(
             data_npz=root / "tiny.npz",
-            dataset="tiny",
-            model=kind,
-            dim=dim,
+            run=f"tiny/{kind}-z{dim}",
             model_params=MODEL_PARAMS,
             train_params=TRAIN_PARAMS,
             seed=3,
             device="cpu",
-            out_model=out / "model.pt",
-            out_log_csv=out / "train_log.csv",
-            out_meta=out / "meta.json",
+            out={"model": out / "model.pt", "history": out / "train_log.csv", "meta": out / "meta.json"},
         )
     return root
 

@@ -15,15 +15,18 @@ from _helpers import one_line, selftest_results
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-from latentwalk.datasets import Dataset, load_digits, save_dataset
-from latentwalk.explorer import decode_f32, decode_layers, decoder_layers, encode_f32, render_page
-from latentwalk.io import LatentwalkError, read_parquet
-from latentwalk.models import ModelSpec, build_model
-from latentwalk.projection import embed, pca, place_by_neighbours
-from latentwalk.stages import encode as encode_stage
-from latentwalk.stages import train as train_stage
-from latentwalk.stages.explorer import build_explorer, project
-from latentwalk.stages.paths import generate_paths
+from latentwalk.data.dataset import Dataset, save_dataset
+from latentwalk.data.prepare import load_digits
+from latentwalk.report.explorer import decode_f32, encode_f32, render_page
+from latentwalk.report.project import decode_layers, decoder_layers
+from latentwalk.core.io import LatentwalkError, read_parquet
+from latentwalk.model.networks import ModelSpec, build_model
+from latentwalk.walks.projection import embed, pca, place_by_neighbours
+from latentwalk.model import encode as encode_stage
+from latentwalk.model import training as train_stage
+from latentwalk.report.explorer import build_explorer
+from latentwalk.report.project import project
+from latentwalk.walks.generate import generate_paths
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 11
@@ -118,6 +121,16 @@ def test_place_by_neighbours_is_exact_at_the_points_and_inside_their_hull() -> N
     assert (mid >= coords.min(axis=0) - 1e-12).all() and (mid <= coords.max(axis=0) + 1e-12).all()
 
 
+def _model_files(out: Path, latents: Path | None = None) -> dict[str, Path]:
+    """The run files rule project reads, as its inputs name them."""
+    return {"latents": latents or out / "latents.parquet", "model": out / "model.pt", "meta": out / "meta.json"}
+
+
+def _projection(method: str, selftest_frames: int = 5) -> dict[str, Any]:
+    """Rule project's settings (its params)."""
+    return {"method": method, "max_points": 40, "seed": SEED, "selftest_frames": selftest_frames}
+
+
 @pytest.fixture(scope="module")
 def explorers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """150 digits; for each of RUNS a trained, encoded run with lerp and traversal paths, projected, and its page."""
@@ -134,19 +147,18 @@ def explorers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         train_params = {**TRAIN_PARAMS, "epochs": 10, "learning_rate": 3e-3} if architecture == "acai_conv" else TRAIN_PARAMS
         params = {"architecture": architecture, "likelihood": "bernoulli", "hidden": [16], "channels": [4, 8], "conv_hidden": 32,
                   "depth": 4}
-        train_stage.train(data_npz=root / "digits.npz", dataset="digits", model=kind, dim=dim, model_params=params,
-                          train_params=train_params, seed=3, device="cpu", out_model=out / "model.pt",
-                          out_log_csv=out / "train_log.csv", out_meta=out / "meta.json")
+        train_stage.train(data_npz=root / "digits.npz", run=run, model_params=params, train_params=train_params, seed=3,
+                          device="cpu", out={"model": out / "model.pt", "history": out / "train_log.csv",
+                                             "meta": out / "meta.json"})
         encode_stage.encode(data_npz=root / "digits.npz", model_pt=out / "model.pt", meta_json=out / "meta.json", dim=dim,
                             batch_size=64, device="cpu", out_parquet=out / "latents.parquet")
-        settings_ = {"lerp": {"steps": 7, "pairs": {"n": 3, "mode": "cross_class"}},
-                     "traverse_axis": {"steps": 5, "range": 2.0, "start": "origin", "dims": None, "max_dims": 16}}
-        generate_paths(run=run, methods=list(settings_), latents=out / "latents.parquet", settings=settings_, seed=SEED,
+        params_ = {"seed": SEED, "pairs": {"n": 3, "mode": "cross_class"}, "lerp": {"steps": 7},
+                   "traverse_axis": {"steps": 5, "range": 2.0, "start": "origin", "dims": None, "max_dims": 16}}
+        generate_paths(run=run, methods=["lerp", "traverse_axis"], latents=out / "latents.parquet", params=params_,
                        out_dir=out / "paths")
         for name in ("a", "b"):
-            project(run=run, latents=out / "latents.parquet", model_pt=out / "model.pt", meta_json=out / "meta.json",
-                    method=method, max_points=40, seed=SEED, selftest_frames=5, out_parquet=out / f"projection_{name}.parquet",
-                    out_decoder=out / f"decoder_{name}.json")
+            project(run=run, inputs=_model_files(out), settings=_projection(method),
+                    out={"projection": out / f"projection_{name}.parquet", "decoder": out / f"decoder_{name}.json"})
         build_explorer(run=run, decoder_json=out / "decoder_a.json", projection_parquet=out / "projection_a.parquet",
                        paths_dir=out / "paths", methods=["lerp", "traverse_axis"], max_sliders=3, out_html=out / "explorer.html")
         pages[f"{kind}-z{dim}"] = out
@@ -237,9 +249,8 @@ def test_explorer_refuses_a_projection_of_another_run(explorers: dict[str, Path]
     one_line(excinfo, "projection_a.parquet", "3-D latents", "latent dim is 2", "decoder_a.json")
     assert not (tmp_path / "x.html").exists()
     with pytest.raises(LatentwalkError) as excinfo:  # the model of one run probed with another run's latents
-        project(run="digits/vae-z2", latents=explorers["ae-z3"] / "latents.parquet", model_pt=out / "model.pt",
-                meta_json=out / "meta.json", method="pca", max_points=40, seed=SEED, selftest_frames=3,
-                out_parquet=tmp_path / "p.parquet", out_decoder=tmp_path / "d.json")
+        project(run="digits/vae-z2", inputs=_model_files(out, explorers["ae-z3"] / "latents.parquet"),
+                settings=_projection("pca", 3), out={"projection": tmp_path / "p.parquet", "decoder": tmp_path / "d.json"})
     one_line(excinfo, "model.pt", "latent dim 2", "3-D")
     assert not (tmp_path / "d.json").exists() and not (tmp_path / "p.parquet").exists()
 
@@ -251,7 +262,7 @@ def test_the_page_job_needs_no_torch(explorers: dict[str, Path], tmp_path: Path)
     import sys
 
     out = explorers["ae-z3"]
-    code = ("import sys; from latentwalk.stages.explorer import build_explorer; "
+    code = ("import sys; from latentwalk.report.explorer import build_explorer; "
             f"build_explorer(run='digits/ae-z3', decoder_json={str(out / 'decoder_a.json')!r}, "
             f"projection_parquet={str(out / 'projection_a.parquet')!r}, paths_dir={str(out / 'paths')!r}, "
             f"methods=['lerp', 'traverse_axis'], max_sliders=3, out_html={str(tmp_path / 'page.html')!r}); "
@@ -283,8 +294,8 @@ def test_check_explorers_command_passes_good_pages_and_fails_a_broken_decoder(
     explorers: dict[str, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """``latentwalk check-explorers RESULTS``: one line per page; a page whose JavaScript decodes wrong fails."""
-    from latentwalk.cli import main
-    from latentwalk.explorer import find_browser
+    from latentwalk.report.cli import main
+    from latentwalk.report.explorer import find_browser
 
     if find_browser() is None:
         pytest.skip("chromium is not installed (Debian package 'chromium'; .ci/run installs it)")

@@ -14,12 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from latentwalk import figures_geometry as G
-from latentwalk import figures_quality as Q
-from latentwalk import paths as P
-from latentwalk import stats as S
-from latentwalk.io import LatentwalkError
-from latentwalk.plots import save_figure
+from latentwalk.figures import geometry as G
+from latentwalk.figures import along_paths as Q
+from latentwalk.walks import interpolate
+from latentwalk.walks import traverse
+from latentwalk.measure import norms as S
+from latentwalk.core.io import LatentwalkError
+from latentwalk.figures.style import save_figure
 
 from _helpers import PRINT_HEAVY_IMPORTS
 
@@ -69,14 +70,14 @@ def _path_frames(with_geodesic: bool = True, with_prior: bool = True) -> pd.Data
     rng = np.random.default_rng(0)
     za, zb = rng.standard_normal((3, DIM)), rng.standard_normal((3, DIM))
     frames = []
-    for name, made in (("lerp", P.lerp(za, zb, STEPS)), ("slerp", P.slerp(za, zb, STEPS)), ("lerp_matched", P.lerp_matched(za, zb, STEPS))):
+    for name, made in (("lerp", interpolate.lerp(za, zb, STEPS)), ("slerp", interpolate.slerp(za, zb, STEPS)), ("lerp_matched", interpolate.lerp_matched(za, zb, STEPS))):
         frames.append(made.table().assign(method=name))
     if with_geodesic:  # stand-in for the decoder-dependent geodesic: a bent lerp
-        bent = P.lerp(za[:2], zb[:2], STEPS)
+        bent = interpolate.lerp(za[:2], zb[:2], STEPS)
         bent.z = bent.z * (1.0 + 0.2 * np.sin(np.pi * bent.columns["t"]))[:, None]
         frames.append(bent.table().assign(method="geodesic"))
     if with_prior:
-        frames.append(P.prior_pairs(3, DIM, STEPS, np.random.default_rng(1)).table().assign(method="prior_pairs"))
+        frames.append(interpolate.prior_pairs(3, DIM, STEPS, np.random.default_rng(1)).table().assign(method="prior_pairs"))
     frames.append(_tless_grid())
     return pd.concat(frames, ignore_index=True)
 
@@ -199,7 +200,7 @@ def test_shell_width_figure_handles_zero_shares(concentration: tuple[pd.DataFram
 
 
 def test_sphere_spiral_figure(tmp_path: Path) -> None:
-    spiral = P.sphere_spiral(3, 200, loops=5).z
+    spiral = traverse.sphere_spiral(3, 200, loops=5).z
     fig = G.sphere_spiral_figure(spiral, _uniform_sphere(300, 3, np.sqrt(3)), "Spiral on the sphere in R³")
     assert len(fig.axes) == 4
     assert fig.axes[0].name == "3d"
@@ -210,7 +211,7 @@ def test_sphere_spiral_figure(tmp_path: Path) -> None:
 
 
 def test_sphere_spiral_figure_without_uniform_sample_and_bad_shape(tmp_path: Path) -> None:
-    fig = G.sphere_spiral_figure(P.sphere_spiral(3, 50).z, np.empty((0, 3)), "no background sample")
+    fig = G.sphere_spiral_figure(traverse.sphere_spiral(3, 50).z, np.empty((0, 3)), "no background sample")
     _render(fig, tmp_path)
     with pytest.raises(LatentwalkError, match=r"\(m, 3\)"):
         G.sphere_spiral_figure(np.zeros((10, 4)), np.empty((0, 3)), "wrong dim")
@@ -218,7 +219,7 @@ def test_sphere_spiral_figure_without_uniform_sample_and_bad_shape(tmp_path: Pat
 
 @pytest.mark.parametrize("n", [4, 5])
 def test_sphere_projections_figure_panel_count(n: int, tmp_path: Path) -> None:
-    fig = G.sphere_projections_figure(P.sphere_spiral(n, 300, loops=4).z, f"Spiral in R^{n}")
+    fig = G.sphere_projections_figure(traverse.sphere_spiral(n, 300, loops=4).z, f"Spiral in R^{n}")
     assert len(fig.axes) == n * (n - 1) // 2
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[0] == "x₁ vs x₂" and titles[-1] == f"x{chr(0x2080 + n - 1)} vs x{chr(0x2080 + n)}"
@@ -286,7 +287,7 @@ QualityFigure = Callable[[pd.DataFrame, pd.DataFrame, str], Any]
 def _on_canvas(fig: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str = "figure") -> bool:
     """Save the figure (as :func:`_render`); whether its PNG came from the canvas it was laid out on, i.e. nothing
     of it reached past that canvas (else save_figure draws it again on a larger one)."""
-    from latentwalk import plots
+    from latentwalk.figures import style as plots
 
     calls: list[object] = []
     write = plots._write_canvas_png
@@ -352,7 +353,7 @@ def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tup
     import subprocess
     import sys
 
-    from latentwalk.stages.figures_geometry import unit_sphere_spiral
+    from latentwalk.walks.traverse import unit_sphere_spiral
 
     table, hist = concentration
     S.hypersphere_table(30).to_csv(tmp_path / "hypersphere.csv", index=False)

@@ -9,12 +9,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk import geodesic as G
-from latentwalk import paths as P
-from latentwalk.io import LatentwalkError
+from latentwalk.walks import geodesic as G
+from latentwalk.walks import interpolate
+from latentwalk.walks import pathset
+from latentwalk.core.io import LatentwalkError
 
 
-def _paths(ps: P.PathSet, n: int) -> np.ndarray:
+def _paths(ps: pathset.PathSet, n: int) -> np.ndarray:
     return ps.z.reshape(n, -1, ps.z.shape[1])
 
 
@@ -58,7 +59,7 @@ def test_linear_decoder_gives_the_straight_line_evenly_spaced() -> None:
     weight = torch.as_tensor(rng.standard_normal((d, 12)), dtype=torch.float64)
     za, zb = rng.standard_normal((2, d)), rng.standard_normal((2, d))
     ps, history = G.geodesic(lambda z: z @ weight, za, zb, steps)
-    pts, line = _paths(ps, 2), _paths(P.lerp(za, zb, steps), 2)
+    pts, line = _paths(ps, 2), _paths(interpolate.lerp(za, zb, steps), 2)
     np.testing.assert_array_equal(pts[:, 0], za)
     np.testing.assert_array_equal(pts[:, -1], zb)
     deviation = np.abs(pts - line).max(axis=(1, 2)) / np.linalg.norm(zb - za, axis=1)

@@ -17,16 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.idx import (
-    DEFAULT_SHA256,
-    MNIST_FILES,
-    download_mnist,
-    find_mnist_files,
-    load_mnist_arrays,
-    read_idx,
-    write_idx,
-)
-from latentwalk.io import LatentwalkError
+from latentwalk.data.idx import DEFAULT_SHA256, MNIST_FILES, download_mnist, find_mnist_files, load_mnist_arrays, read_idx, write_idx
+from latentwalk.core.io import LatentwalkError
 
 from _helpers import MNIST_DIR, needs_mnist
 

@@ -13,9 +13,8 @@ from _helpers import one_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.io import (LatentwalkError, atomic_dir, atomic_path, method_files, provenance, save_npz, sha256_file, write_json,
-                          write_parquet)
-from latentwalk.logs import job_log
+from latentwalk.core.io import LatentwalkError, atomic_dir, atomic_path, method_files, provenance, save_npz, sha256_file, write_json, write_parquet
+from latentwalk.core.logs import job_log
 
 
 def test_atomic_path_renames_on_success(tmp_path: Path) -> None:
@@ -117,7 +116,7 @@ def test_job_log_sets_the_collector_thresholds_for_the_job_and_restores_them(tmp
     caller's thresholds come back afterwards, on success and on failure (the one-process benchmark runs many jobs)."""
     import gc
 
-    from latentwalk.logs import JOB_GC_THRESHOLD
+    from latentwalk.core.logs import JOB_GC_THRESHOLD
 
     before = gc.get_threshold()
     assert before != JOB_GC_THRESHOLD
@@ -304,7 +303,7 @@ def test_end_timers_cancels_pending_timers_so_the_process_can_exit() -> None:
     the interpreter would wait for each before exiting."""
     import threading
 
-    from latentwalk.logs import end_timers
+    from latentwalk.core.logs import end_timers
 
     fired: list[int] = []
     timers = [threading.Timer(30.0, fired.append, args=(k,)) for k in range(3)]

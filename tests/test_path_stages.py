@@ -13,20 +13,26 @@ import pandas as pd
 import pytest
 import torch
 from _helpers import one_line
-from latentwalk import geodesic as G
-from latentwalk import paths as P
-from latentwalk.config import load_schema, validate_config
-from latentwalk.datasets import Dataset, load_digits, save_dataset
-from latentwalk.registry import PAIR_INTERPOLATIONS as PAIR_METHODS
-from latentwalk.registry import Run, applicable_methods
-from latentwalk.encoding import latent_matrix, latent_table, read_latents, write_latents
-from latentwalk.io import LatentwalkError, read_parquet, sha256_file, write_parquet
-from latentwalk.models import ModelSpec
-from latentwalk.stages import encode as encode_stage
-from latentwalk.stages import train as train_stage
-from latentwalk.stages.decode import decode_paths
-from latentwalk.stages.paths import generate_paths
-from latentwalk.training import load_model
+from latentwalk.walks import geodesic as G
+from latentwalk.walks import interpolate
+from latentwalk.walks import pathset
+from latentwalk.walks import traverse
+from latentwalk.core.config import load_schema, validate_config
+from latentwalk.data.dataset import Dataset, save_dataset
+from latentwalk.data.prepare import load_digits
+from latentwalk.core.registry import PAIR_INTERPOLATIONS as PAIR_METHODS
+from latentwalk.core.registry import Run, applicable_methods
+from latentwalk.core.latents import latent_matrix, read_latents
+from latentwalk.model.encode import latent_table
+from latentwalk.core.io import write_parquet as write_latents
+from latentwalk.core.io import LatentwalkError, read_parquet, sha256_file, write_parquet
+from latentwalk.model.networks import ModelSpec
+from latentwalk.model import encode as encode_stage
+from latentwalk.model import training as train_stage
+from latentwalk.model.decode import decode_paths
+from latentwalk.walks.generate import generate_paths
+from latentwalk.walks.geodesic import DECODER_METHODS, decoder_paths
+from latentwalk.model.checkpoint import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")
@@ -83,9 +89,9 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for kind, dim in RUNS:
         out = _run_dir(root, kind, dim)
         train_stage.train(
-            data_npz=root / "digits.npz", dataset="digits", model=kind, dim=dim, model_params=MODEL_PARAMS,
-            train_params=TRAIN_PARAMS, seed=3, device="cpu", out_model=out / "model.pt",
-            out_log_csv=out / "train_log.csv", out_meta=out / "meta.json",
+            data_npz=root / "digits.npz", run=f"digits/{kind}-z{dim}", model_params=MODEL_PARAMS,
+            train_params=TRAIN_PARAMS, seed=3, device="cpu",
+            out={"model": out / "model.pt", "history": out / "train_log.csv", "meta": out / "meta.json"},
         )
         encode_stage.encode(
             data_npz=root / "digits.npz", model_pt=out / "model.pt", meta_json=out / "meta.json", dim=dim,
@@ -94,13 +100,43 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def generate_one(method: str, latents: Path, params: dict[str, Any], out: Path, **decoder: Any) -> None:
-    """One method's table at ``out``, through the run-level stage (a run with this single method)."""
+def rule_params(settings: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """The params of rules generate_paths and decoder_paths for methods with these settings (``path_params``):
+    the seed, each method's section under its name, and the pair settings once."""
+    params: dict[str, Any] = {"seed": SEED}
+    for method, section in settings.items():
+        section = dict(section)
+        if "pairs" in section:
+            params["pairs"] = section.pop("pairs")
+        params[method] = section
+    return params
+
+
+def run_paths(run: str, methods: list[str], latents: Path, settings: dict[str, dict[str, Any]], out_dir: Path,
+              model: Path | None = None, made: Path | None = None, log: Any = lambda _message: None) -> None:
+    """The pipeline's two path jobs of one run: rule decoder_paths for its methods that need the decoder (``model``:
+    the run's folder with model.pt and meta.json), into a folder beside ``out_dir``, then rule generate_paths."""
+    decoder = [m for m in methods if m in DECODER_METHODS and m in settings]
+    if decoder and model is not None:
+        made = out_dir.parent / f".{out_dir.name}.made"
+        decoder_paths(run=run, methods=decoder, inputs={"latents": latents, "model": model / "model.pt",
+                                                          "meta": model / "meta.json"},
+                      params={**rule_params({m: settings[m] for m in decoder}), "device": "cpu"}, out_dir=made, log=log)
+    try:
+        generate_paths(run=run, methods=methods, latents=latents,
+                       params=rule_params({m: s for m, s in settings.items() if m not in DECODER_METHODS}),
+                       out_dir=out_dir, made=made, log=log)
+    finally:
+        if decoder and model is not None:
+            shutil.rmtree(made, ignore_errors=True)
+
+
+def generate_one(method: str, latents: Path, params: dict[str, Any], out: Path, model: Path | None = None) -> None:
+    """One method's table at ``out``, through the run-level stages (a run with this single method)."""
     _, meta = read_latents(latents)
     run_dir = out.parent / f".{out.stem}.run"
     try:
-        generate_paths(run=meta["run"], methods=[method], latents=latents, settings={method: params}, seed=SEED,
-                       out_dir=run_dir, **decoder)
+        run_paths(meta["run"], [method], latents, {method: params}, run_dir, model=model)
         out.parent.mkdir(parents=True, exist_ok=True)
         (run_dir / f"{method}.parquet").rename(out)
     finally:
@@ -111,8 +147,7 @@ def _generate(root: Path, kind: str, dim: int, method: str, out: Path, **overrid
     run = _run_dir(root, kind, dim)
     params = path_params(method)
     params.update(overrides)
-    generate_one(method, run / "latents.parquet", params, out, model_pt=run / "model.pt", meta_json=run / "meta.json",
-                 device="cpu")
+    generate_one(method, run / "latents.parquet", params, out, model=run)
 
 
 @pytest.fixture(scope="module")
@@ -207,7 +242,7 @@ def test_generated_table(workdir: Path, generated: dict, kind: str, dim: int, me
         np.testing.assert_array_equal(frame["pair"], frame["path_id"])
         assert params["pairs"]["mode"] == "cross_class"
         assert (first_rows["label_a"].to_numpy() != first_rows["label_b"].to_numpy()).all()
-        expected_pairs = P.choose_pairs(test["label"].to_numpy(), "class", params["pairs"]["n"], "cross_class",
+        expected_pairs = pathset.choose_pairs(test["label"].to_numpy(), "class", params["pairs"]["n"], "cross_class",
                                         np.random.default_rng(SEED))[:n_paths]
         np.testing.assert_array_equal(first_rows["index_a"], test["index"].to_numpy()[expected_pairs[:, 0]])
         np.testing.assert_array_equal(first_rows["index_b"], test["index"].to_numpy()[expected_pairs[:, 1]])
@@ -215,11 +250,11 @@ def test_generated_table(workdir: Path, generated: dict, kind: str, dim: int, me
             assert (frame.groupby("path_id")[column].nunique() == 1).all()
         za, zb = mu[rows_a], mu[rows_b]
         if method == "lerp":
-            np.testing.assert_array_equal(z, P.lerp(za, zb, steps).z)
+            np.testing.assert_array_equal(z, interpolate.lerp(za, zb, steps).z)
         elif method == "slerp":
-            np.testing.assert_array_equal(z, P.slerp(za, zb, steps, params["normalize"]).z)
+            np.testing.assert_array_equal(z, interpolate.slerp(za, zb, steps, params["normalize"]).z)
         elif method == "lerp_matched":
-            np.testing.assert_array_equal(z, P.lerp_matched(za, zb, steps).z)
+            np.testing.assert_array_equal(z, interpolate.lerp_matched(za, zb, steps).z)
         else:
             assert (frame["energy"] <= frame["line_energy"]).all()
     elif method == "prior_pairs":
@@ -244,7 +279,7 @@ def test_generated_table(workdir: Path, generated: dict, kind: str, dim: int, me
     elif method == "traverse_pca":
         k = min(params["components"], dim)
         assert n_paths == k and steps == params["steps"]
-        mean, basis, std = P.pca_basis(mu, params["components"])
+        mean, basis, std = traverse.pca_basis(mu, params["components"])
         delta = np.linspace(-params["range"], params["range"], steps)
         for c in range(k):
             np.testing.assert_allclose(per_path[c], mean + (delta * std[c])[:, None] * basis[c], rtol=1e-12, atol=1e-12)
@@ -270,18 +305,18 @@ def test_generated_table(workdir: Path, generated: dict, kind: str, dim: int, me
         assert n_paths == n and steps == n
         coordinates = "latent" if (dim == 2 and kind != "ae") else "pca"
         assert (frame["coordinates"] == coordinates).all()
-        reference = P.grid(n, params["extent"], coordinates, mu)
+        reference = traverse.grid(n, params["extent"], coordinates, mu)
         np.testing.assert_allclose(z, reference.z, rtol=1e-12, atol=1e-12)
         if coordinates == "latent":
             np.testing.assert_array_equal(z, reference.z)
     elif method == "spiral":
         assert n_paths == 1 and steps == params["steps"]
-        np.testing.assert_array_equal(z, P.spiral_xy(np.linspace(0, 3 * np.pi, steps)))
+        np.testing.assert_array_equal(z, traverse.spiral_xy(np.linspace(0, 3 * np.pi, steps)))
     elif method == "sphere_spiral":
         assert n_paths == 1 and steps == params["steps"]
         assert params["radius"] is None
         np.testing.assert_allclose(frame["norm"], np.sqrt(dim), rtol=1e-9)
-        np.testing.assert_array_equal(z, P.sphere_spiral(dim, steps, params["loops"]).z)
+        np.testing.assert_array_equal(z, traverse.sphere_spiral(dim, steps, params["loops"]).z)
     else:  # pragma: no cover
         pytest.fail(f"untested method {method}")
 
@@ -371,7 +406,7 @@ def test_angle_labelled_data_uses_random_pairs_and_refuses_attribute(tmp_path: P
     frame, _ = read_parquet(out)
     table, _ = read_latents(latents)
     test = table[table["split"] == "test"].reset_index(drop=True)
-    expected = P.choose_pairs(test["label"].to_numpy(), "angle", PATHS_CFG["pairs"]["n"], "random", np.random.default_rng(SEED))
+    expected = pathset.choose_pairs(test["label"].to_numpy(), "angle", PATHS_CFG["pairs"]["n"], "random", np.random.default_rng(SEED))
     firsts = frame[frame["step"] == 0]
     np.testing.assert_array_equal(firsts["index_a"], test["index"].to_numpy()[expected[:, 0]])
     np.testing.assert_array_equal(firsts["index_b"], test["index"].to_numpy()[expected[:, 1]])
@@ -389,7 +424,7 @@ def test_generate_paths_errors(tmp_path: Path) -> None:
         ("grid", {"coordinates": "latent"}, ("paths.grid.coordinates", "d = 3")),
         ("attribute", {"class_pairs": [[0, 9]]}, ("paths.attribute.class_pairs", "class 9")),
         ("attribute", {"class_pairs": [[9, 0]]}, ("class 9",)),
-        ("geodesic", {}, ("geodesic", "model.pt")),
+        ("geodesic", {}, ("geodesic", "decoder_paths")),
     ]
     for method, overrides, needles in cases:
         out = tmp_path / f"{method}.parquet"
@@ -401,7 +436,7 @@ def test_generate_paths_errors(tmp_path: Path) -> None:
         generate_one("wobble", latents, {}, tmp_path / "w.parquet")
     one_line(excinfo, "'wobble'")
     with pytest.raises(LatentwalkError) as excinfo:
-        generate_paths(run="x", methods=["lerp"], latents=latents, settings={}, seed=SEED, out_dir=tmp_path / "run")
+        generate_paths(run="x", methods=["lerp"], latents=latents, params={"seed": SEED}, out_dir=tmp_path / "run")
     one_line(excinfo, "no settings", "lerp")
     assert not (tmp_path / "run").exists()
     # grid auto on a non-variational 2-D run is the PCA plane
@@ -521,9 +556,9 @@ def test_the_path_and_decode_jobs_need_no_pandas(workdir: Path, generated: dict,
     run = _run_dir(workdir, "vae", 2)
     methods = [m for m in _methods("vae", 2) if m != "geodesic"]
     settings_ = {m: path_params(m) for m in methods}
-    code = ("import sys; from latentwalk.stages.paths import generate_paths; from latentwalk.stages.decode import decode_paths; "
+    code = ("import sys; from latentwalk.walks.generate import generate_paths; from latentwalk.model.decode import decode_paths; "
             f"generate_paths(run='digits/vae-z2', methods={methods!r}, latents={str(run / 'latents.parquet')!r}, "
-            f"settings={settings_!r}, seed={SEED}, out_dir={str(tmp_path / 'paths')!r}); "
+            f"params={rule_params(settings_)!r}, out_dir={str(tmp_path / 'paths')!r}); "
             f"decode_paths(paths_dir={str(tmp_path / 'paths')!r}, methods={methods!r}, model_pt={str(run / 'model.pt')!r}, "
             f"meta_json={str(run / 'meta.json')!r}, batch_size=1024, device='cpu', out_dir={str(tmp_path / 'decoded')!r}); "
             "print('pandas' in sys.modules)")
@@ -546,9 +581,8 @@ def test_run_directory_holds_each_method_exactly_as_alone(workdir: Path, generat
     methods = _methods(kind, dim)
     out = tmp_path / "paths"
     lines: list[str] = []
-    generate_paths(run=f"digits/{kind}-z{dim}", methods=methods, latents=run / "latents.parquet",
-                   settings={m: path_params(m) for m in methods}, seed=SEED, out_dir=out, model_pt=run / "model.pt",
-                   meta_json=run / "meta.json", log=lines.append)
+    run_paths(f"digits/{kind}-z{dim}", methods, run / "latents.parquet", {m: path_params(m) for m in methods}, out,
+              model=run, log=lines.append)
     assert sorted(p.name for p in out.iterdir()) == sorted(f"{m}.parquet" for m in methods)
     for method in methods:
         assert (out / f"{method}.parquet").read_bytes() == generated[(kind, dim)][method][0].read_bytes(), method
@@ -566,13 +600,13 @@ def test_decoder_tables_made_apart_are_taken_in_byte_for_byte(workdir: Path, gen
     methods = _methods(kind, dim)
     assert "geodesic" in methods
     made = tmp_path / "made"
-    generate_paths(run=f"digits/{kind}-z{dim}", methods=["geodesic"], latents=run / "latents.parquet",
-                   settings={"geodesic": path_params("geodesic")}, seed=SEED, out_dir=made, model_pt=run / "model.pt",
-                   meta_json=run / "meta.json")
+    decoder_paths(run=f"digits/{kind}-z{dim}", methods=["geodesic"],
+                  inputs={"latents": run / "latents.parquet", "model": run / "model.pt", "meta": run / "meta.json"},
+                  params={**rule_params({"geodesic": path_params("geodesic")}), "device": "cpu"}, out_dir=made)
     lines: list[str] = []
-    latent_only = {m: path_params(m) for m in methods if m != "geodesic"}
-    generate_paths(run=f"digits/{kind}-z{dim}", methods=methods, latents=run / "latents.parquet", settings=latent_only,
-                   seed=SEED, out_dir=tmp_path / "paths", made=made, log=lines.append)
+    latent_only = rule_params({m: path_params(m) for m in methods if m != "geodesic"})
+    generate_paths(run=f"digits/{kind}-z{dim}", methods=methods, latents=run / "latents.parquet", params=latent_only,
+                   out_dir=tmp_path / "paths", made=made, log=lines.append)
     for method in methods:
         assert (tmp_path / "paths" / f"{method}.parquet").read_bytes() == generated[(kind, dim)][method][0].read_bytes()
     assert any(line.startswith("geodesic: ") and "taken from" in line for line in lines)
@@ -580,20 +614,20 @@ def test_decoder_tables_made_apart_are_taken_in_byte_for_byte(workdir: Path, gen
     frame, meta = read_parquet(run / "latents.parquet")
     write_parquet(frame, other, {**meta, "note": "another encoding"})  # valid latents, other bytes
     with pytest.raises(LatentwalkError) as excinfo:
-        generate_paths(run="x", methods=methods, latents=other, settings=latent_only, seed=SEED,
-                       out_dir=tmp_path / "refused", made=made)
+        generate_paths(run="x", methods=methods, latents=other, params=latent_only, out_dir=tmp_path / "refused",
+                       made=made)
     one_line(excinfo, "geodesic.parquet", "rerun its job")
     assert not (tmp_path / "refused").exists()
-    with pytest.raises(LatentwalkError) as excinfo:  # neither settings nor a made table
-        generate_paths(run="x", methods=methods, latents=run / "latents.parquet", settings=latent_only, seed=SEED,
+    with pytest.raises(LatentwalkError) as excinfo:  # no table made by rule decoder_paths
+        generate_paths(run="x", methods=methods, latents=run / "latents.parquet", params=latent_only,
                        out_dir=tmp_path / "none")
-    one_line(excinfo, "no settings", "geodesic")
+    one_line(excinfo, "no table made", "geodesic", "decoder_paths")
 
 
 def test_unknown_frame_scorer_is_one_line(tmp_path: Path) -> None:
-    from latentwalk.stages.path_stats import path_stats
+    from latentwalk.measure.path_stats import path_stats
 
     with pytest.raises(LatentwalkError) as excinfo:
-        path_stats(run="digits/ae-z2", methods=["lerp"], paths_dir=tmp_path, decoded_dir=tmp_path, latents=tmp_path / "l",
-                   data_npz=tmp_path / "d", scoring={"scorer": "psychic"}, classifier_npz=None, out={})
+        path_stats(run="digits/ae-z2", methods=["lerp"], inputs={"paths": tmp_path, "decoded": tmp_path,
+                   "latents": tmp_path / "l", "data": tmp_path / "d"}, scoring={"scorer": "psychic"}, out={})
     one_line(excinfo, "digits/ae-z2", "'psychic'", "lines", "classifier")

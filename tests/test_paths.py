@@ -7,8 +7,10 @@ import pytest
 from _helpers import one_line
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from latentwalk import paths as P
-from latentwalk.io import LatentwalkError
+from latentwalk.walks import interpolate
+from latentwalk.walks import pathset
+from latentwalk.walks import traverse
+from latentwalk.core.io import LatentwalkError
 from scipy import stats
 
 DIMS = st.integers(2, 512)
@@ -33,7 +35,7 @@ def _pair(seed: int, d: int, n: int = 1, equal_norm: bool = False) -> tuple[np.n
     return za, zb
 
 
-def _paths(ps: P.PathSet, n_paths: int) -> np.ndarray:
+def _paths(ps: pathset.PathSet, n_paths: int) -> np.ndarray:
     """(n_paths, steps, d) view of a path set whose paths are contiguous and equally long."""
     return ps.z.reshape(n_paths, -1, ps.z.shape[1])
 
@@ -42,7 +44,7 @@ def _paths(ps: P.PathSet, n_paths: int) -> np.ndarray:
 
 
 def test_lerp_hand_values_and_columns() -> None:
-    ps = P.lerp(np.array([0.0, 0.0]), np.array([2.0, 4.0]), 3)
+    ps = interpolate.lerp(np.array([0.0, 0.0]), np.array([2.0, 4.0]), 3)
     np.testing.assert_array_equal(ps.z, [[0, 0], [1, 2], [2, 4]])
     np.testing.assert_array_equal(ps.columns["path_id"], [0, 0, 0])
     np.testing.assert_array_equal(ps.columns["step"], [0, 1, 2])
@@ -54,7 +56,7 @@ def test_lerp_hand_values_and_columns() -> None:
 @given(seed=SEEDS, d=DIMS, steps=STEPS, n=st.integers(1, 4))
 def test_lerp_endpoints_exact_and_formula(seed: int, d: int, steps: int, n: int) -> None:
     za, zb = _pair(seed, d, n)
-    ps = P.lerp(za, zb, steps)
+    ps = interpolate.lerp(za, zb, steps)
     pts = _paths(ps, n)
     assert pts.shape == (n, steps, d)
     np.testing.assert_array_equal(pts[:, 0], za)
@@ -75,17 +77,17 @@ def test_lerp_midpoint_of_orthogonal_vectors_has_norm_r_over_sqrt2(seed: int, d:
     b = rng.standard_normal(d)
     b -= (a @ b) / (a @ a) * a  # Gram-Schmidt
     za, zb = r * a / np.linalg.norm(a), r * b / np.linalg.norm(b)
-    ps = P.lerp(za, zb, 2 * half + 1)
+    ps = interpolate.lerp(za, zb, 2 * half + 1)
     assert ps.columns["t"][half] == 0.5
     np.testing.assert_allclose(ps.norm[half], r / np.sqrt(2.0), rtol=1e-12)
 
 
 def test_lerp_rejects_bad_input() -> None:
     with pytest.raises(LatentwalkError) as excinfo:
-        P.lerp(np.zeros((2, 3)), np.zeros((2, 4)), 5)
+        interpolate.lerp(np.zeros((2, 3)), np.zeros((2, 4)), 5)
     one_line(excinfo, "shape")
     with pytest.raises(LatentwalkError) as excinfo:
-        P.lerp(np.ones(3), np.zeros(3), 1)
+        interpolate.lerp(np.ones(3), np.zeros(3), 1)
     one_line(excinfo, "steps", "1")
 
 
@@ -93,12 +95,12 @@ def test_lerp_rejects_bad_input() -> None:
 
 
 def test_slerp_hand_values() -> None:
-    ps = P.slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 3)
+    ps = interpolate.slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 3)
     h = np.sqrt(0.5)
     np.testing.assert_allclose(ps.z, [[1, 0], [h, h], [0, 1]], rtol=0, atol=1e-15)
     np.testing.assert_allclose(ps.columns["omega"], np.full(3, np.pi / 2), rtol=1e-15)
     # 60-degree arc in thirds: 0, 20, 40, 60 degrees
-    ps = P.slerp(np.array([2.0, 0.0]), 2.0 * np.array([0.5, np.sqrt(0.75)]), 4)
+    ps = interpolate.slerp(np.array([2.0, 0.0]), 2.0 * np.array([0.5, np.sqrt(0.75)]), 4)
     deg = np.deg2rad([0, 20, 40, 60])
     np.testing.assert_allclose(ps.z, 2.0 * np.column_stack([np.cos(deg), np.sin(deg)]), rtol=0, atol=1e-14)
 
@@ -108,7 +110,7 @@ def test_slerp_hand_values() -> None:
 def test_slerp_endpoints(seed: int, d: int, steps: int, normalize: str, n: int) -> None:
     za, zb = _pair(seed, d, n)
     assume(np.all(_angle(za, zb) < np.pi - 1e-3))
-    pts = _paths(P.slerp(za, zb, steps, normalize), n)
+    pts = _paths(interpolate.slerp(za, zb, steps, normalize), n)
     if normalize == "sqrt_d":  # every point, endpoints included, is moved onto the sqrt(d) sphere
         scale = np.sqrt(d)
         np.testing.assert_allclose(pts[:, 0], za / np.linalg.norm(za, axis=1, keepdims=True) * scale, rtol=1e-12, atol=1e-12)
@@ -124,7 +126,7 @@ def test_slerp_classic_formula_constant_speed_and_norm(seed: int, d: int, steps:
     za, zb = _pair(seed, d, equal_norm=True)
     omega = _angle(za, zb)[0]
     assume(0.05 < omega < np.pi - 0.05)
-    ps = P.slerp(za, zb, steps)
+    ps = interpolate.slerp(za, zb, steps)
     z = ps.z
     t = np.linspace(0.0, 1.0, steps)[:, None]
     expected = (np.sin((1 - t) * omega) * za + np.sin(t * omega) * zb) / np.sin(omega)
@@ -140,7 +142,7 @@ def test_slerp_classic_formula_constant_speed_and_norm(seed: int, d: int, steps:
 
 def test_slerp_unequal_norms_classic_formula_is_not_constant_norm() -> None:
     """normalize='none' is the raw formula: with |z_a| != |z_b| the norm is not interpolated linearly."""
-    ps = P.slerp(np.array([1.0, 0.0]), np.array([0.0, 3.0]), 3)
+    ps = interpolate.slerp(np.array([1.0, 0.0]), np.array([0.0, 3.0]), 3)
     np.testing.assert_allclose(ps.z[1], np.sqrt(0.5) * np.array([1.0, 3.0]), rtol=1e-14)
 
 
@@ -152,8 +154,8 @@ def test_slerp_radius_and_sqrt_d(seed: int, d: int, steps: int, n: int) -> None:
     assume(np.all((omega > 0.05) & (omega < np.pi - 0.05)))
     t = np.linspace(0.0, 1.0, steps)
     na, nb = np.linalg.norm(za, axis=1), np.linalg.norm(zb, axis=1)
-    radius = _paths(P.slerp(za, zb, steps, "radius"), n)
-    sqrt_d = _paths(P.slerp(za, zb, steps, "sqrt_d"), n)
+    radius = _paths(interpolate.slerp(za, zb, steps, "radius"), n)
+    sqrt_d = _paths(interpolate.slerp(za, zb, steps, "sqrt_d"), n)
     for p in range(n):
         ua, ub = za[p] / na[p], zb[p] / nb[p]
         unit = (np.sin((1 - t)[:, None] * omega[p]) * ua + np.sin(t[:, None] * omega[p]) * ub) / np.sin(omega[p])
@@ -178,23 +180,23 @@ def test_slerp_small_angle_falls_back_to_lerp(normalize: str, angle: float) -> N
     w /= np.linalg.norm(w)
     za = 3.0 * u
     zb = 3.0 * (np.cos(angle) * u + np.sin(angle) * w)
-    ps = P.slerp(za, zb, 9, normalize)
+    ps = interpolate.slerp(za, zb, 9, normalize)
     assert np.all(np.isfinite(ps.z))
     scale = np.sqrt(d) / 3.0 if normalize == "sqrt_d" else 1.0
-    np.testing.assert_allclose(ps.z, P.lerp(za, zb, 9).z * scale, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ps.z, interpolate.lerp(za, zb, 9).z * scale, rtol=1e-12, atol=1e-12)
 
 
 def test_slerp_identical_and_parallel_endpoints_equal_lerp() -> None:
     za = np.array([1.0, -2.0, 0.5])
     for zb in (za.copy(), 3.0 * za, 1e-3 * za):
-        ps = P.slerp(za, zb, 7)
+        ps = interpolate.slerp(za, zb, 7)
         assert np.all(np.isfinite(ps.z))
-        np.testing.assert_allclose(ps.z, P.lerp(za, zb, 7).z, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(ps.z, interpolate.lerp(za, zb, 7).z, rtol=1e-12, atol=1e-15)
         np.testing.assert_array_equal(ps.z[0], za)
         np.testing.assert_array_equal(ps.z[-1], zb)
     # parallel endpoints of different norms: radius mode interpolates the norm linearly on the fixed direction
-    ps = P.slerp(za, 3.0 * za, 5, "radius")
-    np.testing.assert_allclose(ps.z, P.lerp(za, 3.0 * za, 5).z, rtol=1e-12)
+    ps = interpolate.slerp(za, 3.0 * za, 5, "radius")
+    np.testing.assert_allclose(ps.z, interpolate.lerp(za, 3.0 * za, 5).z, rtol=1e-12)
 
 
 @pytest.mark.parametrize("normalize", ["none", "radius", "sqrt_d"])
@@ -204,13 +206,13 @@ def test_slerp_antipodal_endpoints_raise(normalize: str, zb_of) -> None:
     zb = np.array([[0.0, 1.0, 0.0], [0.0, 0.0, 0.0]])
     zb[1] = zb_of(za[1])
     with pytest.raises(LatentwalkError) as excinfo:
-        P.slerp(za, zb, 5, normalize)
+        interpolate.slerp(za, zb, 5, normalize)
     one_line(excinfo, "antipodal", "pair 1")
 
 
 def test_slerp_just_below_antipodal_tolerance_is_fine() -> None:
     angle = np.pi - 1e-3
-    ps = P.slerp(np.array([1.0, 0.0]), np.array([np.cos(angle), np.sin(angle)]), 5)
+    ps = interpolate.slerp(np.array([1.0, 0.0]), np.array([np.cos(angle), np.sin(angle)]), 5)
     assert np.all(np.isfinite(ps.z))
     np.testing.assert_allclose(ps.norm, 1.0, rtol=1e-9)
 
@@ -222,13 +224,13 @@ def test_slerp_zero_endpoint_raises(which: str, normalize: str) -> None:
     zero = np.zeros(2)
     za, zb = (zero, z) if which == "a" else (z, zero)
     with pytest.raises(LatentwalkError) as excinfo:
-        P.slerp(za, zb, 5, normalize)
+        interpolate.slerp(za, zb, 5, normalize)
     one_line(excinfo, "zero vector")
 
 
 def test_slerp_bad_normalize_raises() -> None:
     with pytest.raises(LatentwalkError) as excinfo:
-        P.slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 5, "circle")
+        interpolate.slerp(np.array([1.0, 0.0]), np.array([0.0, 1.0]), 5, "circle")
     one_line(excinfo, "'circle'", "'none'", "'radius'", "'sqrt_d'")
 
 
@@ -236,7 +238,7 @@ def test_slerp_bad_normalize_raises() -> None:
 
 
 def test_lerp_matched_hand_values() -> None:
-    ps = P.lerp_matched(np.array([2.0, 0.0]), np.array([0.0, 2.0]), 3)
+    ps = interpolate.lerp_matched(np.array([2.0, 0.0]), np.array([0.0, 2.0]), 3)
     np.testing.assert_allclose(ps.z, [[2, 0], [np.sqrt(2), np.sqrt(2)], [0, 2]], rtol=1e-15)
     np.testing.assert_allclose(ps.columns["scale"], [1.0, np.sqrt(0.5), 1.0], rtol=1e-15)
 
@@ -245,7 +247,7 @@ def test_lerp_matched_hand_values() -> None:
 @given(seed=SEEDS, d=DIMS, steps=STEPS, n=st.integers(1, 3))
 def test_lerp_matched_endpoints_and_formula(seed: int, d: int, steps: int, n: int) -> None:
     za, zb = _pair(seed, d, n)
-    pts = _paths(P.lerp_matched(za, zb, steps), n)
+    pts = _paths(interpolate.lerp_matched(za, zb, steps), n)
     np.testing.assert_array_equal(pts[:, 0], za)
     np.testing.assert_array_equal(pts[:, -1], zb)
     t = np.linspace(0, 1, steps)[None, :, None]
@@ -257,8 +259,8 @@ def test_lerp_matched_midpoint_norm_is_chi_distributed() -> None:
     d, n = 64, 4000
     rng = np.random.default_rng(12345)
     za, zb = rng.standard_normal((2, n, d))
-    matched = _paths(P.lerp_matched(za, zb, 3), n)[:, 1]
-    plain = _paths(P.lerp(za, zb, 3), n)[:, 1]
+    matched = _paths(interpolate.lerp_matched(za, zb, 3), n)[:, 1]
+    plain = _paths(interpolate.lerp(za, zb, 3), n)[:, 1]
     chi = stats.chi(d)
     assert stats.kstest(np.linalg.norm(matched, axis=1), chi.cdf).pvalue > 0.01
     assert stats.kstest(np.linalg.norm(plain, axis=1), chi.cdf).pvalue < 1e-6
@@ -272,7 +274,7 @@ def test_lerp_matched_midpoint_norm_is_chi_distributed() -> None:
 @settings(max_examples=30, deadline=None)
 @given(seed=SEEDS, d=DIMS, steps=STEPS, n=st.integers(1, 6))
 def test_prior_pairs_structure(seed: int, d: int, steps: int, n: int) -> None:
-    ps = P.prior_pairs(n, d, steps, np.random.default_rng(seed))
+    ps = interpolate.prior_pairs(n, d, steps, np.random.default_rng(seed))
     variants = ("lerp", "slerp", "lerp_matched")
     assert len(ps.z) == len(variants) * n * steps
     pts = _paths(ps, len(variants) * n)
@@ -291,13 +293,13 @@ def test_prior_pairs_structure(seed: int, d: int, steps: int, n: int) -> None:
     # slerp between equal-norm endpoints: every point on the sqrt(d) sphere
     np.testing.assert_allclose(np.linalg.norm(pts[n : 2 * n], axis=2), np.sqrt(d), rtol=1e-9)
     # each variant is the named interpolation of those endpoints
-    np.testing.assert_array_equal(pts[:n].reshape(-1, d), P.lerp(ends[:n, 0], ends[:n, 1], steps).z)
-    np.testing.assert_array_equal(pts[2 * n :].reshape(-1, d), P.lerp_matched(ends[:n, 0], ends[:n, 1], steps).z)
+    np.testing.assert_array_equal(pts[:n].reshape(-1, d), interpolate.lerp(ends[:n, 0], ends[:n, 1], steps).z)
+    np.testing.assert_array_equal(pts[2 * n :].reshape(-1, d), interpolate.lerp_matched(ends[:n, 0], ends[:n, 1], steps).z)
 
 
 def test_prior_pairs_500d_lerp_sinks_slerp_does_not() -> None:
     d, n, steps = 500, 20, 11
-    ps = P.prior_pairs(n, d, steps, np.random.default_rng(2017))
+    ps = interpolate.prior_pairs(n, d, steps, np.random.default_rng(2017))
     pts = _paths(ps, 3 * n)
     lerp_mid = np.linalg.norm(pts[:n, steps // 2], axis=1)
     assert abs(lerp_mid.mean() / np.sqrt(d / 2) - 1) < 0.03
@@ -308,20 +310,20 @@ def test_prior_pairs_500d_lerp_sinks_slerp_does_not() -> None:
 
 
 def test_prior_pairs_seeded_variants_subset_and_errors() -> None:
-    a = P.prior_pairs(3, 7, 5, np.random.default_rng(1))
-    b = P.prior_pairs(3, 7, 5, np.random.default_rng(1))
-    c = P.prior_pairs(3, 7, 5, np.random.default_rng(2))
+    a = interpolate.prior_pairs(3, 7, 5, np.random.default_rng(1))
+    b = interpolate.prior_pairs(3, 7, 5, np.random.default_rng(1))
+    c = interpolate.prior_pairs(3, 7, 5, np.random.default_rng(2))
     np.testing.assert_array_equal(a.z, b.z)
     assert not np.array_equal(a.z, c.z)
-    only = P.prior_pairs(3, 7, 5, np.random.default_rng(1), ["slerp"])
+    only = interpolate.prior_pairs(3, 7, 5, np.random.default_rng(1), ["slerp"])
     assert set(only.columns["variant"]) == {"slerp"}
     np.testing.assert_array_equal(only.z, a.z[15:30])
     np.testing.assert_array_equal(only.columns["path_id"], np.repeat(np.arange(3), 5))
     with pytest.raises(LatentwalkError) as excinfo:
-        P.prior_pairs(3, 7, 5, np.random.default_rng(1), ["lerp", "wobble"])
+        interpolate.prior_pairs(3, 7, 5, np.random.default_rng(1), ["lerp", "wobble"])
     one_line(excinfo, "'wobble'")
     with pytest.raises(LatentwalkError) as excinfo:
-        P.prior_pairs(0, 7, 5, np.random.default_rng(1))
+        interpolate.prior_pairs(0, 7, 5, np.random.default_rng(1))
     one_line(excinfo, "n must be >= 1")
 
 
@@ -333,7 +335,7 @@ def test_prior_pairs_seeded_variants_subset_and_errors() -> None:
 def test_traverse_axis_moves_only_its_dimension(seed: int, d: int, steps: int, value_range: float, data) -> None:
     z_start = np.random.default_rng(seed).standard_normal(d)
     dims = data.draw(st.lists(st.integers(0, d - 1), min_size=1, max_size=5, unique=True))
-    ps = P.traverse_axis(z_start, dims, value_range, steps)
+    ps = traverse.traverse_axis(z_start, dims, value_range, steps)
     pts = _paths(ps, len(dims))
     delta = np.linspace(-value_range, value_range, steps)
     np.testing.assert_array_equal(ps.columns["delta"], np.tile(delta, len(dims)))
@@ -348,14 +350,14 @@ def test_traverse_axis_moves_only_its_dimension(seed: int, d: int, steps: int, v
 
 
 def test_traverse_axis_hand_values() -> None:
-    ps = P.traverse_axis(np.array([1.0, 2.0, 3.0]), [2, 0], 1.0, 3)
+    ps = traverse.traverse_axis(np.array([1.0, 2.0, 3.0]), [2, 0], 1.0, 3)
     np.testing.assert_array_equal(ps.z, [[1, 2, 2], [1, 2, 3], [1, 2, 4], [0, 2, 3], [1, 2, 3], [2, 2, 3]])
 
 
 @pytest.mark.parametrize("dims", [[3], [0, 5], [-1]])
 def test_traverse_axis_out_of_range_raises(dims: list[int]) -> None:
     with pytest.raises(LatentwalkError) as excinfo:
-        P.traverse_axis(np.zeros(3), dims, 1.0, 5)
+        traverse.traverse_axis(np.zeros(3), dims, 1.0, 5)
     one_line(excinfo, "out of range", "3")
 
 
@@ -373,7 +375,7 @@ def _anisotropic(seed: int, n: int, d: int) -> np.ndarray:
 @given(seed=SEEDS, d=DIMS, k=st.integers(1, 5), steps=STEPS, value_range=st.floats(0.1, 5.0))
 def test_traverse_pca_moves_along_its_component(seed: int, d: int, k: int, steps: int, value_range: float) -> None:
     latents = _anisotropic(seed, 120, d)
-    mean, basis, std = P.pca_basis(latents, k)
+    mean, basis, std = traverse.pca_basis(latents, k)
     kk = min(k, d)
     assert basis.shape == (kk, d) and std.shape == (kk,)
     np.testing.assert_allclose(mean, latents.mean(axis=0), rtol=1e-12, atol=1e-12)
@@ -386,7 +388,7 @@ def test_traverse_pca_moves_along_its_component(seed: int, d: int, k: int, steps
     # deterministic sign: the largest-magnitude coordinate of every direction is positive
     assert np.all(basis[np.arange(kk), np.abs(basis).argmax(axis=1)] > 0)
 
-    ps = P.traverse_pca(latents, k, value_range, steps)
+    ps = traverse.traverse_pca(latents, k, value_range, steps)
     pts = _paths(ps, kk)
     delta = np.linspace(-value_range, value_range, steps)
     np.testing.assert_array_equal(ps.columns["delta"], np.tile(delta, kk))
@@ -401,19 +403,19 @@ def test_traverse_pca_moves_along_its_component(seed: int, d: int, k: int, steps
 
 def test_traverse_pca_start_is_mean_or_given() -> None:
     latents = _anisotropic(3, 200, 6)
-    ps = P.traverse_pca(latents, 2, 2.0, 5)
+    ps = traverse.traverse_pca(latents, 2, 2.0, 5)
     pts = _paths(ps, 2)
     np.testing.assert_allclose(pts[:, 2], np.broadcast_to(latents.mean(axis=0), (2, 6)), rtol=1e-12, atol=1e-12)
     start = np.arange(6.0)
-    ps = P.traverse_pca(latents, 2, 2.0, 5, z_start=start)
+    ps = traverse.traverse_pca(latents, 2, 2.0, 5, z_start=start)
     np.testing.assert_array_equal(_paths(ps, 2)[:, 2], np.broadcast_to(start, (2, 6)))
     # components are clipped to the latent dim
-    assert P.traverse_pca(latents[:, :2], 4, 1.0, 3).n_paths == 2
+    assert traverse.traverse_pca(latents[:, :2], 4, 1.0, 3).n_paths == 2
 
 
 def test_pca_basis_matches_svd() -> None:
     latents = _anisotropic(8, 300, 5)
-    _, basis, std = P.pca_basis(latents, 3)
+    _, basis, std = traverse.pca_basis(latents, 3)
     _, s, vt = np.linalg.svd(latents - latents.mean(axis=0), full_matrices=False)
     np.testing.assert_allclose(np.abs(np.sum(basis * vt[:3], axis=1)), 1.0, rtol=0, atol=1e-9)
     np.testing.assert_allclose(std, s[:3] / np.sqrt(len(latents) - 1), rtol=1e-9)
@@ -428,7 +430,7 @@ def test_attribute_direction_and_alpha() -> None:
     labels = np.repeat(np.arange(6), 10)
     starts = latents[labels == 1][:3]
     alphas = np.array([0.0, 0.5, 1.0, 1.5])
-    ps = P.attribute(latents, labels, 4, 1, starts, alphas)
+    ps = traverse.attribute(latents, labels, 4, 1, starts, alphas)
     direction = latents[labels == 4].mean(axis=0) - latents[labels == 1].mean(axis=0)
     pts = _paths(ps, 3)
     np.testing.assert_array_equal(pts[:, 0], starts)  # alpha = 0
@@ -444,7 +446,7 @@ def test_attribute_direction_and_alpha() -> None:
 def test_attribute_hand_values() -> None:
     latents = np.array([[0.0, 0.0], [2.0, 0.0], [0.0, 4.0], [0.0, 2.0]])
     labels = np.array([0, 0, 1, 1])
-    ps = P.attribute(latents, labels, 1, 0, np.array([[10.0, 10.0]]), np.array([0.0, 1.0, 2.0]))
+    ps = traverse.attribute(latents, labels, 1, 0, np.array([[10.0, 10.0]]), np.array([0.0, 1.0, 2.0]))
     # mean(1) - mean(0) = (0, 3) - (1, 0) = (-1, 3)
     np.testing.assert_array_equal(ps.z, [[10, 10], [9, 13], [8, 16]])
 
@@ -454,7 +456,7 @@ def test_attribute_missing_class_raises(class_a: int, class_b: int, missing: str
     latents = np.zeros((4, 2))
     labels = np.array([0, 0, 1, 1])
     with pytest.raises(LatentwalkError) as excinfo:
-        P.attribute(latents, labels, class_a, class_b, latents[:1], np.array([0.0, 1.0]))
+        traverse.attribute(latents, labels, class_a, class_b, latents[:1], np.array([0.0, 1.0]))
     one_line(excinfo, f"class {missing}")
 
 
@@ -462,7 +464,7 @@ def test_attribute_missing_class_raises(class_a: int, class_b: int, missing: str
 
 
 def test_grid_latent_layout() -> None:
-    ps = P.grid(3, 1.0)
+    ps = traverse.grid(3, 1.0)
     np.testing.assert_array_equal(
         ps.z, [[-1, 1], [0, 1], [1, 1], [-1, 0], [0, 0], [1, 0], [-1, -1], [0, -1], [1, -1]]
     )
@@ -473,7 +475,7 @@ def test_grid_latent_layout() -> None:
 @settings(max_examples=30, deadline=None)
 @given(n=st.integers(2, 30), extent=st.floats(0.01, 10.0))
 def test_grid_latent_coordinates(n: int, extent: float) -> None:
-    ps = P.grid(n, extent)
+    ps = traverse.grid(n, extent)
     axis = np.linspace(-extent, extent, n)
     z = ps.z.reshape(n, n, 2)  # (row, column, coordinate)
     for i in range(n):
@@ -490,8 +492,8 @@ def test_grid_latent_coordinates(n: int, extent: float) -> None:
 @given(seed=SEEDS, d=st.integers(2, 512), n=st.integers(2, 12), extent=st.floats(0.1, 5.0))
 def test_grid_pca_plane(seed: int, d: int, n: int, extent: float) -> None:
     latents = _anisotropic(seed, 100, d)
-    ps = P.grid(n, extent, "pca", latents)
-    mean, basis, std = P.pca_basis(latents, 2)
+    ps = traverse.grid(n, extent, "pca", latents)
+    mean, basis, std = traverse.pca_basis(latents, 2)
     offset = ps.z - mean
     scale = 1 + np.abs(ps.z).max()
     # in the plane through the mean spanned by the top-2 PCs ...
@@ -499,7 +501,7 @@ def test_grid_pca_plane(seed: int, d: int, n: int, extent: float) -> None:
     # ... at (u sigma_1, v sigma_2)
     np.testing.assert_allclose(offset @ basis.T, np.column_stack([ps.columns["u"] * std[0], ps.columns["v"] * std[1]]),
                                rtol=0, atol=1e-9 * scale)
-    latent_grid = P.grid(n, extent)
+    latent_grid = traverse.grid(n, extent)
     np.testing.assert_array_equal(ps.columns["u"], latent_grid.columns["u"])
     np.testing.assert_array_equal(ps.columns["v"], latent_grid.columns["v"])
     # the grid centre (odd n) is the mean
@@ -509,16 +511,16 @@ def test_grid_pca_plane(seed: int, d: int, n: int, extent: float) -> None:
 
 def test_grid_errors() -> None:
     with pytest.raises(LatentwalkError) as excinfo:
-        P.grid(3, 1.0, "polar")
+        traverse.grid(3, 1.0, "polar")
     one_line(excinfo, "'polar'", "'latent'", "'pca'")
     with pytest.raises(LatentwalkError) as excinfo:
-        P.grid(3, 1.0, "pca", None)
+        traverse.grid(3, 1.0, "pca", None)
     one_line(excinfo, "d >= 2")
     with pytest.raises(LatentwalkError) as excinfo:
-        P.grid(3, 1.0, "pca", np.zeros((10, 1)))
+        traverse.grid(3, 1.0, "pca", np.zeros((10, 1)))
     one_line(excinfo, "d >= 2")
     with pytest.raises(LatentwalkError) as excinfo:
-        P.grid(1, 1.0)
+        traverse.grid(1, 1.0)
     one_line(excinfo, "n must be >= 2")
 
 
@@ -527,21 +529,21 @@ def test_grid_errors() -> None:
 
 @pytest.mark.parametrize("steps", [2, 3, 48, 1000])
 def test_spiral_matches_formula(steps: int) -> None:
-    ps = P.spiral(steps)
+    ps = traverse.spiral(steps)
     t = np.linspace(0.0, 3 * np.pi, steps)
     np.testing.assert_array_equal(ps.columns["t"], t)
     np.testing.assert_array_equal(ps.z[:, 0], (0.2 * t - 2) * np.sin(t))
     np.testing.assert_array_equal(ps.z[:, 1], (0.2 * t - 2) * np.cos(t))
     np.testing.assert_array_equal(ps.columns["step"], np.arange(steps))
     np.testing.assert_array_equal(ps.columns["path_id"], np.zeros(steps))
-    np.testing.assert_array_equal(P.spiral_xy(t), ps.z)
+    np.testing.assert_array_equal(traverse.spiral_xy(t), ps.z)
 
 
 def test_spiral_hand_values() -> None:
-    np.testing.assert_allclose(P.spiral_xy(np.array([0.0])), [[0.0, -2.0]], atol=1e-15)
-    np.testing.assert_allclose(P.spiral_xy(np.array([np.pi / 2])), [[0.1 * np.pi - 2, 0.0]], atol=1e-15)
-    np.testing.assert_allclose(P.spiral_xy(np.array([3 * np.pi])), [[0.0, 2 - 0.6 * np.pi]], atol=1e-15)
-    np.testing.assert_allclose(P.spiral(3).z[-1], [0.0, 2 - 0.6 * np.pi], atol=1e-15)
+    np.testing.assert_allclose(traverse.spiral_xy(np.array([0.0])), [[0.0, -2.0]], atol=1e-15)
+    np.testing.assert_allclose(traverse.spiral_xy(np.array([np.pi / 2])), [[0.1 * np.pi - 2, 0.0]], atol=1e-15)
+    np.testing.assert_allclose(traverse.spiral_xy(np.array([3 * np.pi])), [[0.0, 2 - 0.6 * np.pi]], atol=1e-15)
+    np.testing.assert_allclose(traverse.spiral(3).z[-1], [0.0, 2 - 0.6 * np.pi], atol=1e-15)
 
 
 # --------------------------------------------------------------------------- sphere_spiral
@@ -561,16 +563,16 @@ def test_sphere_coordinates_hand_values() -> None:
         ([np.pi / 2, np.pi / 2, np.pi / 2, np.pi / 2], 5.0, [0.0, 0.0, 0.0, 0.0, 5.0]),
     ]
     for theta, r, expected in cases:
-        np.testing.assert_allclose(P.sphere_coordinates(np.array([theta]), r), [expected], rtol=0, atol=1e-15, err_msg=str(theta))
+        np.testing.assert_allclose(traverse.sphere_coordinates(np.array([theta]), r), [expected], rtol=0, atol=1e-15, err_msg=str(theta))
     # rows with their own radius
-    out = P.sphere_coordinates(np.array([[0.0], [np.pi]]), np.array([1.0, 4.0]))
+    out = traverse.sphere_coordinates(np.array([[0.0], [np.pi]]), np.array([1.0, 4.0]))
     np.testing.assert_allclose(out, [[1.0, 0.0], [-4.0, 0.0]], atol=1e-15)
 
 
 @FAST
 @given(d=DIMS, steps=STEPS, loops=st.floats(0.5, 10.0), radius=st.one_of(st.none(), st.floats(0.01, 100.0)))
 def test_sphere_spiral_norm_ends_and_continuity(d: int, steps: int, loops: float, radius: float | None) -> None:
-    ps = P.sphere_spiral(d, steps, loops, radius)
+    ps = traverse.sphere_spiral(d, steps, loops, radius)
     r = np.sqrt(d) if radius is None else radius
     assert ps.z.shape == (steps, d)
     np.testing.assert_allclose(ps.norm, r, rtol=1e-9)
@@ -592,7 +594,7 @@ def test_sphere_spiral_norm_ends_and_continuity(d: int, steps: int, loops: float
 
 def test_sphere_spiral_default_radius_and_3d_parametrisation() -> None:
     steps, loops = 240, 6.0
-    ps = P.sphere_spiral(3, steps, loops)
+    ps = traverse.sphere_spiral(3, steps, loops)
     r = np.sqrt(3)
     s = np.linspace(0, 1, steps)
     th1, th2 = np.pi * s, 2 * np.pi * loops * s
@@ -601,13 +603,13 @@ def test_sphere_spiral_default_radius_and_3d_parametrisation() -> None:
     np.testing.assert_allclose(ps.columns["theta_first"], th1, rtol=1e-15)
     np.testing.assert_allclose(ps.columns["theta_last"], th2, rtol=1e-15)
     for d in (2, 7, 500):
-        np.testing.assert_allclose(P.sphere_spiral(d, 10).norm, np.sqrt(d), rtol=1e-12)
+        np.testing.assert_allclose(traverse.sphere_spiral(d, 10).norm, np.sqrt(d), rtol=1e-12)
 
 
 @pytest.mark.parametrize("loops", [1.0, 2.5, 4.0])
 def test_sphere_spiral_2d_is_a_circle_traversed_loops_times(loops: float) -> None:
     steps, r = 201, 1.5
-    ps = P.sphere_spiral(2, steps, loops, r)
+    ps = traverse.sphere_spiral(2, steps, loops, r)
     phase = 2 * np.pi * loops * np.linspace(0, 1, steps)
     np.testing.assert_allclose(ps.z, r * np.column_stack([np.cos(phase), np.sin(phase)]), rtol=0, atol=1e-12)
     unwrapped = np.unwrap(np.arctan2(ps.z[:, 1], ps.z[:, 0]))
@@ -617,7 +619,7 @@ def test_sphere_spiral_2d_is_a_circle_traversed_loops_times(loops: float) -> Non
 
 def test_sphere_spiral_needs_two_dims() -> None:
     with pytest.raises(LatentwalkError) as excinfo:
-        P.sphere_spiral(1, 10)
+        traverse.sphere_spiral(1, 10)
     one_line(excinfo, "dim >= 2", "1")
 
 
@@ -627,9 +629,9 @@ def test_sphere_spiral_needs_two_dims() -> None:
 def test_choose_pairs_deterministic_for_a_seed() -> None:
     labels = np.repeat(np.arange(5), 6)
     for mode in ("random", "same_class", "cross_class"):
-        a = P.choose_pairs(labels, "class", 12, mode, np.random.default_rng(9))
-        b = P.choose_pairs(labels, "class", 12, mode, np.random.default_rng(9))
-        c = P.choose_pairs(labels, "class", 12, mode, np.random.default_rng(10))
+        a = pathset.choose_pairs(labels, "class", 12, mode, np.random.default_rng(9))
+        b = pathset.choose_pairs(labels, "class", 12, mode, np.random.default_rng(9))
+        c = pathset.choose_pairs(labels, "class", 12, mode, np.random.default_rng(10))
         np.testing.assert_array_equal(a, b)
         assert not np.array_equal(a, c)
         assert a.shape == (12, 2) and a.dtype == np.int64
@@ -639,7 +641,7 @@ def test_choose_pairs_deterministic_for_a_seed() -> None:
 @given(seed=SEEDS, m=st.integers(2, 60), n_classes=st.integers(1, 6), n=st.integers(1, 20))
 def test_choose_pairs_modes(seed: int, m: int, n_classes: int, n: int) -> None:
     labels = np.random.default_rng(seed).integers(0, n_classes, m)
-    pairs = P.choose_pairs(labels, "class", n, "random", np.random.default_rng(seed))
+    pairs = pathset.choose_pairs(labels, "class", n, "random", np.random.default_rng(seed))
     assert pairs.shape == (n, 2)
     assert np.all((pairs >= 0) & (pairs < m))
     assert np.all(pairs[:, 0] != pairs[:, 1])
@@ -647,44 +649,44 @@ def test_choose_pairs_modes(seed: int, m: int, n_classes: int, n: int) -> None:
     classes = np.unique(labels)
     usable = [c for c in classes if (labels == c).sum() >= 2]
     if usable:
-        same = P.choose_pairs(labels, "class", n, "same_class", np.random.default_rng(seed))
+        same = pathset.choose_pairs(labels, "class", n, "same_class", np.random.default_rng(seed))
         assert np.all(same[:, 0] != same[:, 1])
         np.testing.assert_array_equal(labels[same[:, 0]], labels[same[:, 1]])
         np.testing.assert_array_equal(labels[same[:, 0]], [usable[k % len(usable)] for k in range(n)])
     else:
         with pytest.raises(LatentwalkError) as excinfo:
-            P.choose_pairs(labels, "class", n, "same_class", np.random.default_rng(seed))
+            pathset.choose_pairs(labels, "class", n, "same_class", np.random.default_rng(seed))
         one_line(excinfo, "same_class")
     if len(classes) >= 2:
-        cross = P.choose_pairs(labels, "class", n, "cross_class", np.random.default_rng(seed))
+        cross = pathset.choose_pairs(labels, "class", n, "cross_class", np.random.default_rng(seed))
         assert np.all((cross >= 0) & (cross < m))
         assert np.all(labels[cross[:, 0]] != labels[cross[:, 1]])
     else:
         with pytest.raises(LatentwalkError) as excinfo:
-            P.choose_pairs(labels, "class", n, "cross_class", np.random.default_rng(seed))
+            pathset.choose_pairs(labels, "class", n, "cross_class", np.random.default_rng(seed))
         one_line(excinfo, "cross_class", "single class")
 
 
 @pytest.mark.parametrize("mode", ["random", "same_class", "cross_class"])
 def test_choose_pairs_angle_labels_are_random_pairs(mode: str) -> None:
     angles = np.random.default_rng(0).uniform(0, 2 * np.pi, 25)
-    pairs = P.choose_pairs(angles, "angle", 10, mode, np.random.default_rng(4))
-    np.testing.assert_array_equal(pairs, P.choose_pairs(angles, "angle", 10, "random", np.random.default_rng(4)))
+    pairs = pathset.choose_pairs(angles, "angle", 10, mode, np.random.default_rng(4))
+    np.testing.assert_array_equal(pairs, pathset.choose_pairs(angles, "angle", 10, "random", np.random.default_rng(4)))
     assert np.all(pairs[:, 0] != pairs[:, 1])
     # a single "class" of identical angles is no obstacle: there are no classes
     same = np.zeros(5)
-    assert P.choose_pairs(same, "angle", 3, mode, np.random.default_rng(4)).shape == (3, 2)
+    assert pathset.choose_pairs(same, "angle", 3, mode, np.random.default_rng(4)).shape == (3, 2)
 
 
 @pytest.mark.parametrize("label_kind", ["class", "angle"])
 def test_choose_pairs_errors(label_kind: str) -> None:
     labels = np.array([0, 1, 1, 0])
     with pytest.raises(LatentwalkError) as excinfo:
-        P.choose_pairs(labels, label_kind, 3, "any", np.random.default_rng(0))
+        pathset.choose_pairs(labels, label_kind, 3, "any", np.random.default_rng(0))
     one_line(excinfo, "paths.pairs.mode", "'any'", "'random'", "'same_class'", "'cross_class'")
     for m in (0, 1):
         with pytest.raises(LatentwalkError) as excinfo:
-            P.choose_pairs(labels[:m], label_kind, 3, "random", np.random.default_rng(0))
+            pathset.choose_pairs(labels[:m], label_kind, 3, "random", np.random.default_rng(0))
         one_line(excinfo, "at least 2", str(m))
 
 
@@ -693,7 +695,7 @@ def test_choose_pairs_errors(label_kind: str) -> None:
 
 def test_pathset_table_and_validation() -> None:
     z = np.array([[3.0, 4.0], [0.0, 1.0], [1.0, 1.0]])
-    ps = P.PathSet(z, {"path_id": np.array([0, 0, 1]), "step": np.array([0, 1, 0])})
+    ps = pathset.PathSet(z, {"path_id": np.array([0, 0, 1]), "step": np.array([0, 1, 0])})
     assert ps.n_paths == 2
     table = ps.table()
     assert list(table.columns) == ["path_id", "step", "z_0", "z_1", "norm"]
@@ -701,18 +703,18 @@ def test_pathset_table_and_validation() -> None:
     np.testing.assert_allclose(table["norm"].to_numpy(), [5.0, 1.0, np.sqrt(2)], rtol=1e-15)
     np.testing.assert_array_equal(ps.norm, table["norm"].to_numpy())
     with pytest.raises(LatentwalkError) as excinfo:
-        P.PathSet(z, {"path_id": np.array([0, 0])})
+        pathset.PathSet(z, {"path_id": np.array([0, 0])})
     one_line(excinfo, "'path_id'", "2", "3")
     with pytest.raises(LatentwalkError) as excinfo:
-        P.PathSet(np.zeros(3))
+        pathset.PathSet(np.zeros(3))
     one_line(excinfo, "2-D")
-    assert P.PathSet(np.zeros((2, 2))).n_paths == 1
+    assert pathset.PathSet(np.zeros((2, 2))).n_paths == 1
 
 
 @FAST
 @given(d=DIMS, steps=STEPS)
 def test_table_has_every_coordinate(d: int, steps: int) -> None:
-    table = P.sphere_spiral(d, steps).table()
+    table = traverse.sphere_spiral(d, steps).table()
     z_cols = [f"z_{i}" for i in range(d)]
     assert [c for c in table.columns if c.startswith("z_")] == z_cols
     assert table.columns[-1] == "norm"
@@ -720,9 +722,9 @@ def test_table_has_every_coordinate(d: int, steps: int) -> None:
 
 
 def test_concat_renumbers_path_ids_and_fills_missing_columns() -> None:
-    a = P.lerp(np.zeros((2, 3)), np.ones((2, 3)), 4)  # ids 0, 1
-    b = P.traverse_axis(np.zeros(3), [0, 1, 2], 1.0, 4)  # ids 0, 1, 2
-    c = P.concat([a, b, a])
+    a = interpolate.lerp(np.zeros((2, 3)), np.ones((2, 3)), 4)  # ids 0, 1
+    b = traverse.traverse_axis(np.zeros(3), [0, 1, 2], 1.0, 4)  # ids 0, 1, 2
+    c = pathset.concat([a, b, a])
     np.testing.assert_array_equal(c.columns["path_id"], np.repeat(np.arange(7), 4))
     assert c.n_paths == 7
     np.testing.assert_array_equal(c.z, np.concatenate([a.z, b.z, a.z]))
@@ -732,11 +734,11 @@ def test_concat_renumbers_path_ids_and_fills_missing_columns() -> None:
     assert np.isnan(c.columns["dim"][:8]).all()
     np.testing.assert_array_equal(c.columns["dim"][8:20], np.repeat([0, 1, 2], 4))
     with pytest.raises(LatentwalkError) as excinfo:
-        P.concat([])
+        pathset.concat([])
     one_line(excinfo, "no paths")
 
 
 def test_concat_renumbers_arbitrary_ids_from_zero() -> None:
-    part = P.PathSet(np.zeros((4, 2)), {"path_id": np.array([3, 3, 7, 7]), "step": np.array([0, 1, 0, 1])})
-    c = P.concat([part, part])
+    part = pathset.PathSet(np.zeros((4, 2)), {"path_id": np.array([3, 3, 7, 7]), "step": np.array([0, 1, 0, 1])})
+    c = pathset.concat([part, part])
     np.testing.assert_array_equal(c.columns["path_id"], [0, 0, 1, 1, 2, 2, 3, 3])

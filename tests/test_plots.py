@@ -9,9 +9,10 @@ import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from latentwalk.figures_decoded import decoded_grid_figure, image_rows_figure, mosaic, spiral_animation
-from latentwalk.figures_run import latent_scatter, project_2d, subsample
-from latentwalk.plots import save_figure
+from latentwalk.figures.decoded import decoded_grid_figure, image_rows_figure, mosaic, spiral_animation
+from latentwalk.figures.diagnostics import latent_scatter, project_2d
+from latentwalk.walks.projection import subsample
+from latentwalk.figures.style import save_figure
 
 
 def test_mosaic_layout_and_padding() -> None:
@@ -81,7 +82,7 @@ def _figures() -> dict[str, object]:
     """A constrained-layout figure whose labels overflow its axes, a ``tight_layout()`` one with a legend outside its
     axes, one with a colorbar, one with a label placed past its right edge, an image with no layout whose title and
     labels lie outside the canvas, and image rows (no layout, margins for the labels)."""
-    from latentwalk.plots import new_figure, new_subplots
+    from latentwalk.figures.style import new_figure, new_subplots
 
     rng = np.random.default_rng(1)
     wide, axes = new_subplots(1, 3, figsize=(8, 2.2), layout="constrained")
@@ -131,7 +132,7 @@ def test_save_figure_crops_to_the_ink_in_half_the_drawing_passes(tmp_path: Path,
     descent, glyphs past their advance)."""
     from matplotlib.figure import Figure
 
-    from latentwalk import plots
+    from latentwalk.figures import style as plots
 
     reference = _figures()[name]  # the project's style for both
     reference.savefig(tmp_path / "ref.png", bbox_inches="tight")
@@ -175,7 +176,7 @@ def test_save_figure_crops_to_the_ink_in_half_the_drawing_passes(tmp_path: Path,
 def test_save_figure_measures_a_text_placed_wholly_past_the_canvas(tmp_path: Path) -> None:
     """A text or legend placed wholly past the canvas leaves no ink on it: the figure is measured as
     ``bbox_inches="tight"`` does and the PNG holds the text, as it holds a label that crosses the edge."""
-    from latentwalk.plots import new_subplots
+    from latentwalk.figures.style import new_subplots
 
     widths = {}
     for where in ("legend", "past"):
@@ -198,7 +199,7 @@ def test_image_rows_pixels_fall_on_png_pixels(tmp_path: Path, margin: float) -> 
     """Whatever the label margins, each image pixel is a block of the same whole number of PNG pixels (nearest
     neighbour at a whole scale): across a row of black images with grey (0.5) separators every image and every
     separator is equally wide, and no pixel blends the two."""
-    from latentwalk.figures_decoded import _mosaic_figure
+    from latentwalk.figures.decoded import _mosaic_figure
 
     fig, ax, _, _ = _mosaic_figure([np.zeros((7, 5, 5))], 0.3, left=margin, top=margin / 2, bottom=margin / 3)
     ax.set_xticks([])
@@ -222,8 +223,8 @@ def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margi
     (no whole number of pixels per image pixel) matplotlib's own resampling draws it."""
     import math
 
-    from latentwalk.figures_decoded import _block_image_type, _mosaic_figure
-    from latentwalk.plots import style
+    from latentwalk.figures.decoded import _block_image_type, _mosaic_figure
+    from latentwalk.figures.style import style
 
     rows = [np.random.default_rng(k).random((5, 7, 6)) for k in range(3)]
 
@@ -263,7 +264,7 @@ def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margi
 def test_svg_text_is_text_and_titles_sit_at_the_top_of_their_axes(tmp_path: Path) -> None:
     """SVG labels are ``<text>`` (editable, searchable), not glyph outlines; a title is placed at the top of its axes
     without the automatic placement's extra measuring."""
-    from latentwalk.plots import new_subplots
+    from latentwalk.figures.style import new_subplots
 
     fig, ax = new_subplots(figsize=(3, 2), layout="constrained")
     ax.plot([0, 1], [2, 3])
@@ -277,8 +278,8 @@ def test_svg_text_is_text_and_titles_sit_at_the_top_of_their_axes(tmp_path: Path
 def test_plot_comparison_draws_each_dataset_after_checking_them_all(tmp_path: Path) -> None:
     """One job draws every dataset's comparison into one directory (PNG + SVG each); a dataset without runs is a
     one-line error naming the table, raised before anything is drawn."""
-    from latentwalk.io import LatentwalkError
-    from latentwalk.stages.compare import plot_comparison
+    from latentwalk.core.io import LatentwalkError
+    from latentwalk.figures.comparison import plot_comparison
 
     lines = ["dataset,model,dim,kl_weight,test_reconstruction,test_kl,active_dims,outside_shell_lerp,confidence_lerp"]
     for dataset in ("digits", "lines"):
@@ -297,7 +298,7 @@ def test_plot_comparison_draws_each_dataset_after_checking_them_all(tmp_path: Pa
 def test_legend_columns_fit_the_width_in_the_fewest_rows() -> None:
     """At 9 pt an entry is 0.35 in of handle and spacing plus 0.0875 in per character, columns 0.25 in apart, with
     0.225 in of padding: labels fill one row when it fits, else the fewest rows, spread evenly."""
-    from latentwalk.plots import legend_columns
+    from latentwalk.figures.style import legend_columns
 
     short = ["lerp", "slerp", "geodesic"]  # entries 0.70, 0.79, 1.05 in: 2.54 + 0.50 + 0.225 = 3.265 in in one row
     assert legend_columns(short, 7, 3.3, 9.0) == 3

@@ -10,8 +10,9 @@ from hypothesis import strategies as st
 from scipy import stats
 from sklearn.decomposition import PCA as SklearnPCA
 
-from latentwalk.projection import pca
-from latentwalk.stats import chi_cdf, chi_pdf, chi_ppf, ks_distance
+from latentwalk.walks.projection import pca
+from latentwalk.measure.chi import chi_cdf, chi_pdf, chi_ppf
+from latentwalk.measure.norms import ks_distance
 
 
 @settings(max_examples=30, deadline=None)

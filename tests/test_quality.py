@@ -12,21 +12,12 @@ import warnings
 import numpy as np
 import pytest
 from _helpers import one_line
-from latentwalk.datasets import Dataset, load_digits, render_lines
-from latentwalk.io import LatentwalkError
-from latentwalk.quality import (
-    N_REFERENCE,
-    SMOOTHNESS_MIN_CHANGE,
-    classifier_probabilities,
-    entropy,
-    fit_classifier,
-    mean_smoothness,
-    nearest_lines,
-    nearest_neighbour_distance,
-    reference_lines,
-    smoothness,
-    to_benchmark_scale,
-)
+from latentwalk.data.dataset import Dataset
+from latentwalk.data.prepare import load_digits
+from latentwalk.data.lines import render_lines
+from latentwalk.core.io import LatentwalkError
+from latentwalk.measure.quality import N_REFERENCE, SMOOTHNESS_MIN_CHANGE, classifier_probabilities, entropy, mean_smoothness, nearest_lines, nearest_neighbour_distance, reference_lines, smoothness, to_benchmark_scale
+from latentwalk.measure.classifier import fit_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -101,7 +92,7 @@ def test_clean_interpolation_scores_zero(refs, a: float, b: float) -> None:
 @pytest.mark.parametrize("params", [LINE_PARAMS, ACAI_PARAMS], ids=["coverage", "acai"])
 def test_lines_at_interpolated_angles_score_zero_with_either_renderer(params: dict) -> None:
     """Frames drawn exactly at the angles of a walk, scored against the same renderer's references: ~0, ~0."""
-    from latentwalk.lines import draw_lines
+    from latentwalk.data.lines import draw_lines
 
     angles, references = reference_lines(params)
     for a, b in ((0.3, 2.0), (5.5, 7.0), (4.0, 1.2)):
@@ -114,7 +105,7 @@ def test_lines_at_interpolated_angles_score_zero_with_either_renderer(params: di
 
 def test_acai_references_score_coverage_lines_worse_than_their_own() -> None:
     """Scoring against another renderer's references leaves a floor: the reason references follow the dataset."""
-    from latentwalk.lines import draw_lines
+    from latentwalk.data.lines import draw_lines
 
     truth = np.random.default_rng(3).random(64) * TAU
     own, _ = nearest_lines(to_benchmark_scale(draw_lines(truth, ACAI_PARAMS)), reference_lines(ACAI_PARAMS)[1])

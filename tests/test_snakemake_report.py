@@ -11,7 +11,7 @@ from docutils.core import publish_parts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.snakemake_report import drop_unreferenced_targets
+from latentwalk.report.snakemake_report import drop_unreferenced_targets
 
 LINKS = """
 .. _Workflow: javascript:show_panel('workflow')

@@ -17,25 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 from _helpers import one_line
-from latentwalk.datasets import Dataset, load_digits, make_lines, save_dataset
-from latentwalk.io import LatentwalkError
-from latentwalk.quality import classifier_probabilities
-from latentwalk.stages import classifier as classifier_stage
-from latentwalk.stages import geometry as geometry_stage
-from latentwalk.stats import (
-    QUANTILES,
-    SHELL,
-    active_dims,
-    chi_mean,
-    encoded_norm_summary,
-    hypersphere_table,
-    norm_concentration,
-    norm_histograms,
-    path_norm_summary,
-    path_norm_table,
-    sample_norms,
-    shell_bounds,
-)
+from latentwalk.data.dataset import Dataset, save_dataset
+from latentwalk.data.prepare import load_digits, make_lines
+from latentwalk.core.io import LatentwalkError
+from latentwalk.measure.quality import classifier_probabilities
+from latentwalk.measure import classifier as classifier_stage
+from latentwalk.measure import norms as geometry_stage
+from latentwalk.measure.norms import QUANTILES, active_dims, encoded_norm_summary, hypersphere_table, norm_concentration, norm_histograms, path_norm_summary, path_norm_table, sample_norms
+from latentwalk.measure.chi import SHELL, chi_mean, shell_bounds
 from scipy import special, stats
 
 SEED = 20171203

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from latentwalk import registry as R
-from latentwalk.stages.figures_walks import TRAVERSAL_ROWS, WALK_DRAWERS
-from latentwalk.stages.path_stats import SCORERS
-from latentwalk.stages.paths import PATH_METHODS
+from latentwalk.core import registry as R
+from latentwalk.figures.walk_figures import TRAVERSAL_ROWS, WALK_DRAWERS
+from latentwalk.measure.path_stats import SCORERS
+from latentwalk.walks.generate import PATH_METHODS
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "workflow" / "latentwalk"

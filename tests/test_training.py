@@ -15,19 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
-from latentwalk import training
-from latentwalk.stages import train as train_stage
-from latentwalk.datasets import Dataset, save_dataset
-from latentwalk.io import LatentwalkError, sha256_file
-from latentwalk.models import ModelSpec
-from latentwalk.training import (
-    HISTORY_COLUMNS,
-    TrainConfig,
-    load_model,
-    resolve_device,
-    save_state_dict,
-    train_model,
-)
+from latentwalk.model import training
+from latentwalk.model.training import train as train_stage
+from latentwalk.data.dataset import Dataset, save_dataset
+from latentwalk.core.io import LatentwalkError, sha256_file
+from latentwalk.model.networks import ModelSpec
+from latentwalk.model.training import HISTORY_COLUMNS, TrainConfig, train_model
+from latentwalk.model.checkpoint import load_model, resolve_device, save_state_dict
 
 from _helpers import one_line as _one_line
 
@@ -102,7 +96,7 @@ def test_history_rows(noise_images: np.ndarray, kind: str) -> None:
 
 def test_acai_critic_learns_and_only_the_autoencoder_follows_its_loss(digits: np.ndarray) -> None:
     """ACAI on real digits: the critic's loss falls; each player's loss reaches only its own weights."""
-    from latentwalk.models import acai_losses, build_model
+    from latentwalk.model.networks import acai_losses, build_model
 
     spec = _spec("acai", dim=4)
     model, history = train_model(spec, _cfg(12, learning_rate=2e-3, seed=1), digits)
@@ -135,7 +129,7 @@ def test_acai_training_is_deterministic_and_other_kinds_are_unchanged(tmp_path: 
     b = _train_and_save(tmp_path, "b.pt", _spec("acai"), _cfg(2, seed=5), noise_images)
     assert a.read_bytes() == b.read_bytes()
     # an autoencoder's layers and initial weights do not depend on the critic existing for other kinds
-    from latentwalk.models import build_model
+    from latentwalk.model.networks import build_model
 
     torch.manual_seed(0)
     ae = build_model(_spec("ae")).state_dict()
@@ -307,16 +301,12 @@ def _train_params(lr: float = 1e-3, epochs: int = 2, warmup: int = 0) -> dict:
 def _stage_train(tmp_path: Path, data: Path, out: Path, kind: str = "vae", dim: int = 2, **tp) -> None:
     train_stage.train(
         data_npz=data,
-        dataset="tiny",
-        model=kind,
-        dim=dim,
+        run=f"tiny/{kind}-z{dim}",
         model_params=MODEL_PARAMS,
         train_params=_train_params(**tp),
         seed=11,
         device="cpu",
-        out_model=out / "model.pt",
-        out_log_csv=out / "train_log.csv",
-        out_meta=out / "meta.json",
+        out={"model": out / "model.pt", "history": out / "train_log.csv", "meta": out / "meta.json"},
     )
 
 
@@ -476,7 +466,7 @@ def test_warmup_does_not_affect_ae(noise_images: np.ndarray) -> None:
 def test_warmup_schedule_via_spy(
     noise_images: np.ndarray, monkeypatch: pytest.MonkeyPatch, warmup: int, expected: list[float]
 ) -> None:
-    from latentwalk.mlp_step import MLPStep
+    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
 
     scales: list[tuple[int, float]] = []
     real = MLPStep.__call__  # the MLP's training step (the fast path)
@@ -518,8 +508,8 @@ def test_warmup_visible_in_history(noise_images: np.ndarray) -> None:
 @pytest.mark.parametrize("kl_scale", [1.0, 0.5])
 def test_mlp_step_equals_autograd(kind: str, likelihood: str, hidden: tuple[int, ...], kl_scale: float) -> None:
     """The written-out backward pass gives autograd's loss terms and gradients (float64, to 1e-12)."""
-    from latentwalk.mlp_step import MLPStep
-    from latentwalk.models import build_model, loss_terms
+    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
+    from latentwalk.model.networks import build_model, loss_terms
 
     torch.manual_seed(3)
     spec = _spec(kind, 3, hidden=hidden, likelihood=likelihood, gaussian_sigma=0.3, beta=2.5)
@@ -543,7 +533,7 @@ def test_mlp_step_equals_autograd(kind: str, likelihood: str, hidden: tuple[int,
 def test_bce_sum_equals_torch_bce_with_logits(scale: float, shift: float, seed: int) -> None:
     """The fast summed BCE equals torch's kernel in float64 to 1e-12, and in float32 to float32 rounding, for logits
     from near zero to far beyond exp's float32 range (|l| up to 300), with the probabilities computed or passed in."""
-    from latentwalk.mlp_step import bce_sum
+    from latentwalk.mlp_step import bce_sum  # UNRESOLVED
 
     gen = torch.Generator().manual_seed(seed)
     logits = torch.randn(16, 49, generator=gen, dtype=torch.float64) * scale + shift
@@ -558,8 +548,8 @@ def test_bce_sum_equals_torch_bce_with_logits(scale: float, shift: float, seed: 
 
 def test_mlp_step_without_noise_uses_the_means() -> None:
     """No noise (evaluation-style step): z = mu, and logvar only gets the KL gradient."""
-    from latentwalk.mlp_step import MLPStep
-    from latentwalk.models import build_model, loss_terms
+    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
+    from latentwalk.model.networks import build_model, loss_terms
 
     torch.manual_seed(4)
     model = build_model(_spec("vae", 2, hidden=(8,))).double()
@@ -573,7 +563,7 @@ def test_mlp_step_without_noise_uses_the_means() -> None:
 
 
 def test_fused_adam_matches_torch_adam_bytewise() -> None:
-    from latentwalk.mlp_step import FusedAdam
+    from latentwalk.mlp_step import FusedAdam  # UNRESOLVED
 
     torch.manual_seed(5)
     a = [torch.randn(7, 5), torch.randn(5)]
@@ -597,7 +587,7 @@ def test_fused_adam_matches_torch_adam_bytewise() -> None:
 def test_fused_adam_updates_a_transposed_weight_in_place_as_torch_adam_does() -> None:
     """A weight stored as (in, out) (MLPStep's layout) is updated through its dense transpose: the values of
     torch's Adam, in the tensor the model holds, with no copy (its storage is the one updated)."""
-    from latentwalk.mlp_step import FusedAdam
+    from latentwalk.mlp_step import FusedAdam  # UNRESOLVED
 
     torch.manual_seed(6)
     w = torch.randn(7, 5).t().contiguous().t()
@@ -623,8 +613,8 @@ def test_fused_adam_updates_a_transposed_weight_in_place_as_torch_adam_does() ->
 def test_mlp_step_trains_transposed_weights_and_release_restores_the_layout(noise_images: np.ndarray) -> None:
     """While training, each weight is stored (in, out); the model train_model returns has torch's usual layout,
     so its state dict is what a fresh model loads, and the values are those the training computed."""
-    from latentwalk.mlp_step import MLPStep
-    from latentwalk.models import build_model
+    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
+    from latentwalk.model.networks import build_model
 
     model = build_model(_spec("vae", 2, hidden=(8,)))
     before = [p.detach().clone() for p in model.parameters()]
@@ -639,8 +629,8 @@ def test_mlp_step_trains_transposed_weights_and_release_restores_the_layout(nois
 
 
 def test_conv_models_train_through_autograd() -> None:
-    from latentwalk.mlp_step import MLPStep, supports
-    from latentwalk.models import build_model
+    from latentwalk.mlp_step import MLPStep, supports  # UNRESOLVED
+    from latentwalk.model.networks import build_model
 
     conv = build_model(ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4))
     assert not supports(conv)
@@ -654,8 +644,9 @@ def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -
     """On the CPU the conv encoder (and the critic, and acai_conv's decoder) train with channels-last convolution
     weights, which oneDNN runs faster; the trained model is contiguous again, and the layout changes no more than
     float32 rounding: the same steps with every weight contiguous give the same losses and weights to ~1e-6."""
-    from latentwalk.models import build_model, loss_terms
-    from latentwalk.training import channels_last_parts, trainer_description
+    from latentwalk.model.networks import build_model, loss_terms
+    from latentwalk.model.training import channels_last_parts  # UNRESOLVED
+    from latentwalk.model.training import trainer_description
 
     cpu, cuda = torch.device("cpu"), torch.device("cuda")
     conv = ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4)
@@ -717,7 +708,7 @@ def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -
 def test_training_flushes_subnormals_and_restores_the_default_after(noise_images: np.ndarray) -> None:
     """While a model trains, a subnormal float32 multiplies as zero (FTZ/DAZ: Adam's averages of tiny gradients
     decay into that range and slow every step tenfold); before and after, torch's default holds."""
-    from latentwalk.training import flush_denormals
+    from latentwalk.model.training import flush_denormals
 
     with flush_denormals() as supported:
         pass

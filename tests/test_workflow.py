@@ -490,7 +490,7 @@ def test_invalid_config_fails_before_any_job(tmp_path: Path) -> None:
 
 
 def _synthetic_mnist(directory: Path, n: int = 50) -> None:
-    from latentwalk.idx import write_idx
+    from latentwalk.data.idx import write_idx
 
     rng = np.random.default_rng(0)
     directory.mkdir(parents=True, exist_ok=True)
@@ -504,7 +504,7 @@ def test_mnist_from_directory_and_from_verified_download(tmp_path: Path) -> None
     import http.server
     import threading
 
-    from latentwalk.io import sha256_file
+    from latentwalk.core.io import sha256_file
 
     work = _copy_repo(tmp_path / "repo")
     served = tmp_path / "served"

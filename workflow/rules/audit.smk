@@ -6,7 +6,7 @@
 rule manifest:
     input:
         artifacts=artifact_targets(),
-        src=src("io", "audit"),
+        src=sources("manifest"),
     output:
         "results/manifest.tsv",
     log:
@@ -24,7 +24,7 @@ rule report:
     input:
         artifacts=artifact_targets(),
         captions=sorted(os.path.relpath(p) for p in Path(workflow.basedir, "workflow", "report").glob("*.rst")),
-        src=src("io", "snakemake_report"),
+        src=sources("report"),
     output:
         "results/report.html",
     log:
@@ -42,7 +42,7 @@ rule report:
 
 rule verify:
     input:
-        src=src("io", "audit"),
+        src=sources("verify"),
     log:
         "results/logs/verify.log",
     # no input files but the code: `snakemake verify` checks what is there and never rebuilds anything first

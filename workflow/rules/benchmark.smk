@@ -1,27 +1,13 @@
 # The published line benchmark (Berthelot et al. 2018, Table 1), apart from the runs: per model and seed, train
 # on lines and score the protocol's interpolations during the last epochs; then the table beside the paper's.
 # `snakemake acai_benchmark` builds it; `acai_benchmark.enabled` adds it to the default target and the report.
+from latentwalk.core.registry import BENCHMARK_MODELS
 
 
 rule acai_protocol:
     input:
         data="results/data/lines.npz",
-        src=src(
-            "io",
-            "registry",
-            "stages/__init__",
-            "stages/acai_benchmark",
-            "acai_benchmark",
-            "datasets",
-            "lines",
-            "views",
-            "idx",
-            "models",
-            "training",
-            "mlp_step",
-            "kernels",
-            "quality",
-        ),
+        src=sources("acai_protocol"),
     output:
         "results/acai_benchmark/{bmodel}-s{seed}.json",
     log:
@@ -39,12 +25,18 @@ rule acai_protocol:
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
         runtime=lambda wildcards, attempt: 120 * attempt,
     params:
-        model_params=acai_model_params,
-        train_params=acai_train_params,
-        protocol={k: config["acai_benchmark"][k] for k in ("pairs", "frames", "evaluations")},
-        lines=dict(config["data"]["lines"]),
-        dim=config["acai_benchmark"]["latent_dim"],
-        device=config["device"],
+        model=lambda wildcards: model_settings(
+            config["acai_benchmark"]["architecture"], config["model"]["likelihood"]["lines"], wildcards.bmodel
+        ),
+        train={
+            **{k: config["acai_benchmark"][k] for k in ("epochs", "batch_size", "learning_rate")},
+            "threads": config["train"]["threads"],
+            "device": config["device"],
+        },
+        protocol={
+            **{k: config["acai_benchmark"][k] for k in ("pairs", "frames", "evaluations", "latent_dim")},
+            "lines": dict(config["data"]["lines"]),
+        },
     script:
         "../scripts/acai_protocol.py"
 
@@ -56,18 +48,7 @@ rule acai_table:
             for model in config["acai_benchmark"]["models"]
             for seed in config["acai_benchmark"]["seeds"]
         ],
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/acai_benchmark",
-            "acai_benchmark",
-            "quality",
-            "lines",
-            "figures_compare",
-            "plots",
-        ),
+        src=sources("acai_table"),
     output:
         table=report(
             "results/acai_benchmark/table.csv",

@@ -1,9 +1,44 @@
 # Stage 1: datasets -> results/data/{dataset}.npz + provenance JSON.
+from latentwalk.data.idx import MNIST_FILES
+
+
+def mnist_dir():
+    """Where the MNIST IDX files are read from: the configured dir, else the download folder."""
+    mnist = config["data"]["mnist"]
+    return mnist["dir"] or "results/downloads/mnist"
+
+
+def data_inputs(wildcards):
+    """Raw files a dataset is built from (only MNIST has any)."""
+    if wildcards.dataset != "mnist":
+        return []
+    mnist = config["data"]["mnist"]
+    if mnist["dir"]:
+        candidates = [Path(mnist["dir"], f"{base}{ext}") for base in MNIST_FILES.values() for ext in (".gz", "")]
+        found = [str(path) for path in candidates if path.exists()]
+        if not found:
+            raise WorkflowError(
+                f"data.mnist.dir {mnist['dir']}: no MNIST IDX files there "
+                f"(expected e.g. {MNIST_FILES['test_images']}.gz)"
+            )
+        return sorted(found)
+    return expand("results/downloads/mnist/{file}", file=mnist["files"])
+
+
+def data_params(wildcards):
+    """The slice of config['data'] dataset {wildcards.dataset} depends on."""
+    data = config["data"]
+    params = {"test_fraction": data["test_fraction"]}
+    if wildcards.dataset in ("lines", "views"):
+        params[wildcards.dataset] = dict(data[wildcards.dataset])
+    elif wildcards.dataset == "mnist":
+        params["mnist"] = {"dir": mnist_dir()}
+    return params
 
 
 rule download_mnist:
     input:
-        src=src("io", "idx"),
+        src=sources("download_mnist"),
     output:
         "results/downloads/mnist/{file}",
     log:
@@ -22,7 +57,7 @@ rule download_mnist:
 rule prepare_data:
     input:
         raw=data_inputs,
-        src=src("io", "registry", "stages/__init__", "stages/data", "datasets", "lines", "views", "idx"),
+        src=sources("prepare_data"),
     output:
         npz="results/data/{dataset}.npz",
         json=report(
@@ -39,8 +74,7 @@ rule prepare_data:
     conda:
         CONDA_ENV
     resources:
-        mem_mb=lambda wildcards: 1500
-        + 3 * dataset_images(wildcards.dataset)[0] * dataset_images(wildcards.dataset)[1] * 4 // 1_000_000,
+        mem_mb=data_mem_mb,
         runtime=20,
     params:
         data=data_params,

@@ -6,17 +6,7 @@ rule decode:
         paths=f"results/paths/{RUN}",
         model=f"results/models/{RUN}/model.pt",
         meta=f"results/models/{RUN}/meta.json",
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/decode",
-            "models",
-            "training",
-            "mlp_step",
-            "kernels",
-        ),
+        src=sources("decode"),
     output:
         directory(f"results/decoded/{RUN}"),
     log:
@@ -30,7 +20,7 @@ rule decode:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
         methods=run_methods,
         batch_size=config["decode"]["batch_size"],

@@ -4,35 +4,21 @@
 rule encode:
     input:
         data="results/data/{dataset}.npz",
-        model="results/models/{dataset}/{model}-z{dim}/model.pt",
-        meta="results/models/{dataset}/{model}-z{dim}/meta.json",
-        src=src(
-            "io",
-            "registry",
-            "stages/__init__",
-            "stages/encode",
-            "datasets",
-            "lines",
-            "views",
-            "idx",
-            "models",
-            "training",
-            "mlp_step",
-            "kernels",
-            "encoding",
-        ),
+        model=f"results/models/{RUN}/model.pt",
+        meta=f"results/models/{RUN}/meta.json",
+        src=sources("encode"),
     output:
-        "results/latents/{dataset}/{model}-z{dim}.parquet",
+        f"results/latents/{RUN}.parquet",
     log:
-        "results/logs/encode/{dataset}/{model}-z{dim}.log",
+        f"results/logs/encode/{RUN}.log",
     benchmark:
-        "results/benchmarks/encode/{dataset}/{model}-z{dim}.tsv"
+        f"results/benchmarks/encode/{RUN}.tsv"
     retries: 1
     conda:
         CONDA_ENV
     resources:
-        mem_mb=lambda wildcards, attempt: 2000 * 2 ** (attempt - 1),
-        runtime=lambda wildcards, attempt: 20 * attempt,
+        mem_mb=run_job_mem_mb,
+        runtime=run_job_minutes(20),
     params:
         batch_size=config["encode"]["batch_size"],
         device=config["device"],

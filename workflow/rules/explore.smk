@@ -4,25 +4,18 @@
 # sliders, path scrubbing, 3-D view). The page job needs no torch, so a path setting rebuilds it cheaply.
 
 
+def explorer_overlays(wildcards):
+    """The run's path methods the explorer draws over its scatter (config explorer.overlays), in config order."""
+    wanted = set(config["explorer"]["overlays"])
+    return [method for method in run_methods(wildcards) if method in wanted]
+
+
 rule project:
     input:
         latents=f"results/latents/{RUN}.parquet",
         model=f"results/models/{RUN}/model.pt",
         meta=f"results/models/{RUN}/meta.json",
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/explorer",
-            "encoding",
-            "projection",
-            "explorer",
-            "models",
-            "training",
-            "mlp_step",
-            "kernels",
-        ),
+        src=sources("project"),
     output:
         projection=f"results/projections/{RUN}.parquet",
         decoder=f"results/projections/{RUN}.decoder.json",
@@ -37,8 +30,9 @@ rule project:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
+        run=RUN,
         method=config["explorer"]["projection"],
         max_points=config["explorer"]["max_points"],
         seed=config["seed"],
@@ -52,16 +46,8 @@ rule explorer:
         decoder=f"results/projections/{RUN}.decoder.json",
         projection=f"results/projections/{RUN}.parquet",
         paths=f"results/paths/{RUN}",
-        assets=[os.path.relpath(Path(PACKAGE, "assets", name)) for name in EXPLORER_ASSETS],
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/explorer",
-            "explorer",
-            "projection",
-        ),
+        assets=sorted(os.path.relpath(p) for p in Path(workflow.basedir, "workflow/latentwalk/report/assets").glob("*")),
+        src=sources("explorer"),
     output:
         report(
             f"results/explorer/{RUN}.html",
@@ -81,8 +67,9 @@ rule explorer:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
+        run=RUN,
         overlays=explorer_overlays,
         max_sliders=config["explorer"]["max_sliders"],
     script:

@@ -2,29 +2,92 @@
 # report with a caption that states its parameters; an SVG beside each plot's PNG for papers (decoded-image figures are PNG only).
 # Per run, one job draws every figure (plot_walks; plot_view_walks adds the viewpoint figures for views runs):
 # the model's diagnostics (training curves, latent scatter), the decoded walks, whose set depends on the run's
-# path methods (one directory), and the norm and quality along the paths. One job, not two: a figure job's
-# start-up (interpreter, numpy, matplotlib: about 0.7 core-s) costs more than drawing the two diagnostics, which
-# a path setting therefore redraws too.
+# path methods (one directory), and the norm and quality along the paths.
+from latentwalk.core.registry import WALK_REPORT, geometry_report
+
+
+def run_figure(name, caption, category, label):
+    """A figure every run has, registered in the report under the run with its own caption."""
+    return report(
+        f"results/figures/{RUN}/{name}.png",
+        caption=f"../report/{caption}",
+        category=category,
+        subcategory=RUN,
+        labels={"run": RUN, "figure": label},
+    )
+
+
+def walk_category(wildcards):
+    """A walk figure's report category, by file name (registry.WALK_REPORT; its caption: walk_figures.rst)."""
+    return WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][0]
+
+
+def walk_labels(wildcards):
+    return {"run": RUN, "figure": WALK_REPORT[f"{wildcards.figure}.{wildcards.ext}"][1]}
+
+
+def geometry_category(wildcards):
+    """A geometry figure's report category, by file name (registry.GEOMETRY_REPORT; caption: geometry_figures.rst)."""
+    return geometry_report(wildcards.figure)[0]
+
+
+def geometry_subcategory(wildcards):
+    return geometry_report(wildcards.figure)[1]
+
+
+def geometry_labels(wildcards):
+    return geometry_report(wildcards.figure)[2]
+
+
+def walk_figure_inputs():
+    """What every run's figures read: the training log and latents (the model's diagnostics), the paths, their
+    decoded frames and the path statistics."""
+    return {
+        "history": f"results/models/{RUN}/train_log.csv",
+        "latents": f"results/latents/{RUN}.parquet",
+        "paths": f"results/paths/{RUN}",
+        "decoded": f"results/decoded/{RUN}",
+        "path_norms": f"results/stats/{RUN}/path_norms.csv",
+        "quality": f"results/stats/{RUN}/path_quality.csv",
+        "quality_summary": f"results/stats/{RUN}/path_quality_summary.csv",
+    }
+
+
+def walk_figure_outputs():
+    """Every run's figures: the training curves and latent scatter, the decoded walks (one directory, its set
+    depending on the run's methods) and the norm and quality along the paths."""
+    return {
+        "training_curves_png": run_figure(
+            "training_curves", "training_curves.rst", "Data and training", "training curves"
+        ),
+        "training_curves_svg": f"results/figures/{RUN}/training_curves.svg",
+        "latent_scatter_png": run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
+        "latent_scatter_svg": f"results/figures/{RUN}/latent_scatter.svg",
+        "walks": report(
+            directory(f"results/figures/{RUN}/walks"),
+            patterns=["{figure}.{ext,png|gif}"],
+            caption="../report/walk_figures.rst",
+            category=walk_category,
+            subcategory=RUN,
+            labels=walk_labels,
+        ),
+        "path_norms_png": run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
+        "path_norms_svg": f"results/figures/{RUN}/path_norms.svg",
+        "path_quality_png": run_figure(
+            "path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"
+        ),
+        "path_quality_svg": f"results/figures/{RUN}/path_quality.svg",
+    }
+
+
+#: Datasets of each path-figure rule: views runs also get the viewpoint figures, in the same job.
+OTHER_DATASETS = "|".join(name for name in DATASETS if name not in VIEW_DATASETS)
 
 
 rule plot_walks:
     input:
         **walk_figure_inputs(),
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/figures_run",
-            "stages/figures_walks",
-            "plots",
-            "figures_run",
-            "figures_decoded",
-            "figures_quality",
-            "chi",
-            "encoding",
-            "projection",
-        ),
+        src=sources("plot_walks"),
     output:
         **walk_figure_outputs(),
     log:
@@ -40,8 +103,9 @@ rule plot_walks:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
+        run=RUN,
         methods=run_methods,
         strip_pairs=config["figures"]["strip_pairs"],
         fps=config["figures"]["gif_fps"],
@@ -59,26 +123,7 @@ rule plot_walks:
 rule plot_view_walks:
     input:
         **walk_figure_inputs(),
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/figures_run",
-            "stages/figures_walks",
-            "stages/figures_views",
-            "plots",
-            "figures_run",
-            "figures_decoded",
-            "figures_quality",
-            "figures_views",
-            "chi",
-            "encoding",
-            "projection",
-            "quality",
-            "lines",
-            "views",
-        ),
+        src=sources("plot_view_walks"),
     output:
         **walk_figure_outputs(),
         view_strips=run_figure("view_strips", "view_strips.rst", "Viewpoints", "viewpoint strips"),
@@ -99,8 +144,9 @@ rule plot_view_walks:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
+        run=RUN,
         methods=run_methods,
         strip_pairs=config["figures"]["strip_pairs"],
         fps=config["figures"]["gif_fps"],
@@ -117,19 +163,7 @@ rule plot_view_walks:
 rule plot_view_dataset:
     input:
         data="results/data/{dataset}.npz",
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/figures_views",
-            "datasets",
-            "lines",
-            "views",
-            "idx",
-            "figures_decoded",
-            "plots",
-        ),
+        src=sources("plot_view_dataset"),
     output:
         png=report(
             "results/figures/data/{dataset}.png",
@@ -155,7 +189,7 @@ rule plot_view_dataset:
 
 rule unit_sphere_spiral:
     input:
-        src=src("io", "registry", "stages/__init__", "stages/figures_geometry", "paths", "projection"),
+        src=sources("unit_sphere_spiral"),
     output:
         "results/paths/geometry/unit_sphere_spiral_n{n}.parquet",
     log:
@@ -182,7 +216,7 @@ rule plot_geometry:
         hypersphere="results/stats/hypersphere.csv",
         norms="results/stats/norm_concentration.csv",
         histograms="results/stats/norm_histograms.csv",
-        src=src("io", "columns", "stages/__init__", "stages/figures_geometry", "plots", "figures_geometry", "chi"),
+        src=sources("plot_geometry"),
     output:
         # every geometry figure in one job (one interpreter and matplotlib start-up instead of four); the report
         # registers each PNG with its own caption block, category and labels (registry.GEOMETRY_REPORT)
@@ -212,7 +246,7 @@ rule plot_geometry:
 rule plot_comparison:
     input:
         runs="results/stats/runs.csv",
-        src=src("io", "columns", "registry", "stages/__init__", "stages/compare", "plots", "figures_compare"),
+        src=sources("plot_comparison"),
     output:
         # one job for every dataset's comparison (one interpreter and matplotlib start-up instead of one per
         # dataset); the report registers each {dataset}.png with its own caption and subcategory

@@ -3,6 +3,47 @@
 # per run; generate_paths makes the others from the latents alone, without torch, and takes those tables in. So a
 # change to one latent method's settings reruns the cheap job and what reads its paths, never a geodesic. The set
 # of methods depends on the run (spiral needs d = 2, ...), so each output is a directory; the list is a param.
+# Each method's settings (config paths.<method>) are a param named after the method, None in the jobs of runs it
+# does not apply to: a setting reruns exactly the jobs of the runs that use it.
+from latentwalk.core.registry import METHODS
+
+#: The path methods each rule makes.
+DECODER_METHODS = [name for name, method in METHODS.items() if method.needs_decoder]
+LATENT_METHODS = [name for name in METHODS if name not in DECODER_METHODS]
+
+
+def decoder_methods(wildcards):
+    """The run's path methods that need its decoder (rule decoder_paths makes them)."""
+    return [method for method in run_methods(wildcards) if method in DECODER_METHODS]
+
+
+def latent_methods(wildcards):
+    """The run's path methods made from its latents alone (rule generate_paths)."""
+    return [method for method in run_methods(wildcards) if method in LATENT_METHODS]
+
+
+def method_params(methods, of_run):
+    """One param per method of `methods`: its config section (paths.<method>) in the jobs of the runs whose
+    `of_run(wildcards)` lists it, else None."""
+    return {
+        method: (lambda wildcards, method=method: config["paths"][method] if method in of_run(wildcards) else None)
+        for method in methods
+    }
+
+
+def pairs_params(of_run):
+    """How endpoint pairs are chosen (paths.pairs), for the jobs whose methods `of_run` include an interpolation."""
+    return lambda wildcards: (
+        config["paths"]["pairs"] if any(METHODS[m].family == "interpolation" for m in of_run(wildcards)) else None
+    )
+
+
+def generate_paths_inputs(wildcards):
+    """The run's latents, and the decoder_paths tables when the run has methods that need the decoder."""
+    inputs = {"latents": f"results/latents/{run_of(wildcards).name}.parquet"}
+    if decoder_methods(wildcards):
+        inputs["made"] = f"results/decoder_paths/{run_of(wildcards).name}"
+    return inputs
 
 
 rule decoder_paths:
@@ -10,21 +51,7 @@ rule decoder_paths:
         latents=f"results/latents/{RUN}.parquet",
         model=f"results/models/{RUN}/model.pt",
         meta=f"results/models/{RUN}/meta.json",
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/paths",
-            "paths",
-            "projection",
-            "geodesic",
-            "encoding",
-            "models",
-            "training",
-            "mlp_step",
-            "kernels",
-        ),
+        src=sources("decoder_paths"),
     output:
         directory(f"results/decoder_paths/{RUN}"),
     log:
@@ -38,11 +65,13 @@ rule decoder_paths:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 60 * attempt,
+        runtime=run_job_minutes(60),
         gpu=gpus,
     params:
+        run=RUN,
         methods=decoder_methods,
-        settings=decoder_path_settings,
+        pairs=pairs_params(decoder_methods),
+        **method_params(DECODER_METHODS, decoder_methods),
         seed=config["seed"],
         device=config["device"],
     script:
@@ -52,21 +81,7 @@ rule decoder_paths:
 rule generate_paths:
     input:
         unpack(generate_paths_inputs),
-        src=src(
-            "io",
-            "columns",
-            "registry",
-            "stages/__init__",
-            "stages/paths",
-            "paths",
-            "projection",
-            "geodesic",
-            "encoding",
-            "models",
-            "training",
-            "mlp_step",
-            "kernels",
-        ),
+        src=sources("generate_paths"),
     output:
         directory(f"results/paths/{RUN}"),
     log:
@@ -80,10 +95,12 @@ rule generate_paths:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
+        run=RUN,
         methods=run_methods,
-        settings=latent_path_settings,
+        pairs=pairs_params(latent_methods),
+        **method_params(LATENT_METHODS, latent_methods),
         seed=config["seed"],
     script:
         "../scripts/generate_paths.py"

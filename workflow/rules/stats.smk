@@ -1,10 +1,31 @@
 # Stage 6: statistics. Geometry of Gaussians (no model needed), a classifier that scores digit
 # frames, per-run path norms and interpolation quality, and the cross-run summary.
+from latentwalk.core.registry import dropped_methods
+
+
+def path_stats_inputs(wildcards):
+    """The run's path and decoded directories, latents, data and, for class-labelled data, the frame classifier."""
+    run = run_of(wildcards)
+    inputs = {
+        "paths": f"results/paths/{run.name}",
+        "decoded": f"results/decoded/{run.name}",
+        "latents": f"results/latents/{run.name}.parquet",
+        "data": f"results/data/{run.dataset}.npz",
+    }
+    if DATASETS[run.dataset].scorer == "classifier":
+        inputs["classifier"] = f"results/classifiers/{run.dataset}.npz"
+    return inputs
+
+
+def scoring_params(wildcards):
+    """How the run's decoded frames are scored: the dataset's scorer and the settings it needs (data.lines)."""
+    scorer = DATASETS[wildcards.dataset].scorer
+    return {"scorer": scorer, "lines": dict(config["data"]["lines"])} if scorer == "lines" else {"scorer": scorer}
 
 
 rule norm_concentration:
     input:
-        src=src("io", "stages/__init__", "stages/geometry", "stats", "chi", "registry"),
+        src=sources("norm_concentration"),
     output:
         table=report(
             "results/stats/norm_concentration.csv",
@@ -37,7 +58,7 @@ rule norm_concentration:
 
 rule hypersphere:
     input:
-        src=src("io", "stages/__init__", "stages/geometry", "stats", "chi", "registry"),
+        src=sources("hypersphere"),
     output:
         report(
             "results/stats/hypersphere.csv",
@@ -64,9 +85,7 @@ rule hypersphere:
 rule train_classifier:
     input:
         data="results/data/{dataset}.npz",
-        src=src(
-            "io", "stages/__init__", "stages/classifier", "datasets", "lines", "views", "quality", "idx", "registry"
-        ),
+        src=sources("train_classifier"),
     output:
         weights="results/classifiers/{dataset}.npz",
         meta=report(
@@ -96,20 +115,7 @@ rule train_classifier:
 rule path_stats:
     input:
         unpack(path_stats_inputs),
-        src=src(
-            "io",
-            "registry",
-            "stages/__init__",
-            "stages/path_stats",
-            "stats",
-            "chi",
-            "quality",
-            "datasets",
-            "lines",
-            "views",
-            "idx",
-            "encoding",
-        ),
+        src=sources("path_stats"),
     output:
         **{key: f"results/stats/{RUN}/{stem}.csv" for key, stem in PATH_STATS.items()},
     log:
@@ -123,8 +129,9 @@ rule path_stats:
         CONDA_ENV
     resources:
         mem_mb=run_job_mem_mb,
-        runtime=lambda wildcards, attempt: 30 * attempt,
+        runtime=run_job_minutes(30),
     params:
+        run=RUN,
         methods=run_methods,
         scoring=scoring_params,
     script:
@@ -135,7 +142,7 @@ rule summary:
     input:
         norm=[f"results/stats/{run.name}/path_norm_summary.csv" for run in RUNS],
         quality=[f"results/stats/{run.name}/path_quality_summary.csv" for run in RUNS],
-        src=src("io", "registry", "stages/__init__", "stages/summary"),
+        src=sources("summary"),
     output:
         report(
             "results/stats/summary.csv",
@@ -168,7 +175,7 @@ rule key_numbers:
             f"results/classifiers/{name}.json" for name in config["datasets"] if DATASETS[name].scorer == "classifier"
         ],
         metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
-        src=src("io", "registry", "stages/__init__", "stages/summary"),
+        src=sources("key_numbers"),
     output:
         report(
             "results/stats/key_numbers.rst",
@@ -197,7 +204,7 @@ rule compare_runs:
         metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
         encoded_norms=[f"results/stats/{run.name}/encoded_norms.csv" for run in RUNS],
         summary="results/stats/summary.csv",
-        src=src("io", "registry", "stages/__init__", "stages/compare"),
+        src=sources("compare_runs"),
     output:
         report(
             "results/stats/runs.csv",

@@ -1,7 +1,7 @@
-"""Rule acai_protocol: one model and seed of the published line benchmark (see latentwalk.stages.acai_benchmark)."""
+"""Rule acai_protocol: train one model of the line benchmark with one seed and score it (latentwalk.measure.line_benchmark.acai_protocol)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.acai_benchmark import acai_protocol
+from latentwalk.core.logs import job_log
+from latentwalk.measure.line_benchmark import acai_protocol
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
@@ -9,12 +9,9 @@ with job_log(sm) as log:
         data_npz=sm.input.data,
         model=sm.wildcards.bmodel,
         seed=int(sm.wildcards.seed),
-        dim=sm.params.dim,
-        model_params=sm.params.model_params,
-        train_params=sm.params.train_params,
+        model_params=sm.params.model,
+        train_params=sm.params.train,
         protocol=sm.params.protocol,
-        line_params=sm.params.lines,
-        device=sm.params.device,
         out_json=sm.output[0],
         log=log,
     )

@@ -1,12 +1,12 @@
-"""Rule acai_table: the line benchmark's table beside the paper's, and its figure (see latentwalk.stages.acai_benchmark)."""
+"""Rule acai_table: the line benchmark's table beside the paper's, and its figure (latentwalk.measure.line_benchmark.acai_table)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.acai_benchmark import acai_table
+from latentwalk.core.logs import job_log
+from latentwalk.measure.line_benchmark import acai_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     acai_table(
-        results=sm.input.results,
+        results=list(sm.input.results),
         models=sm.params.models,
         out_csv=sm.output.table,
         out_png=sm.output.png,

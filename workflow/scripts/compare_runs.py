@@ -1,8 +1,13 @@
-"""Rule compare_runs: every run side by side, for sweeps (see latentwalk.stages.compare)."""
+"""Rule compare_runs: one row per run, for sweeps (latentwalk.measure.summary.compare_runs)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.compare import compare_runs
+from latentwalk.core.logs import job_log
+from latentwalk.measure.summary import compare_runs
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    i = snakemake.input  # noqa: F821
-    compare_runs(snakemake.params.runs, list(i.metas), list(i.encoded_norms), i.summary, snakemake.output[0], log)  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    compare_runs(
+        runs=sm.params.runs,
+        inputs=dict(sm.input.items()),
+        out_csv=sm.output[0],
+        log=log,
+    )

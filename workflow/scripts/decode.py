@@ -1,7 +1,7 @@
-"""Rule decode: every path table of one run, with its decoder (see latentwalk.stages.decode)."""
+"""Rule decode: decode every path table of one run (latentwalk.model.decode.decode_paths)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.decode import decode_paths
+from latentwalk.core.logs import job_log
+from latentwalk.model.decode import decode_paths
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:

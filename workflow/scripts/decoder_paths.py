@@ -1,19 +1,15 @@
-"""Rule decoder_paths: the path methods of one run that need its decoder (see latentwalk.stages.paths)."""
+"""Rule decoder_paths: the path methods of one run that need its decoder (latentwalk.walks.geodesic.decoder_paths)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.paths import generate_paths
+from latentwalk.core.logs import job_log
+from latentwalk.walks.geodesic import decoder_paths
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    generate_paths(
-        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+    decoder_paths(
+        run=sm.params.run,
         methods=sm.params.methods,
-        latents=sm.input.latents,
-        settings=sm.params.settings,
-        seed=sm.params.seed,
+        inputs=dict(sm.input.items()),
+        params=dict(sm.params.items()),
         out_dir=sm.output[0],
-        model_pt=sm.input.model,
-        meta_json=sm.input.meta,
-        device=sm.params.device,
         log=log,
     )

@@ -1,18 +1,14 @@
-"""Rule download_mnist: fetch one MNIST file from the configured base URL, SHA-256 verified."""
+"""Rule download_mnist: fetch one MNIST file, SHA-256 verified (latentwalk.data.idx.download_mnist_file)."""
 
-from pathlib import Path
+from latentwalk.core.logs import job_log
+from latentwalk.data.idx import download_mnist_file
 
-from latentwalk.idx import download_mnist
-from latentwalk.logs import job_log
-
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    target = Path(snakemake.output[0])
-    sha = snakemake.params.sha256
-    download_mnist(
-        snakemake.params.base_url,
-        target.parent,
-        [target.name],
-        {target.name: sha} if sha else {},
-        timeout=snakemake.params.timeout,
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    download_mnist_file(
+        base_url=sm.params.base_url,
+        target=sm.output[0],
+        sha256=sm.params.sha256,
+        timeout=sm.params.timeout,
+        log=log,
     )
-    log(f"downloaded {target}")

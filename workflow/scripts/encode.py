@@ -1,16 +1,17 @@
-"""Rule encode: latent means of every example (see latentwalk.stages.encode)."""
+"""Rule encode: the latent means of every example (latentwalk.model.encode.encode)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.encode import encode
+from latentwalk.core.logs import job_log
+from latentwalk.model.encode import encode
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
     encode(
-        data_npz=snakemake.input.data,
-        model_pt=snakemake.input.model,
-        meta_json=snakemake.input.meta,
-        dim=int(snakemake.wildcards.dim),
-        batch_size=snakemake.params.batch_size,
-        device=snakemake.params.device,
-        out_parquet=snakemake.output[0],
+        data_npz=sm.input.data,
+        model_pt=sm.input.model,
+        meta_json=sm.input.meta,
+        dim=int(sm.wildcards.dim),
+        batch_size=sm.params.batch_size,
+        device=sm.params.device,
+        out_parquet=sm.output[0],
         log=log,
     )

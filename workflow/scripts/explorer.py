@@ -1,12 +1,12 @@
-"""Rule explorer: a run's self-contained interactive explorer page (see latentwalk.stages.explorer)."""
+"""Rule explorer: the run's interactive latent explorer page (latentwalk.report.explorer.build_explorer)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.explorer import build_explorer
+from latentwalk.core.logs import job_log
+from latentwalk.report.explorer import build_explorer
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     build_explorer(
-        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+        run=sm.params.run,
         decoder_json=sm.input.decoder,
         projection_parquet=sm.input.projection,
         paths_dir=sm.input.paths,

@@ -1,17 +1,15 @@
-"""Rule generate_paths: every path method that applies to one run, taking in the decoder_paths tables (see
-latentwalk.stages.paths)."""
+"""Rule generate_paths: every path method that applies to one run (latentwalk.walks.generate.generate_paths)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.paths import generate_paths
+from latentwalk.core.logs import job_log
+from latentwalk.walks.generate import generate_paths
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     generate_paths(
-        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+        run=sm.params.run,
         methods=sm.params.methods,
         latents=sm.input.latents,
-        settings=sm.params.settings,
-        seed=sm.params.seed,
+        params=dict(sm.params.items()),
         out_dir=sm.output[0],
         made=sm.input.get("made"),
         log=log,

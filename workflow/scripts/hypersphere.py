@@ -1,7 +1,12 @@
-"""Rule hypersphere: unit-ball volumes and sphere surfaces for n = 1..n_max (see latentwalk.stages.geometry)."""
+"""Rule hypersphere: unit-ball volumes and sphere surfaces (latentwalk.measure.norms.hypersphere)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.geometry import hypersphere
+from latentwalk.core.logs import job_log
+from latentwalk.measure.norms import hypersphere
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    hypersphere(snakemake.params.n_max, snakemake.output[0], log)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    hypersphere(
+        n_max=sm.params.n_max,
+        out_csv=sm.output[0],
+        log=log,
+    )

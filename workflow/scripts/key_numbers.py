@@ -1,9 +1,13 @@
-"""Rule key_numbers: the study's headline numbers for the report (see latentwalk.stages.summary)."""
+"""Rule key_numbers: the report's headline numbers (latentwalk.measure.summary.key_numbers)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.summary import key_numbers
+from latentwalk.core.logs import job_log
+from latentwalk.measure.summary import key_numbers
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    i = snakemake.input  # noqa: F821
-    key_numbers(i.summary, i.concentration, i.hypersphere, list(i.classifiers), snakemake.output[0], log,  # noqa: F821
-                run_metas=list(i.metas), dropped=snakemake.params.dropped)  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    key_numbers(
+        inputs=dict(sm.input.items()),
+        dropped=sm.params.dropped,
+        out_rst=sm.output[0],
+        log=log,
+    )

@@ -1,7 +1,12 @@
-"""Rule manifest: results/manifest.tsv from every job record (see latentwalk.audit)."""
+"""Rule manifest: every artifact with its SHA-256, size and producing rule (latentwalk.report.audit.manifest)."""
 
-from latentwalk.audit import write_manifest
-from latentwalk.logs import job_log
+from latentwalk.core.logs import job_log
+from latentwalk.report.audit import manifest
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    log(f"{write_manifest(snakemake.params.results, snakemake.output[0])} artifacts in the manifest")  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    manifest(
+        results=sm.params.results,
+        out_tsv=sm.output[0],
+        log=log,
+    )

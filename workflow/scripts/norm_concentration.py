@@ -1,8 +1,17 @@
-"""Rule norm_concentration: |z| of N(0, I_d) samples against chi(d), per dim (see latentwalk.stages.geometry)."""
+"""Rule norm_concentration: |z| of Gaussian samples against chi(d) (latentwalk.measure.norms.norm_concentration)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.geometry import norm_concentration
+from latentwalk.core.logs import job_log
+from latentwalk.measure.norms import norm_concentration
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    p = snakemake.params
-    norm_concentration(p.dims, p.n, p.seed, p.chunk_elements, p.bins, snakemake.output.table, snakemake.output.histograms, log)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    norm_concentration(
+        dims=sm.params.dims,
+        n=sm.params.n,
+        seed=sm.params.seed,
+        chunk_elements=sm.params.chunk_elements,
+        bins=sm.params.bins,
+        out_csv=sm.output.table,
+        out_hist=sm.output.histograms,
+        log=log,
+    )

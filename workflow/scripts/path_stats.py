@@ -1,19 +1,15 @@
-"""Rule path_stats: norms along paths and interpolation quality of one run (see latentwalk.stages.path_stats)."""
+"""Rule path_stats: norms along one run's paths and the quality of its decoded frames (latentwalk.measure.path_stats.path_stats)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.path_stats import path_stats
+from latentwalk.core.logs import job_log
+from latentwalk.measure.path_stats import path_stats
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     path_stats(
-        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+        run=sm.params.run,
         methods=sm.params.methods,
-        paths_dir=sm.input.paths,
-        decoded_dir=sm.input.decoded,
-        latents=sm.input.latents,
-        data_npz=sm.input.data,
+        inputs=dict(sm.input.items()),
         scoring=sm.params.scoring,
-        classifier_npz=sm.input.get("classifier"),
         out=dict(sm.output.items()),
         log=log,
     )

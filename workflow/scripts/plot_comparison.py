@@ -1,7 +1,13 @@
-"""Rule plot_comparison: each dataset's runs side by side (see latentwalk.stages.compare)."""
+"""Rule plot_comparison: every dataset's runs side by side (latentwalk.figures.comparison.plot_comparison)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.compare import plot_comparison
+from latentwalk.core.logs import job_log
+from latentwalk.figures.comparison import plot_comparison
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    plot_comparison(snakemake.input.runs, snakemake.params.datasets, snakemake.output[0], log)  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    plot_comparison(
+        runs_csv=sm.input.runs,
+        datasets=sm.params.datasets,
+        out_dir=sm.output[0],
+        log=log,
+    )

@@ -1,9 +1,15 @@
-"""Rule plot_geometry: the hypersphere, norm-concentration and unit-sphere spiral figures (see latentwalk.stages.figures_geometry)."""
+"""Rule plot_geometry: every geometry figure (latentwalk.figures.geometry.plot_geometry)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.figures_geometry import plot_geometry
+from latentwalk.core.logs import job_log
+from latentwalk.figures.geometry import plot_geometry
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    i = sm.input
-    plot_geometry(dict(zip(sm.params.dims, i.spirals)), i.hypersphere, i.norms, i.histograms, sm.output[0], log)
+    plot_geometry(
+        spirals=dict(zip(sm.params.dims, sm.input.spirals)),
+        hypersphere_csv=sm.input.hypersphere,
+        norm_csv=sm.input.norms,
+        hist_csv=sm.input.histograms,
+        out_dir=sm.output[0],
+        log=log,
+    )

@@ -1,24 +1,15 @@
-"""Rule plot_walks: every figure of one run (see latentwalk.stages.figures_walks)."""
+"""Rule plot_walks: every figure of one run (latentwalk.figures.walk_figures.plot_walks)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.figures_walks import plot_walks
+from latentwalk.core.logs import job_log
+from latentwalk.figures.walk_figures import plot_walks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     plot_walks(
-        run=f"{sm.wildcards.dataset}/{sm.wildcards.model}-z{sm.wildcards.dim}",
+        run=sm.params.run,
         methods=sm.params.methods,
-        paths_dir=sm.input.paths,
-        decoded_dir=sm.input.decoded,
-        latent_dim=int(sm.wildcards.dim),
-        path_norms_csv=sm.input.path_norms,
-        quality_csv=sm.input.quality,
-        quality_summary_csv=sm.input.quality_summary,
-        strip_pairs=sm.params.strip_pairs,
-        fps=sm.params.fps,
+        inputs=dict(sm.input.items()),
+        settings=dict(sm.params.items()),
         out=dict(sm.output.items()),
-        history_csv=sm.input.history,
-        latents=sm.input.latents,
-        scatter=sm.params.scatter,
         log=log,
     )

@@ -1,15 +1,16 @@
-"""Rule prepare_data: build one dataset (see latentwalk.stages.data)."""
+"""Rule prepare_data: build one dataset (latentwalk.data.prepare.prepare_data)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.data import prepare_data
+from latentwalk.core.logs import job_log
+from latentwalk.data.prepare import prepare_data
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
     prepare_data(
-        name=snakemake.wildcards.dataset,
-        params=snakemake.params.data,
-        seed=snakemake.params.seed,
-        out_npz=snakemake.output.npz,
-        out_json=snakemake.output.json,
-        inputs=list(snakemake.input.raw),
+        name=sm.wildcards.dataset,
+        params=sm.params.data,
+        seed=sm.params.seed,
+        out_npz=sm.output.npz,
+        out_json=sm.output.json,
+        inputs=list(sm.input.raw),
         log=log,
     )

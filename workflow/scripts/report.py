@@ -1,8 +1,14 @@
-"""Rule report: the Snakemake report of the whole run, built as a job of the DAG (see latentwalk.snakemake_report)."""
+"""Rule report: the Snakemake report of every artifact (latentwalk.report.snakemake_report.build_report)."""
 
-from latentwalk.snakemake_report import build_report
-from latentwalk.logs import job_log
+from latentwalk.core.logs import job_log
+from latentwalk.report.snakemake_report import build_report
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    build_report(sm.params.snakefile, sm.params.config, sm.params.targets, sm.output[0], log)
+    build_report(
+        snakefile=sm.params.snakefile,
+        config=sm.params.config,
+        targets=sm.params.targets,
+        out_html=sm.output[0],
+        log=log,
+    )

@@ -1,7 +1,14 @@
-"""Rule summary: lerp vs slerp vs lerp_matched (and geodesic) for every run (see latentwalk.stages.summary)."""
+"""Rule summary: one row per run and compared interpolation (latentwalk.measure.summary.summary)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.summary import summary
+from latentwalk.core.logs import job_log
+from latentwalk.measure.summary import summary
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    summary(snakemake.params.runs, list(snakemake.input.norm), list(snakemake.input.quality), snakemake.output[0], log)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    summary(
+        runs=sm.params.runs,
+        norm_summaries=list(sm.input.norm),
+        quality_summaries=list(sm.input.quality),
+        out_csv=sm.output[0],
+        log=log,
+    )

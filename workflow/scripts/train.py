@@ -1,20 +1,17 @@
-"""Rule train: train one run (see latentwalk.stages.train)."""
+"""Rule train: train one run (latentwalk.model.training.train)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.train import train
+from latentwalk.core.logs import job_log
+from latentwalk.model.training import train
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
     train(
-        data_npz=snakemake.input.data,
-        dataset=snakemake.wildcards.dataset,
-        model=snakemake.wildcards.model,
-        dim=int(snakemake.wildcards.dim),
-        model_params=snakemake.params.model,
-        train_params=snakemake.params.train,
-        seed=snakemake.params.seed,
-        device=snakemake.params.device,
-        out_model=snakemake.output.model,
-        out_log_csv=snakemake.output.history,
-        out_meta=snakemake.output.meta,
+        data_npz=sm.input.data,
+        run=sm.params.run,
+        model_params=sm.params.model,
+        train_params=sm.params.train,
+        seed=sm.params.seed,
+        device=sm.params.device,
+        out=dict(sm.output.items()),
         log=log,
     )

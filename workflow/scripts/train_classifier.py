@@ -1,8 +1,16 @@
-"""Rule train_classifier: the MLP that scores decoded digit frames (see latentwalk.stages.classifier)."""
+"""Rule train_classifier: the MLP that scores decoded frames (latentwalk.measure.classifier.train_classifier)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.classifier import train_classifier
+from latentwalk.core.logs import job_log
+from latentwalk.measure.classifier import train_classifier
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    p = snakemake.params
-    train_classifier(snakemake.input.data, p.seed, p.hidden, p.max_iter, snakemake.output.weights, snakemake.output.meta, log)
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    train_classifier(
+        data_npz=sm.input.data,
+        seed=sm.params.seed,
+        hidden=sm.params.hidden,
+        max_iter=sm.params.max_iter,
+        out_npz=sm.output.weights,
+        out_json=sm.output.meta,
+        log=log,
+    )

@@ -1,9 +1,16 @@
-"""Rule unit_sphere_spiral: a spiral on the unit sphere in R^n and a uniform sample of it (see latentwalk.stages.figures_geometry)."""
+"""Rule unit_sphere_spiral: a spiral on the unit sphere in R^n and a uniform sample of it (latentwalk.walks.traverse.unit_sphere_spiral)."""
 
-from latentwalk.logs import job_log
-from latentwalk.stages.figures_geometry import unit_sphere_spiral
+from latentwalk.core.logs import job_log
+from latentwalk.walks.traverse import unit_sphere_spiral
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    p = sm.params
-    unit_sphere_spiral(int(sm.wildcards.n), p.steps, p.loops, p.uniform, p.seed, sm.output[0], log)
+    unit_sphere_spiral(
+        dim=int(sm.wildcards.n),
+        steps=sm.params.steps,
+        loops=sm.params.loops,
+        uniform=sm.params.uniform,
+        seed=sm.params.seed,
+        out_parquet=sm.output[0],
+        log=log,
+    )

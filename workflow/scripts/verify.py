@@ -1,7 +1,12 @@
-"""Rule verify: check results/ against the manifest and the job records (see latentwalk.audit)."""
+"""Rule verify: check results/ against the manifest and the job records (latentwalk.report.audit.check)."""
 
-from latentwalk.audit import check
-from latentwalk.logs import job_log
+from latentwalk.core.logs import job_log
+from latentwalk.report.audit import check
 
-with job_log(snakemake) as log:  # noqa: F821 (injected by Snakemake)
-    check(snakemake.params.results, snakemake.params.manifest, log)  # noqa: F821
+sm = snakemake  # noqa: F821 (injected by Snakemake)
+with job_log(sm) as log:
+    check(
+        results=sm.params.results,
+        manifest=sm.params.manifest,
+        log=log,
+    )

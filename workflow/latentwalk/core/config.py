@@ -1,0 +1,256 @@
+"""Config validation with schema defaults and one-line errors, plus run naming.
+
+The JSON schema (``workflow/schemas/config.schema.yaml``) is the single source
+of truth for keys, types, allowed values and defaults. :func:`validate_config`
+fills the defaults in place and turns the first schema violation into a
+:class:`~latentwalk.core.io.LatentwalkError` whose message names the key path and
+the allowed values, so a bad config fails before any job is scheduled.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Iterator, Mapping, MutableMapping
+from typing import Any
+
+import yaml
+
+from latentwalk.core.io import LatentwalkError
+from latentwalk.core.registry import DATASETS, SWEPT_KINDS, Run, applicable_methods, model_name, why_not
+import jsonschema
+
+__all__ = ["load_schema", "validate_config", "architecture_of", "betas", "iter_runs", "key_path", "check_config_file"]
+
+
+def check_config_file(path: str | os.PathLike[str]) -> None:
+    """Raise a one-line :class:`LatentwalkError` naming the file, line and column if ``path`` is not valid YAML.
+
+    Snakemake's own message for a broken config file names neither; the
+    Snakefile calls this before its ``configfile:`` directive. A missing file is
+    left to Snakemake.
+    """
+    if not os.path.exists(path):
+        return
+    with open(path) as handle:
+        text = handle.read()
+    try:
+        yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        line = text.splitlines()[mark.line].replace("\t", "<TAB>").strip() if mark is not None and mark.line < len(text.splitlines()) else ""
+        shown = f" (the line: {line[:60]!r})" if line else ""
+        raise LatentwalkError(f"{path}{where}: not valid YAML: {problem}{shown}") from None
+
+
+def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read the YAML/JSON schema file."""
+    with open(path) as handle:
+        return yaml.safe_load(handle)
+
+
+def key_path(parts: Any) -> str:
+    """Render a jsonschema ``absolute_path`` as ``data.lines.n`` / ``models[1]``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out or "<top level>"
+
+
+def _fill_defaults(instance: MutableMapping[str, Any], schema: Mapping[str, Any]) -> None:
+    """Recursively set schema defaults for missing keys of nested objects."""
+    if schema.get("type") != "object" or not isinstance(instance, MutableMapping):
+        return
+    for key, sub in schema.get("properties", {}).items():
+        if key not in instance and "default" in sub:
+            instance[key] = copy.deepcopy(sub["default"])
+        if key in instance:
+            _fill_defaults(instance[key], sub)
+
+
+_SCALAR_PARSERS: dict[str, Any] = {
+    "integer": int,
+    "number": float,
+    "boolean": lambda v: {"true": True, "false": False}[v.strip().lower()],
+    "null": lambda v: None if v.strip().lower() in ("null", "none", "~", "") else _fail(),
+}
+
+
+def _fail() -> Any:
+    raise ValueError
+
+
+def _coerce(instance: Any, schema: Mapping[str, Any]) -> Any:
+    """Convert strings where the schema wants numbers, booleans or null.
+
+    ``snakemake --config 'latent_dims=[2,500]'`` parses nested values with
+    YAML's BaseLoader, which keeps every scalar a string; coercing by schema
+    type lets such overrides work as the user means them. Strings that do not
+    parse are left alone for the validator to report.
+    """
+    if isinstance(instance, MutableMapping):
+        props = schema.get("properties", {})
+        extra = schema.get("additionalProperties")
+        for key, value in instance.items():
+            sub = props.get(key, extra if isinstance(extra, Mapping) else None)
+            if sub is not None:
+                instance[key] = _coerce(value, sub)
+        return instance
+    if isinstance(instance, list):
+        items = schema.get("items")
+        if isinstance(items, Mapping):
+            return [_coerce(v, items) for v in instance]
+        return instance
+    if isinstance(instance, str):
+        wanted = schema.get("type", [])
+        wanted = [wanted] if isinstance(wanted, str) else list(wanted)
+        if "string" in wanted or "enum" in schema and instance in schema["enum"]:
+            return instance
+        for kind in wanted:
+            if kind in _SCALAR_PARSERS:
+                try:
+                    return _SCALAR_PARSERS[kind](instance)
+                except (ValueError, KeyError):
+                    continue
+    return instance
+
+
+def _describe(error: Any) -> str:
+    """One line for a jsonschema ValidationError: the key, the value and what is allowed."""
+    where = key_path(error.absolute_path)
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        extra = sorted(set(error.instance) - set(allowed)) if isinstance(error.instance, Mapping) else []
+        keys = ", ".join(repr(k) for k in extra)
+        return f"config key {where}: unknown key(s) {keys}; allowed keys: {', '.join(allowed)}"
+    if kind == "enum":
+        allowed = ", ".join(repr(v) for v in error.validator_value)
+        return f"config key {where}: {error.instance!r} is not allowed; allowed values: {allowed}"
+    if kind == "type":
+        return f"config key {where}: {error.instance!r} has the wrong type; expected {error.validator_value}"
+    return f"config key {where}: {error.message}"
+
+
+def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any], check_device: bool = False) -> MutableMapping[str, Any]:
+    """Validate ``config`` against ``schema``, fill defaults in place and return it.
+
+    Raises :class:`LatentwalkError` with a one-line message naming the key for
+    the first violation (schema errors, then cross-key checks). With
+    ``check_device``, ``device: cuda`` also needs a visible CUDA device (the
+    workflow asks for this when jobs run on this machine).
+    """
+
+    _coerce(config, schema)
+    _fill_defaults(config, schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(config), key=lambda e: (len(e.absolute_path), list(map(str, e.absolute_path))))
+    if errors:
+        raise LatentwalkError(_describe(errors[0]))
+    _check_cross_keys(config, check_device)
+    return config
+
+
+def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> None:
+    mnist = config["data"]["mnist"]
+    if "mnist" in config["datasets"]:
+        if not mnist["dir"] and not mnist["base_url"]:
+            raise LatentwalkError(
+                "config key data.mnist.dir: datasets includes 'mnist' but neither data.mnist.dir "
+                "nor data.mnist.base_url is set"
+            )
+        if mnist["base_url"] and not mnist["dir"]:
+            missing = [f for f in mnist["files"] if f not in mnist["sha256"]]
+            if missing:
+                raise LatentwalkError(
+                    f"config key data.mnist.sha256: no SHA-256 for {', '.join(missing)}; every downloaded file is verified"
+                )
+    dims = config["paths"]["traverse_axis"]["dims"]
+    if dims and max(dims) >= min(config["latent_dims"]):
+        raise LatentwalkError(
+            f"config key paths.traverse_axis.dims: dim {max(dims)} does not exist in a run with "
+            f"latent dim {min(config['latent_dims'])} (dims count from 0)"
+        )
+    for run in iter_runs(config):
+        if not applicable_methods(run, config["paths"]):
+            needs = "; ".join(f"{m}: {why_not(m, run, config['paths'])}" for m in config["paths"]["methods"])
+            raise LatentwalkError(f"config key paths.methods: no configured method applies to run {run.name} ({needs})")
+    if "attribute" in config["paths"]["methods"]:
+        for name in config["datasets"]:
+            known = DATASETS[name].classes
+            for k, pair in enumerate(config["paths"]["attribute"]["class_pairs"]):
+                unknown = [c for c in pair if known and c not in known]
+                if unknown:
+                    raise LatentwalkError(
+                        f"config key paths.attribute.class_pairs[{k}]: class {unknown[0]} is not a label of dataset "
+                        f"{name!r} (labels {known[0]}..{known[-1]})"
+                    )
+    nodes = config["paths"]["geodesic"]["nodes"]
+    if any(b <= a for a, b in zip(nodes, nodes[1:])):
+        raise LatentwalkError(f"config key paths.geodesic.nodes: node counts must increase (coarse to fine), got {nodes}")
+    if config["device"] == "cuda" and check_device:
+        _check_cuda()
+    for name in config["datasets"]:
+        side = DATASETS[name].side or config["data"][name]["size"]
+        arch = architecture_of(config, name)
+        key = "model.architecture_per_dataset." + name if name in config["model"]["architecture_per_dataset"] else "model.architecture"
+        if arch == "conv" and side % 4:
+            raise LatentwalkError(f"config key {key}: 'conv' needs image sides divisible by 4; dataset {name!r} has {side}")
+        if arch == "acai_conv":
+            _check_acai_conv(config, [(side, name)], config["latent_dims"], key)
+    bench = config["acai_benchmark"]
+    if bench["architecture"] == "acai_conv":
+        _check_acai_conv(config, [(config["data"]["lines"]["size"], "lines")], [bench["latent_dim"]],
+                         "acai_benchmark.architecture")
+
+
+def _check_acai_conv(config: Mapping[str, Any], sides: list[tuple[int, str]], dims: list[int], key: str) -> None:
+    """acai_conv needs sides = latent_width x a power of 2 and latent dims that are multiples of latent_width^2."""
+    width = config["model"]["latent_width"]
+    for side, name in sides:
+        ratio = side // width
+        if side % width or ratio < 2 or ratio & (ratio - 1):
+            raise LatentwalkError(f"config key {key}: 'acai_conv' needs image sides of model.latent_width ({width}) "
+                                  f"times a power of 2; dataset {name!r} has {side}")
+    for dim in dims:
+        if dim % (width * width):
+            raise LatentwalkError(f"config key {key}: 'acai_conv' needs latent dims that are multiples of "
+                                  f"model.latent_width^2 = {width * width}; got {dim}")
+
+
+def _check_cuda() -> None:
+    """``device: cuda`` needs a CUDA device visible to torch (checked before any job; a cluster profile skips this)."""
+    import torch
+
+    if not torch.cuda.is_available():
+        build = torch.version.cuda or "none (CPU build)"
+        raise LatentwalkError(
+            f"config key device: 'cuda' but torch {torch.__version__} sees no CUDA device (CUDA build: {build}); "
+            "use 'auto' or 'cpu'"
+        )
+
+
+def architecture_of(config: Mapping[str, Any], dataset: str) -> str:
+    """The network layout of ``dataset``'s runs: its ``model.architecture_per_dataset`` entry, else ``model.architecture``."""
+    model = config["model"]
+    return str((model.get("architecture_per_dataset") or {}).get(dataset, model["architecture"]))
+
+
+def betas(config: Mapping[str, Any]) -> list[float]:
+    """The KL weights of the swept model kinds (``model.beta``: one number or a list), in config order."""
+    beta = config["model"]["beta"]
+    return [float(b) for b in beta] if isinstance(beta, list) else [float(beta)]
+
+
+def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
+    """Every run of the experiment, in a stable order: dataset, model (and beta, for swept kinds), latent dim."""
+    for dataset in config["datasets"]:
+        for kind in config["models"]:
+            for beta in betas(config) if kind in SWEPT_KINDS else [None]:
+                for dim in config["latent_dims"]:
+                    yield Run(dataset, model_name(kind, beta), int(dim))

@@ -1,0 +1,236 @@
+"""Per-job logging and job records: every message, warning and traceback of a rule script goes to its ``log:`` file.
+
+A rule script opens its job with ``with job_log(snakemake) as log:``. On success
+the job's record (rule, wildcards, params, package versions, git commit and the
+SHA-256 of every input and output file) is written to ``results/provenance/``
+mirroring the log's path; ``latentwalk verify`` and the manifest are built from
+these records. The log's last line is then the job's cost (:func:`job_cost`), and
+the job's process exits at once, skipping the interpreter's teardown. On failure the traceback goes to the log file only and the job
+prints one line, the error itself, as its last line of output; set
+``LATENTWALK_TRACEBACK=1`` to see the traceback on the terminal too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from collections.abc import Iterable, Mapping
+from typing import Any
+from latentwalk.core.io import LatentwalkError
+import threading
+import resource
+import json
+from latentwalk.core.io import atomic_path, git_commit, package_versions, sha256_file
+
+__all__ = ["job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
+           "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers", "JOB_GC_THRESHOLD", "job_gc"]
+
+#: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
+Log = Callable[[str], None]
+#: Set to 1 to let a failing job's traceback reach the terminal (it is always in the job's log).
+TRACEBACK_ENV = "LATENTWALK_TRACEBACK"
+#: Snakemake's marker inside directory outputs (not an artifact).
+TIMESTAMP = ".snakemake_timestamp"
+
+
+#: The cyclic collector's thresholds while a job runs: a young-generation pass every 10,000 net container
+#: allocations instead of Python's 700. A job is a short batch process that builds many short-lived objects
+#: (matplotlib artists and transforms, pyparsing results, pandas blocks); at the default the collector ran about
+#: 500 times in the cross-run figures' drawing, 5% of their CPU time. Measured on the 27 figure jobs of the default
+#: run (README, Performance: the 12-01 f column): 5% fewer core-seconds, the same peak RSS.
+JOB_GC_THRESHOLD = (10_000, 10, 10)
+
+
+@contextlib.contextmanager
+def job_gc(threshold: tuple[int, int, int] = JOB_GC_THRESHOLD) -> Iterator[None]:
+    """Run the block with the collector's thresholds set to ``threshold``; restore the previous ones after."""
+    before = gc.get_threshold()
+    gc.set_threshold(*threshold)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def quiet(_message: str) -> None:
+    """A :data:`Log` that drops every message (the default outside Snakemake)."""
+
+
+def record_path(log_file: str | os.PathLike[str]) -> Path:
+    """Where the job record of the job logging to ``log_file`` goes: ``results/logs/X.log`` -> ``results/provenance/X.json``."""
+    log = Path(log_file)
+    parts = log.parts
+    if "logs" in parts:
+        k = len(parts) - 1 - parts[::-1].index("logs")
+        return Path(*parts[:k], "provenance", *parts[k + 1 :]).with_suffix(".json")
+    return log.with_suffix(".provenance.json")
+
+
+def _one_line(exc: BaseException) -> str:
+
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, LatentwalkError) else f"{type(exc).__name__}: {text}"
+
+
+@contextlib.contextmanager
+def job_log(job: Any) -> Iterator[Log]:
+    """Open the job's log (``job`` is a rule script's ``snakemake`` object, or a log path) and yield ``log(message)``.
+
+    stdout and stderr are routed into the log; each message is timestamped and
+    flushed at once, so ``tail -f`` shows live progress. With a ``snakemake``
+    object, success writes the job record and the job's cost and ends the process
+    (:func:`_fast_exit`); failure exits with status 1 after printing the one-line
+    error (the traceback stays in the log). With a plain path the exception is
+    logged and re-raised.
+    """
+    is_job = hasattr(job, "log") and hasattr(job, "rule")
+    target = Path(job.log[0] if is_job else job)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with job_gc(), open(target, "w", buffering=1) as handle:
+
+        def log(message: str) -> None:
+            handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")
+
+        try:
+            with contextlib.redirect_stdout(handle), contextlib.redirect_stderr(handle):
+                yield log
+        except BaseException as exc:
+            handle.write(traceback.format_exc())
+            log(f"ERROR {_one_line(exc)}")
+            if not is_job or os.environ.get(TRACEBACK_ENV) == "1" or isinstance(exc, KeyboardInterrupt):
+                raise
+            print(f"error in rule {job.rule} ({_wildcards_text(job)}): {_one_line(exc)} [log: {target}]", file=sys.stderr)
+            sys.stderr.flush()
+            raise SystemExit(1) from None
+        else:
+            if is_job and len(job.output):  # a job that writes nothing (verify) leaves no record
+                write_job_record(job, record_path(target))
+            log(job_cost())
+        finally:
+            handle.flush()
+            sys.stderr.flush()
+    if _fast_exit(job):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
+
+
+#: Set to 0 to let a job's interpreter tear down normally after success (e.g. to collect coverage of rule scripts).
+FAST_EXIT_ENV = "LATENTWALK_FAST_EXIT"
+
+
+def _fast_exit(job: Any) -> bool:
+    """Whether a successful job ends its process at once: only a rule script's own process (``job`` is Snakemake's
+    object, not a stand-in), when everything is written, closed and flushed. The interpreter's teardown frees and
+    finalises thousands of modules for nothing: 0.5 core-seconds in a process that imported torch (median of 8)."""
+    return type(job).__module__.startswith("snakemake") and os.environ.get(FAST_EXIT_ENV, "1") != "0"
+
+
+def end_timers() -> int:
+    """Cancel this process's pending :class:`threading.Timer` threads; return how many there were.
+
+    For Snakemake's own process, from the workflow's ``onsuccess``/``onerror``. Its scheduler arms a Timer of one
+    ``max-jobs-per-timespan`` period at every wake-up (to re-check the job rate limit), and every Timer that fires
+    wakes it again: each finished job starts one more chain of wake-ups that lasts until the end, each wake-up
+    re-reading the sizes of every ready job's inputs (snakemake/snakemake#2354 looks like its long-run form). The
+    profiles set 1000/10s (the same rate, a tenth of the wake-ups): the tiny test config's Snakemake process then
+    takes 7.5 core-seconds beside its jobs instead of 15. The interpreter would wait up to 10 s at exit for the
+    last Timers, which are not daemon threads.
+    """
+
+    timers = [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer) and thread.is_alive()]
+    for timer in timers:
+        timer.cancel()
+    return len(timers)
+
+
+#: How :func:`job_cost` begins; the benchmarks read a job's core-seconds from this last line of its log.
+COST_PREFIX = "job cost:"
+
+
+def job_cost() -> str:
+    """The job's cost so far, from the kernel's accounting: core-seconds (user + system) of this process since it
+    started (interpreter and imports included) and of its finished children, and the peak resident memory.
+
+    Exact, unlike Snakemake's ``benchmark:`` files, which sample the job every few seconds and miss what a job
+    longer than the first interval spends after the last sample (a 40-core-second job was recorded as 15).
+    """
+
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+    return f"{COST_PREFIX} {cpu:.2f} core-s, peak RSS {peak_rss_mib():.0f} MiB"
+
+
+def peak_rss_mib() -> float:
+    """This process's peak resident memory, in MiB, since it started its program.
+
+    Linux's ``VmHWM`` (``/proc/self/status``): the high-water mark of the program's own address space. Not
+    ``getrusage``'s ``ru_maxrss``, which Linux carries over ``exec``: a process spawned without a shell from a
+    large parent (a Python process holding torch and a dataset) reports the parent's resident memory at the spawn
+    as its own peak (a 14 MiB child of a 627 MiB parent reports 627). ``ru_maxrss`` where there is no ``/proc``.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
+
+    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
+
+
+def _wildcards_text(job: Any) -> str:
+    items = [f"{k}={v}" for k, v in dict(job.wildcards.items()).items()]
+    return ", ".join(items) or "no wildcards"
+
+
+def files_of(paths: Iterable[str | os.PathLike[str]]) -> list[str]:
+    """Files named by ``paths``, with each directory expanded to the files inside it (sorted, POSIX separators)."""
+    out: list[str] = []
+    for item in paths:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(p.as_posix() for p in path.rglob("*") if p.is_file() and p.name != TIMESTAMP)
+        elif path.exists():
+            out.append(path.as_posix())
+    return out
+
+
+def jsonable(value: Any) -> Any:
+    """``value`` with mappings, lists and scalars kept and anything else as its string (for JSON and YAML)."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
+
+
+def write_job_record(job: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the record of a finished job (``job``: a rule script's ``snakemake`` object) to ``path`` and return it."""
+
+
+    params = {k: v for k, v in job.params.items()}
+    record = {
+        "rule": job.rule,
+        "wildcards": dict(job.wildcards.items()),
+        "params": jsonable(params),
+        "device": params.get("device"),
+        "versions": package_versions(),
+        "git_commit": git_commit(),
+        "inputs": {f: sha256_file(f) for f in files_of(job.input)},
+        "outputs": {f: sha256_file(f) for f in files_of(job.output)},
+        "log": [str(p) for p in job.log],
+    }
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+    return record

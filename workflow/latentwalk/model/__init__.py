@@ -1,0 +1,1 @@
+"""Models: the networks and their losses, the trainer (rule train), checkpoints, and rules encode and decode."""

@@ -1,0 +1,63 @@
+"""Rule decode: decode every path table of a run with its decoder (loaded once)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentwalk.core.columns import sorted_by
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_parquet_columns, save_npz
+from latentwalk.core.logs import Log, quiet
+from latentwalk.model.checkpoint import load_run_model, resolve_device
+
+
+def decode_paths(
+    paths_dir: PathLike,
+    methods: Sequence[str],
+    model_pt: PathLike,
+    meta_json: PathLike,
+    batch_size: int,
+    device: str,
+    out_dir: PathLike,
+    log: Log = quiet,
+) -> None:
+    """Decode every path table of one run: ``out_dir/{method}.npz`` per ``paths_dir/{method}.parquet``.
+
+    Each npz holds ``images`` (n_paths, steps, H, W) float32 in [0, 1],
+    ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order. The
+    directory appears whole or not at all.
+    """
+    tables = method_files(paths_dir, methods, ".parquet")
+    torch_device = resolve_device(device)
+    model, spec = load_run_model(model_pt, meta_json, torch_device)
+    with atomic_dir(out_dir) as tmp:
+        for method, table_path in zip(methods, tables):
+            _decode_table(model, spec, table_path, Path(tmp, f"{method}.npz"), batch_size, torch_device, log)
+
+
+def _decode_table(model: Any, spec: Any, table_path: Path, out: Path, batch_size: int, torch_device: Any, log: Log) -> None:
+    """Decode one path table (sorted by path and step) into one npz."""
+    start = time.perf_counter()
+    frame, _ = read_parquet_columns(table_path)
+    z_cols = sorted((c for c in frame if c.startswith("z_")), key=lambda c: int(c[2:]))
+    if len(z_cols) != spec.latent_dim:
+        raise LatentwalkError(f"{table_path}: paths are {len(z_cols)}-D but the model's latent dim is {spec.latent_dim}")
+    frame = sorted_by(frame, ["path_id", "step"])
+    path_ids, counts = np.unique(frame["path_id"], return_counts=True)
+    n_steps = np.unique(counts)
+    if len(n_steps) != 1:
+        raise LatentwalkError(f"{table_path}: paths have different step counts {n_steps.tolist()}")
+    z = np.column_stack([frame[c] for c in z_cols]).astype(np.float32)
+    chunks = []
+    with torch.inference_mode():
+        for first in range(0, len(z), batch_size):
+            batch = torch.tensor(z[first : first + batch_size], device=torch_device)
+            chunks.append(model.decode(batch).cpu().numpy())
+    images = np.concatenate(chunks).reshape(len(path_ids), int(n_steps[0]), *spec.image_shape)
+    save_npz(out, images=images.astype(np.float32), path_id=path_ids.astype(np.int64), step=np.arange(int(n_steps[0])))
+    log(f"decoded {table_path.name}: {images.shape[0]} paths x {images.shape[1]} steps in {time.perf_counter() - start:.2f}s")

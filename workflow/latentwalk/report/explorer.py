@@ -1,0 +1,231 @@
+"""The interactive latent explorer: one self-contained HTML page per run that decodes latents in the browser.
+
+The page carries its data as JSON (the encoded test points and their
+projection, the decoder's weights as base64 float32, path overlays, and
+reference images decoded by torch for the self-test) and plain JavaScript
+(``assets/explorer.js``) that runs the decoder's forward pass itself: no
+server, no network, no external script, font or style.
+
+Rule project (:mod:`latentwalk.report.project`) exports the decoder as a list of
+layers in the order they run; rule explorer (:func:`build_explorer`, numpy only)
+assembles the page. The ``latentwalk explorers`` command checks pages in headless
+Chromium (:func:`page_selftest`).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from latentwalk.core.columns import notna, sorted_by, take
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, method_files, read_json, read_parquet_columns
+from latentwalk.core.logs import Log, quiet
+from latentwalk.core.registry import VIEW_OBJECTS
+from latentwalk.walks.projection import place_by_neighbours
+
+__all__ = ["encode_f32", "decode_f32", "render_page", "ASSETS", "SelfTest", "find_browser", "page_dom", "page_selftest",
+           "TOLERANCE", "OVERLAY_PATHS", "build_explorer"]
+
+#: The page's static parts (package data), read by :func:`render_page`.
+ASSETS = ("explorer.html", "explorer.css", "explorer.js")
+
+
+def encode_f32(array: np.ndarray) -> str:
+    """``array`` as little-endian float32 bytes, base64 (what the page's ``f32()`` reads back)."""
+    return base64.b64encode(np.ascontiguousarray(array, dtype="<f4").tobytes()).decode("ascii")
+
+
+def decode_f32(text: str) -> np.ndarray:
+    """The inverse of :func:`encode_f32` (a flat float32 array)."""
+    return np.frombuffer(base64.b64decode(text), dtype="<f4").copy()
+
+
+def render_page(data: dict[str, Any], title: str) -> str:
+    """The explorer page: the HTML template with the run's data (JSON), the style and the script inlined."""
+    files = resources.files("latentwalk.report") / "assets"
+    template, style, script = ((files / name).read_text(encoding="utf-8") for name in ASSETS)
+    payload = json.dumps(data, separators=(",", ":"), sort_keys=True).replace("</", "<\\/")
+    parts = {"TITLE": title.replace("&", "&amp;").replace("<", "&lt;"), "STYLE": style, "DATA": payload, "SCRIPT": script}
+    return re.sub(r"\{\{(TITLE|STYLE|DATA|SCRIPT)\}\}", lambda m: parts[m.group(1)], template)
+
+
+#: The largest pixel difference between the page's decoding and torch's that the self-test accepts.
+TOLERANCE = 1e-4
+#: What ``#selftest-ui`` checks: each interaction changed the decoded image or the view (1), or not (0).
+UI_CHECKS = ("pointer", "hover", "slider", "path", "zoom", "pan", "legend", "rotate")
+
+
+@dataclass(frozen=True)
+class SelfTest:
+    """An explorer page's self-test results, as read from its DOM after the page ran in a browser."""
+
+    page: str
+    max_abs_diff: float
+    frames: int
+    decode_ms: float  # mean per frame, over the self-test's frames
+    ui: dict[str, str]  # UI_CHECKS -> "1", "0" or "none" (not applicable: no paths, or d < 3 for rotate)
+
+    @property
+    def ok(self) -> bool:
+        return self.max_abs_diff <= TOLERANCE and all(self.ui.get(k) in ("1", "none") for k in UI_CHECKS)
+
+
+def find_browser() -> str | None:
+    """A headless-capable Chromium on PATH (Debian's ``chromium``), or None."""
+    return shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+
+
+def page_dom(page: str | os.PathLike[str], fragment: str, browser: str, profile: str | os.PathLike[str], timeout: float = 180) -> str:
+    """The DOM of ``page`` opened with ``fragment`` in headless Chromium, after its scripts ran (``--dump-dom``)."""
+    flags = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+             "--disable-component-update", "--disable-sync", f"--user-data-dir={profile}", "--virtual-time-budget=5000",
+             "--window-size=1400,1000"]
+    proc = subprocess.run([*flags, "--dump-dom", Path(page).resolve().as_uri() + fragment], capture_output=True, text=True,
+                          timeout=timeout)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise RuntimeError(f"{page}: {browser} exited with {proc.returncode}: {last}")
+    return proc.stdout
+
+
+def page_selftest(page: str | os.PathLike[str], browser: str | None = None) -> SelfTest:
+    """Open ``page#selftest`` and ``page#selftest-ui`` in headless Chromium and read what the page wrote."""
+    browser = browser or find_browser()
+    if browser is None:
+        raise RuntimeError("no Chromium on PATH (Debian package 'chromium')")
+    with tempfile.TemporaryDirectory(prefix="latentwalk-chromium-") as profile:
+        dom = page_dom(page, "#selftest", browser, profile)
+        ui_dom = page_dom(page, "#selftest-ui", browser, profile)
+    found = re.search(r'<pre id="selftest"[^>]*>max_abs_diff=(\S+) frames=(\d+)</pre>', dom)
+    timing = re.search(r'<pre id="selftest-timing"[^>]*>decode_ms=([\d.]+)</pre>', dom)
+    ui = re.search(r'<pre id="selftest-ui"[^>]*>([^<]*)</pre>', ui_dom)
+    if not (found and timing and ui):
+        raise RuntimeError(f"{page}: the page wrote no self-test result (a script error?)")
+    return SelfTest(str(page), float(found.group(1)), int(found.group(2)), float(timing.group(1)),
+                    dict(item.split("=", 1) for item in ui.group(1).split()))
+
+
+# --------------------------------------------------------------------------- rule explorer
+
+#: Path methods drawn over the explorer's scatter, and at most this many paths of each.
+OVERLAY_PATHS = 6
+
+
+def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], method: str, paths_dir: PathLike,
+              methods: Sequence[str]) -> list[dict[str, Any]]:
+    """Paths to draw over the scatter: up to :data:`OVERLAY_PATHS` of each method, with latents and plane points."""
+
+    out = []
+    d = run_mu.shape[1]
+    for path in method_files(paths_dir, methods, ".parquet", exact=False):
+        frame, _ = read_parquet_columns(path)
+        frame = sorted_by(frame, ["path_id", "step"])
+        z_cols = [f"z_{i}" for i in range(d)]
+        if any(c not in frame for c in z_cols):
+            raise LatentwalkError(f"{path}: paths are not {d}-D")
+        name = Path(path).stem
+        for path_id in np.unique(frame["path_id"])[:OVERLAY_PATHS]:
+            rows = take(frame, frame["path_id"] == path_id)
+            z = _matrix(rows, z_cols)
+            if d <= 2:
+                plane = np.column_stack([z[:, 0], z[:, 1] if d == 2 else np.zeros(len(z))])
+            elif method == "pca":
+                plane = (z - np.asarray(pca_basis["mean"])) @ np.asarray(pca_basis["components"])[:2].T
+            else:
+                plane = place_by_neighbours(run_mu, xy, z)
+            label = f"{name} {int(path_id)}"
+            if "variant" in rows and notna(rows["variant"]).any():
+                label += f" ({rows['variant'][0]})"
+            for a, b in (("label_a", "label_b"), ("dim", None), ("component", None)):
+                if a in rows and notna(rows[a]).any():
+                    label += f": {_text(rows[a][0])}" + (f" → {_text(rows[b][0])}" if b else "")
+                    break
+            out.append({"method": name, "label": label, "steps": len(z), "z": encode_f32(z), "xy": encode_f32(plane)})
+    return out
+
+
+def _text(value: Any) -> str:
+    number = float(value)
+    return str(int(number)) if number.is_integer() else f"{np.degrees(number):.0f}°"
+
+
+def build_explorer(
+    run: str,
+    decoder_json: PathLike,
+    projection_parquet: PathLike,
+    paths_dir: PathLike,
+    methods: Sequence[str],
+    max_sliders: int,
+    out_html: PathLike,
+    log: Log = quiet,
+) -> None:
+    """Write the run's explorer page (see :mod:`latentwalk.report.explorer`); numpy only.
+
+    Embeds the projected test points with their latents, the decoder and its self-test probes (both from
+    ``decoder_json``, :func:`export_decoder`), and the paths of ``methods`` found in ``paths_dir`` as overlays.
+    """
+
+    start = time.perf_counter()
+    decoder = read_json(decoder_json)
+    table, meta = read_parquet_columns(projection_parquet)
+    d = int(meta.get("latent_dim", -1))
+    if d != decoder["latent_dim"]:
+        raise LatentwalkError(f"{projection_parquet}: projection of {d}-D latents, but the decoder's latent dim is "
+                              f"{decoder['latent_dim']} ({decoder_json})")
+    xy = _matrix(table, ["x", "y"])
+    mu = _latents_of(table, meta, d)
+    method = meta["config"]["method"]
+    spread = mu.std(axis=0)
+    data: dict[str, Any] = {
+        "run": run,
+        "dim": d,
+        "kind": decoder["kind"],
+        "variational": decoder["variational"],
+        "label_kind": meta.get("label_kind", "class"),
+        "label_names": list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None,
+        "image": decoder["image"],
+        "projection": method,
+        "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"]),
+                   "index": np.asarray(table["index"]).astype(int).tolist(),
+                   "pc3": encode_f32(_matrix(table, ["pc_0", "pc_1", "pc_2"])) if d >= 3 else None},
+        "pca": meta["pca"],
+        "activity": np.argsort(-spread, kind="stable").tolist(),
+        "mean": mu.mean(axis=0).tolist(),
+        "std": spread.tolist(),
+        "max_sliders": int(max_sliders),
+        "decoder": decoder["decoder"],
+        "paths": _overlays(mu, xy, meta["pca"], method, paths_dir, methods),
+        "selftest": decoder["selftest"],
+    }
+    html = render_page(data, f"{run}: latent explorer")
+    with atomic_path(out_html) as tmp:
+        tmp.write_text(html, encoding="utf-8")
+    log(f"{run}: explorer with {len(mu)} points, {len(data['paths'])} paths, {len(data['decoder'])} decoder layers; "
+        f"{len(html) / 1e6:.2f} MB in {time.perf_counter() - start:.1f}s")
+
+
+def _latents_of(table: Any, meta: dict[str, Any], d: int) -> np.ndarray:
+    """The latents of the projected points, stored with them (``mu_*`` columns)."""
+    cols = [f"mu_{i}" for i in range(d)]
+    if any(c not in table for c in cols):
+        raise LatentwalkError(f"projection table lacks {cols[0]}..{cols[-1]}")
+    return _matrix(table, cols)
+
+
+def _matrix(table: dict[str, np.ndarray], columns: Sequence[str]) -> np.ndarray:
+    """The columns as a float64 matrix laid out as pandas' ``DataFrame.to_numpy`` lays it out (column-major), so
+    that sums over it, and so the page's numbers, come out to the last bit as they always have."""
+    return np.vstack([np.asarray(table[c], dtype=np.float64) for c in columns]).T

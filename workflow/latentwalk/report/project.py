@@ -1,0 +1,191 @@
+"""Rule project: what a run's explorer page embeds that needs the model (torch).
+
+The encoded test points in the plane, and the decoder exported as the page runs it (:func:`decoder_layers`; its
+forward pass in numpy, the specification the page's JavaScript follows: :func:`decode_layers`), with torch's own
+decodings of probe latents for the page's self-test. Rule explorer (:mod:`latentwalk.report.explorer`, numpy only)
+assembles the page from these and the run's paths, so a path setting rebuilds the page without loading torch.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+import torch
+from torch import nn
+
+from latentwalk.core.columns import n_rows, take
+from latentwalk.core.io import LatentwalkError, PathLike, provenance, write_json, write_parquet
+from latentwalk.core.latents import latent_matrix, read_latent_columns
+from latentwalk.core.logs import Log, quiet
+from latentwalk.model.checkpoint import load_run_model
+from latentwalk.report.explorer import decode_f32, encode_f32
+from latentwalk.walks.projection import embed, pca, subsample
+
+__all__ = ["project", "export_decoder", "decoder_layers", "decode_layers"]
+
+
+def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any], out: Mapping[str, PathLike],
+            log: Log = quiet) -> None:
+    """The run's encoded test means (a seeded subsample of at most ``settings['max_points']``) in the plane, by
+    ``settings['method']``, and its decoder for the page; ``inputs`` names the run's ``latents``, ``model`` and
+    ``meta``, ``settings`` also holds the ``seed`` and ``selftest_frames``.
+
+    ``out['projection']`` (Parquet) has one row per point: ``index`` (dataset row), ``label``, ``x``, ``y`` (the projection; the
+    latents themselves for d <= 2), the latent ``mu_*`` and, for d >= 3, ``pc_0..pc_2`` (top three principal
+    components, for the 3-D view). Its metadata holds the PCA basis (mean, components, variance ratios), which maps
+    plane points back to latents. ``out['decoder']`` is :func:`export_decoder`'s JSON, probed at these points.
+    """
+    latents, method, max_points, seed = inputs["latents"], settings["method"], int(settings["max_points"]), int(settings["seed"])
+
+    start = time.perf_counter()
+    table, meta = read_latent_columns(latents)
+    test = take(table, np.asarray(table["split"]).astype(str) == "test")
+    if n_rows(test) == 0:
+        raise LatentwalkError(f"{latents}: no test rows to project")
+    test = take(test, subsample(n_rows(test), max_points, seed))
+    mu = latent_matrix(test).astype(np.float64)
+    d = mu.shape[1]
+    xy = embed(mu, method, seed)
+    table = {"index": test["index"], "label": test["label"], "x": xy[:, 0], "y": xy[:, 1],
+             **{f"mu_{i}": mu[:, i] for i in range(d)}}
+    basis = pca(mu, min(3, d))
+    if d >= 3:
+        for k, column in enumerate(basis.transform(mu).T):
+            table[f"pc_{k}"] = column
+    record = provenance(stage="project", config={"run": run, "method": method if d > 2 else "latent", "max_points": max_points},
+                        inputs=[str(latents)], seed=seed,
+                        extra={"latent_dim": d, "label_kind": meta.get("label_kind", "class"), "variational": meta.get("variational", False),
+                               "pca": {"mean": basis.mean.tolist(), "components": basis.components.tolist(),
+                                       "variance_ratio": basis.variance_ratio.tolist()}})
+    export_decoder(run, inputs, mu, int(settings["selftest_frames"]), out["decoder"], log)  # checks the model first
+    write_parquet(table, out["projection"], record)
+    log(f"{run}: {len(mu)} test points projected by {record['config']['method']} in {time.perf_counter() - start:.1f}s")
+
+
+def export_decoder(run: str, inputs: Mapping[str, PathLike], mu: np.ndarray, selftest_frames: int, out_json: PathLike,
+                   log: Log = quiet) -> None:
+    """Write the run's decoder as the explorer page runs it, with torch's decodings of probe latents, as JSON.
+
+    Keys: ``kind``, ``variational``, ``image`` (H, W), ``latent_dim``, ``decoder`` (:func:`decoder_layers`),
+    ``provenance`` and ``selftest``: ``k`` probes ``z`` (``selftest_frames`` of the latents ``mu``, read from
+    ``inputs['latents']``, seeded, and two off-data latents) with the ``images`` torch decodes from them (base64
+    float32), which the page compares its own decoding with. ``inputs['model']`` and ``inputs['meta']`` are the
+    run's weights and meta.json.
+    """
+    model_pt, meta_json, mu_source = inputs["model"], inputs["meta"], inputs["latents"]
+
+
+    model, spec = load_run_model(model_pt, meta_json)
+    d = mu.shape[1]
+    if d != spec.latent_dim:
+        raise LatentwalkError(f"{model_pt}: a latent dim {spec.latent_dim} model, but the latents to probe it are {d}-D")
+    rng = np.random.default_rng(0)
+    picks = np.sort(rng.choice(len(mu), size=min(selftest_frames, len(mu)), replace=False))
+    probe = np.vstack([mu[picks], rng.standard_normal((2, d)) * 1.5])  # encoded points and two off-data latents
+    with torch.inference_mode():
+        reference = model.decode(torch.as_tensor(probe, dtype=torch.float32)).numpy().reshape(len(probe), -1)
+    layers = decoder_layers(model)
+    record = provenance(stage="export_decoder", config={"run": run, "selftest_frames": selftest_frames},
+                        inputs=[str(model_pt), str(meta_json), str(mu_source)], seed=0)
+    write_json(out_json, {"run": run, "kind": spec.kind, "variational": spec.variational, "image": list(spec.image_shape),
+                          "latent_dim": d, "decoder": layers,
+                          "selftest": {"k": len(probe), "z": encode_f32(probe), "images": encode_f32(reference)},
+                          "provenance": record})
+    log(f"{run}: decoder of {len(layers)} layers exported, {len(probe)} self-test probes")
+
+
+def decoder_layers(model: Any) -> list[dict[str, Any]]:
+    """The decoder of a :class:`~latentwalk.model.networks.LatentAutoencoder` as JSON-ready layers, in the order they run.
+
+    ``linear`` (``w`` is ``(out, in)`` row-major), ``relu``, ``leaky`` (with ``slope``), ``reshape`` (to
+    ``(c, h, w)``), ``convT`` (ConvTranspose2d: ``w`` is ``(cin, cout, k, k)``, with ``stride`` and ``pad``),
+    ``conv`` (a stride-1 'same' Conv2d: ``w`` is ``(cout, cin, k, k)``) and ``upsample2`` (nearest, 2x). The pixel logits that come out
+    go through a sigmoid. Flatten layers change no values and are left out.
+    """
+
+    layers: list[dict[str, Any]] = []
+    for module in model.decoder.modules():
+        if isinstance(module, nn.Linear):
+            layers.append({"op": "linear", "in": module.in_features, "out": module.out_features,
+                           "w": encode_f32(module.weight.detach().cpu().numpy()), "b": encode_f32(module.bias.detach().cpu().numpy())})
+        elif isinstance(module, nn.ReLU):
+            layers.append({"op": "relu"})
+        elif isinstance(module, nn.Unflatten):
+            if module.dim != 1:
+                raise ValueError(f"cannot export Unflatten over dim {module.dim}")
+            layers.append({"op": "reshape", "shape": [int(v) for v in module.unflattened_size]})
+        elif isinstance(module, nn.ConvTranspose2d):
+            if module.kernel_size[0] != module.kernel_size[1] or module.stride[0] != module.stride[1] or module.padding[0] != module.padding[1]:
+                raise ValueError("only square kernels, strides and paddings are exported")
+            layers.append({"op": "convT", "cin": module.in_channels, "cout": module.out_channels, "k": module.kernel_size[0],
+                           "stride": module.stride[0], "pad": module.padding[0],
+                           "w": encode_f32(module.weight.detach().cpu().numpy()), "b": encode_f32(module.bias.detach().cpu().numpy())})
+        elif isinstance(module, nn.Conv2d):
+            if (module.stride != (1, 1) or module.kernel_size[0] != module.kernel_size[1]
+                    or module.padding != (module.kernel_size[0] // 2,) * 2 or module.groups != 1 or module.dilation != (1, 1)):
+                raise ValueError("only square, stride-1, 'same'-padded convolutions are exported")
+            layers.append({"op": "conv", "cin": module.in_channels, "cout": module.out_channels, "k": module.kernel_size[0],
+                           "w": encode_f32(module.weight.detach().cpu().numpy()), "b": encode_f32(module.bias.detach().cpu().numpy())})
+        elif isinstance(module, nn.LeakyReLU):
+            layers.append({"op": "leaky", "slope": float(module.negative_slope)})
+        elif isinstance(module, nn.Upsample):
+            if module.mode != "nearest" or module.scale_factor not in (2, 2.0):
+                raise ValueError("only 2x nearest-neighbour upsampling is exported")
+            layers.append({"op": "upsample2"})
+        elif isinstance(module, nn.Sequential | nn.Flatten):
+            continue
+        else:
+            raise ValueError(f"cannot export decoder layer {type(module).__name__}")
+    return layers
+
+
+def decode_layers(layers: list[dict[str, Any]], z: np.ndarray) -> np.ndarray:
+    """Run exported ``layers`` on one latent ``z`` ``(d,)`` in float64 and return sigmoid pixels (flat)."""
+    x = np.asarray(z, dtype=np.float64)
+    shape: list[int] = [x.size]
+    for layer in layers:
+        op = layer["op"]
+        if op == "linear":
+            w = decode_f32(layer["w"]).astype(np.float64).reshape(layer["out"], layer["in"])
+            x = w @ x.reshape(-1) + decode_f32(layer["b"])
+            shape = [layer["out"]]
+        elif op == "relu":
+            x = np.maximum(x, 0.0)
+        elif op == "leaky":
+            x = np.where(x < 0, x * layer["slope"], x)
+        elif op == "upsample2":
+            x = x.reshape(shape).repeat(2, axis=1).repeat(2, axis=2)
+            shape = [shape[0], shape[1] * 2, shape[2] * 2]
+        elif op == "conv":
+            cin, cout, k = layer["cin"], layer["cout"], layer["k"]
+            w = decode_f32(layer["w"]).astype(np.float64).reshape(cout, cin, k, k)
+            h, wd, p = shape[1], shape[2], k // 2
+            padded = np.zeros((cin, h + 2 * p, wd + 2 * p))
+            padded[:, p : p + h, p : p + wd] = x.reshape(cin, h, wd)
+            out = np.zeros((cout, h, wd)) + decode_f32(layer["b"])[:, None, None]
+            for ky in range(k):
+                for kx in range(k):
+                    out += np.einsum("chw,oc->ohw", padded[:, ky : ky + h, kx : kx + wd], w[:, :, ky, kx])
+            x, shape = out, [cout, h, wd]
+        elif op == "reshape":
+            shape = list(layer["shape"])
+            x = x.reshape(shape)
+        elif op == "convT":
+            cin, cout, k, s, p = layer["cin"], layer["cout"], layer["k"], layer["stride"], layer["pad"]
+            w = decode_f32(layer["w"]).astype(np.float64).reshape(cin, cout, k, k)
+            h, wd = shape[1], shape[2]
+            ho, wo = (h - 1) * s - 2 * p + k, (wd - 1) * s - 2 * p + k
+            full = np.zeros((cout, (h - 1) * s + k, (wd - 1) * s + k))
+            x = x.reshape(cin, h, wd)
+            for ky in range(k):
+                for kx in range(k):
+                    full[:, ky : ky + (h - 1) * s + 1 : s, kx : kx + (wd - 1) * s + 1 : s] += np.einsum("chw,co->ohw", x, w[:, :, ky, kx])
+            x = full[:, p : p + ho, p : p + wo] + decode_f32(layer["b"])[:, None, None]
+            shape = [cout, ho, wo]
+        else:
+            raise ValueError(f"unknown layer op {op!r}")
+    return 1.0 / (1.0 + np.exp(-x.reshape(-1)))

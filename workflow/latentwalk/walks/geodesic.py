@@ -1,0 +1,285 @@
+"""Decoder geodesics: latent paths of minimum decoded length between fixed endpoints, and honest lengths.
+
+The only path method that needs the decoder (and so torch): rule decoder_paths
+(:func:`decoder_paths`) makes its tables, which rule generate_paths takes in. For a decoder g, the discrete path energy of nodes
+z_0..z_S is E = sum_k |g(z_(k+1)) - g(z_k)|^2; its minimisers approximate
+constant-speed shortest paths under the pull-back metric J^T J.
+
+Two things make the minimiser trustworthy:
+
+- **A well-posed objective.** Where the decoder is flat along some latent
+  directions (inactive dims: J^T J ~ 0 there), E is flat along them and any
+  drift there is free, so solvers wander arbitrarily far. We minimise
+  E + lambda * sum_k |z_(k+1) - z_k|^2, i.e. the metric J^T J + lambda I,
+  which is unique there (the Euclidean term keeps flat coordinates on the
+  straight line) and changes active-direction results by about the weight.
+  lambda is set per pair so that the Euclidean term of the straight line is
+  ``euclidean_weight`` times the straight line's energy: scale-free across
+  datasets, image sizes and latent units.
+- **Refinement and dense checks.** A coarse discretisation rewards paths
+  that jump over costly regions between nodes, so the objective is minimised
+  coarse to fine (``nodes``, e.g. 11 -> 21 -> 41, each stage starting from
+  the previous one, upsampled), by L-BFGS with a strong-Wolfe line search.
+  The coarse stages can themselves lock in such a jump (a local minimum the
+  finer stages keep), so the finest node count is also optimised straight
+  from the line, and the candidate with the shorter dense length is kept.
+  The result is judged by its *dense* decoded length (every segment cut into
+  ``substeps`` pieces, sum of |g(z_(i+1)) - g(z_i)|) against the straight
+  line's, and the output frames are resampled at equal dense decoded arc
+  length, so they are evenly spaced in image space.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, sha256_file
+from latentwalk.core.logs import Log, quiet
+from latentwalk.model.checkpoint import load_run_model, resolve_device
+from latentwalk.walks.generate import RunLatents, method_settings, read_run_latents, write_method_table
+from latentwalk.walks.interpolate import as_pairs, pair_columns, t_grid
+from latentwalk.walks.pathset import PathSet
+
+__all__ = ["Solver", "path_energy", "dense_length", "resample_by_arc_length", "geodesic", "DECODER_METHODS",
+           "decoder_paths"]
+
+
+@dataclass(frozen=True)
+class Solver:
+    """How :func:`geodesic` minimises (config ``paths.geodesic``, apart from ``steps`` and ``n_pairs``): the node
+    counts of its stages, L-BFGS iterations per stage and the relative tolerance that stops one, the weight of the
+    Euclidean term, and the pieces each segment is cut into for the dense length."""
+
+    nodes: tuple[int, ...] = (11, 21, 41)
+    iterations: int = 300
+    tolerance: float = 1e-7
+    euclidean_weight: float = 1e-2
+    substeps: int = 16
+
+    @classmethod
+    def of(cls, settings: Mapping[str, Any]) -> Solver:
+        """The solver settings among a method's config section (other keys ignored)."""
+        return cls(nodes=tuple(int(n) for n in settings["nodes"]), iterations=int(settings["iterations"]),
+                   tolerance=float(settings["tolerance"]), euclidean_weight=float(settings["euclidean_weight"]),
+                   substeps=int(settings["substeps"]))
+
+
+def path_energy(images: np.ndarray) -> np.ndarray:
+    """Discrete path energy sum_k |g(z_{k+1}) - g(z_k)|^2 of decoded paths ``(P, S, ...)``."""
+    diffs = np.diff(images.reshape(images.shape[0], images.shape[1], -1).astype(np.float64), axis=1)
+    return np.square(diffs).sum(axis=(1, 2))
+
+
+def _subdivide(nodes: np.ndarray, substeps: int) -> np.ndarray:
+    """The polyline through ``nodes`` ``(n, d)`` with every segment cut into ``substeps`` equal pieces."""
+    u = np.arange(substeps, dtype=np.float64)[None, :, None] / substeps
+    inner = nodes[:-1, None, :] * (1.0 - u) + nodes[1:, None, :] * u
+    return np.concatenate([inner.reshape(-1, nodes.shape[1]), nodes[-1:]])
+
+
+def dense_length(decode: Callable[[np.ndarray], np.ndarray], nodes: np.ndarray, substeps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The decoded length of the polyline through ``nodes`` ``(n, d)``, each segment cut into ``substeps`` pieces.
+
+    ``decode`` maps points ``(m, d)`` to decoded outputs ``(m, ...)`` as numpy. Returns the dense points and the
+    cumulative decoded length at each (starting at 0; the last value is the length)."""
+    if substeps < 1:
+        raise LatentwalkError(f"paths.geodesic.substeps must be >= 1, got {substeps}")
+    points = _subdivide(np.asarray(nodes, dtype=np.float64), substeps)
+    images = np.asarray(decode(points), dtype=np.float64).reshape(len(points), -1)
+    steps = np.linalg.norm(np.diff(images, axis=0), axis=1)
+    return points, np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def resample_by_arc_length(points: np.ndarray, cumulative: np.ndarray, steps: int) -> np.ndarray:
+    """``steps`` points on the polyline ``points`` ``(N, d)`` at equal fractions of its cumulative length; the
+    polyline's ends exactly. A polyline of zero length is sampled at equal parameter steps instead."""
+    total = float(cumulative[-1])
+    if not total > 0:
+        cumulative, total = np.linspace(0.0, 1.0, len(points)), 1.0
+    targets = np.linspace(0.0, total, steps)
+    out = np.column_stack([np.interp(targets, cumulative, points[:, j]) for j in range(points.shape[1])])
+    out[0], out[-1] = points[0], points[-1]
+    return out
+
+
+def _upsample(nodes: np.ndarray, n: int) -> np.ndarray:
+    """``n`` nodes at equal parameter steps along the polyline through ``nodes`` (ends kept exactly)."""
+    u_old = np.linspace(0.0, 1.0, len(nodes))
+    u_new = np.linspace(0.0, 1.0, n)
+    out = np.column_stack([np.interp(u_new, u_old, nodes[:, j]) for j in range(nodes.shape[1])])
+    out[0], out[-1] = nodes[0], nodes[-1]
+    return out
+
+
+def _check_nodes(nodes: Sequence[int]) -> list[int]:
+    counts = [int(n) for n in nodes]
+    if not counts or any(n < 3 for n in counts) or any(b <= a for a, b in zip(counts, counts[1:])):
+        raise LatentwalkError(f"paths.geodesic.nodes must be increasing node counts >= 3, got {list(nodes)}")
+    return counts
+
+
+def _minimise(decode: Callable[[Any], Any], start: np.ndarray, iterations: int, tolerance: float,
+              weight: float) -> tuple[np.ndarray, dict[str, float]]:
+    """Minimise E + lambda |steps|^2 over the interior of the node path ``start`` ``(n, d)`` by L-BFGS (float64)."""
+
+    n, d = start.shape
+    ends = torch.as_tensor(start[[0, -1]], dtype=torch.float64)
+    line = torch.as_tensor(_upsample(start[[0, -1]], n), dtype=torch.float64)
+
+    def energy(path: Any) -> Any:
+        out = decode(path).reshape(n, -1)
+        return (out[1:] - out[:-1]).square().sum()
+
+    with torch.no_grad():
+        line_energy = float(energy(line))
+    span = float((ends[1] - ends[0]).square().sum())
+    lam = weight * line_energy * (n - 1) / span if span > 0 and line_energy > 0 else 0.0
+    interior = torch.tensor(start[1:-1], dtype=torch.float64, requires_grad=True)
+    optimiser = torch.optim.LBFGS([interior], lr=1.0, max_iter=iterations, history_size=20, line_search_fn="strong_wolfe",
+                                  tolerance_grad=1e-12, tolerance_change=tolerance * max(line_energy, 1e-12))
+
+    def objective() -> Any:
+        optimiser.zero_grad(set_to_none=True)
+        path = torch.cat([ends[:1], interior, ends[1:]])
+        value = energy(path) + lam * (path[1:] - path[:-1]).square().sum()
+        value.backward()
+        return value
+
+    optimiser.step(objective)
+    path = torch.cat([ends[:1], interior.detach(), ends[1:]])
+    with torch.no_grad():
+        final = float(energy(path))
+    state = optimiser.state[optimiser._params[0]]
+    return path.numpy().copy(), {"nodes": n, "line_energy": line_energy, "energy": final, "lambda": lam,
+                                 "iterations": int(state.get("n_iter", 0))}
+
+
+def geodesic(
+    decode: Callable[[Any], Any],
+    za: np.ndarray,
+    zb: np.ndarray,
+    steps: int,
+    solver: Solver = Solver(),
+) -> tuple[PathSet, list[dict[str, float]]]:
+    """Shortest decoded paths between each pair of endpoints, resampled to ``steps`` frames at equal decoded arc length.
+
+    ``decode`` maps a float64 torch tensor ``(m, d)`` to decoded outputs ``(m, ...)`` (differentiably). Per pair:
+    minimise E + lambda |steps|^2 (see the module docstring) on each node count of ``solver.nodes`` in turn, starting
+    from the straight line, and once more on the finest count straight from the line; at most ``solver.iterations``
+    L-BFGS iterations per stage, stopping when the objective changes by less than ``solver.tolerance`` times the
+    straight line's energy. Keep the candidate of shorter dense decoded length (``solver.substeps`` pieces per
+    segment of the finest nodes), measure the straight line the same way, and resample.
+
+    Returns the paths, with per-path columns ``energy`` and ``line_energy`` (E on the finest nodes, after and
+    before), ``dense_length``, ``line_dense_length`` and ``not_shorter`` (True when the dense length is not below
+    the straight line's: not a geodesic worth the name), and a history row per pair and stage for the log.
+    """
+    za, zb = as_pairs(za, zb)
+    counts = _check_nodes(solver.nodes)
+    t = t_grid(steps)
+    iterations, tolerance, euclidean_weight, substeps = solver.iterations, solver.tolerance, solver.euclidean_weight, \
+        solver.substeps
+    if not euclidean_weight >= 0:
+        raise LatentwalkError(f"paths.geodesic.euclidean_weight must be >= 0, got {euclidean_weight}")
+
+    def numpy_decode(points: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            out = [decode(torch.as_tensor(points[i : i + 1024], dtype=torch.float64)) for i in range(0, len(points), 1024)]
+        return torch.cat(out).reshape(len(points), -1).numpy()
+
+    paths, per_path, history = [], [], []
+    for k in range(len(za)):
+        ends = np.stack([za[k], zb[k]])
+        current = _upsample(ends, counts[0])
+        for n in counts:
+            current, record = _minimise(decode, _upsample(current, n), iterations, tolerance, euclidean_weight)
+            history.append({"pair": k, "start": "refined", **record})
+        candidates = [(current, record)]
+        if len(counts) > 1:  # the coarse stages can lock in a path that jumps a costly region: also start fine
+            direct, direct_record = _minimise(decode, _upsample(ends, counts[-1]), iterations, tolerance, euclidean_weight)
+            history.append({"pair": k, "start": "straight", **direct_record})
+            candidates.append((direct, direct_record))
+        measured = [(dense_length(numpy_decode, nodes, substeps), rec) for nodes, rec in candidates]
+        (dense, cumulative), record = min(measured, key=lambda m: m[0][1][-1])
+        history.append({"pair": k, "start": "chosen: " + ("refined" if record is candidates[0][1] else "straight"), **record})
+        _, line_cumulative = dense_length(numpy_decode, _upsample(ends, counts[-1]), substeps)
+        frames = resample_by_arc_length(dense, cumulative, steps)
+        frames[0], frames[-1] = za[k], zb[k]
+        paths.append(frames)
+        per_path.append((record["energy"], record["line_energy"], cumulative[-1], line_cumulative[-1]))
+    values = np.array(per_path, dtype=np.float64)
+    columns = pair_columns(len(za), t)
+    for j, name in enumerate(("energy", "line_energy", "dense_length", "line_dense_length")):
+        columns[name] = np.repeat(values[:, j], steps)
+    columns["not_shorter"] = np.repeat(values[:, 2] >= values[:, 3], steps)
+    return PathSet(np.concatenate(paths), columns), history
+
+
+# --------------------------------------------------------------------------- rule decoder_paths
+
+
+def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any], Any]) -> PathSet:
+    """Shortest decoded paths between the run's first ``n_pairs`` endpoint pairs, logged pair by pair."""
+    pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]
+    result, history = geodesic(decode, run.mu[pairs[:, 0]], run.mu[pairs[:, 1]], params["steps"], Solver.of(params))
+    result.columns.update(run.pair_columns(pairs, params["steps"]))
+    for row in history:
+        run.log(f"geodesic pair {row['pair']} {row['start']}, {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} "
+                f"(line) -> {row['energy']:.6f} in {row['iterations']} L-BFGS iterations (lambda {row['lambda']:.3g})")
+    steps = params["steps"]
+    for k, (length, line, flag) in enumerate(zip(result.columns["dense_length"][::steps],
+                                                 result.columns["line_dense_length"][::steps],
+                                                 result.columns["not_shorter"][::steps])):
+        run.log(f"geodesic pair {k}: dense decoded length {length:.6f} against the straight line's {line:.6f} "
+                f"(ratio {length / line:.4f}){' NOT SHORTER: flagged' if flag else ''}")
+    return result
+
+
+#: The path methods that need the run's decoder (the registry's ``needs_decoder``): method -> its function of the
+#: run's latents, the method's settings and the decoder (float64 torch tensors in and out, differentiable).
+DECODER_METHODS: dict[str, Callable[[RunLatents, Mapping[str, Any], Callable[[Any], Any]], PathSet]] = {
+    "geodesic": _geodesic,
+}
+
+
+def decoder_paths(
+    run: str,
+    methods: Sequence[str],
+    inputs: Mapping[str, PathLike],
+    params: Mapping[str, Any],
+    out_dir: PathLike,
+    log: Log = quiet,
+) -> None:
+    """Write ``out_dir/{method}.parquet`` for each of the run's ``methods`` that need its decoder.
+
+    ``inputs`` names the run's ``latents``, ``model`` (weights) and ``meta`` (its meta.json); ``params`` are rule
+    decoder_paths' params: ``seed``, ``device``, ``pairs`` and each method's config section under its name. The
+    decoder runs in float64, its weights frozen.
+    """
+    unknown = [m for m in methods if m not in DECODER_METHODS]
+    if unknown:
+        raise LatentwalkError(f"{run}: {', '.join(unknown)} is not a path method that needs the decoder; "
+                              f"those are {', '.join(DECODER_METHODS)}")
+    latent = read_run_latents(run, inputs["latents"], int(params["seed"]), log)
+    device = resolve_device(params["device"])
+    torch.manual_seed(latent.seed)
+    model, _ = load_run_model(inputs["model"], inputs["meta"], device)
+    model = model.double()
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+
+    def decode(z: torch.Tensor) -> torch.Tensor:
+        return model.decode(z.to(device)).cpu()
+
+    latents_sha = sha256_file(inputs["latents"])
+    with atomic_dir(out_dir) as tmp:
+        for method in methods:
+            write_method_table(method, partial(DECODER_METHODS[method], decode=decode), latent,
+                               method_settings(method, params), Path(tmp, f"{method}.parquet"), latents_sha)
