@@ -11,8 +11,10 @@ from snakemake.utils import min_version
 # every job (jobs inherit the environment, locally and on a cluster, where each job step reads this file again).
 PACKAGE_ROOT = str(Path(workflow.basedir, "workflow"))
 sys.path.insert(0, PACKAGE_ROOT)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    dict.fromkeys([PACKAGE_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+os.environ.update(
+    PYTHONPATH=os.pathsep.join(
+        dict.fromkeys([PACKAGE_ROOT, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))])
+    )
 )
 
 from latentwalk.core.config import check_config_file

@@ -1,6 +1,6 @@
 """Norm statistics at scale: |z| of N = 10^6 samples of N(0, I_1000), against numpy's raw normal generation of the
 same 10^9 numbers (same generator, same chunks), and the job's peak memory (measured in a child process: its own
-high-water mark, ``latentwalk.logs.peak_rss_mib``; the parent's ``RUSAGE_CHILDREN`` would count this process's
+high-water mark, ``latentwalk.core.logs.peak_rss_mib``; the parent's ``RUSAGE_CHILDREN`` would count this process's
 memory at the spawn, which Linux carries over ``exec``)."""
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ reference for the cold run is ``benchmarks/replay.py`` in a second fresh copy: e
 serially, imports paid once, with the thread settings Snakemake gives a one-thread job. The two are compared in
 core-seconds (user + system CPU of the process and its children), which counts Snakemake's per-job costs
 (interpreter and import start-up, scheduling) whatever the parallelism; wall times are shown too. The figure and
-overhead sections read each job's core-seconds from the last line of its log (``latentwalk.logs.job_cost``).
+overhead sections read each job's core-seconds from the last line of its log (``latentwalk.core.logs.job_cost``).
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ def _jobs(child: dict) -> int:
 
 def job_costs(results: Path, rule: str) -> dict[str, float]:
     """Core-seconds of each job of ``rule`` (key: the job's log path under ``results/logs/{rule}``, no suffix), from
-    the last line of its log (``latentwalk.logs.job_cost``: the kernel's count for the job's process and children).
+    the last line of its log (``latentwalk.core.logs.job_cost``: the kernel's count for the job's process and children).
 
     Not Snakemake's ``benchmark:`` files: they sample every few seconds and drop what a longer job spends after the
     last sample (a 40 core-second job is recorded as 15)."""

@@ -14,14 +14,6 @@ needs_mnist = pytest.mark.skipif(
 )
 
 
-#: Python code printing which of pandas, scipy, torch and pyplot the interpreter has imported (a figure job needs
-#: none of them: each is start-up time); appended to the code of a subprocess, it should print ``[]``.
-PRINT_HEAVY_IMPORTS = (
-    "print(sorted(({m.split('.')[0] for m in sys.modules} & {'pandas', 'scipy', 'torch'})"
-    " | ({'matplotlib.pyplot'} & set(sys.modules))))"
-)
-
-
 def one_line(excinfo: pytest.ExceptionInfo[BaseException], *needles: str) -> None:
     """The error message is a single line containing every needle."""
     message = str(excinfo.value)

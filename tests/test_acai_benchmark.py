@@ -1,4 +1,4 @@
-"""Tests for the published line benchmark's protocol and table (latentwalk.acai_benchmark, stages.acai_benchmark)."""
+"""Tests for the published line benchmark's protocol and table (latentwalk.measure.line_benchmark, stages.acai_benchmark)."""
 
 from __future__ import annotations
 
@@ -71,10 +71,10 @@ def test_protocol_stage_evaluates_the_last_epochs_and_the_table_stage_reports_th
     from latentwalk.measure.line_benchmark import acai_protocol, acai_table
 
     save_dataset(make_lines(400, 0.25, seed=2), tmp_path / "lines.npz")
-    common = {"data_npz": tmp_path / "lines.npz", "dim": 4, "device": "cpu", "line_params": ACAI,
+    common = {"data_npz": tmp_path / "lines.npz",
               "model_params": {"architecture": "mlp", "hidden": [32], "likelihood": "bernoulli"},
-              "train_params": {"epochs": 3, "batch_size": 32, "learning_rate": 2e-3, "threads": 1},
-              "protocol": {"pairs": 4, "frames": 6, "evaluations": 2}}
+              "train_params": {"epochs": 3, "batch_size": 32, "learning_rate": 2e-3, "threads": 1, "device": "cpu"},
+              "protocol": {"pairs": 4, "frames": 6, "evaluations": 2, "latent_dim": 4, "lines": ACAI}}
     outs = []
     for model in ("ae", "acai"):
         out = tmp_path / f"{model}-s1.json"

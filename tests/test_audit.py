@@ -37,7 +37,7 @@ def _copy_run(tiny_run: Path, dest: Path) -> Path:
 
 def verify(workdir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """`latentwalk verify` (the console script's module) in ``workdir``."""
-    return subprocess.run([sys.executable, "-m", "latentwalk.cli", "verify", *args], cwd=workdir, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "latentwalk.report.cli", "verify", *args], cwd=workdir, capture_output=True,
                           text=True, timeout=300)
 
 
@@ -241,14 +241,14 @@ def test_degenerate_training_is_flagged(tmp_path: Path) -> None:
 
 
 def test_report_is_the_same_bytes_with_captions_rendered_in_linear_time(tiny_run: Path, tmp_path: Path) -> None:
-    """The report job runs Snakemake through latentwalk.snakemake_report (see there); Snakemake's own rendering
+    """The report job runs Snakemake through latentwalk.report.snakemake_report (see there); Snakemake's own rendering
     of the same run, config and target gives the same file, byte for byte (the report records job times, so both
     are built here from the same metadata)."""
     work = _copy_run(tiny_run, tmp_path / "run")
     built = {}
     for mode in ("linear", "--plain"):
         out = tmp_path / f"report-{mode.strip('-')}.html"
-        command = [sys.executable, "-m", "latentwalk.snakemake_report", *([mode] if mode == "--plain" else []),
+        command = [sys.executable, "-m", "latentwalk.report.snakemake_report", *([mode] if mode == "--plain" else []),
                    "--configfile", "tiny.yaml", "--workflow-profile", "none", "--nolock", "--report", str(out),
                    "results/manifest.tsv"]
         proc = subprocess.run(command, cwd=work, capture_output=True, text=True, timeout=600)

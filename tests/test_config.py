@@ -1,4 +1,4 @@
-"""Tests for latentwalk.config: schema validation, defaults, one-line errors, run naming."""
+"""Tests for latentwalk.core.config: schema validation, defaults, one-line errors, run naming."""
 
 from __future__ import annotations
 

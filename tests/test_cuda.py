@@ -23,43 +23,25 @@ def _images(n: int = 512, size: int = 12, seed: int = 0) -> np.ndarray:
     return images
 
 
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
-def test_mlp_step_equals_autograd_on_cuda(likelihood: str) -> None:
-    """The written-out backward pass gives autograd's gradients on the GPU too (float64)."""
-    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
+@pytest.mark.parametrize("architecture", ["mlp", "conv", "acai_conv"])
+def test_the_one_trainer_takes_the_same_path_on_cuda(architecture: str) -> None:
+    """The same autograd loop on the GPU: its first step's gradients equal the CPU's in float64, and the trainer
+    names the same code path (torch's fused Adam)."""
+    from latentwalk.model.training import trainer_description
 
     torch.manual_seed(3)
-    spec = ModelSpec("vae", 3, (8, 8), hidden=(16, 8), likelihood=likelihood, gaussian_sigma=0.3)
-    model = build_model(spec).double().cuda()
-    x = torch.rand(10, 8, 8, dtype=torch.float64, device="cuda")
-    noise = torch.randn(10, 3, dtype=torch.float64, device="cuda")
-    loss, _, _ = loss_terms(model, x, noise, 0.5)
-    loss.backward()
-    expected = [p.grad.clone() for p in model.parameters()]
-    mine, _, _ = MLPStep(model)(x.reshape(10, -1), noise, 0.5)
-    assert float(mine) == pytest.approx(float(loss.detach()), rel=1e-12)
-    for p, grad in zip(model.parameters(), expected):
-        torch.testing.assert_close(p.grad, grad, rtol=1e-10, atol=1e-12)
-
-
-def test_fused_adam_matches_torch_adam_on_cuda() -> None:
-    from latentwalk.mlp_step import FusedAdam  # UNRESOLVED
-
-    torch.manual_seed(5)
-    a = [torch.randn(7, 5, device="cuda"), torch.randn(5, device="cuda")]
-    b = [t.clone() for t in a]
-    for t in a:
-        t.grad = torch.zeros_like(t)  # FusedAdam holds the .grad tensors, which the step fills in place
-    ours, theirs = FusedAdam(a, 1e-2), torch.optim.Adam(b, lr=1e-2, fused=True)
-    for _ in range(5):
-        grads = [torch.randn_like(t) for t in a]
-        for t, u, g in zip(a, b, grads):
-            t.grad.copy_(g)
-            u.grad = g.clone()
-        ours.step()
-        theirs.step()
-    for x, y in zip(a, b):
-        torch.testing.assert_close(x, y, rtol=0, atol=1e-7)
+    spec = ModelSpec("vae", 4, (8, 8), architecture=architecture, hidden=(16, 8), channels=(2, 3), conv_hidden=8,
+                     depth=2)
+    cpu = build_model(spec).double()
+    gpu = build_model(spec).double().cuda()
+    gpu.load_state_dict(cpu.state_dict())
+    x, noise = torch.rand(10, 8, 8, dtype=torch.float64), torch.randn(10, 4, dtype=torch.float64)
+    for model, device in ((cpu, "cpu"), (gpu, "cuda")):
+        loss, _, _ = loss_terms(model, x.to(device), noise.to(device), 0.5)
+        loss.backward()
+    for a, b in zip(cpu.parameters(), gpu.parameters()):
+        torch.testing.assert_close(b.grad.cpu(), a.grad, rtol=1e-9, atol=1e-12)
+    assert trainer_description(spec, torch.device("cuda")) == trainer_description(spec, torch.device("cpu"))
 
 
 @pytest.mark.parametrize("architecture", ["mlp", "conv"])

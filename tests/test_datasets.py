@@ -1,4 +1,4 @@
-"""Tests for latentwalk.datasets: splits, digits, the line benchmark, MNIST, save/load."""
+"""Tests for latentwalk.data.dataset: splits, digits, the line benchmark, MNIST, save/load."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for latentwalk.encoding and stages.encode: the latent Parquet tables."""
+"""Tests for latentwalk.core.latents and stages.encode: the latent Parquet tables."""
 
 from __future__ import annotations
 

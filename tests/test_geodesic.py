@@ -93,7 +93,7 @@ def test_flat_and_nearly_flat_coordinates_stay_on_the_straight_line() -> None:
     def nearly(z):
         return torch.cat([_sphere(z), 0.01 * z[:, 2:3] ** 2 * torch.sin(3 * z[:, 0:1])], 1)
 
-    free, _ = G.geodesic(nearly, za, zb, 11, euclidean_weight=0.0)
+    free, _ = G.geodesic(nearly, za, zb, 11, G.Solver(euclidean_weight=0.0))
     pinned, _ = G.geodesic(nearly, za, zb, 11)
     assert np.abs(free.z[:, 2] - line).max() > 1.0
     assert np.abs(pinned.z[:, 2] - line).max() < 0.3
@@ -114,8 +114,8 @@ def test_sphere_geodesics_are_great_circles(za: tuple, zb: tuple) -> None:
     pa, pb = _on_sphere(za_)[0], _on_sphere(zb_)[0]
     normal = np.cross(pa, pb) / np.linalg.norm(np.cross(pa, pb))
     omega = float(np.arccos(pa @ pb))
-    for weight, tolerance in ((0.0, 1e-3), (G.GEODESIC_DEFAULTS["euclidean_weight"], 1e-2)):
-        ps, _ = G.geodesic(_sphere, za_, zb_, 11, euclidean_weight=weight, tolerance=1e-10)
+    for weight, tolerance in ((0.0, 1e-3), (G.Solver().euclidean_weight, 1e-2)):
+        ps, _ = G.geodesic(_sphere, za_, zb_, 11, G.Solver(euclidean_weight=weight, tolerance=1e-10))
         points = _on_sphere(ps.z)
         assert np.abs(points @ normal).max() < tolerance, weight
         angles = np.arccos(np.clip(points @ pa, -1.0, 1.0))
@@ -129,7 +129,7 @@ def test_the_regulariser_barely_moves_active_results() -> None:
     """On the sphere every direction is active: weight 0 and the default weight give dense lengths within 1e-4
     (relative), and no frame moves by more than 1% of the sphere's radius."""
     za, zb = np.array([[1.2, 0.3]]), np.array([[2.0, 2.4]])
-    free, _ = G.geodesic(_sphere, za, zb, 11, euclidean_weight=0.0)
+    free, _ = G.geodesic(_sphere, za, zb, 11, G.Solver(euclidean_weight=0.0))
     pinned, _ = G.geodesic(_sphere, za, zb, 11)
     assert pinned.columns["dense_length"][0] == pytest.approx(free.columns["dense_length"][0], rel=1e-4)
     assert np.abs(_on_sphere(pinned.z) - _on_sphere(free.z)).max() < 1e-2
@@ -164,10 +164,10 @@ def test_geodesic_is_deterministic_and_checks_its_settings() -> None:
     torch.manual_seed(3)
     net = torch.nn.Sequential(torch.nn.Linear(2, 8), torch.nn.Tanh(), torch.nn.Linear(8, 6)).double()
     za, zb = np.array([[1.0, -1.0]]), np.array([[-1.0, 2.0]])
-    a, _ = G.geodesic(net, za, zb, 5, nodes=(5, 9))
-    b, _ = G.geodesic(net, za, zb, 5, nodes=(5, 9))
+    a, _ = G.geodesic(net, za, zb, 5, G.Solver(nodes=(5, 9)))
+    b, _ = G.geodesic(net, za, zb, 5, G.Solver(nodes=(5, 9)))
     np.testing.assert_array_equal(a.z, b.z)
     with pytest.raises(LatentwalkError, match=r"paths.geodesic.nodes must be increasing node counts >= 3, got \[11, 11\]"):
-        G.geodesic(net, za, zb, 5, nodes=(11, 11))
+        G.geodesic(net, za, zb, 5, G.Solver(nodes=(11, 11)))
     with pytest.raises(LatentwalkError, match="euclidean_weight must be >= 0"):
-        G.geodesic(net, za, zb, 5, euclidean_weight=-1.0)
+        G.geodesic(net, za, zb, 5, G.Solver(euclidean_weight=-1.0))

@@ -1,4 +1,4 @@
-"""Tests for latentwalk.idx: the IDX format, MNIST file discovery, loading and download."""
+"""Tests for latentwalk.data.idx: the IDX format, MNIST file discovery, loading and download."""
 
 from __future__ import annotations
 

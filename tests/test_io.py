@@ -1,4 +1,4 @@
-"""Atomic writes, provenance, per-job logs and the import discipline of light stages."""
+"""Atomic writes, provenance and per-job logs."""
 
 from __future__ import annotations
 
@@ -111,24 +111,6 @@ def test_job_log_writes_the_job_record_on_success(tmp_path: Path, monkeypatch: p
     assert "numpy" in record["versions"] and "git_commit" in record
 
 
-def test_job_log_sets_the_collector_thresholds_for_the_job_and_restores_them(tmp_path: Path) -> None:
-    """Inside a job the cyclic collector runs at JOB_GC_THRESHOLD (a young pass every 10,000 allocations); the
-    caller's thresholds come back afterwards, on success and on failure (the one-process benchmark runs many jobs)."""
-    import gc
-
-    from latentwalk.core.logs import JOB_GC_THRESHOLD
-
-    before = gc.get_threshold()
-    assert before != JOB_GC_THRESHOLD
-    with job_log(tmp_path / "ok.log"):
-        assert gc.get_threshold() == JOB_GC_THRESHOLD == (10_000, 10, 10)
-    assert gc.get_threshold() == before
-    with pytest.raises(LatentwalkError), job_log(tmp_path / "fails.log"):
-        assert gc.get_threshold() == JOB_GC_THRESHOLD
-        raise LatentwalkError("broken")
-    assert gc.get_threshold() == before
-
-
 def test_job_log_ends_with_the_job_cost_counted_by_the_kernel(tmp_path: Path) -> None:
     """A successful job's last log line is its core-seconds from process start, its children's included (a child
     burning 0.6 s of CPU is counted in full), and its peak memory; a failed job's last line stays its error."""
@@ -138,7 +120,7 @@ def test_job_log_ends_with_the_job_cost_counted_by_the_kernel(tmp_path: Path) ->
 
     log_file = tmp_path / "job.log"
     burn = "import time; end = time.process_time() + 0.6\nwhile time.process_time() < end: pass"
-    code = ("import subprocess, sys; from latentwalk.logs import job_log\n"
+    code = ("import subprocess, sys; from latentwalk.core.logs import job_log\n"
             f"with job_log({str(log_file)!r}) as log:\n"
             f"    subprocess.run([sys.executable, '-c', {burn!r}], check=True)\n"
             "    big = bytearray(300 * 2**20)\n")
@@ -162,7 +144,7 @@ def test_peak_rss_is_the_programs_own_not_its_parents_at_the_spawn() -> None:
 
     if not Path("/proc/self/status").exists():
         pytest.skip("no /proc: peak_rss_mib falls back to ru_maxrss")
-    child = ("import resource; from latentwalk.logs import peak_rss_mib\n"
+    child = ("import resource; from latentwalk.core.logs import peak_rss_mib\n"
              "print(peak_rss_mib(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)")
     parent = ("import subprocess, sys\n"
               "held = bytearray(b'x' * (400 * 2**20))\n"
@@ -186,7 +168,7 @@ def test_a_rule_scripts_process_ends_after_its_job_without_teardown(tmp_path: Pa
             "from pathlib import Path\n"
             "sys.path.insert(0, 'tests')\n"
             "from test_io import _Job\n"
-            "from latentwalk.logs import job_log\n"
+            "from latentwalk.core.logs import job_log\n"
             "Snakemake = type('Snakemake', (_Job,), {'__module__': 'snakemake.iocontainers'})\n"
             "atexit.register(lambda: print('teardown', flush=True))\n"
             f"job = Snakemake(Path({str(tmp_path)!r}), Path({str(tmp_path / 'out.txt')!r}), [])\n"
@@ -222,42 +204,6 @@ def test_job_log_failure_is_one_line_on_stderr_and_the_traceback_in_the_log(
     with pytest.raises(ZeroDivisionError):  # for debugging: the exception itself reaches the terminal
         with job_log(job):
             1 / 0
-
-
-@pytest.mark.parametrize(
-    "module",
-    [
-        "latentwalk.stages.data",
-        "latentwalk.stages.train",
-        "latentwalk.stages.encode",
-        "latentwalk.stages.figures_run",
-        "latentwalk.stages.figures_walks",
-        "latentwalk.stages.figures_geometry",
-        "latentwalk.stages.path_stats",
-        "latentwalk.stages.geometry",
-        "latentwalk.stages.classifier",
-        "latentwalk.stages.summary",
-        "latentwalk.stages.paths",
-        "latentwalk.stages.decode",
-        "latentwalk.datasets",
-        "latentwalk.idx",
-        "latentwalk.encoding",
-        "latentwalk.paths",
-        "latentwalk.plots",
-        "latentwalk.figures_run",
-        "latentwalk.figures_decoded",
-        "latentwalk.figures_geometry",
-        "latentwalk.figures_quality",
-        "latentwalk.registry",
-        "latentwalk.stats",
-        "latentwalk.quality",
-        "latentwalk.config",
-    ],
-)
-def test_light_modules_do_not_import_torch(module: str) -> None:
-    """Data preparation and figure jobs must not pay for a torch import."""
-    code = f"import sys, {module}; sys.exit('torch' in sys.modules)"
-    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
 
 
 def test_atomic_dir_appears_whole_or_not_at_all(tmp_path: Path) -> None:
@@ -320,7 +266,7 @@ def test_end_timers_cancels_pending_timers_so_the_process_can_exit() -> None:
 
 
 def test_the_profiles_spread_snakemakes_rate_limit_wakeups() -> None:
-    """Each profile sets the job rate limit that cuts the scheduler's wake-ups (latentwalk.logs.end_timers), and the
+    """Each profile sets the job rate limit that cuts the scheduler's wake-ups (latentwalk.core.logs.end_timers), and the
     workflow ends the last timers on success and on error."""
     import yaml
 

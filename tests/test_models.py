@@ -1,4 +1,4 @@
-"""Tests for latentwalk.models: shapes, losses, KL, ModelSpec validation and serialisation."""
+"""Tests for latentwalk.model.networks: shapes, losses, KL, ModelSpec validation and serialisation."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Tests for latentwalk.paths: every latent walk of SPEC section 5, exact where the math is exact."""
+"""Tests for latentwalk.walks.pathset: every latent walk of SPEC section 5, exact where the math is exact."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""The numpy PCA and the scipy.special chi functions against the libraries they stand in for (scikit-learn's PCA,
-scipy.stats.chi and kstest): the per-run jobs use them to avoid importing those libraries."""
+"""The numpy PCA against scikit-learn's, which it stands in for (the path, figure and explorer jobs use it)."""
 
 from __future__ import annotations
 
@@ -7,12 +6,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import stats
 from sklearn.decomposition import PCA as SklearnPCA
 
 from latentwalk.walks.projection import pca
-from latentwalk.measure.chi import chi_cdf, chi_pdf, chi_ppf
-from latentwalk.measure.norms import ks_distance
 
 
 @settings(max_examples=30, deadline=None)
@@ -44,22 +40,3 @@ def test_pca_transform_and_edge_cases() -> None:
     assert pca(np.ones((1, 3)), 2).components.shape == (1, 3)
     with pytest.raises(ValueError, match="shape"):
         pca(np.ones(3), 1)
-
-
-@pytest.mark.parametrize("d", [1, 2, 3, 16, 100, 1000])
-def test_chi_functions_equal_scipy_stats(d: int) -> None:
-    law = stats.chi(d)
-    q = np.array([1e-6, 0.005, 0.25, 0.5, 0.975, 0.995, 1 - 1e-9])
-    np.testing.assert_allclose(chi_ppf(q, d), law.ppf(q), rtol=1e-13)
-    x = np.linspace(0.0, np.sqrt(d) + 6, 50)
-    np.testing.assert_allclose(chi_cdf(x, d), law.cdf(x), rtol=1e-12, atol=1e-300)
-    np.testing.assert_allclose(chi_pdf(x[1:], d), law.pdf(x[1:]), rtol=1e-11, atol=1e-300)
-    assert float(chi_pdf(0.0, d)) == pytest.approx(float(law.pdf(0.0)))
-
-
-@settings(max_examples=40, deadline=None)
-@given(n=st.integers(1, 300), d=st.integers(1, 50), seed=st.integers(0, 10_000))
-def test_ks_distance_equals_scipy_kstest(n: int, d: int, seed: int) -> None:
-    sample = np.random.default_rng(seed).chisquare(d, n) ** 0.5 * 1.02
-    expected = stats.kstest(sample, stats.chi(d).cdf).statistic
-    assert ks_distance(sample, lambda x: chi_cdf(x, d)) == pytest.approx(expected, rel=1e-12, abs=1e-15)

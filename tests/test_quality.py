@@ -1,6 +1,6 @@
-"""Tests for latentwalk.quality: line-benchmark metrics (Mean Distance, Smoothness) and the digit classifier.
+"""Tests for latentwalk.measure.quality: line-benchmark metrics (Mean Distance, Smoothness) and the digit classifier.
 
-Line frames come from latentwalk.datasets.render_lines with the benchmark's default parameters and are
+Line frames come from latentwalk.data.dataset.render_lines with the benchmark's default parameters and are
 scored against the real 10,000 reference lines; classifier references are scikit-learn itself.
 """
 

@@ -1,4 +1,4 @@
-"""The report's caption rendering in linear time (latentwalk.snakemake_report): which link targets it drops, that
+"""The report's caption rendering in linear time (latentwalk.report.snakemake_report): which link targets it drops, that
 docutils writes the same HTML without them, and that the patches take hold on the pinned Snakemake. The whole
 report built both ways is compared byte for byte in tests/test_audit.py."""
 
@@ -56,6 +56,6 @@ def test_docutils_writes_the_same_html_without_the_dropped_targets(referenced: l
 
 def test_install_patches_the_pinned_snakemake() -> None:
     """install() reports False where Snakemake, Jinja or PyYAML moved an attribute it replaces: not on ours."""
-    code = "from latentwalk.snakemake_report import install; print(install())"
+    code = "from latentwalk.report.snakemake_report import install; print(install())"
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.stdout.strip() == "True", proc.stderr[-2000:]

@@ -1,11 +1,14 @@
-"""The shape of the workflow, checked: one registry of names, thin scripts named after their rules,
-per-method behaviour in mappings keyed by the registry, captions mapped explicitly, and every rule's
-package sources (its rerun triggers) equal to the imports its code really makes.
+"""The shape of the workflow, checked: one registry of names, thin scripts named after their rules, each calling one
+function of one subpackage, per-method behaviour in mappings keyed by the registry, captions mapped explicitly, the
+package's shape (no module name twice, short modules, short signatures, imports at the top), and every rule's
+package sources (its rerun triggers) equal to the modules its job really imports.
 """
 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import re
 import shutil
 import subprocess
@@ -15,9 +18,11 @@ from pathlib import Path
 import pytest
 import yaml
 from latentwalk.core import registry as R
+from latentwalk.core.sources import script_sources
 from latentwalk.figures.walk_figures import TRAVERSAL_ROWS, WALK_DRAWERS
 from latentwalk.measure.path_stats import SCORERS
 from latentwalk.walks.generate import PATH_METHODS
+from latentwalk.walks.geodesic import DECODER_METHODS
 
 REPO = Path(__file__).resolve().parents[1]
 PACKAGE = REPO / "workflow" / "latentwalk"
@@ -67,7 +72,9 @@ def test_wildcard_constraints_come_from_the_registry() -> None:
 
 
 def test_per_method_mappings_are_keyed_by_the_registry() -> None:
-    assert list(PATH_METHODS) == list(R.METHODS)
+    assert [m for m in R.METHODS if m in PATH_METHODS or m in DECODER_METHODS] == list(R.METHODS)
+    assert set(DECODER_METHODS) == {name for name, m in R.METHODS.items() if m.needs_decoder}
+    assert not set(PATH_METHODS) & set(DECODER_METHODS)
     assert set(TRAVERSAL_ROWS) == set(R.TRAVERSALS)
     assert list(WALK_DRAWERS) == list(R.WALK_FIGURES)
     assert set(SCORERS) == set(R.SCORERS) == {ds.scorer for ds in R.DATASETS.values()}
@@ -135,13 +142,54 @@ def test_every_script_is_named_after_its_rule_and_thin() -> None:
         assert "snakemake.rule" not in text and "sm.rule" not in text, path.name
         assert len(text.strip().splitlines()) <= 25, path.name
         calls = [n for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ImportFrom) and n.module and
-                 n.module.startswith("latentwalk") and n.module != "latentwalk.logs"]
+                 n.module.startswith("latentwalk") and n.module != "latentwalk.core.logs"]
         assert len(calls) == 1 and len(calls[0].names) == 1, (path.name, "must call one package function")
+        assert calls[0].module.count(".") == 2, (path.name, "a function of a module of one subpackage")
 
 
-def test_no_package_module_over_500_lines() -> None:
-    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 500}
+def test_no_package_module_over_450_lines() -> None:
+    long = {str(p.relative_to(PACKAGE)): n for p in PACKAGE.rglob("*.py") if (n := len(p.read_text().splitlines())) > 450}
     assert long == {}
+
+
+def test_the_tree_reads_as_the_pipeline_and_no_module_name_is_used_twice() -> None:
+    """Domain subpackages, no stages layer, and every module and subpackage name in one place only."""
+    subpackages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists())
+    assert subpackages == ["core", "data", "figures", "measure", "model", "report", "walks"]
+    assert sorted(p.name for p in PACKAGE.glob("*.py")) == ["__init__.py"]
+    names = [p.stem for p in PACKAGE.rglob("*.py") if p.name != "__init__.py"] + subpackages
+    assert sorted(n for n in set(names) if names.count(n) > 1) == []
+
+
+def _functions(path: Path) -> list[ast.FunctionDef]:
+    return [n for n in ast.walk(ast.parse(path.read_text())) if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)]
+
+
+def test_no_function_takes_more_than_eight_parameters() -> None:
+    wide = {}
+    for path in PACKAGE.rglob("*.py"):
+        for node in _functions(path):
+            args = node.args
+            names = [a.arg for a in (*args.posonlyargs, *args.args, *args.kwonlyargs)] + \
+                [a.arg for a in (args.vararg, args.kwarg) if a is not None]
+            names = [n for n in names if n not in ("self", "cls")]
+            if len(names) > 8:
+                wide[f"{path.relative_to(PACKAGE)}:{node.name}"] = len(names)
+    assert wide == {}
+
+
+def test_package_modules_import_the_package_at_their_top() -> None:
+    """Every import of the package sits at a module's top, so what a module's import loads is what its functions
+    use, and the derived rule sources (latentwalk.core.sources) see every dependency."""
+    inside = []
+    for path in PACKAGE.rglob("*.py"):
+        for node in _functions(path):
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.ImportFrom) and (sub.level or (sub.module or "").startswith("latentwalk")):
+                    inside.append(f"{path.relative_to(PACKAGE)}:{sub.lineno}")
+                elif isinstance(sub, ast.Import) and any(a.name.startswith("latentwalk") for a in sub.names):
+                    inside.append(f"{path.relative_to(PACKAGE)}:{sub.lineno}")
+    assert inside == []
 
 
 # --------------------------------------------------------------------------- captions
@@ -160,142 +208,58 @@ def test_every_caption_file_is_used_and_walk_captions_match_the_registry() -> No
 
 # --------------------------------------------------------------------------- exact reruns
 
-
-def _module_file(module: str) -> Path:
-    """latentwalk.stages.paths -> workflow/latentwalk/stages/paths.py (or the package's __init__.py)."""
-    rel = module.split(".")[1:]
-    path = PACKAGE.joinpath(*rel)
-    return path / "__init__.py" if path.is_dir() else path.with_suffix(".py")
+#: Rules whose jobs run a model: the only ones that may import torch.
+TORCH_RULES = {"train", "encode", "decoder_paths", "decode", "project", "acai_protocol", "acai_table"}
 
 
-def _resolve(node: ast.ImportFrom | ast.Import, module: str) -> list[str]:
-    """The latentwalk modules an import statement inside ``module`` loads."""
-    if isinstance(node, ast.Import):
-        return [a.name for a in node.names if a.name.startswith("latentwalk")]
-    if node.level:
-        base = module.split(".")
-        base = base[: len(base) - node.level] if not _module_file(module).name == "__init__.py" else base[: len(base) - node.level + 1]
-        target = ".".join(base + ([node.module] if node.module else []))
-    else:
-        target = node.module or ""
-    if not target.startswith("latentwalk"):
-        return []
-    out = [target]
-    for alias in node.names:  # `from .. import paths` imports a submodule
-        candidate = f"{target}.{alias.name}"
-        if (PACKAGE.joinpath(*candidate.split(".")[1:])).with_suffix(".py").exists():
-            out.append(candidate)
-    return out
-
-
-def _with_parents(module: str) -> set[str]:
-    """A module and the packages whose __init__ importing it runs."""
-    parts = module.split(".")
-    return {".".join(parts[:k]) for k in range(1, len(parts) + 1)}
-
-
-def _imports_anywhere(module: str) -> set[str]:
-    tree = ast.parse(_module_file(module).read_text())
-    return {m for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom) for m in _resolve(n, module)}
-
-
-def _closure(modules: set[str]) -> set[str]:
-    """Every latentwalk module loaded, transitively, by importing ``modules`` and calling anything in them."""
-    seen: set[str] = set()
-    todo = [p for m in modules for p in _with_parents(m)]
-    while todo:
-        module = todo.pop()
-        if module in seen:
-            continue
-        seen.add(module)
-        todo += [p for m in _imports_anywhere(module) for p in _with_parents(m)]
-    return seen
-
-
-def _function_imports(module: str, function: str) -> set[str]:
-    """What calling ``module.function`` imports: module-level imports, plus imports inside the function and inside
-    every top-level function or assignment of the module it reaches by name (transitively)."""
-    tree = ast.parse(_module_file(module).read_text())
-    defs = {}
-    top_level: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            defs[node.name] = node
-        elif isinstance(node, ast.Assign | ast.AnnAssign):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    defs[target.id] = node
-        elif isinstance(node, ast.Import | ast.ImportFrom):
-            top_level |= set(_resolve(node, module))
-    found, todo, imports = set(), [function], set(top_level)
-    while todo:
-        name = todo.pop()
-        if name in found or name not in defs:
-            continue
-        found.add(name)
-        for node in ast.walk(defs[name]):
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                imports |= set(_resolve(node, module))
-                for target in _resolve(node, module):  # a function of another stage: what calling it imports
-                    if isinstance(node, ast.ImportFrom) and target.startswith("latentwalk.stages.") and target != module:
-                        for alias in node.names:
-                            imports |= _function_imports(target, alias.name)
-            elif isinstance(node, ast.Name):
-                todo.append(node.id)
-    return imports | {module}
-
-
-def rule_sources(rule: str) -> set[str]:
-    """The package files rule ``rule``'s script loads, derived from the code."""
+def _job_imports(rule: str) -> tuple[list[str], bool]:
+    """What rule ``rule``'s job imports, measured: its script's imports run in a fresh interpreter, which then lists
+    the package modules it loaded (as files of this checkout) and whether torch came with them."""
     tree = ast.parse((SCRIPTS / f"{rule}.py").read_text())
-    modules: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("latentwalk"):
-            if node.module.startswith("latentwalk.stages."):
-                for alias in node.names:
-                    modules |= _function_imports(node.module, alias.name)
-            else:
-                modules |= _imports_anywhere(node.module) | {node.module}
-    stage_entry = {m for m in modules if m.startswith("latentwalk.stages.")}
-    loaded = {p for m in stage_entry for p in _with_parents(m)}
-    loaded |= _closure(modules - stage_entry)
-    return {str(_module_file(m).relative_to(REPO)) for m in loaded}
+    imports = [ast.unparse(n) for n in tree.body if isinstance(n, ast.ImportFrom | ast.Import)]
+    code = "\n".join([*imports, "import sys, json",
+                      "files = sorted({m.__file__ for n, m in sys.modules.items() if n.split('.')[0] == 'latentwalk'})",
+                      "print(json.dumps([files, 'torch' in sys.modules]))"])
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "workflow")})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    files, torch_loaded = json.loads(proc.stdout)
+    return sorted(os.path.relpath(f, REPO) for f in files), torch_loaded
 
 
-def declared_sources(blocks: dict[str, str]) -> dict[str, set[str]]:
-    """Rule -> the package files listed by its src(...) input (src() always adds __init__ and logs)."""
-    out = {}
-    for rule, body in blocks.items():
-        match = re.search(r"src=src\(([^)]*)\)", body)
-        if match is None:
-            continue
-        names = ["__init__", "logs", *re.findall(r'"([\w/]+)"', match.group(1))]
-        out[rule] = {f"workflow/latentwalk/{name}.py" for name in names}
-    return out
+def _scripted_rules() -> list[str]:
+    return sorted(p.stem for p in SCRIPTS.glob("*.py"))
 
 
-def test_src_module_exists_for_the_checker() -> None:
-    """Guards the helpers below: a stage's derived sources include its own module and the package init."""
-    assert "workflow/latentwalk/stages/paths.py" in rule_sources("generate_paths")
-    assert "workflow/latentwalk/__init__.py" in rule_sources("generate_paths")
-    assert "workflow/latentwalk/training.py" in rule_sources("generate_paths")  # via the geodesic method
-    assert "workflow/latentwalk/paths.py" not in rule_sources("plot_geometry")  # function-level, not module-level
-    assert "workflow/latentwalk/figures_quality.py" in rule_sources("plot_view_walks")  # via another stage's function
-    assert "workflow/latentwalk/views.py" not in rule_sources("plot_walks")
+@pytest.fixture(scope="module")
+def job_imports() -> dict[str, tuple[list[str], bool]]:
+    """Every rule's measured job imports, two interpreters at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    rules = _scripted_rules()
+    with ThreadPoolExecutor(2) as pool:
+        return dict(zip(rules, pool.map(_job_imports, rules)))
 
 
-def test_every_rule_lists_exactly_the_package_sources_it_imports() -> None:
-    """Editing a package file reruns exactly the rules whose code imports it: src(...) = the derived closure."""
+def test_every_rule_lists_exactly_the_package_sources_its_job_imports(job_imports: dict[str, tuple[list[str], bool]]) -> None:
+    """Editing a package file reruns exactly the jobs that import it: each rule's derived sources (its `src` input,
+    latentwalk.core.sources) are the package files its job really loads."""
     blocks = rule_blocks()
-    declared = declared_sources(blocks)
-    assert set(declared) == set(blocks) - TARGET_RULES
-    mismatches = {}
-    for rule, files in declared.items():
-        derived = rule_sources(rule)
-        if derived != files:
-            mismatches[rule] = {"missing": sorted(derived - files), "extra": sorted(files - derived)}
-    assert mismatches == {}
+    for rule in _scripted_rules():
+        assert f'src=sources("{rule}")' in blocks[rule], rule
+    derived = {rule: script_sources(SCRIPTS / f"{rule}.py", REPO / "workflow", start=REPO) for rule in job_imports}
+    assert derived == {rule: files for rule, (files, _) in job_imports.items()}
+
+
+def test_only_the_jobs_that_run_a_model_import_torch(job_imports: dict[str, tuple[list[str], bool]]) -> None:
+    assert {rule for rule, (_, torch_loaded) in job_imports.items() if torch_loaded} == TORCH_RULES
+
+
+def test_common_smk_holds_validation_runs_targets_and_resources_only() -> None:
+    """common.smk stays short; an input function or parameter lookup that one rule uses sits beside that rule."""
+    common = (RULES / "common.smk").read_text()
+    assert len(common.splitlines()) <= 200
+    assert "\nrule " not in common
 
 
 # --------------------------------------------------------------------------- list-rules
@@ -343,21 +307,29 @@ def test_conda_environment_pins_the_constraints() -> None:
     assert python == "python=3.11"
 
 
-def test_every_rule_with_code_uses_the_conda_environment_and_scripts_find_the_package() -> None:
+def test_every_rule_with_code_uses_the_conda_environment() -> None:
     blocks = rule_blocks()
     for name, body in blocks.items():
         if "script:" in body:
             assert re.search(r"conda:\n\s+CONDA_ENV\n", body), name
-    link = SCRIPTS / "latentwalk"
-    assert link.is_symlink() and link.resolve() == (REPO / "workflow" / "latentwalk").resolve()
+    assert not (SCRIPTS / "latentwalk").exists()  # jobs find the package on PYTHONPATH, set by the Snakefile
+
+
+#: The one lint kept on purpose: each rule's input functions and parameter lookups sit beside the rule in its stage's
+#: file (Snakemake's linter would collect them in one common file, far from the rules that use them).
+DELIBERATE_LINT = "Mixed rules and functions in same snakefile."
 
 
 @pytest.mark.workflow
-def test_lint_is_clean() -> None:
+def test_lint_finds_nothing_but_the_deliberate_one() -> None:
     proc = subprocess.run([sys.executable, "-m", "snakemake", "--lint", "--workflow-profile", "none"], cwd=REPO,
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0 and "Congratulations, your workflow is in a good condition!" in proc.stdout + proc.stderr, \
-        (proc.stdout + proc.stderr)[-3000:]
+    text = proc.stdout + proc.stderr
+    lints = re.findall(r"^\s+\* (.+?):?$", text, flags=re.M)
+    assert lints and set(lints) == {DELIBERATE_LINT}, text[-3000:]
+    linted = set(re.findall(r"^Lints for snakefile .*/(\w+\.smk):$", text, flags=re.M))
+    assert linted == {p.name for p in RULES.glob("*.smk") if re.search(r"^def ", p.read_text(), flags=re.M) and
+                      re.search(r"^rule ", p.read_text(), flags=re.M)}
 
 
 def test_snakefmt_is_clean() -> None:

@@ -1,4 +1,5 @@
-"""Tests for latentwalk.training and stages.train: convergence, determinism, I/O, failure modes."""
+"""Tests for latentwalk.model.training (the trainer and rule train): convergence, determinism, one code path for
+every model, I/O, failure modes."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from latentwalk.model import training
-from latentwalk.model.training import train as train_stage
 from latentwalk.data.dataset import Dataset, save_dataset
 from latentwalk.core.io import LatentwalkError, sha256_file
 from latentwalk.model.networks import ModelSpec
@@ -299,7 +299,7 @@ def _train_params(lr: float = 1e-3, epochs: int = 2, warmup: int = 0) -> dict:
 
 
 def _stage_train(tmp_path: Path, data: Path, out: Path, kind: str = "vae", dim: int = 2, **tp) -> None:
-    train_stage.train(
+    training.train(
         data_npz=data,
         run=f"tiny/{kind}-z{dim}",
         model_params=MODEL_PARAMS,
@@ -352,41 +352,6 @@ def test_stage_train_writes_consistent_outputs(tmp_path: Path, noise_images: np.
     out2 = tmp_path / "run2"
     _stage_train(tmp_path, data, out2, kind="beta_vae-b2.5", dim=3, epochs=3)
     assert sha256_file(out2 / "model.pt") == meta["model_sha256"]
-
-
-@settings(max_examples=40, deadline=None)
-@given(st.lists(st.tuples(st.floats(-1e6, 1e6), st.floats(0, 1e3), st.floats(-1e-3, 1e9)), min_size=0, max_size=6),
-       st.booleans())
-def test_history_csv_bytes_equal_pandas(rows: list[tuple[float, float, float]], adversarial: bool) -> None:
-    """The train job writes its per-epoch log without pandas, in the exact bytes pandas' to_csv wrote."""
-    import tempfile
-
-    columns = ["epoch", "loss", "reconstruction", "kl"] + (["adversarial", "critic"] if adversarial else [])
-    history = [dict(zip(columns, (i + 1, a, b, c, b * 0.5, -a))) for i, (a, b, c) in enumerate(rows)]
-    with tempfile.TemporaryDirectory() as tmp:
-        ours, theirs = Path(tmp) / "ours.csv", Path(tmp) / "theirs.csv"
-        train_stage.write_history_csv(history, columns, ours)
-        pd.DataFrame(history, columns=columns).to_csv(theirs, index=False)
-        assert ours.read_bytes() == theirs.read_bytes()
-
-
-def test_the_train_job_needs_no_pandas(tmp_path: Path, noise_images: np.ndarray) -> None:
-    """Training in a fresh interpreter never imports pandas (half a core-second of every train job's start-up)."""
-    import subprocess
-    import sys
-
-    data = tmp_path / "tiny.npz"
-    _tiny_dataset(data, noise_images)
-    out = tmp_path / "run"
-    out.mkdir()
-    code = ("import sys; from latentwalk.stages.train import train; "
-            f"train(data_npz={str(data)!r}, dataset='tiny', model='vae', dim=2, model_params={MODEL_PARAMS!r}, "
-            f"train_params={_train_params(epochs=1)!r}, seed=11, device='cpu', out_model={str(out / 'model.pt')!r}, "
-            f"out_log_csv={str(out / 'train_log.csv')!r}, out_meta={str(out / 'meta.json')!r}); "
-            "print(sorted(m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules))")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert proc.stdout.strip() == "[]"
-    assert list(pd.read_csv(out / "train_log.csv").columns) == ["epoch", "loss", "reconstruction", "kl"]
 
 
 def test_stage_train_uses_only_train_split(tmp_path: Path, noise_images: np.ndarray) -> None:
@@ -466,15 +431,13 @@ def test_warmup_does_not_affect_ae(noise_images: np.ndarray) -> None:
 def test_warmup_schedule_via_spy(
     noise_images: np.ndarray, monkeypatch: pytest.MonkeyPatch, warmup: int, expected: list[float]
 ) -> None:
-    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
-
     scales: list[tuple[int, float]] = []
-    real = MLPStep.__call__  # the MLP's training step (the fast path)
+    real = training.loss_terms  # the loss every training step differentiates
     epoch = {"n": 0}
 
-    def spy(self, x, noise, kl_scale=1.0):
+    def spy(model, x, noise, kl_scale=1.0):
         scales.append((epoch["n"], kl_scale))
-        return real(self, x, noise, kl_scale)
+        return real(model, x, noise, kl_scale)
 
     def log(message: str) -> None:
         if message.startswith("training"):
@@ -482,7 +445,7 @@ def test_warmup_schedule_via_spy(
         elif message.startswith("epoch"):
             epoch["n"] += 1
 
-    monkeypatch.setattr(MLPStep, "__call__", spy)
+    monkeypatch.setattr(training, "loss_terms", spy)
     train_model(_spec("vae"), _cfg(5, kl_warmup_epochs=warmup), noise_images, log=log)
     per_epoch = {}
     for e, s in scales:
@@ -499,210 +462,55 @@ def test_warmup_visible_in_history(noise_images: np.ndarray) -> None:
     assert ratios == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0], rel=1e-3, abs=1e-6)
 
 
-# --------------------------------------------------------------------------- the MLP fast path
+# --------------------------------------------------------------------------- one code path
 
 
-@pytest.mark.parametrize("kind", ("ae", "vae", "beta_vae"))  # ACAI trains two players with autograd
-@pytest.mark.parametrize("likelihood", ["bernoulli", "gaussian"])
-@pytest.mark.parametrize("hidden", [(16,), (12, 8)])
-@pytest.mark.parametrize("kl_scale", [1.0, 0.5])
-def test_mlp_step_equals_autograd(kind: str, likelihood: str, hidden: tuple[int, ...], kl_scale: float) -> None:
-    """The written-out backward pass gives autograd's loss terms and gradients (float64, to 1e-12)."""
-    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
+def _plain_loop(spec: ModelSpec, cfg: TrainConfig, images: np.ndarray) -> torch.nn.Module:
+    """The trainer written out as the textbook autograd loop: seeded model and generator, a fresh permutation per
+    epoch, noise drawn per batch, torch's Adam, subnormals flushed."""
     from latentwalk.model.networks import build_model, loss_terms
 
-    torch.manual_seed(3)
-    spec = _spec(kind, 3, hidden=hidden, likelihood=likelihood, gaussian_sigma=0.3, beta=2.5)
-    model = build_model(spec).double()
-    x = torch.rand(10, 8, 8, dtype=torch.float64)
-    noise = torch.randn(10, 3, dtype=torch.float64) if spec.variational else None
-    loss, recon, kl = loss_terms(model, x, noise, kl_scale)
-    loss.backward()
-    expected = [p.grad.clone() for p in model.parameters()]
-    step = MLPStep(model)
-    mine = step(x.reshape(10, -1), noise, kl_scale)
-    for ours, theirs in zip(mine, (loss, recon, kl)):
-        assert float(ours) == pytest.approx(float(theirs.detach()), rel=1e-12, abs=1e-12)
-    assert [id(p) for p in step.params] == [id(p) for p in model.parameters()]
-    for p, grad in zip(model.parameters(), expected):
-        torch.testing.assert_close(p.grad, grad, rtol=1e-10, atol=1e-12)
+    torch.manual_seed(cfg.seed)
+    torch.set_num_threads(cfg.threads)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    model = build_model(spec)
+    optimiser = torch.optim.Adam(model.parameters(), lr=cfg.learning_rate, fused=True)
+    data = torch.as_tensor(images)
+    torch.set_flush_denormal(True)
+    try:
+        for epoch in range(1, cfg.epochs + 1):
+            warmup = min(1.0, (epoch - 1) / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
+            order = torch.randperm(len(data), generator=generator)
+            for first in range(0, len(data), cfg.batch_size):
+                batch = data[order[first : first + cfg.batch_size]]
+                noise = torch.randn((len(batch), spec.latent_dim), generator=generator) if spec.variational else None
+                loss, _, _ = loss_terms(model, batch, noise, warmup)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+    finally:
+        torch.set_flush_denormal(False)
+    return model
 
 
-@settings(max_examples=60, deadline=None)
-@given(scale=st.floats(0.01, 200.0), shift=st.floats(-100.0, 100.0), seed=st.integers(0, 2**16))
-def test_bce_sum_equals_torch_bce_with_logits(scale: float, shift: float, seed: int) -> None:
-    """The fast summed BCE equals torch's kernel in float64 to 1e-12, and in float32 to float32 rounding, for logits
-    from near zero to far beyond exp's float32 range (|l| up to 300), with the probabilities computed or passed in."""
-    from latentwalk.mlp_step import bce_sum  # UNRESOLVED
-
-    gen = torch.Generator().manual_seed(seed)
-    logits = torch.randn(16, 49, generator=gen, dtype=torch.float64) * scale + shift
-    x = torch.rand(16, 49, generator=gen, dtype=torch.float64) * (torch.rand(16, 49, generator=gen) > 0.5)
-    exact = F.binary_cross_entropy_with_logits(logits, x, reduction="sum")
-    assert float(bce_sum(logits, x)) == pytest.approx(float(exact), rel=1e-12, abs=1e-9)
-    assert float(bce_sum(logits, x, torch.sigmoid(logits))) == float(bce_sum(logits, x))
-    single = bce_sum(logits.float(), x.float())
-    assert single.dtype == torch.float32 and torch.isfinite(single)
-    assert float(single) == pytest.approx(float(exact), rel=1e-5, abs=1e-3)
-
-
-def test_mlp_step_without_noise_uses_the_means() -> None:
-    """No noise (evaluation-style step): z = mu, and logvar only gets the KL gradient."""
-    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
-    from latentwalk.model.networks import build_model, loss_terms
-
-    torch.manual_seed(4)
-    model = build_model(_spec("vae", 2, hidden=(8,))).double()
-    x = torch.rand(6, 8, 8, dtype=torch.float64)
-    loss, _, _ = loss_terms(model, x, None)
-    loss.backward()
-    expected = [p.grad.clone() for p in model.parameters()]
-    MLPStep(model)(x.reshape(6, -1), None)
-    for p, grad in zip(model.parameters(), expected):
-        torch.testing.assert_close(p.grad, grad, rtol=1e-10, atol=1e-12)
-
-
-def test_fused_adam_matches_torch_adam_bytewise() -> None:
-    from latentwalk.mlp_step import FusedAdam  # UNRESOLVED
-
-    torch.manual_seed(5)
-    a = [torch.randn(7, 5), torch.randn(5)]
-    b = [t.clone() for t in a]
-    for t in a + b:
-        t.grad = torch.zeros_like(t)
-    ours = FusedAdam(a, 1e-2)
-    theirs = torch.optim.Adam(b, lr=1e-2, fused=True)
-    for _ in range(5):
-        grads = [torch.randn_like(t) for t in a]
-        for t, g in zip(a, grads):
-            t.grad.copy_(g)
-        for t, g in zip(b, grads):
-            t.grad = g.clone()
-        ours.step()
-        theirs.step()
-    for x, y in zip(a, b):
-        assert torch.equal(x, y)
-
-
-def test_fused_adam_updates_a_transposed_weight_in_place_as_torch_adam_does() -> None:
-    """A weight stored as (in, out) (MLPStep's layout) is updated through its dense transpose: the values of
-    torch's Adam, in the tensor the model holds, with no copy (its storage is the one updated)."""
-    from latentwalk.mlp_step import FusedAdam  # UNRESOLVED
-
-    torch.manual_seed(6)
-    w = torch.randn(7, 5).t().contiguous().t()
-    reference = w.contiguous()
-    pointer = w.data_ptr()
-    for t in (w, reference):
-        t.grad = torch.zeros_like(t)
-    assert not w.is_contiguous() and not w.grad.is_contiguous()
-    ours, theirs = FusedAdam([w], 1e-2), torch.optim.Adam([reference], lr=1e-2, fused=True)
-    for _ in range(4):
-        g = torch.randn(7, 5)
-        w.grad.copy_(g)
-        reference.grad = g.clone()
-        ours.step()
-        theirs.step()
-    assert torch.equal(w, reference) and w.data_ptr() == pointer
-    with pytest.raises(ValueError, match="dense"):
-        bad = torch.randn(4, 6)[:, ::2]
-        bad.grad = torch.zeros_like(bad)
-        FusedAdam([bad], 1e-2)
-
-
-def test_mlp_step_trains_transposed_weights_and_release_restores_the_layout(noise_images: np.ndarray) -> None:
-    """While training, each weight is stored (in, out); the model train_model returns has torch's usual layout,
-    so its state dict is what a fresh model loads, and the values are those the training computed."""
-    from latentwalk.mlp_step import MLPStep  # UNRESOLVED
-    from latentwalk.model.networks import build_model
-
-    model = build_model(_spec("vae", 2, hidden=(8,)))
-    before = [p.detach().clone() for p in model.parameters()]
-    step = MLPStep(model)
-    weights = [layer.weight for layer in step.encoder + step.decoder]
-    assert all(w.t().is_contiguous() and not w.is_contiguous() and w.grad.t().is_contiguous() for w in weights)
-    assert all(torch.equal(p, b) for p, b in zip(model.parameters(), before))  # same values, new layout
-    step.release()
-    assert all(w.is_contiguous() and w.grad.is_contiguous() for w in weights)
-    trained, _ = train_model(_spec("vae", 2, hidden=(8,)), _cfg(1), noise_images)
-    assert all(p.is_contiguous() for p in trained.parameters())
-
-
-def test_conv_models_train_through_autograd() -> None:
-    from latentwalk.mlp_step import MLPStep, supports  # UNRESOLVED
-    from latentwalk.model.networks import build_model
-
-    conv = build_model(ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4))
-    assert not supports(conv)
-    with pytest.raises(ValueError, match="MLP"):
-        MLPStep(conv)
-    model, history = train_model(conv.spec, _cfg(2), np.random.default_rng(0).random((16, 8, 8)).astype(np.float32))
+@pytest.mark.parametrize("spec", [
+    ModelSpec("vae", 2, (8, 8), hidden=(16,)),
+    ModelSpec("ae", 3, (8, 8), hidden=(12, 8), likelihood="gaussian"),
+    ModelSpec("beta_vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=8, beta=3.0),
+    ModelSpec("vae", 4, (8, 8), architecture="acai_conv", depth=2),
+], ids=["mlp-vae", "mlp-ae-gaussian", "conv-beta_vae", "acai_conv-vae"])
+def test_every_model_trains_through_one_autograd_loop(noise_images: np.ndarray, spec: ModelSpec) -> None:
+    """The trainer is the plain autograd loop with torch's Adam for every architecture: its weights are the loop's,
+    bit for bit (the same computation run twice), and its description says so."""
+    cfg = TrainConfig(epochs=2, batch_size=16, learning_rate=2e-3, seed=5, device="cpu", kl_warmup_epochs=1)
+    trained, history = train_model(spec, cfg, noise_images)
+    plain = _plain_loop(spec, cfg, noise_images)
+    for (name, ours), (_, theirs) in zip(trained.state_dict().items(), plain.state_dict().items()):
+        assert torch.equal(ours, theirs), name
     assert len(history) == 2 and math.isfinite(history[-1]["loss"])
-
-
-def test_conv_layers_train_channels_last_on_the_cpu_and_come_back_contiguous() -> None:
-    """On the CPU the conv encoder (and the critic, and acai_conv's decoder) train with channels-last convolution
-    weights, which oneDNN runs faster; the trained model is contiguous again, and the layout changes no more than
-    float32 rounding: the same steps with every weight contiguous give the same losses and weights to ~1e-6."""
-    from latentwalk.model.networks import build_model, loss_terms
-    from latentwalk.model.training import channels_last_parts  # UNRESOLVED
-    from latentwalk.model.training import trainer_description
-
-    cpu, cuda = torch.device("cpu"), torch.device("cuda")
-    conv = ModelSpec("vae", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4)
-    assert channels_last_parts(conv, cpu) == ("encoder",)
-    assert channels_last_parts(conv, cuda) == ()
-    assert channels_last_parts(ModelSpec("acai", 2, (8, 8), architecture="conv"), cpu) == ("encoder", "critic")
-    assert channels_last_parts(ModelSpec("ae", 4, (8, 8), architecture="acai_conv"), cpu) == ("encoder", "decoder")
-    assert channels_last_parts(ModelSpec("acai", 2, (8, 8), hidden=(16,)), cpu) == ()
-    assert channels_last_parts(_spec("vae"), cpu) == ()
-    assert trainer_description(conv, cpu) == "autograd (encoder channels-last), torch Adam"
-    assert trainer_description(conv, cuda) == "autograd, torch Adam"
-    assert trainer_description(ModelSpec("acai", 4, (8, 8), architecture="acai_conv"), cpu) == \
-        "autograd (encoder, critic, decoder channels-last), two players (autoencoder and critic), torch Adam"
-
-    images = np.random.default_rng(0).random((16, 8, 8)).astype(np.float32)
-    layouts: list[tuple[bool, bool]] = []
-
-    def seen(_epoch: int, model: torch.nn.Module) -> None:
-        enc, dec = model.encoder[3].weight, model.decoder[5].weight  # (3, 2, 4, 4) and (3, 2, 4, 4)
-        layouts.append((enc.is_contiguous(memory_format=torch.channels_last) and not enc.is_contiguous(),
-                        dec.is_contiguous()))
-
-    trained, history = train_model(conv, _cfg(2, batch_size=16, kl_warmup_epochs=0), images, on_epoch=seen)
-    assert layouts == [(True, True), (True, True)]
-    assert all(p.is_contiguous() for p in trained.parameters())
-
-    # The same two full-batch steps with every weight contiguous (the trainer's seeding, one permuted batch each).
-    torch.manual_seed(0)
-    model = build_model(conv)
-    adam = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True)
-    generator = torch.Generator().manual_seed(0)
-    data, losses = torch.as_tensor(images), []
-    for _ in range(2):
-        batch = data[torch.randperm(16, generator=generator)]
-        noise = torch.randn((16, 2), generator=generator)
-        loss, _, _ = loss_terms(model, batch, noise)
-        adam.zero_grad(set_to_none=True)
-        loss.backward()
-        adam.step()
-        losses.append(float(loss.detach()))
-    assert [row["loss"] for row in history] == pytest.approx(losses, rel=1e-5)
-    for mine, theirs in zip(trained.parameters(), model.parameters()):
-        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-6)
-
-    # ACAI with the conv layout: the critic trains channels-last beside the encoder, the decoder stays contiguous.
-    acai = ModelSpec("acai", 2, (8, 8), architecture="conv", channels=(2, 3), conv_hidden=4)
-    critic_layouts: list[tuple[bool, bool, bool]] = []
-
-    def seen_acai(_epoch: int, model: torch.nn.Module) -> None:
-        enc, crit, dec = model.encoder[3].weight, model.critic.body[3].weight, model.decoder[5].weight
-        critic_layouts.append((not enc.is_contiguous(), crit.is_contiguous(memory_format=torch.channels_last)
-                               and not crit.is_contiguous(), dec.is_contiguous()))
-
-    trained, history = train_model(acai, _cfg(1, batch_size=16), images, on_epoch=seen_acai)
-    assert critic_layouts == [(True, True, True)] and math.isfinite(history[0]["loss"])
-    assert all(p.is_contiguous() for p in trained.parameters())
+    assert training.trainer_description(spec, torch.device("cpu")) == "autograd, torch Adam (fused)"
+    assert training.trainer_description(ModelSpec("acai", 2, (8, 8), hidden=(16,)), torch.device("cpu")) == \
+        "autograd, two players (autoencoder and critic), torch Adam (fused)"
 
 
 def test_training_flushes_subnormals_and_restores_the_default_after(noise_images: np.ndarray) -> None:

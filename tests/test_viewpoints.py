@@ -15,7 +15,7 @@ from latentwalk.core.registry import VIEW_OBJECTS
 from latentwalk.measure.path_stats import ViewScorer, frame_table
 from latentwalk.data.views import render_views
 
-SMALL = {"n": 48, "size": 16, "supersample": 2, "reference_azimuths": 120}
+SMALL = {"n": 48, "size": 16, "supersample": 2, "reference": (120, 5)}
 
 
 @pytest.fixture(scope="module")
@@ -57,7 +57,7 @@ def test_views_storage_round_trip(small_views: tuple[object, str]) -> None:
 
 def test_views_reference_elevations_span_the_range() -> None:
     ds = make_views(8, 0.25, 1, size=16, supersample=1, objects=["mug", "chair"], elevation=[10.0, 30.0],
-                    reference_azimuths=8, reference_elevations=3)
+                    reference=(8, 3))
     assert sorted(set(ds.labels.tolist())) == [VIEW_OBJECTS.index("chair"), VIEW_OBJECTS.index("mug")]
     assert np.degrees(ds.attributes["elevation"]).min() >= 10.0 and np.degrees(ds.attributes["elevation"]).max() <= 30.0
     np.testing.assert_allclose(np.unique(np.degrees(ds.references["elevation"])), [10.0, 20.0, 30.0])
@@ -79,7 +79,7 @@ def test_views_bad_settings_name_their_key(params: dict, message: str) -> None:
 
 
 def test_load_references_of_a_dataset_without_them(tmp_path) -> None:
-    ds = make_views(8, 0.25, 1, size=16, supersample=1, reference_azimuths=8)
+    ds = make_views(8, 0.25, 1, size=16, supersample=1, reference=(8, 5))
     plain = type(ds)(images=ds.images, labels=ds.labels, split=ds.split, label_kind="object")
     save_dataset(plain, tmp_path / "plain.npz")
     with pytest.raises(LatentwalkError, match="plain.npz: this dataset file has no reference set"):

@@ -1,5 +1,5 @@
 # What every stage shares: config validation, the runs, the default targets, resources and each rule's sources.
-# A run {dataset}/{model}-z{dim} is the unit of work: every per-run rule is a plain wildcard rule whose job handles
+# A run {dataset}/{model}-z{dim} is the unit of work. Every per-run rule is a plain wildcard rule, and its job handles
 # the whole run; the config only decides which runs (and so which jobs) exist. Input functions and parameter
 # lookups that one rule uses sit beside that rule, in its stage's file.
 import os
@@ -49,7 +49,7 @@ RUN = "{dataset}/{model}-z{dim}"
 
 
 def sources(rule):
-    """The package files rule `rule`'s script loads, as inputs: editing one reruns exactly the jobs that import it
+    """The package files the script of `rule` loads, as inputs: editing one reruns exactly the jobs that import it
     (content-checksummed). Derived from the imports (latentwalk.core.sources), never listed by hand."""
     script = Path(workflow.basedir, "workflow", "scripts", f"{rule}.py")
     return script_sources(script, Path(workflow.basedir, "workflow"))

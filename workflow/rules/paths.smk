@@ -68,10 +68,10 @@ rule decoder_paths:
         runtime=run_job_minutes(60),
         gpu=gpus,
     params:
+        **method_params(DECODER_METHODS, decoder_methods),
         run=RUN,
         methods=decoder_methods,
         pairs=pairs_params(decoder_methods),
-        **method_params(DECODER_METHODS, decoder_methods),
         seed=config["seed"],
         device=config["device"],
     script:
@@ -97,10 +97,10 @@ rule generate_paths:
         mem_mb=run_job_mem_mb,
         runtime=run_job_minutes(30),
     params:
+        **method_params(LATENT_METHODS, latent_methods),
         run=RUN,
         methods=run_methods,
         pairs=pairs_params(latent_methods),
-        **method_params(LATENT_METHODS, latent_methods),
         seed=config["seed"],
     script:
         "../scripts/generate_paths.py"

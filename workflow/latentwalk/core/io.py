@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import re
 import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
-import csv
 
 PathLike = str | os.PathLike[str]
 
@@ -45,6 +45,7 @@ __all__ = [
     "save_npz",
     "write_parquet",
     "read_parquet",
+    "read_csv",
     "PARQUET_METADATA_KEY",
 ]
 
@@ -245,50 +246,24 @@ def save_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
             np.savez_compressed(handle, **arrays)
 
 
-def _validity(present: np.ndarray) -> tuple[Any, int]:
-    """An Arrow validity bitmap for ``present`` (None when nothing is missing) and the count of nulls."""
-
-    nulls = len(present) - int(present.sum())
-    return (pa.py_buffer(np.packbits(present, bitorder="little")) if nulls else None), nulls
-
-
 def _arrow_column(values: Any) -> Any:
-    """One column of a table given as arrays, typed as ``pyarrow.Table.from_pandas`` types a DataFrame's: strings as
-    ``large_string``, a column of nothing but None as ``null``, NaN in a float column as null.
-
-    Built from the array's buffers: ``pyarrow.array`` imports pandas whenever it is installed (to ask whether its
-    argument is a pandas object), which is what a job writing columns avoids. Other object columns go through
-    ``pyarrow.array``."""
-
+    """One column of a table given as arrays, typed as ``pyarrow.Table.from_pandas`` types a DataFrame's: text as
+    ``large_string``, NaN in a float column as null."""
     values = np.asarray(values)
-    n, kind = len(values), values.dtype.kind
-    if kind == "b":
-        return pa.Array.from_buffers(pa.bool_(), n, [None, pa.py_buffer(np.packbits(values, bitorder="little"))])
-    if kind in "iuf":
-        data = np.ascontiguousarray(values)
-        validity, nulls = _validity(~np.isnan(data)) if kind == "f" else (None, 0)
-        return pa.Array.from_buffers(pa.from_numpy_dtype(data.dtype), n, [validity, pa.py_buffer(data)],
-                                     null_count=nulls)
-    if kind == "U" or kind == "O":
-        cells = values.tolist()
-        if kind == "O" and all(v is None for v in cells):
-            return pa.Array.from_buffers(pa.null(), n, [None], null_count=n)
-        if all(v is None or isinstance(v, str) for v in cells):
-            encoded = [b"" if v is None else v.encode("utf-8") for v in cells]
-            offsets = np.zeros(n + 1, dtype=np.int64)
-            np.cumsum([len(b) for b in encoded], out=offsets[1:])
-            validity, nulls = _validity(np.array([v is not None for v in cells], dtype=bool))
-            buffers = [validity, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
-            return pa.Array.from_buffers(pa.large_string(), n, buffers, null_count=nulls)
+    cells = values.tolist() if values.dtype.kind in "UO" else []
+    if values.dtype.kind == "O" and all(v is None for v in cells):
+        return pa.nulls(len(values))
+    if values.dtype.kind == "U" or (cells and all(v is None or isinstance(v, str) for v in cells)):
+        return pa.array(cells, type=pa.large_string())
     return pa.array(values, from_pandas=True)
 
 
 def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[str, Any]) -> None:
     """Write a table to Parquet atomically, with ``metadata`` as JSON in the schema metadata.
 
-    ``table`` is a pandas DataFrame, or a mapping of column name to a 1-D array (in column order), which a job writes
-    without importing pandas (0.2-0.4 core-s); both give the same column types, NaN in a float column stored as null
-    alike. Same table and metadata give the same bytes (no timestamps are written).
+    ``table`` is a pandas DataFrame, or a mapping of column name to a 1-D array (in column order); both give the same
+    column types, NaN in a float column stored as null alike. Same table and metadata give the same bytes (no
+    timestamps are written).
     """
 
     if isinstance(table, Mapping):
@@ -302,56 +277,8 @@ def write_parquet(table: Any, path: str | os.PathLike[str], metadata: Mapping[st
         pq.write_table(arrow, tmp, compression="zstd")
 
 
-def read_parquet_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Read a Parquet table as a mapping of column name to numpy array (dictionary-encoded columns decoded), and its
-    ``latentwalk`` metadata record, without importing pandas."""
-
-    arrow, meta = _read_arrow(path)
-    columns = {}
-    for name, column in zip(arrow.column_names, arrow.columns):
-        kind = column.type
-        if pa.types.is_dictionary(kind):  # a pandas Categorical: codes into its categories
-            whole = column.combine_chunks()
-            values = np.array(whole.dictionary.to_pylist(), dtype=object)
-            columns[name] = values[np.array(whole.indices.to_pylist(), dtype=np.int64)]
-        elif pa.types.is_string(kind) or pa.types.is_large_string(kind):
-            columns[name] = np.array(column.to_pylist(), dtype=object)
-        elif (pa.types.is_integer(kind) or pa.types.is_floating(kind)) and column.null_count == 0:
-            # pyarrow's to_numpy() imports pandas (0.3 core-s); a null-free number column is its data buffer
-            whole = column.combine_chunks()
-            code = "f" if pa.types.is_floating(kind) else "i" if pa.types.is_signed_integer(kind) else "u"
-            dtype = np.dtype(f"{code}{kind.bit_width // 8}")
-            columns[name] = np.frombuffer(whole.buffers()[1], dtype=dtype, count=len(whole),
-                                          offset=whole.offset * dtype.itemsize).copy()
-        elif pa.types.is_boolean(kind) and column.null_count == 0:
-            columns[name] = np.array(column.to_pylist(), dtype=bool)
-        elif pa.types.is_integer(kind) or pa.types.is_floating(kind):  # with nulls: NaN where null
-            columns[name] = np.array([np.nan if v is None else v for v in column.to_pylist()], dtype=np.float64)
-        else:
-            columns[name] = column.to_numpy()
-    return columns, meta
-
-
-def read_csv_columns(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    """Read a CSV of numbers with a header row (e.g. a run's ``train_log.csv``) as float64 columns, without pandas;
-    an empty cell is NaN. Errors are one line naming the file."""
-
-    try:
-        with open(path, newline="") as handle:
-            rows = list(csv.reader(handle))
-        header, body = rows[0], rows[1:]
-        if any(len(row) != len(header) for row in body):
-            raise ValueError("rows of unequal length")
-        return {name: np.array([float(row[i]) if row[i] else np.nan for row in body], dtype=np.float64)
-                for i, name in enumerate(header)}
-    except (OSError, IndexError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else "empty file"
-        raise LatentwalkError(f"{path}: cannot read CSV: {reason}") from exc
-
-
 def _read_arrow(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
-    """A Parquet file as a pyarrow Table, and its ``latentwalk`` metadata record; errors name the file.
-    (``ParquetFile.read``, not ``pyarrow.parquet.read_table``, whose dataset layer imports pandas.)"""
+    """A Parquet file as a pyarrow Table, and its ``latentwalk`` metadata record; errors name the file."""
 
     try:
         arrow = pq.ParquetFile(path).read()
@@ -365,3 +292,12 @@ def read_parquet(path: str | os.PathLike[str]) -> tuple[Any, dict[str, Any]]:
     """Read a Parquet table (as pandas) and its ``latentwalk`` metadata record."""
     arrow, meta = _read_arrow(path)
     return arrow.to_pandas(), meta
+
+
+def read_csv(path: str | os.PathLike[str]) -> Any:
+    """Read a CSV table written by :func:`write_csv` (pandas), with a one-line error naming the file."""
+    try:
+        return pd.read_csv(path)
+    except (OSError, ValueError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else "empty file"
+        raise LatentwalkError(f"{path}: cannot read CSV: {reason}") from exc

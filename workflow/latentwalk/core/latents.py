@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from latentwalk.core.io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet, read_parquet_columns
+from latentwalk.core.io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet
+import pandas as pd
 
-if TYPE_CHECKING:
-    import pandas as pd
-
-__all__ = ["read_latents", "read_latent_columns", "check_latents", "latent_matrix", "METADATA_KEY"]
+__all__ = ["read_latents", "check_latents", "latent_matrix", "METADATA_KEY"]
 
 METADATA_KEY = PARQUET_METADATA_KEY
 
@@ -39,18 +37,9 @@ def read_latents(path: str | os.PathLike[str]) -> tuple[pd.DataFrame, dict[str, 
     return table, meta
 
 
-def read_latent_columns(path: str | os.PathLike[str]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """:func:`read_latents` as a mapping of column name to array, for jobs that need no pandas (its import costs
-    a job 0.3 core-seconds); checked alike."""
-    columns, meta = read_parquet_columns(path)
-    check_latents(columns, meta, path)
-    return columns, meta
-
-
-def check_latents(table: pd.DataFrame | Mapping[str, np.ndarray], meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
-    """Validate a latent table (a DataFrame, or a mapping of column name to array) against its metadata (see
-    :func:`read_latents`)."""
-    names = list(table.columns) if hasattr(table, "columns") else list(table)
+def check_latents(table: pd.DataFrame, meta: Mapping[str, Any], path: str | os.PathLike[str]) -> None:
+    """Validate a latent table against its metadata (see :func:`read_latents`)."""
+    names = list(table.columns)
     if "latent_dim" not in meta:
         raise LatentwalkError(f"{path}: no latentwalk metadata (latent_dim); not a latent table written by the encode rule")
     d = int(meta["latent_dim"])
@@ -75,9 +64,8 @@ def check_latents(table: pd.DataFrame | Mapping[str, np.ndarray], meta: Mapping[
         raise LatentwalkError(f"{path}: column norm is not |mu|; the table was edited after encoding")
 
 
-def latent_matrix(table: pd.DataFrame | Mapping[str, np.ndarray], prefix: str = "mu") -> np.ndarray:
-    """The ``(N, d)`` matrix of the ``{prefix}_i`` columns (of a DataFrame, or a mapping of column name to array),
-    in dimension order."""
+def latent_matrix(table: pd.DataFrame, prefix: str = "mu") -> np.ndarray:
+    """The ``(N, d)`` matrix of the ``{prefix}_i`` columns, in dimension order."""
     cols = [str(c) for c in table if str(c).startswith(f"{prefix}_")]
     cols.sort(key=lambda c: int(c.rsplit("_", 1)[1]))
     if not cols:

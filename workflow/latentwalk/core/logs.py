@@ -13,7 +13,6 @@ prints one line, the error itself, as its last line of output; set
 from __future__ import annotations
 
 import contextlib
-import gc
 import os
 import sys
 import time
@@ -29,7 +28,7 @@ import json
 from latentwalk.core.io import atomic_path, git_commit, package_versions, sha256_file
 
 __all__ = ["job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
-           "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers", "JOB_GC_THRESHOLD", "job_gc"]
+           "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
 Log = Callable[[str], None]
@@ -37,25 +36,6 @@ Log = Callable[[str], None]
 TRACEBACK_ENV = "LATENTWALK_TRACEBACK"
 #: Snakemake's marker inside directory outputs (not an artifact).
 TIMESTAMP = ".snakemake_timestamp"
-
-
-#: The cyclic collector's thresholds while a job runs: a young-generation pass every 10,000 net container
-#: allocations instead of Python's 700. A job is a short batch process that builds many short-lived objects
-#: (matplotlib artists and transforms, pyparsing results, pandas blocks); at the default the collector ran about
-#: 500 times in the cross-run figures' drawing, 5% of their CPU time. Measured on the 27 figure jobs of the default
-#: run (README, Performance: the 12-01 f column): 5% fewer core-seconds, the same peak RSS.
-JOB_GC_THRESHOLD = (10_000, 10, 10)
-
-
-@contextlib.contextmanager
-def job_gc(threshold: tuple[int, int, int] = JOB_GC_THRESHOLD) -> Iterator[None]:
-    """Run the block with the collector's thresholds set to ``threshold``; restore the previous ones after."""
-    before = gc.get_threshold()
-    gc.set_threshold(*threshold)
-    try:
-        yield
-    finally:
-        gc.set_threshold(*before)
 
 
 def quiet(_message: str) -> None:
@@ -92,7 +72,7 @@ def job_log(job: Any) -> Iterator[Log]:
     is_job = hasattr(job, "log") and hasattr(job, "rule")
     target = Path(job.log[0] if is_job else job)
     target.parent.mkdir(parents=True, exist_ok=True)
-    with job_gc(), open(target, "w", buffering=1) as handle:
+    with open(target, "w", buffering=1) as handle:
 
         def log(message: str) -> None:
             handle.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {message}\n")

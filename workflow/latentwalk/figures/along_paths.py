@@ -1,7 +1,6 @@
 """Figures of measurements along a run's walks: norms against the prior's shell, and interpolation quality.
 
-Pure functions over a run's ``path_norms.csv`` / ``path_quality.csv`` tables, as columns
-(:mod:`latentwalk.core.columns`: the figure job reads them without pandas) or as DataFrames;
+Pure functions over a run's ``path_norms.csv`` / ``path_quality.csv`` tables (DataFrames);
 one colour per interpolation (the variant for prior pairs, dashed).
 """
 
@@ -11,13 +10,13 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-
-from latentwalk.core.columns import Columns, columns_of, group_mean, n_rows, notna, sorted_by, take
-from latentwalk.figures.style import SERIES, bottom_legend, empty_panel, finish, new_subplots
-from latentwalk.core.registry import BASELINES, PAIR_INTERPOLATIONS, PRIOR_WALK
+import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from latentwalk.measure.chi import shell_bounds
+
+from latentwalk.core.registry import BASELINES, PAIR_INTERPOLATIONS, PRIOR_WALK
+from latentwalk.figures.style import SERIES, bottom_legend, empty_panel, finish, new_subplots
+from latentwalk.measure.norms import shell_bounds
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
@@ -38,18 +37,17 @@ def _walk_label(key: tuple[str, str], notes: dict[str, str] | None = None) -> st
     return f"prior {walk}" if method == PRIOR_WALK else method + (notes or {}).get(method, "")
 
 
-def length_notes(summary: Any) -> dict[str, str]:
+def length_notes(summary: pd.DataFrame) -> dict[str, str]:
     """Per walk with dense decoded lengths (the geodesic): its mean dense decoded length against its straight lines'
     and the ratio, ' (length 4.15 vs line 4.55, 0.91×)', with the count of paths that are not shorter than their
     straight line when there are any."""
-    summary = columns_of(summary)
-    if "dense_length" not in summary:
+    if "dense_length" not in summary.columns:
         return {}
     notes = {}
-    for k in np.flatnonzero(notna(summary["dense_length"])):
-        flagged = f", {int(summary['not_shorter'][k])} NOT shorter" if summary["not_shorter"][k] else ""
-        notes[str(summary["method"][k])] = (f" (length {summary['dense_length'][k]:.3g} vs line "
-                                            f"{summary['line_dense_length'][k]:.3g}, {summary['length_ratio'][k]:.2f}×{flagged})")
+    for row in summary.dropna(subset=["dense_length"]).itertuples():
+        flagged = f", {int(row.not_shorter)} NOT shorter" if row.not_shorter else ""
+        notes[str(row.method)] = (f" (length {row.dense_length:.3g} vs line {row.line_dense_length:.3g}, "
+                                  f"{row.length_ratio:.2f}×{flagged})")
     return notes
 
 
@@ -61,22 +59,21 @@ def _walk_style(key: tuple[str, str]) -> dict[str, Any]:
     return {"color": colour, "linestyle": "--" if method == PRIOR_WALK else ":" if method in BASELINES else "-"}
 
 
-def _interpolation_keys(table: Columns, require_t: bool = True) -> list[tuple[str, str]]:
+def _interpolation_keys(table: pd.DataFrame, require_t: bool = True) -> list[tuple[str, str]]:
     """(method, walk) of the pairwise interpolations present, encoded first, then prior pairs.
 
     Encoded walks are methods in :data:`PAIR_INTERPOLATIONS`; prior-pair walks are the
     variants of ``prior_pairs``. With ``require_t`` a walk needs some non-null ``t``.
     """
-    if n_rows(table) == 0 or "method" not in table:
+    if table.empty or "method" not in table.columns:
         return []
-    method = table["method"].astype(str)
-    walk = (table["walk"] if "walk" in table else table["method"]).astype(str)
-    keep = np.ones(len(method), dtype=bool)
+    walk = table["walk"] if "walk" in table.columns else table["method"]
+    present = pd.DataFrame({"method": table["method"].astype(str), "walk": walk.astype(str)})
     if require_t:
-        if "t" not in table:
+        if "t" not in table.columns:
             return []
-        keep = notna(table["t"])
-    pairs = set(zip(method[keep].tolist(), walk[keep].tolist()))
+        present = present[table["t"].notna().to_numpy()]
+    pairs = set(map(tuple, present.drop_duplicates().to_numpy().tolist()))
     keys = [(m, m) for m in (*PAIR_INTERPOLATIONS, *BASELINES) if (m, m) in pairs]
     keys += [(PRIOR_WALK, w) for w in PAIR_INTERPOLATIONS if (PRIOR_WALK, w) in pairs]
     # prior-pair variants outside the known list, in a stable order
@@ -84,29 +81,30 @@ def _interpolation_keys(table: Columns, require_t: bool = True) -> list[tuple[st
     return [_walk_key(*k) for k in keys]
 
 
-def _select(table: Columns, key: tuple[str, str]) -> Columns:
+def _select(table: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:
     method, walk = key
     sel = table["method"].astype(str) == method
-    if "walk" in table:
+    if "walk" in table.columns:
         sel &= table["walk"].astype(str) == walk
-    return take(table, sel)
+    return table[sel]
 
 
-def _mean_by_t(rows: Columns, column: str) -> dict[str, np.ndarray]:
+def _mean_by_t(rows: pd.DataFrame, column: str) -> pd.DataFrame:
     """Mean (and count) of ``column`` at each t (rounded to 1e-9), over paths: columns ``t``, ``mean``, ``count``."""
-    t, mean, count = group_mean(np.round(np.asarray(rows["t"], dtype=np.float64), 9), rows[column])
-    return {"t": t, "mean": mean, "count": count}
+    rows = rows[rows["t"].notna() & rows[column].notna()]
+    out = rows.groupby(rows["t"].astype(float).round(9))[column].agg(["mean", "count"]).reset_index()
+    return out.sort_values("t", kind="stable")
 
 
-def _path_groups(rows: Columns) -> list[Columns]:
+def _path_groups(rows: pd.DataFrame) -> list[pd.DataFrame]:
     """One table per path (ascending path id), in step order (t order without steps)."""
-    if "path_id" not in rows:
-        return [sorted_by(rows, ["t"])]
-    key = "step" if "step" in rows else "t"
-    return [sorted_by(take(rows, rows["path_id"] == pid), [key]) for pid in np.unique(rows["path_id"])]
+    if "path_id" not in rows.columns:
+        return [rows.sort_values("t", kind="stable")]
+    key = "step" if "step" in rows.columns else "t"
+    return [group.sort_values(key, kind="stable") for _, group in rows.groupby("path_id", sort=True)]
 
 
-def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
+def path_norm_figure(norms: pd.DataFrame, dim: int, title: str) -> Figure:
     """|z| along the interpolations of one run against the prior's chi(d) shell.
 
     From a run's ``path_norms.csv``: one panel for encoded pairs (methods lerp,
@@ -117,17 +115,14 @@ def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
     sqrt(d) (the prior's typical radius) and sqrt(d/2) (a lerp midpoint between
     orthogonal endpoints of norm sqrt(d)) are reference lines. Absent walks are left out.
     """
-
-
-    norms = columns_of(norms)
     keys = _interpolation_keys(norms)
     encoded = [k for k in keys if k[0] != PRIOR_WALK]
     prior = [k for k in keys if k[0] == PRIOR_WALK]
     groups = [(f"Encoded pairs (d = {dim})", encoded)] if encoded or not prior else []
     if prior:
         groups.append((f"Prior pairs, endpoints at |z| = √d (d = {dim})", prior))
-    if {"shell_lo", "shell_hi"} <= set(norms) and notna(norms["shell_lo"]).any():
-        lo, hi = (float(norms[c][notna(norms[c])][0]) for c in ("shell_lo", "shell_hi"))
+    if {"shell_lo", "shell_hi"} <= set(norms.columns) and norms["shell_lo"].notna().any():
+        lo, hi = float(norms["shell_lo"].dropna().iloc[0]), float(norms["shell_hi"].dropna().iloc[0])
     else:
         lo, hi = shell_bounds(int(dim))
     fig, axes = new_subplots(1, len(groups), figsize=(5.6 * len(groups), 4.2), squeeze=False, sharey=True, layout="constrained")
@@ -141,7 +136,7 @@ def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
             empty_panel(ax, "no interpolation paths in this table")
         for key in panel_keys:
             rows = _select(norms, key)
-            rows = take(rows, notna(rows["t"]))
+            rows = rows[rows["t"].notna()]
             colour = _walk_style(key)["color"]
             for path in _path_groups(rows):
                 ax.plot(path["t"], path["norm"], color=colour, linewidth=0.7, alpha=0.3, zorder=2)
@@ -151,8 +146,8 @@ def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
             dash = (0, (4, 2.5)) if label == "lerp_matched" else "-"
             ax.plot(mean["t"], mean["mean"], color=colour, linewidth=2.4, linestyle=dash, zorder=3)
             handles.setdefault(label, Line2D([], [], color=colour, linewidth=2.4, linestyle=dash))
-            if notna(rows["norm"]).any():
-                y_top = max(y_top, float(np.nanmax(rows["norm"])))
+            if rows["norm"].notna().any():
+                y_top = max(y_top, float(rows["norm"].max()))
         ax.set_xlabel("interpolation parameter $t$")
         ax.set_title(panel_title)
         ax.set_xlim(0.0, 1.0)
@@ -174,16 +169,16 @@ def path_norm_figure(norms: Any, dim: int, title: str) -> Figure:
 # --------------------------------------------------------------------------- 7./8. quality
 
 
-def _quality_lines(ax: Axes, quality: Columns, keys: Sequence[tuple[str, str]], column: str,
+def _quality_lines(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str,
                    notes: dict[str, str] | None = None) -> dict[str, Any]:
     """Mean of ``column`` over paths at each t, one line per walk; returns label -> handle."""
     handles: dict[str, Any] = {}
     for key in keys:
         rows = _select(quality, key)
-        if column not in rows:
+        if column not in rows.columns:
             continue
         mean = _mean_by_t(rows, column)
-        if len(mean["t"]) == 0:
+        if mean.empty:
             continue
         style = _walk_style(key)
         if key[0] == PRIOR_WALK:  # prior pairs: dashed with hollow markers
@@ -197,7 +192,7 @@ def _quality_lines(ax: Axes, quality: Columns, keys: Sequence[tuple[str, str]], 
     return handles
 
 
-def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str,
+def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str, xlabel: str, title: str,
                   notes: dict[str, str] | None = None, beside: list[str] | None = None) -> list[str]:
     """Horizontal bars of one summary column per walk (prior pairs hatched), labelled with their values; returns
     the walks' labels, top to bottom. A panel whose walks are ``beside`` (the panel to its left) shows no labels of
@@ -205,9 +200,9 @@ def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], c
     values, colours, hatches, labels = [], [], [], []
     for key in keys:
         rows = _select(summary, key)
-        if n_rows(rows) == 0 or column not in rows:
+        if rows.empty or column not in rows.columns:
             continue
-        values.append(float(rows[column][0]))
+        values.append(float(rows[column].iloc[0]))
         style = _walk_style(key)
         colours.append(style["color"])
         hatches.append("///" if key[0] == PRIOR_WALK else "")
@@ -234,7 +229,7 @@ def _summary_bars(ax: Axes, summary: Columns, keys: Sequence[tuple[str, str]], c
     return labels
 
 
-def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
+def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
     """Line benchmark: distance to the nearest true line along t, and Mean Distance / Smoothness per walk.
 
     Left: the cosine distance of each decoded frame to its nearest reference line,
@@ -243,7 +238,6 @@ def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     bar panels with the run's Mean Distance and Smoothness (``path_quality_summary.csv``)
     for the same walks; lower is better for both.
     """
-    quality, summary = columns_of(quality), columns_of(summary)
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = new_subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.6, 1.0, 1.0)}, layout="constrained")
@@ -261,7 +255,7 @@ def line_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     return finish(fig, title)
 
 
-def digit_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
+def digit_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
     """Digit runs: classifier confidence and nearest-training-image distance along t, midpoint entropy per walk.
 
     Left and middle: the classifier's max probability and the Euclidean pixel
@@ -270,7 +264,6 @@ def digit_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     Right: the entropy of the classifier's prediction at the midpoint
     (``entropy_mid`` of ``path_quality_summary.csv``) per walk as bars.
     """
-    quality, summary = columns_of(quality), columns_of(summary)
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = new_subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.25, 1.25, 1.0)}, layout="constrained")
@@ -292,7 +285,7 @@ def digit_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     return finish(fig, title)
 
 
-def view_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
+def view_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
     """Views: distance to the nearest true view along t, and Mean Distance / Smoothness / identity drift per walk.
 
     Left: the cosine distance of each decoded frame of a path between two views of one object to its nearest
@@ -300,8 +293,7 @@ def view_quality_figure(quality: Any, summary: Any, title: str) -> Figure:
     cross-fade baseline (dotted grey). Right: the run's Mean Distance, Smoothness and identity drift (the share of
     frames nearest to another object) per walk (``path_quality_summary.csv``); lower is better for all three.
     """
-    quality, summary = columns_of(quality), columns_of(summary)
-    same = take(quality, quality["same_object"].astype(bool) if "same_object" in quality else np.zeros(n_rows(quality), bool))
+    same = quality[quality["same_object"].astype(bool)] if "same_object" in quality.columns else quality.iloc[:0]
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = new_subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},

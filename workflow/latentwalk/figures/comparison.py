@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullFormatter
 
-from latentwalk.core.columns import Columns, columns_of, n_rows, ordered_unique, read_csv_table, sorted_by, take
-from latentwalk.core.io import LatentwalkError, PathLike
+from latentwalk.core.io import LatentwalkError, PathLike, read_csv
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import DATASETS, PAIR_INTERPOLATIONS, QUALITY_COLUMNS
 from latentwalk.figures.style import PALETTE, SERIES, empty_panel, finish, new_subplots, save_figure
@@ -41,11 +41,11 @@ def _colours(values: list[Any]) -> dict[Any, str]:
     return {value: palette[i % len(palette)] for i, value in enumerate(values)}
 
 
-def _lines(ax: Axes, table: Columns, x: str, by: str, y: str, colours: dict[Any, str]) -> bool:
+def _lines(ax: Axes, table: pd.DataFrame, x: str, by: str, y: str, colours: dict[Any, str]) -> bool:
     """One line per value of ``by`` (markers on every run); False when the column has no finite value."""
     drawn = False
-    for key in ordered_unique(table[by]):
-        group = sorted_by(take(table, table[by] == key), [x])
+    for key in pd.unique(table[by]):
+        group = table[table[by] == key].sort_values(x, kind="stable")
         values = np.asarray(group[y], dtype=float)
         if np.isfinite(values).any():
             ax.plot(group[x], values, "o-", color=colours[key], markersize=4, linewidth=1.4)
@@ -67,7 +67,7 @@ def _beta_axis(ax: Axes, betas: list[float]) -> None:
     ax.set_xlabel("KL weight (ae 0, vae 1, beta-VAE β)")
 
 
-def comparison_figure(table: Any, quality: str, title: str) -> Figure:
+def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     """Three rows of panels over one dataset's runs.
 
     Top: held-out reconstruction, KL, active latent dims (the diagonal is "every dim active") and the share of lerp
@@ -76,11 +76,9 @@ def comparison_figure(table: Any, quality: str, title: str) -> Figure:
     geodesic) against latent dim, one line per model, on a shared axis. Bottom: the top row's measurements and lerp
     quality against the KL weight (ae 0, vae 1, beta-VAEs their beta), one line per latent dim.
     """
-
-    table = columns_of(table)
-    if n_rows(table) == 0:
+    if table.empty:
         raise LatentwalkError("comparison_figure: the runs table has no rows")
-    models = ordered_unique(sorted_by(table, ["kl_weight", "model"])["model"])
+    models = list(pd.unique(table.sort_values(["kl_weight", "model"], kind="stable")["model"]))
     dims = sorted({int(d) for d in table["dim"]})
     betas = sorted({float(b) for b in table["kl_weight"]})
     model_colour, dim_colour = _colours(models), _colours(dims)
@@ -123,7 +121,7 @@ def comparison_figure(table: Any, quality: str, title: str) -> Figure:
     return finish(fig, title)
 
 
-def acai_benchmark_figure(table: Any, title: str) -> Figure:
+def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
     """Mean Distance (x 1e-3, log scale) and Mean Smoothness per model: ours (mean +- std over seeds) beside the
     paper's Table 1 (mean +- std over its reruns); lower is better in both."""
     fig, axes = new_subplots(1, 2, figsize=(9.5, 3.6), layout="constrained")
@@ -140,7 +138,6 @@ def acai_benchmark_figure(table: Any, title: str) -> Figure:
                 ax.text(i - 0.2, 0.02, "undefined", rotation=90, ha="center", va="bottom", fontsize=8,
                         transform=ax.get_xaxis_transform(), color="0.3")
         if column == "mean_distance_e3":
-
             ax.set_yscale("log")
             ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
             ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
@@ -155,17 +152,17 @@ def acai_benchmark_figure(table: Any, title: str) -> Figure:
 def plot_comparison(runs_csv: PathLike, datasets: Sequence[str], out_dir: PathLike, log: Log = quiet) -> None:
     """Draw the sweep comparison of each dataset's runs into ``out_dir`` as ``{dataset}.png`` and ``.svg`` (see
     :func:`~latentwalk.figures.comparison.comparison_figure`); the runs table is read once."""
-    table = read_csv_table(runs_csv)
+    table = read_csv(runs_csv)
     selected = {}
     for dataset in datasets:  # every dataset checked before any figure is drawn
-        mine = take(table, table["dataset"] == dataset) if "dataset" in table else {}
-        if n_rows(mine) == 0:
+        mine = table[table["dataset"] == dataset] if "dataset" in table.columns else table.iloc[:0]
+        if mine.empty:
             raise LatentwalkError(f"{runs_csv}: no runs of dataset {dataset!r}")
         selected[dataset] = mine
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for dataset, mine in selected.items():
         quality = QUALITY_COLUMNS[DATASETS[dataset].scorer][0]
-        save_figure(comparison_figure(mine, quality, f"{dataset}: {n_rows(mine)} runs side by side"),
+        save_figure(comparison_figure(mine, quality, f"{dataset}: {len(mine)} runs side by side"),
                     out / f"{dataset}.png", out / f"{dataset}.svg")
-        log(f"comparison of {n_rows(mine)} {dataset} runs")
+        log(f"comparison of {len(mine)} {dataset} runs")

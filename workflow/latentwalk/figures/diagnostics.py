@@ -7,24 +7,25 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from latentwalk.core.io import PathLike, read_csv_columns
-from latentwalk.core.latents import read_latent_columns
+from latentwalk.core.io import PathLike, read_csv
+from latentwalk.core.latents import read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import VIEW_OBJECTS
 from latentwalk.figures.style import PALETTE, SERIES, new_subplots, save_figure
-from latentwalk.measure.chi import SHELL, chi_pdf, shell_bounds
+from latentwalk.measure.norms import SHELL, chi_pdf, shell_bounds
 from latentwalk.walks.projection import embed, pca, subsample
 
 __all__ = ["training_curves", "project_2d", "latent_scatter", "plot_run"]
 
 
-def training_curves(history: Mapping[str, Any], title: str) -> Any:
+def training_curves(history: pd.DataFrame, title: str) -> Any:
     """Per-epoch total loss, reconstruction and KL (KL on its own axis; omitted when identically zero), and for
-    ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term). ``history`` maps a
-    run's ``train_log.csv`` columns to arrays (a DataFrame will do)."""
+    ACAI the critic's loss and its verdict on interpolants (the autoencoder's adversarial term), from a run's
+    ``train_log.csv``."""
     has_kl = bool(np.any(np.abs(np.asarray(history["kl"], dtype=np.float64)) > 0))
-    has_critic = "critic" in history  # ACAI: the critic's game on its own axis
+    has_critic = "critic" in history.columns  # ACAI: the critic's game on its own axis
     panels = 1 + has_kl + has_critic
     fig, axes = new_subplots(1, panels, figsize=(4.5 * panels if panels > 1 else 5, 3.4), squeeze=False)
     ax = axes[0, 0]
@@ -141,18 +142,19 @@ def plot_run(
     log: Log = quiet,
 ) -> None:
     """Draw the run's training curves and latent scatter; ``out`` maps ``{figure}_png`` / ``{figure}_svg`` to files."""
+
     def save(fig: object, name: str) -> None:
         save_figure(fig, out[f"{name}_png"], out[f"{name}_svg"])
 
-    history = read_csv_columns(history_csv)
+    history = read_csv(history_csv)
     save(training_curves(history, f"{run}: training curves"), "training_curves")
-    log(f"training curves: {len(history['epoch'])} epochs")
+    log(f"training curves: {len(history)} epochs")
 
-    columns, meta = read_latent_columns(latents)
-    test = np.flatnonzero(columns["split"] == "test")
+    table, meta = read_latents(latents)
+    test = np.flatnonzero(table["split"].astype(str).to_numpy() == "test")
     rows = test[subsample(len(test), max_points, seed)]
-    mu = np.column_stack([columns[f"mu_{i}"][rows] for i in range(int(meta["latent_dim"]))])
-    fig = latent_scatter(mu, columns["label"][rows], meta.get("label_kind", "class"),
+    mu = np.column_stack([table[f"mu_{i}"].to_numpy()[rows] for i in range(int(meta["latent_dim"]))])
+    fig = latent_scatter(mu, table["label"].to_numpy()[rows], meta.get("label_kind", "class"),
                          f"{run}: encoded test means (n={len(rows)})", bool(meta.get("variational", False)), seed, projection)
     save(fig, "latent_scatter")
     log(f"latent scatter: {len(rows)} test latents")

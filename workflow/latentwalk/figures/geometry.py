@@ -15,20 +15,20 @@ never underflow.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pandas as pd
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+from scipy.special import gammaln
 
-from latentwalk.core.columns import columns_of, n_rows, read_csv_table, sorted_by, take
-from latentwalk.core.io import LatentwalkError, PathLike
+from latentwalk.core.io import LatentwalkError, PathLike, read_csv
 from latentwalk.core.logs import Log, quiet
 from latentwalk.figures.sphere import plot_unit_sphere_spiral
 from latentwalk.figures.style import SERIES, bottom_legend, finish, new_subplots, save_figure
-from latentwalk.measure.chi import chi_mean
+from latentwalk.measure.norms import chi_mean
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.figure import Figure
@@ -70,7 +70,6 @@ def _log10_chi2_cdf_at_1(d: np.ndarray) -> np.ndarray:
     to double precision.
     """
     a = np.asarray(d, dtype=np.float64) / 2.0
-    gammaln = np.vectorize(math.lgamma, otypes=[np.float64])  # scipy.special's import would cost the job 0.2 core-s
     x = 0.5
     k = np.arange(1, 81, dtype=np.float64)[:, None]
     series = 1.0 + np.cumprod(x / (a[None, :] + k), axis=0).sum(axis=0)
@@ -80,7 +79,7 @@ def _log10_chi2_cdf_at_1(d: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- 1. hypersphere
 
 
-def hypersphere_figure(table: Any) -> Figure:
+def hypersphere_figure(table: pd.DataFrame) -> Figure:
     """Unit-ball volume V_n and unit-sphere surface S_{n-1} against n, and the ball's share of the cube.
 
     Three panels from ``hypersphere.csv`` (:func:`latentwalk.measure.norms.hypersphere_table`):
@@ -93,7 +92,7 @@ def hypersphere_figure(table: Any) -> Figure:
     3. The ball-to-cube volume ratio V_n / 2^n (log scale, from ``log_volume``) and,
        on a twin linear axis, the Gaussian masses P(|z| <= 1) and P(|z| <= sqrt(n)).
     """
-    t = sorted_by(columns_of(table), ["n"])
+    t = table.sort_values("n", kind="stable")
     n = np.asarray(t["n"], dtype=np.float64)
     log_v = np.asarray(t["log_volume"], dtype=np.float64)
     log_s = np.asarray(t["log_surface"], dtype=np.float64)
@@ -169,7 +168,7 @@ def hypersphere_figure(table: Any) -> Figure:
 # --------------------------------------------------------------------------- 2. norm histograms
 
 
-def norm_histogram_figure(histograms: Any, concentration: Any) -> Figure:
+def norm_histogram_figure(histograms: pd.DataFrame, concentration: pd.DataFrame) -> Figure:
     """Small multiples of the sampled |z| density per dim against the exact chi(d) density.
 
     One panel per dim of ``norm_histograms.csv`` (up to 4 columns): the sampled
@@ -179,34 +178,34 @@ def norm_histogram_figure(histograms: Any, concentration: Any) -> Figure:
     Panels are titled "d = …"; one legend is shared under the grid.
     """
 
-    histograms, concentration = columns_of(histograms), columns_of(concentration)
     dims = sorted(int(d) for d in np.unique(histograms["dim"]))
     if not dims:
         raise LatentwalkError("norm_histogram_figure: the histogram table has no rows")
     ncols = min(len(dims), 4 if len(dims) > 6 else 3)
     nrows = int(np.ceil(len(dims) / ncols))
     fig, axes = new_subplots(nrows, ncols, figsize=(3.4 * ncols, 2.5 * nrows + 0.6), squeeze=False, layout="constrained")
-    conc = {int(d): k for k, d in enumerate(concentration["dim"])} if "dim" in concentration else {}
+    conc = {int(d): k for k, d in enumerate(concentration["dim"])} if "dim" in concentration.columns else {}
     handles: dict[str, Any] = {}
     n_samples = None
     for k, d in enumerate(dims):
         ax = axes[k // ncols, k % ncols]
-        h = sorted_by(take(histograms, histograms["dim"] == d), ["bin_left"])
-        edges = np.append(h["bin_left"], h["bin_right"][-1])
-        centres = 0.5 * (h["bin_left"] + h["bin_right"])
-        handles["samples"] = ax.stairs(h["density"], edges, fill=True, color=SERIES[0], alpha=0.35, linewidth=0)
-        ax.stairs(h["density"], edges, color=SERIES[0], linewidth=0.8)
-        (handles["chi"],) = ax.plot(centres, h["chi_pdf"], color=SERIES[1], linewidth=1.6)
+        h = histograms[histograms["dim"] == d].sort_values("bin_left", kind="stable")
+        left, right, density, exact = (h[c].to_numpy() for c in ("bin_left", "bin_right", "density", "chi_pdf"))
+        edges = np.append(left, right[-1])
+        centres = 0.5 * (left + right)
+        handles["samples"] = ax.stairs(density, edges, fill=True, color=SERIES[0], alpha=0.35, linewidth=0)
+        ax.stairs(density, edges, color=SERIES[0], linewidth=0.8)
+        (handles["chi"],) = ax.plot(centres, exact, color=SERIES[1], linewidth=1.6)
         if d in conc:
             k_row = conc[d]
-            sqrt_d, mean = float(concentration["sqrt_d"][k_row]), float(concentration["chi_mean"][k_row])
-            n_samples = int(concentration["n"][k_row]) if "n" in concentration else n_samples
+            sqrt_d, mean = float(concentration["sqrt_d"].iloc[k_row]), float(concentration["chi_mean"].iloc[k_row])
+            n_samples = int(concentration["n"].iloc[k_row]) if "n" in concentration.columns else n_samples
         else:
             sqrt_d, mean = float(np.sqrt(d)), float(chi_mean(d))
         handles["sqrt"] = ax.axvline(sqrt_d, color="black", linestyle="--", linewidth=1.0)
         handles["mean"] = ax.axvline(mean, color=SERIES[3], linestyle=":", linewidth=1.4)
         ax.set_title(f"d = {d}")
-        ax.set_ylim(bottom=0.0, top=1.12 * float(max(np.max(h["density"]), np.max(h["chi_pdf"]))))
+        ax.set_ylim(bottom=0.0, top=1.12 * float(max(np.max(density), np.max(exact))))
         ax.set_xlim(edges[0], edges[-1])
         if k % ncols == 0:
             ax.set_ylabel("density")
@@ -227,7 +226,7 @@ def norm_histogram_figure(histograms: Any, concentration: Any) -> Figure:
 # --------------------------------------------------------------------------- 3. shell width
 
 
-def shell_width_figure(concentration: Any) -> Figure:
+def shell_width_figure(concentration: pd.DataFrame) -> Figure:
     """How thin the Gaussian shell gets, and how empty the unit ball is, as d grows.
 
     Left (log-log): the relative width std/mean of |z| — sampled points and the
@@ -239,7 +238,7 @@ def shell_width_figure(concentration: Any) -> Figure:
     the largest d is written at the bottom edge.
     """
 
-    c = sorted_by(columns_of(concentration), ["dim"])
+    c = concentration.sort_values("dim", kind="stable")
     d = np.asarray(c["dim"], dtype=np.float64)
     if d.size == 0:
         raise LatentwalkError("shell_width_figure: the concentration table has no rows")
@@ -265,7 +264,7 @@ def shell_width_figure(concentration: Any) -> Figure:
     ax.legend(loc="lower left", fontsize=8)
 
     ax = axes[1]
-    n = np.asarray(c["n"], dtype=np.float64) if "n" in c else np.full(d.size, np.nan)
+    n = np.asarray(c["n"], dtype=np.float64) if "n" in c.columns else np.full(d.size, np.nan)
     share = np.asarray(c["inside_unit_ball"], dtype=np.float64)
     log_exact = _log10_chi2_cdf_at_1(grid)
     resolution = 1.0 / np.nanmax(n) if np.isfinite(n).any() else float(share[share > 0].min(initial=1.0))
@@ -303,16 +302,16 @@ def shell_width_figure(concentration: Any) -> Figure:
 
 def plot_hypersphere(table_csv: PathLike, out_png: PathLike, out_svg: PathLike, log: Log = quiet) -> None:
     """Unit-ball volume and sphere surface against n."""
-    save_figure(hypersphere_figure(read_csv_table(table_csv)), out_png, out_svg)
+    save_figure(hypersphere_figure(read_csv(table_csv)), out_png, out_svg)
     log("hypersphere figure")
 
 
 def plot_norm_concentration(table_csv: PathLike, hist_csv: PathLike, out: dict[str, PathLike], log: Log = quiet) -> None:
     """Histograms of |z| per dim against chi(d), and the shell's relative width against d."""
-    table = read_csv_table(table_csv)
-    save_figure(norm_histogram_figure(read_csv_table(hist_csv), table), out["histograms_png"], out["histograms_svg"])
+    table = read_csv(table_csv)
+    save_figure(norm_histogram_figure(read_csv(hist_csv), table), out["histograms_png"], out["histograms_svg"])
     save_figure(shell_width_figure(table), out["width_png"], out["width_svg"])
-    log(f"norm concentration figures for {n_rows(table)} dims")
+    log(f"norm concentration figures for {len(table)} dims")
 
 
 def plot_geometry(spirals: Mapping[int, PathLike], hypersphere_csv: PathLike, norm_csv: PathLike, hist_csv: PathLike,

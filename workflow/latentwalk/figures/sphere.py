@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from latentwalk.core.io import LatentwalkError, PathLike, read_parquet_columns
+from latentwalk.core.io import LatentwalkError, PathLike, read_parquet
 from latentwalk.core.logs import Log, quiet
 from latentwalk.figures.style import SERIES, bottom_legend, finish, new_figure, new_subplots, save_figure
 from matplotlib.lines import Line2D
@@ -140,9 +140,9 @@ def sphere_projections_figure(points: np.ndarray, title: str) -> Figure:
 
 def plot_unit_sphere_spiral(table: PathLike, out_png: PathLike, out_svg: PathLike, log: Log = quiet) -> None:
     """3-D: the spiral on the sphere with the uniform sample and three projections; n > 3: all pairwise projections."""
-    frame, meta = read_parquet_columns(table)
+    frame, meta = read_parquet(table)
     dim = int(meta["dim"])
-    spiral, uniform = (np.column_stack([frame[f"z_{i}"][frame["kind"] == kind] for i in range(dim)])
+    spiral, uniform = (frame.loc[frame["kind"] == kind, [f"z_{i}" for i in range(dim)]].to_numpy()
                        for kind in ("spiral", "uniform"))
     title = f"spiral on the unit sphere in R^{dim} ({meta['loops']:g} loops, {meta['steps']} points)"
     fig = sphere_spiral_figure(spiral, uniform, title) if dim == 3 else sphere_projections_figure(spiral, title)

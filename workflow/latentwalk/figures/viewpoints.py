@@ -8,10 +8,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from latentwalk.core.columns import Columns, columns_of, n_rows, ordered_unique, read_csv_table, sorted_by, take
-from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_parquet_columns
-from latentwalk.core.latents import latent_matrix, read_latent_columns
+from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_csv, read_parquet
+from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import BASELINES, PAIR_INTERPOLATIONS, VIEW_OBJECTS
 from latentwalk.data.dataset import load_dataset, load_references
@@ -87,22 +87,19 @@ def unwrap_from(start: float, angles: np.ndarray) -> np.ndarray:
     return a - 2 * np.pi * np.round((a[0] - start) / (2 * np.pi))
 
 
-def azimuth_curves(frames: Any, azimuth_of: Mapping[int, float], walks: Sequence[str],
+def azimuth_curves(frames: pd.DataFrame, azimuth_of: Mapping[int, float], walks: Sequence[str],
                    max_paths: int) -> dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]]:
     """(t, recovered, straight-line truth) for the first ``max_paths`` same-object paths of each walk, from the
-    frame quality table (``view_azimuth``, ``index_a``, ``index_b``; columns or a DataFrame) and each dataset row's
-    azimuth."""
-
-    frames = columns_of(frames)
+    frame quality table (``view_azimuth``, ``index_a``, ``index_b``) and each dataset row's azimuth."""
     out: dict[str, list[tuple[np.ndarray, np.ndarray, np.ndarray]]] = {}
     for walk in walks:
-        mine = take(frames, (frames["walk"].astype(str) == walk) & frames["same_object"].astype(bool))
+        mine = frames[(frames["walk"].astype(str) == walk) & frames["same_object"].astype(bool)]
         out[walk] = []
         for pid in np.unique(mine["path_id"])[:max_paths]:
-            path = sorted_by(take(mine, mine["path_id"] == pid), ["step"])
-            t = np.linspace(0.0, 1.0, n_rows(path))
-            a = azimuth_of[int(path["index_a"][0])]
-            b = azimuth_of[int(path["index_b"][0])]
+            path = mine[mine["path_id"] == pid].sort_values("step", kind="stable")
+            t = np.linspace(0.0, 1.0, len(path))
+            a = azimuth_of[int(path["index_a"].iloc[0])]
+            b = azimuth_of[int(path["index_b"].iloc[0])]
             out[walk].append((t, unwrap_from(a, np.asarray(path["view_azimuth"], dtype=np.float64)), a + t * wrap_angle(b - a)))
     return out
 
@@ -110,20 +107,20 @@ def azimuth_curves(frames: Any, azimuth_of: Mapping[int, float], walks: Sequence
 # --------------------------------------------------------------------------- rules plot_view_walks, plot_view_dataset
 
 
-def _latent_row(latents: Columns, index: int) -> dict[str, Any]:
+def _latent_row(latents: pd.DataFrame, index: int) -> dict[str, Any]:
     """The latent table's row of dataset row ``index``, as column -> value."""
-    hits = np.flatnonzero(latents["index"] == index)
+    hits = np.flatnonzero(latents["index"].to_numpy() == index)
     if hits.size == 0:
         raise LatentwalkError(f"dataset row {index} of a path is not in the run's latent table")
-    return {name: values[hits[0]] for name, values in latents.items()}
+    return {name: latents[name].iloc[hits[0]] for name in latents.columns}
 
 
-def _ground_truth(table: Columns, latents: Columns, pair: int, views: Mapping[str, Any]) -> tuple[np.ndarray, str]:
+def _ground_truth(table: pd.DataFrame, latents: pd.DataFrame, pair: int, views: Mapping[str, Any]) -> tuple[np.ndarray, str]:
     """The true renders at the interpolated view of every step of ``pair`` (shorter turn, elevation linear), and
     a row label naming the object and its two azimuths."""
-    rows = sorted_by(take(table, table["pair"] == pair), ["step"])
-    a, b = _latent_row(latents, int(rows["index_a"][0])), _latent_row(latents, int(rows["index_b"][0]))
-    t = np.linspace(0.0, 1.0, n_rows(rows))
+    rows = table[table["pair"] == pair].sort_values("step", kind="stable")
+    a, b = _latent_row(latents, int(rows["index_a"].iloc[0])), _latent_row(latents, int(rows["index_b"].iloc[0]))
+    t = np.linspace(0.0, 1.0, len(rows))
     azimuth = interpolate_azimuth(a["azimuth"], b["azimuth"], t)
     elevation = (1 - t) * a["elevation"] + t * b["elevation"]
     name = VIEW_OBJECTS[int(a["label"])]
@@ -151,21 +148,21 @@ def plot_views(
     """
     paths_dir, decoded_dir, latents, views = inputs["paths"], inputs["decoded"], inputs["latents"], settings["views"]
     strip_pairs = int(settings["strip_pairs"])
-    table, meta = read_latent_columns(latents)
-    if meta.get("label_kind") != "object" or "azimuth" not in table:
+    table, meta = read_latents(latents)
+    if meta.get("label_kind") != "object" or "azimuth" not in table.columns:
         raise LatentwalkError(f"{latents}: viewpoint figures need views data (object labels and azimuths)")
     pair_methods = [m for m in methods if m in PAIR_INTERPOLATIONS]
-    walks: dict[str, tuple[Columns, np.ndarray]] = {}
+    walks: dict[str, tuple[pd.DataFrame, np.ndarray]] = {}
     for method, parquet, npz in zip(pair_methods, method_files(paths_dir, pair_methods, ".parquet", exact=False),
                                     method_files(decoded_dir, pair_methods, ".npz", exact=False)):
-        frame = sorted_by(read_parquet_columns(parquet)[0], ["path_id", "step"])
+        frame = read_parquet(parquet)[0].sort_values(["path_id", "step"], kind="stable", ignore_index=True)
         with np.load(npz) as handle:
             walks[method] = (frame, handle["images"])
     rows, labels = [], []
     if walks:
         first, _ = next(iter(walks.values()))
         everywhere = set.intersection(*(set(frame["pair"].tolist()) for frame, _ in walks.values()))  # geodesic: fewer pairs
-        same = [p for p in ordered_unique(first["pair"][first["label_a"] == first["label_b"]]) if p in everywhere]
+        same = [p for p in pd.unique(first["pair"][first["label_a"] == first["label_b"]]) if p in everywhere]
         same = same[:strip_pairs]
         for pair in same:
             truth, name = _ground_truth(first, table, pair, views)
@@ -187,14 +184,14 @@ def plot_views(
                             mark_ends=True, group_size=group)
     save_figure(fig, out["view_strips"])
 
-    frames = read_csv_table(inputs["quality"])
+    frames = read_csv(inputs["quality"])
     azimuth_of = dict(zip(table["index"].astype(int).tolist(), table["azimuth"].astype(float).tolist()))
     shown = [w for w in (*PAIR_INTERPOLATIONS, *BASELINES) if w in set(frames["walk"].tolist())]
     save_figure(view_azimuth_figure(azimuth_curves(frames, azimuth_of, shown, 6),
                                     f"{run}: azimuth of the nearest true view along each path"), out["view_azimuths"],
                 out["view_azimuths_svg"])
 
-    test = take(table, table["split"] == "test")
+    test = table[table["split"].astype(str) == "test"]
     mu = latent_matrix(test).astype(np.float64)
     if mu.shape[1] <= 2:
         xy = np.column_stack([mu[:, 0], mu[:, 1] if mu.shape[1] == 2 else np.zeros(len(mu))])
@@ -203,10 +200,10 @@ def plot_views(
         fit = pca(mu, 2)
         xy = fit.transform(mu)
         axis = (f"PC1 ({fit.variance_ratio[0]:.0%})", f"PC2 ({fit.variance_ratio[1]:.0%})")
-    save_figure(view_scatter_figure(xy, test["label"], test["azimuth"], VIEW_OBJECTS, axis,
+    save_figure(view_scatter_figure(xy, test["label"].to_numpy(), test["azimuth"].to_numpy(), VIEW_OBJECTS, axis,
                                     f"{run}: encoded test views, coloured by azimuth"), out["view_scatter"],
                 out["view_scatter_svg"])
-    log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {n_rows(test)} views in the scatter")
+    log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {len(test)} views in the scatter")
 
 
 def plot_view_walks(

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from latentwalk.core.columns import Columns, first, n_rows, ordered_unique, read_csv_table, sorted_by
-from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_parquet_columns
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_csv, read_parquet
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import PAIR_INTERPOLATIONS, PRIOR_WALK, Run, walk_figures
 from latentwalk.figures.along_paths import digit_quality_figure, line_quality_figure, path_norm_figure, view_quality_figure
@@ -33,28 +33,31 @@ class Walks:
     """A run's decoded walks: per method, the path table (sorted by path and step) and images ``(paths, steps, H, W)``."""
 
     run: str
-    tables: dict[str, Columns]
+    tables: dict[str, pd.DataFrame]
     images: dict[str, np.ndarray]
     strip_pairs: int
     fps: int
 
 
-def load_walk(table: PathLike, decoded: PathLike) -> tuple[Columns, np.ndarray]:
-    """A path table (as columns, sorted by path and step) and its decoded images, checked to match."""
-
-    frame = sorted_by(read_parquet_columns(table)[0], ["path_id", "step"])
+def load_walk(table: PathLike, decoded: PathLike) -> tuple[pd.DataFrame, np.ndarray]:
+    """A path table (sorted by path and step) and its decoded images, checked to match."""
+    frame = read_parquet(table)[0].sort_values(["path_id", "step"], kind="stable", ignore_index=True)
     with np.load(decoded) as handle:
         images = handle["images"]
-    if n_rows(frame) != images.shape[0] * images.shape[1]:
-        raise LatentwalkError(f"{table} has {n_rows(frame)} points but {decoded} holds {images.shape[0]}x{images.shape[1]} frames")
+    if len(frame) != images.shape[0] * images.shape[1]:
+        raise LatentwalkError(f"{table} has {len(frame)} points but {decoded} holds {images.shape[0]}x{images.shape[1]} frames")
     return frame, images
 
 
-def _first(frame: Columns, path_id: int, column: str) -> Any:
-    return first(frame, column, frame["path_id"] == path_id)
+def _first(frame: pd.DataFrame, path_id: int, column: str) -> Any:
+    """``column``'s value in the first row of path ``path_id``."""
+    values = frame.loc[frame["path_id"] == path_id, column]
+    if values.empty:
+        raise LatentwalkError(f"no row of path {path_id} for column {column!r}")
+    return values.iloc[0]
 
 
-def _paths(frame: Columns) -> list[int]:
+def _paths(frame: pd.DataFrame) -> list[int]:
     """The table's path ids, ascending."""
     return [int(p) for p in np.unique(frame["path_id"])]
 
@@ -75,21 +78,21 @@ def _t_labels(steps: int) -> list[str]:
 Rows = tuple[list[np.ndarray], list[str], str, list[str] | None, str]
 
 
-def _axis_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
+def _axis_rows(run: str, frame: pd.DataFrame, images: np.ndarray) -> Rows:
     ids = _paths(frame)
     labels = [f"z_{int(_first(frame, p, 'dim'))}" for p in ids]
     cols = [f"{x:+.2g}" for x in frame["delta"][frame["path_id"] == ids[0]]]
     return list(images), labels, f"{run}: one latent coordinate at a time", cols, "δ added to the coordinate"
 
 
-def _pca_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
+def _pca_rows(run: str, frame: pd.DataFrame, images: np.ndarray) -> Rows:
     ids = _paths(frame)
     labels = [f"PC{int(_first(frame, p, 'component')) + 1} (σ={_first(frame, p, 'component_std'):.2g})" for p in ids]
     cols = [f"{x:+.2g}" for x in frame["delta"][frame["path_id"] == ids[0]]]
     return list(images), labels, f"{run}: along the principal directions of the encoded means", cols, "δ (standard deviations)"
 
 
-def _attribute_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
+def _attribute_rows(run: str, frame: pd.DataFrame, images: np.ndarray) -> Rows:
     ids = _paths(frame)
     labels = [f"+α(μ{int(_first(frame, p, 'class_a'))} − μ{int(_first(frame, p, 'class_b'))}) from #{int(_first(frame, p, 'index_start'))}"
               for p in ids]
@@ -97,18 +100,18 @@ def _attribute_rows(run: str, frame: Columns, images: np.ndarray) -> Rows:
     return list(images), labels, f"{run}: latent arithmetic z + α (mean(A) − mean(B))", cols, "α"
 
 
-def _sphere_spiral_rows(run: str, frame: Columns, images: np.ndarray, per_row: int = 24, n_rows: int = 3) -> Rows:
+def _sphere_spiral_rows(run: str, frame: pd.DataFrame, images: np.ndarray, per_row: int = 24, n_rows: int = 3) -> Rows:
     walk = images[0]
     pick = np.linspace(0, len(walk) - 1, per_row * n_rows).round().astype(int)
     rows = [walk[pick[k * per_row : (k + 1) * per_row]] for k in range(n_rows)]
-    t = frame["t"]
+    t = frame["t"].to_numpy()
     labels = [f"t {t[pick[k * per_row]]:.2f}–{t[pick[(k + 1) * per_row - 1]]:.2f}" for k in range(n_rows)]
-    radius = float(frame["radius"][0])
+    radius = float(frame["radius"].iloc[0])
     return rows, labels, f"{run}: spiral on the sphere |z| = {radius:.3g}, read left to right", None, ""
 
 
 #: Traversal method -> its rows, row labels, title, column labels and column title; keys = the registry's traversals.
-TRAVERSAL_ROWS: dict[str, Callable[[str, Columns, np.ndarray], Rows]] = {
+TRAVERSAL_ROWS: dict[str, Callable[[str, pd.DataFrame, np.ndarray], Rows]] = {
     "traverse_axis": _axis_rows,
     "traverse_pca": _pca_rows,
     "attribute": _attribute_rows,
@@ -121,23 +124,22 @@ TRAVERSAL_ROWS: dict[str, Callable[[str, Columns, np.ndarray], Rows]] = {
 
 def _save(fig: Any, out: Path, name: str) -> None:
     """PNG only: a walk figure's content is decoded images (an SVG would only wrap the same raster)."""
-
     save_figure(fig, out / f"{name}.png")
 
 
 def _grid(walks: Walks, out: Path) -> str:
 
     frame, images = walks.tables["grid"], walks.images["grid"]
-    u = frame["u"][frame["path_id"] == frame["path_id"][0]]
-    v = frame["v"][np.unique(frame["path_id"], return_index=True)[1]]  # each path's first row: sorted by path
-    coordinates = str(frame["coordinates"][0])
+    u = frame["u"][frame["path_id"] == frame["path_id"].iloc[0]].to_numpy()
+    v = frame["v"].to_numpy()[np.unique(frame["path_id"], return_index=True)[1]]  # each path's first row: sorted by path
+    coordinates = str(frame["coordinates"].iloc[0])
     n = images.shape[0]
     where = "latent plane" if coordinates == "latent" else "top-2 PC plane through the latent mean"
     _save(decoded_grid_figure(images, u, v, coordinates, f"{walks.run}: decoded {n}x{n} grid over the {where}"), out, "grid")
     return f"grid {n}x{n} ({coordinates})"
 
 
-def _length_note(frame: Columns, path_id: int) -> str:
+def _length_note(frame: pd.DataFrame, path_id: int) -> str:
     """' (length 4.15 vs line 4.55)' for a path with a dense decoded length, prefixed ' NOT SHORTER' when it is
     flagged; else ''."""
     if "dense_length" not in frame:
@@ -174,10 +176,10 @@ def _prior_pair_strips(walks: Walks, out: Path) -> str:
 
     frame, images = walks.tables[PRIOR_WALK], walks.images[PRIOR_WALK]
     rows, labels = [], []
-    variants = ordered_unique(frame["variant"])
+    variants = list(pd.unique(frame["variant"]))
     for pair in [int(p) for p in np.unique(frame["pair"])][: walks.strip_pairs]:
         for variant in variants:
-            pid = int(first(frame, "path_id", (frame["pair"] == pair) & (frame["variant"] == variant)))
+            pid = int(frame.loc[(frame["pair"] == pair) & (frame["variant"] == variant), "path_id"].iloc[0])
             rows.append(images[pid])
             labels.append(f"prior pair {pair} {variant}")
     d = sum(1 for c in frame if c.startswith("z_"))
@@ -205,7 +207,7 @@ def _spiral(walks: Walks, out: Path) -> str:
     frame, images = walks.tables["spiral"], walks.images["spiral"]
     xy = np.column_stack([frame["z_0"], frame["z_1"]])
     title = f"{walks.run}: spiral walk x(t) = (0.2t − 2) sin t, y(t) = (0.2t − 2) cos t"
-    _save(spiral_figure(xy, frame["t"], images[0], title), out, "spiral")
+    _save(spiral_figure(xy, frame["t"].to_numpy(), images[0], title), out, "spiral")
     n = spiral_animation(xy, images[0], out / "spiral.gif", f"{walks.run}: spiral walk", walks.fps)
     return f"spiral figure and {n}-frame GIF"
 
@@ -224,14 +226,14 @@ def plot_path_measures(run: str, inputs: Mapping[str, PathLike], out: Mapping[st
     """The norm along the interpolation paths and the quality along them (digit, line or view scoring, as the
     table's columns say), from ``inputs`` ``path_norms``, ``quality`` and ``quality_summary`` (the run's path
     statistics); ``out`` maps ``path_norms_png`` / ``_svg`` and ``path_quality_png`` / ``_svg`` to files."""
-    norms = read_csv_table(inputs["path_norms"])
+    norms = read_csv(inputs["path_norms"])
     save_figure(path_norm_figure(norms, Run.parse(run).dim, f"{run}: norm along interpolation paths"),
                 out["path_norms_png"], out["path_norms_svg"])
-    log(f"path norms: {len(ordered_unique(norms['method']))} methods")
-    quality, summary = read_csv_table(inputs["quality"]), read_csv_table(inputs["quality_summary"])
-    if "view_distance" in quality:
+    log(f"path norms: {norms['method'].nunique()} methods")
+    quality, summary = read_csv(inputs["quality"]), read_csv(inputs["quality_summary"])
+    if "view_distance" in quality.columns:
         fig = view_quality_figure(quality, summary, f"{run}: distance to the nearest true view, smoothness, identity")
-    elif "line_distance" in quality:
+    elif "line_distance" in quality.columns:
         fig = line_quality_figure(quality, summary, f"{run}: distance to the nearest true line and smoothness")
     else:
         fig = digit_quality_figure(quality, summary, f"{run}: classifier confidence and distance to the data")

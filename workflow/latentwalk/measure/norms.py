@@ -1,6 +1,6 @@
 """Geometry of high-dimensional Gaussians: norm concentration, hypersphere volumes, path norms.
 
-Everything here is numpy/scipy/pandas (scipy only where a job needs its laws); no torch. Sampling is streamed in
+Everything here is numpy, scipy and pandas; no torch. Sampling is streamed in
 chunks so that memory stays bounded by ``chunk_elements`` floats for the
 samples (plus one float per sample for the norms), whatever N x d is.
 """
@@ -14,7 +14,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from latentwalk.measure.chi import SHELL, chi_cdf, chi_mean, chi_pdf, chi_ppf, shell_bounds
 from latentwalk.core.io import LatentwalkError, PathLike, write_csv
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import PRIOR_WALK
@@ -38,17 +37,32 @@ __all__ = [
     "encoded_norm_summary",
     "ACTIVE_THRESHOLD",
     "active_dims",
-    "chi_ppf",
-    "chi_cdf",
     "chi_pdf",
-    "ks_distance",
 ]
 
+#: The typical shell of chi(d): the central 99% of the norm's distribution.
+SHELL = (0.005, 0.995)
 #: Quantiles of |z| reported for samples and for the exact chi(d) law.
 QUANTILES = (0.005, 0.025, 0.25, 0.5, 0.75, 0.975, 0.995)
 #: A latent dim is active when its encoder mean varies over the data by more than this (Burda et al. 2016, IWAE:
 #: Var_x E[z_j | x] > 0.01; an unused VAE dim copies the prior and has a mean near 0 for every x).
 ACTIVE_THRESHOLD = 0.01
+
+
+def chi_mean(d: int | np.ndarray) -> np.ndarray:
+    """Exact E|z| for z ~ N(0, I_d): sqrt(2) Gamma((d+1)/2) / Gamma(d/2) (the mean of scipy's chi(d))."""
+    return np.asarray(stats.chi.mean(np.asarray(d, dtype=np.float64)), dtype=np.float64)
+
+
+def chi_pdf(x: float | np.ndarray, d: int) -> np.ndarray:
+    """The chi(d) density at ``x``."""
+    return np.asarray(stats.chi.pdf(x, d), dtype=np.float64)
+
+
+def shell_bounds(d: int, shell: tuple[float, float] = SHELL) -> tuple[float, float]:
+    """The chi(d) typical shell: the norms at the given lower and upper quantiles."""
+    lo, hi = stats.chi.ppf(np.asarray(shell), d)
+    return float(lo), float(hi)
 
 
 def sample_norms(d: int, n: int, seed: int, chunk_elements: int = 1 << 22) -> np.ndarray:
@@ -173,17 +187,6 @@ def hypersphere_table(n_max: int) -> pd.DataFrame:
     )
 
 
-def ks_distance(sample: np.ndarray, cdf: Any) -> float:
-    """The two-sided Kolmogorov-Smirnov statistic sup |F_n - F| of ``sample`` against ``cdf`` (as scipy's kstest)."""
-    x = np.sort(np.asarray(sample, dtype=np.float64))
-    n = len(x)
-    if n == 0:
-        return float("nan")
-    f = cdf(x)
-    ranks = np.arange(1, n + 1, dtype=np.float64)
-    return float(max(np.max(ranks / n - f), np.max(f - (ranks - 1) / n)))
-
-
 def walk_names(paths: pd.DataFrame) -> pd.Series:
     """The interpolation each row belongs to: the variant for prior pairs, else the method."""
     walk = paths["method"].astype(str)
@@ -279,7 +282,7 @@ def encoded_norm_summary(
             "share_inside_shell": float(np.mean((sel >= lo) & (sel <= hi))),
             "share_below_shell": float(np.mean(sel < lo)),
             "share_above_shell": float(np.mean(sel > hi)),
-            "ks_distance_to_chi": ks_distance(sel, lambda x: chi_cdf(x, d)),
+            "ks_distance_to_chi": float(stats.kstest(sel, stats.chi(d).cdf).statistic),
         }
         for q, v in zip(QUANTILES, np.quantile(sel, QUANTILES)):
             row[f"q{q * 100:g}"] = float(v)

@@ -10,8 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentwalk.core.columns import sorted_by
-from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_parquet_columns, save_npz
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_parquet, save_npz
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model, resolve_device
 
@@ -43,11 +42,11 @@ def decode_paths(
 def _decode_table(model: Any, spec: Any, table_path: Path, out: Path, batch_size: int, torch_device: Any, log: Log) -> None:
     """Decode one path table (sorted by path and step) into one npz."""
     start = time.perf_counter()
-    frame, _ = read_parquet_columns(table_path)
-    z_cols = sorted((c for c in frame if c.startswith("z_")), key=lambda c: int(c[2:]))
+    frame, _ = read_parquet(table_path)
+    z_cols = sorted((c for c in frame.columns if c.startswith("z_")), key=lambda c: int(c[2:]))
     if len(z_cols) != spec.latent_dim:
         raise LatentwalkError(f"{table_path}: paths are {len(z_cols)}-D but the model's latent dim is {spec.latent_dim}")
-    frame = sorted_by(frame, ["path_id", "step"])
+    frame = frame.sort_values(["path_id", "step"], kind="stable")
     path_ids, counts = np.unique(frame["path_id"], return_counts=True)
     n_steps = np.unique(counts)
     if len(n_steps) != 1:

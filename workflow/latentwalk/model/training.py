@@ -10,7 +10,6 @@ Python once per epoch only.
 from __future__ import annotations
 
 import contextlib
-import csv
 import math
 import os
 import time
@@ -19,6 +18,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import torch
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, provenance, sha256_file, write_json
@@ -261,13 +261,9 @@ def training_check(history: list[dict[str, float]], reconstruction: float, basel
 
 
 def write_history_csv(history: Sequence[Mapping[str, float]], columns: Sequence[str], path: PathLike) -> None:
-    """Write the per-epoch rows' ``columns`` as CSV atomically: for finite values (training stops on a non-finite
-    loss), the bytes of pandas' ``to_csv(index=False)`` (floats as their shortest repr, integers as integers),
-    without importing pandas into the job."""
-    with atomic_path(path) as tmp, open(tmp, "w", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([row[c] for c in columns] for row in history)
+    """Write the per-epoch rows' ``columns`` as CSV atomically (floats as their shortest repr)."""
+    with atomic_path(path) as tmp:
+        pd.DataFrame(list(history), columns=list(columns)).to_csv(tmp, index=False)
 
 
 def train(

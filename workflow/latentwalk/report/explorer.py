@@ -29,9 +29,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
-from latentwalk.core.columns import notna, sorted_by, take
-from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, method_files, read_json, read_parquet_columns
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, method_files, read_json, read_parquet
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import VIEW_OBJECTS
 from latentwalk.walks.projection import place_by_neighbours
@@ -127,18 +127,16 @@ OVERLAY_PATHS = 6
 def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], method: str, paths_dir: PathLike,
               methods: Sequence[str]) -> list[dict[str, Any]]:
     """Paths to draw over the scatter: up to :data:`OVERLAY_PATHS` of each method, with latents and plane points."""
-
     out = []
     d = run_mu.shape[1]
     for path in method_files(paths_dir, methods, ".parquet", exact=False):
-        frame, _ = read_parquet_columns(path)
-        frame = sorted_by(frame, ["path_id", "step"])
+        frame = read_parquet(path)[0].sort_values(["path_id", "step"], kind="stable")
         z_cols = [f"z_{i}" for i in range(d)]
-        if any(c not in frame for c in z_cols):
+        if any(c not in frame.columns for c in z_cols):
             raise LatentwalkError(f"{path}: paths are not {d}-D")
         name = Path(path).stem
         for path_id in np.unique(frame["path_id"])[:OVERLAY_PATHS]:
-            rows = take(frame, frame["path_id"] == path_id)
+            rows = frame[frame["path_id"] == path_id]
             z = _matrix(rows, z_cols)
             if d <= 2:
                 plane = np.column_stack([z[:, 0], z[:, 1] if d == 2 else np.zeros(len(z))])
@@ -147,11 +145,11 @@ def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], met
             else:
                 plane = place_by_neighbours(run_mu, xy, z)
             label = f"{name} {int(path_id)}"
-            if "variant" in rows and notna(rows["variant"]).any():
-                label += f" ({rows['variant'][0]})"
+            if "variant" in rows.columns and rows["variant"].notna().any():
+                label += f" ({rows['variant'].iloc[0]})"
             for a, b in (("label_a", "label_b"), ("dim", None), ("component", None)):
-                if a in rows and notna(rows[a]).any():
-                    label += f": {_text(rows[a][0])}" + (f" → {_text(rows[b][0])}" if b else "")
+                if a in rows.columns and rows[a].notna().any():
+                    label += f": {_text(rows[a].iloc[0])}" + (f" → {_text(rows[b].iloc[0])}" if b else "")
                     break
             out.append({"method": name, "label": label, "steps": len(z), "z": encode_f32(z), "xy": encode_f32(plane)})
     return out
@@ -177,10 +175,9 @@ def build_explorer(
     Embeds the projected test points with their latents, the decoder and its self-test probes (both from
     ``decoder_json``, :func:`export_decoder`), and the paths of ``methods`` found in ``paths_dir`` as overlays.
     """
-
     start = time.perf_counter()
     decoder = read_json(decoder_json)
-    table, meta = read_parquet_columns(projection_parquet)
+    table, meta = read_parquet(projection_parquet)
     d = int(meta.get("latent_dim", -1))
     if d != decoder["latent_dim"]:
         raise LatentwalkError(f"{projection_parquet}: projection of {d}-D latents, but the decoder's latent dim is "
@@ -198,8 +195,8 @@ def build_explorer(
         "label_names": list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None,
         "image": decoder["image"],
         "projection": method,
-        "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"]),
-                   "index": np.asarray(table["index"]).astype(int).tolist(),
+        "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),
+                   "index": table["index"].to_numpy().astype(int).tolist(),
                    "pc3": encode_f32(_matrix(table, ["pc_0", "pc_1", "pc_2"])) if d >= 3 else None},
         "pca": meta["pca"],
         "activity": np.argsort(-spread, kind="stable").tolist(),
@@ -217,15 +214,15 @@ def build_explorer(
         f"{len(html) / 1e6:.2f} MB in {time.perf_counter() - start:.1f}s")
 
 
-def _latents_of(table: Any, meta: dict[str, Any], d: int) -> np.ndarray:
+def _latents_of(table: pd.DataFrame, meta: dict[str, Any], d: int) -> np.ndarray:
     """The latents of the projected points, stored with them (``mu_*`` columns)."""
     cols = [f"mu_{i}" for i in range(d)]
-    if any(c not in table for c in cols):
+    if any(c not in table.columns for c in cols):
         raise LatentwalkError(f"projection table lacks {cols[0]}..{cols[-1]}")
     return _matrix(table, cols)
 
 
-def _matrix(table: dict[str, np.ndarray], columns: Sequence[str]) -> np.ndarray:
-    """The columns as a float64 matrix laid out as pandas' ``DataFrame.to_numpy`` lays it out (column-major), so
-    that sums over it, and so the page's numbers, come out to the last bit as they always have."""
-    return np.vstack([np.asarray(table[c], dtype=np.float64) for c in columns]).T
+def _matrix(table: pd.DataFrame, columns: Sequence[str]) -> np.ndarray:
+    """The columns as a float64 matrix, column-major (as ``DataFrame.to_numpy`` lays out a float block): sums over it,
+    and so the page's numbers, do not depend on how pandas happened to group the table's columns."""
+    return np.vstack([table[c].to_numpy(dtype=np.float64) for c in columns]).T

@@ -17,9 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from latentwalk.core.columns import n_rows, take
 from latentwalk.core.io import LatentwalkError, PathLike, provenance, write_json, write_parquet
-from latentwalk.core.latents import latent_matrix, read_latent_columns
+from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model
 from latentwalk.report.explorer import decode_f32, encode_f32
@@ -42,15 +41,15 @@ def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any
     latents, method, max_points, seed = inputs["latents"], settings["method"], int(settings["max_points"]), int(settings["seed"])
 
     start = time.perf_counter()
-    table, meta = read_latent_columns(latents)
-    test = take(table, np.asarray(table["split"]).astype(str) == "test")
-    if n_rows(test) == 0:
+    table, meta = read_latents(latents)
+    test = table[table["split"].astype(str) == "test"]
+    if test.empty:
         raise LatentwalkError(f"{latents}: no test rows to project")
-    test = take(test, subsample(n_rows(test), max_points, seed))
+    test = test.iloc[subsample(len(test), max_points, seed)]
     mu = latent_matrix(test).astype(np.float64)
     d = mu.shape[1]
     xy = embed(mu, method, seed)
-    table = {"index": test["index"], "label": test["label"], "x": xy[:, 0], "y": xy[:, 1],
+    table = {"index": test["index"].to_numpy(), "label": test["label"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1],
              **{f"mu_{i}": mu[:, i] for i in range(d)}}
     basis = pca(mu, min(3, d))
     if d >= 3:

@@ -22,9 +22,8 @@ import numpy as np
 
 import shutil
 
-from latentwalk.core.columns import take
-from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, read_parquet_columns, sha256_file, write_parquet
-from latentwalk.core.latents import latent_matrix, read_latent_columns
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, read_parquet, sha256_file, write_parquet
+from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import METHODS
 from latentwalk.walks import interpolate, traverse
@@ -68,14 +67,13 @@ class RunLatents:
 
 def read_run_latents(run: str, latents: PathLike, seed: int, log: Log = quiet) -> RunLatents:
     """The encoded test split of ``run``'s latent table."""
-
-    table, meta = read_latent_columns(latents)
-    test = take(table, np.asarray(table["split"]).astype(str) == "test")
+    table, meta = read_latents(latents)
+    test = table[table["split"].astype(str) == "test"]
     return RunLatents(
         run=run,
         mu=latent_matrix(test).astype(np.float64),
-        labels=test["label"],
-        index=test["index"],
+        labels=test["label"].to_numpy(),
+        index=test["index"].to_numpy(),
         label_kind=meta.get("label_kind", "class"),
         dim=int(meta["latent_dim"]),
         variational=bool(meta.get("variational", False)),
@@ -245,7 +243,7 @@ def generate_paths(
 
 def _take_made(source: Path, target: Path, latents_sha: str, log: Log) -> None:
     """Copy a path table made by another job into this run's directory, refusing one made from other latents."""
-    frame, meta = read_parquet_columns(source)
+    frame, meta = read_parquet(source)
     if meta.get("latents_sha256") != latents_sha:
         raise LatentwalkError(f"{source}: made from latents {str(meta.get('latents_sha256'))[:12]}, not from this "
                               f"run's {latents_sha[:12]}; rerun its job")

@@ -45,7 +45,7 @@ class PathSet:
         return np.linalg.norm(self.z, axis=1)
 
     def columns_table(self) -> dict[str, np.ndarray]:
-        """The tidy table as columns (name -> array, no pandas): parameter columns, ``z_0 .. z_{d-1}`` and ``norm``."""
+        """The tidy table as columns (name -> array): parameter columns, ``z_0 .. z_{d-1}`` and ``norm``."""
         data = {name: np.asarray(values) for name, values in self.columns.items()}
         data.update({f"z_{i}": self.z[:, i] for i in range(self.z.shape[1])})
         data["norm"] = self.norm
