@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-
 from bench_training import images_28, ours, reference_loop, step_flops
 from common import Row, median_of
+
 from latentwalk.model.networks import ModelSpec
 
 

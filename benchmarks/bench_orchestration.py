@@ -1,7 +1,8 @@
 """Orchestration: the cold default run under Snakemake against the same jobs run in one Python process, and reruns.
 
 In a fresh copy of the workflow: a cold ``snakemake`` (the default profile: all cores, report included); a no-op
-rerun; a figure-style edit (a comment appended to ``workflow/latentwalk/plots.py``, which every figure job runs); a
+rerun; a figure-style edit (a comment appended to ``workflow/latentwalk/figures/style.py``, which every figure job
+runs); a
 one-method config change (``paths.lerp.steps`` 11 -> 13, then back, then again: the same jobs each time). Each rerun
 is timed three times (or ``repeats``), and its median is a share of the cold run's wall time; seconds per figure are
 the median over the cold run and the edit reruns (each of which redraws every figure). The
@@ -136,8 +137,8 @@ def run(repeats: int = 1, quick: bool = False) -> list[Row]:
         reference = copy_repo(Path(tmp) / "replay")
         if quick:
             (reference / "quick.yaml").write_text("latent_dims: [2]\ndatasets: [digits]\n")
-        # the threads Snakemake gives each job (threads: 1), so both sides run the same kernels: torch and BLAS on two
-        # threads spin-wait, e.g. one geodesic job takes 9.3 core-s on two threads and 5.8 on one, in the same wall time
+        # the threads Snakemake gives each job (threads: 1), so both sides run the same kernels (torch and BLAS on two
+        # threads spin-wait)
         single = timed_child([sys.executable, str(REPO / "benchmarks" / "replay.py"), str(reference),
                               *(["quick.yaml"] if quick else [])], reference, env=JOB_THREADS)
         rows.append(Row("orchestration", "the same jobs in one Python process (1 core): wall", single["wall"], "s",
@@ -149,12 +150,11 @@ def run(repeats: int = 1, quick: bool = False) -> list[Row]:
         if replayed.exists():
             figures += overhead_by_rule(work / "results", json.loads(replayed.read_text()), cold["cpu"])
         os.sync()  # the reference's last writes reach the disk before the reruns are timed
-        # Each rerun is timed `repeats` times (at least 3) and its median is the figure: single reruns of 40-110 s
-        # on this shared machine varied by a fifth between runs of the suite.
+        # Each rerun is timed `repeats` times (at least 3) and its median is the figure: single reruns vary.
         times = max(3, repeats)
         noops = [timed_child(snakemake_command("--cores", "2", *extra), work)["wall"] for _ in range(times)]
         rows.append(_rerun_row("no-op rerun", noops, cold["wall"], 0.03))
-        plots = work / "workflow" / "latentwalk" / "plots.py"
+        plots = work / "workflow" / "latentwalk" / "figures" / "style.py"
         edits, jobs, per_figure = [], 0, [_mean_per_figure(figures)]
         for k in range(times):  # a different comment each time: every figure job reruns each time
             plots.write_text(plots.read_text() + f"\n# a figure-style edit (benchmark, {k + 1})\n")
@@ -162,7 +162,7 @@ def run(repeats: int = 1, quick: bool = False) -> list[Row]:
             edits.append(edit["wall"])
             jobs = _jobs(edit)
             per_figure.append(_mean_per_figure(figure_costs(work / "results")))
-        rows.append(_rerun_row(f"rerun after editing plots.py ({jobs} jobs)", edits, cold["wall"], 0.10))
+        rows.append(_rerun_row(f"rerun after editing figures/style.py ({jobs} jobs)", edits, cold["wall"], 0.10))
         changes = []
         for steps in [13, 11, 13, 11, 13][:times]:  # back and forth: each change reruns the same jobs
             change = timed_child(snakemake_command("--cores", "2", *extra, *(["--config"] if not extra else []),

@@ -12,11 +12,12 @@ measured right before each timed run (the median of those).
 from __future__ import annotations
 
 import time
+
 import numpy as np
 import torch
+from common import MNIST, Row, median_of
 from torch.nn import functional as F
 
-from common import MNIST, Row, median_of
 from latentwalk.model.networks import ModelSpec, build_model, loss_terms
 from latentwalk.model.training import TrainConfig, train_model
 
@@ -102,7 +103,7 @@ def run(repeats: int = 3, quick: bool = False) -> list[Row]:
     torch.set_num_threads(1)
     images, source = images_28()
     rows: list[Row] = []
-    # The ceiling is measured beside every timed training run, not once: this machine's speed drifts by 10% within
+    # The ceiling is measured beside every timed training run, not once: this machine's speed drifts within
     # minutes, and a ceiling taken at another moment than the training would move the share by as much.
     rates = [matmul_rate()]
     cases: list[tuple[str, ModelSpec, int, int]] = [

@@ -1,12 +1,13 @@
 """latentwalk's benchmark suite: every figure a ratio against a reference measured in the same run.
 
-    python benchmarks/suite.py [--only training,norms,dag,orchestration,gpu] [--repeats 3] [--quick] [--csv FILE]
+    python benchmarks/suite.py [--only training,norms,dag,orchestration,startup,gpu] [--repeats 3] [--quick] [--csv FILE]
 
 Sections (see each module's docstring):
   training       the trainer against a pytorch/examples-style loop (MLP and conv), FLOP rate against matmul
   norms          norm statistics at N = 10^6, d = 1000 against numpy's raw generation; peak memory
   dag            `snakemake -n` over a sweep of more than 2,000 jobs
   orchestration  cold default run against one process; no-op, figure-edit and one-method reruns; seconds per figure
+  startup        what the jobs' start-up and teardown tricks (numpy PCA, fast exit) save the cold default run
   gpu            on a CUDA device: the trainer against the same loop, MLP and conv, batch 128 and 1024 (else a note)
 
 Prints a table and writes it as CSV (default benchmarks/results.csv); the rows of sections not run stay in the file,
@@ -30,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from common import REPO, Row  # noqa: E402
 
-SECTIONS = ("training", "norms", "dag", "orchestration", "gpu")
+SECTIONS = ("training", "norms", "dag", "orchestration", "startup", "gpu")
 
 
 def machine() -> str:
@@ -51,13 +52,13 @@ def machine() -> str:
 
 
 def slurm_warning() -> str | None:
-    """Snakemake's SLURM plugin asks `scontrol` for the cluster at every start; without a controller that costs ~9 s."""
+    """Snakemake's SLURM plugin asks `scontrol` for the cluster at every start, and waits when no controller answers."""
     if shutil.which("scontrol") is None:
         return None
     ping = subprocess.run(["scontrol", "ping"], capture_output=True, text=True, timeout=30)
     if ping.returncode == 0 and "UP" in ping.stdout:
         return None
-    return "the SLURM client is installed but no controller answers: every Snakemake start waits ~9 s (start one)"
+    return "the SLURM client is installed but no controller answers: every Snakemake start waits for it (start one)"
 
 
 def table(rows: list[Row]) -> str:
@@ -88,7 +89,8 @@ def main() -> None:
     for name in chosen:
         start = time.perf_counter()
         module = __import__(f"bench_{name}")
-        section_rows = module.run(repeats=args.repeats, quick=args.quick)
+        kwargs = {"measured": rows} if name == "startup" else {}
+        section_rows = module.run(repeats=args.repeats, quick=args.quick, **kwargs)
         rows += section_rows
         print(table(section_rows))
         print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from latentwalk.measure.line_benchmark import PAPER_TABLE, lerp_latents, protocol_pairs, score_walks, summarize_runs
-from latentwalk.data.prepare import make_lines
+
 from latentwalk.data.dataset import save_dataset
 from latentwalk.data.lines import draw_lines
+from latentwalk.data.prepare import make_lines
+from latentwalk.measure.line_benchmark import PAPER_TABLE, lerp_latents, protocol_pairs, score_walks, summarize_runs
 from latentwalk.measure.quality import reference_lines
 
 ACAI = {"size": 32, "length": 15.0, "width": 2.0, "supersample": 8, "renderer": "acai"}

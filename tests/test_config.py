@@ -11,6 +11,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from latentwalk.core.config import iter_runs, key_path, load_schema, validate_config
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import CLASS_DATASETS, Run, applicable_methods
@@ -567,6 +568,7 @@ def test_prior_pairs_for_1d_vae_does_not_fail(paths_cfg: dict[str, Any]) -> None
     import zlib
 
     import numpy as np
+
     from latentwalk.walks.interpolate import prior_pairs
 
     settings_ = paths_cfg["prior_pairs"]

@@ -8,18 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import MNIST_DIR, needs_mnist
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.data.dataset import Dataset, load_dataset, save_dataset, split_indices
-from latentwalk.data.prepare import load_digits, load_mnist, make_lines, prepare_dataset
-from latentwalk.data.lines import render_lines, render_lines_acai
-from latentwalk.data.idx import MNIST_FILES, write_idx
 from latentwalk.core.io import LatentwalkError, save_npz
-
-from _helpers import MNIST_DIR, needs_mnist
-
-
+from latentwalk.data.dataset import Dataset, load_dataset, save_dataset, split_indices
+from latentwalk.data.idx import MNIST_FILES, write_idx
+from latentwalk.data.lines import render_lines, render_lines_acai
+from latentwalk.data.prepare import load_digits, load_mnist, make_lines, prepare_dataset
 
 TAU = 2 * math.pi
 

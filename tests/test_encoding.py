@@ -10,22 +10,20 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from _helpers import one_line as _one_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.model import encode as encode_stage
-from latentwalk.model import training as train_stage
+from latentwalk.core.io import LatentwalkError, sha256_file
+from latentwalk.core.io import write_parquet as write_latents
+from latentwalk.core.latents import METADATA_KEY, latent_matrix, read_latents
 from latentwalk.data.dataset import Dataset, load_dataset, save_dataset
 from latentwalk.data.prepare import make_lines
-from latentwalk.core.latents import METADATA_KEY, latent_matrix, read_latents
-from latentwalk.model.encode import encode_images, latent_table
-from latentwalk.core.io import write_parquet as write_latents
-from latentwalk.core.io import LatentwalkError, sha256_file
-from latentwalk.model.networks import ModelSpec
+from latentwalk.model import encode as encode_stage
+from latentwalk.model import training as train_stage
 from latentwalk.model.checkpoint import load_model
-
-from _helpers import one_line as _one_line
-
+from latentwalk.model.encode import encode_images, latent_table
+from latentwalk.model.networks import ModelSpec
 
 MODEL_PARAMS = {"architecture": "mlp", "likelihood": "bernoulli", "hidden": [16]}
 TRAIN_PARAMS = {"epochs": 2, "batch_size": 32, "learning_rate": 1e-3, "threads": 1, "kl_warmup_epochs": 0}

@@ -15,18 +15,17 @@ from _helpers import one_line, selftest_results
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+
+from latentwalk.core.io import LatentwalkError, read_parquet
 from latentwalk.data.dataset import Dataset, save_dataset
 from latentwalk.data.prepare import load_digits
-from latentwalk.report.explorer import decode_f32, encode_f32, render_page
-from latentwalk.report.project import decode_layers, decoder_layers
-from latentwalk.core.io import LatentwalkError, read_parquet
-from latentwalk.model.networks import ModelSpec, build_model
-from latentwalk.walks.projection import embed, pca, place_by_neighbours
 from latentwalk.model import encode as encode_stage
 from latentwalk.model import training as train_stage
-from latentwalk.report.explorer import build_explorer
-from latentwalk.report.project import project
+from latentwalk.model.networks import ModelSpec, build_model
+from latentwalk.report.explorer import build_explorer, decode_f32, encode_f32, render_page
+from latentwalk.report.project import decode_layers, decoder_layers, project
 from latentwalk.walks.generate import generate_paths
+from latentwalk.walks.projection import embed, pca, place_by_neighbours
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 11

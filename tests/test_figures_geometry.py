@@ -14,15 +14,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from latentwalk.core.io import LatentwalkError
+from latentwalk.figures import along_paths as Q
 from latentwalk.figures import geometry as G
 from latentwalk.figures import sphere as SP
-from latentwalk.figures import along_paths as Q
-from latentwalk.walks import interpolate
-from latentwalk.walks import traverse
-from latentwalk.measure import norms as S
-from latentwalk.core.io import LatentwalkError
 from latentwalk.figures.style import save_figure
-
+from latentwalk.measure import norms as S
+from latentwalk.walks import interpolate, traverse
 
 DIM = 8
 STEPS = 9

@@ -9,10 +9,9 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.walks import geodesic as G
-from latentwalk.walks import interpolate
-from latentwalk.walks import pathset
 from latentwalk.core.io import LatentwalkError
+from latentwalk.walks import geodesic as G
+from latentwalk.walks import interpolate, pathset
 
 
 def _paths(ps: pathset.PathSet, n: int) -> np.ndarray:

@@ -14,15 +14,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from _helpers import MNIST_DIR, needs_mnist
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.data.idx import DEFAULT_SHA256, MNIST_FILES, download_mnist, find_mnist_files, load_mnist_arrays, read_idx, write_idx
 from latentwalk.core.io import LatentwalkError
-
-from _helpers import MNIST_DIR, needs_mnist
-
-
+from latentwalk.data.idx import (
+    DEFAULT_SHA256,
+    MNIST_FILES,
+    download_mnist,
+    find_mnist_files,
+    load_mnist_arrays,
+    read_idx,
+    write_idx,
+)
 
 
 def _header(type_code: int, dims: tuple[int, ...]) -> bytes:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +11,17 @@ from _helpers import one_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from latentwalk.core.io import LatentwalkError, atomic_dir, atomic_path, method_files, provenance, save_npz, sha256_file, write_json, write_parquet
+from latentwalk.core.io import (
+    LatentwalkError,
+    atomic_dir,
+    atomic_path,
+    method_files,
+    provenance,
+    save_npz,
+    sha256_file,
+    write_json,
+    write_parquet,
+)
 from latentwalk.core.logs import job_log
 
 

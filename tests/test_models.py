@@ -9,14 +9,20 @@ import re
 import numpy as np
 import pytest
 import torch
+from _helpers import one_line as _one_line
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch.nn import functional as F
 
 from latentwalk.core.io import LatentwalkError
-from latentwalk.model.networks import LatentAutoencoder, ModelSpec, build_model, kl_divergence, loss_terms, reconstruction_loss
-
-from _helpers import one_line as _one_line
+from latentwalk.model.networks import (
+    LatentAutoencoder,
+    ModelSpec,
+    build_model,
+    kl_divergence,
+    loss_terms,
+    reconstruction_loss,
+)
 
 KINDS = ("ae", "vae", "beta_vae")
 

@@ -13,26 +13,25 @@ import pandas as pd
 import pytest
 import torch
 from _helpers import one_line
-from latentwalk.walks import geodesic as G
-from latentwalk.walks import interpolate
-from latentwalk.walks import pathset
-from latentwalk.walks import traverse
+
 from latentwalk.core.config import load_schema, validate_config
-from latentwalk.data.dataset import Dataset, save_dataset
-from latentwalk.data.prepare import load_digits
+from latentwalk.core.io import LatentwalkError, read_parquet, sha256_file, write_parquet
+from latentwalk.core.io import write_parquet as write_latents
+from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.registry import PAIR_INTERPOLATIONS as PAIR_METHODS
 from latentwalk.core.registry import Run, applicable_methods
-from latentwalk.core.latents import latent_matrix, read_latents
-from latentwalk.model.encode import latent_table
-from latentwalk.core.io import write_parquet as write_latents
-from latentwalk.core.io import LatentwalkError, read_parquet, sha256_file, write_parquet
-from latentwalk.model.networks import ModelSpec
+from latentwalk.data.dataset import Dataset, save_dataset
+from latentwalk.data.prepare import load_digits
 from latentwalk.model import encode as encode_stage
 from latentwalk.model import training as train_stage
+from latentwalk.model.checkpoint import load_model
 from latentwalk.model.decode import decode_paths
+from latentwalk.model.encode import latent_table
+from latentwalk.model.networks import ModelSpec
+from latentwalk.walks import geodesic as G
+from latentwalk.walks import interpolate, pathset, traverse
 from latentwalk.walks.generate import generate_paths
 from latentwalk.walks.geodesic import DECODER_METHODS, decoder_paths
-from latentwalk.model.checkpoint import load_model
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA = load_schema(ROOT / "workflow" / "schemas" / "config.schema.yaml")

@@ -7,11 +7,10 @@ import pytest
 from _helpers import one_line
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
-from latentwalk.walks import interpolate
-from latentwalk.walks import pathset
-from latentwalk.walks import traverse
-from latentwalk.core.io import LatentwalkError
 from scipy import stats
+
+from latentwalk.core.io import LatentwalkError
+from latentwalk.walks import interpolate, pathset, traverse
 
 DIMS = st.integers(2, 512)
 SEEDS = st.integers(0, 2**32 - 1)

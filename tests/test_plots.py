@@ -11,8 +11,8 @@ import pytest
 
 from latentwalk.figures.decoded import decoded_grid_figure, image_rows_figure, mosaic, spiral_animation
 from latentwalk.figures.diagnostics import latent_scatter, project_2d
-from latentwalk.walks.projection import subsample
 from latentwalk.figures.style import save_figure
+from latentwalk.walks.projection import subsample
 
 
 def test_mosaic_layout_and_padding() -> None:

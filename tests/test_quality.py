@@ -12,14 +12,26 @@ import warnings
 import numpy as np
 import pytest
 from _helpers import one_line
-from latentwalk.data.dataset import Dataset
-from latentwalk.data.prepare import load_digits
-from latentwalk.data.lines import render_lines
-from latentwalk.core.io import LatentwalkError
-from latentwalk.measure.quality import N_REFERENCE, SMOOTHNESS_MIN_CHANGE, classifier_probabilities, entropy, mean_smoothness, nearest_lines, nearest_neighbour_distance, reference_lines, smoothness, to_benchmark_scale
-from latentwalk.measure.classifier import fit_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
+
+from latentwalk.core.io import LatentwalkError
+from latentwalk.data.dataset import Dataset
+from latentwalk.data.lines import render_lines
+from latentwalk.data.prepare import load_digits
+from latentwalk.measure.classifier import fit_classifier
+from latentwalk.measure.quality import (
+    N_REFERENCE,
+    SMOOTHNESS_MIN_CHANGE,
+    classifier_probabilities,
+    entropy,
+    mean_smoothness,
+    nearest_lines,
+    nearest_neighbour_distance,
+    reference_lines,
+    smoothness,
+    to_benchmark_scale,
+)
 
 SEED = 20171203
 TAU = 2 * math.pi

@@ -17,15 +17,18 @@ import numpy as np
 import pandas as pd
 import pytest
 from _helpers import one_line
+from scipy import special, stats
+
+from latentwalk.core.io import LatentwalkError
 from latentwalk.data.dataset import Dataset, save_dataset
 from latentwalk.data.prepare import load_digits, make_lines
-from latentwalk.core.io import LatentwalkError
-from latentwalk.measure.quality import classifier_probabilities
 from latentwalk.measure import classifier as classifier_stage
 from latentwalk.measure import norms as geometry_stage
 from latentwalk.measure.norms import (
     QUANTILES,
+    SHELL,
     active_dims,
+    chi_mean,
     concentration_table,
     encoded_norm_summary,
     hypersphere_table,
@@ -33,9 +36,9 @@ from latentwalk.measure.norms import (
     path_norm_summary,
     path_norm_table,
     sample_norms,
+    shell_bounds,
 )
-from latentwalk.measure.norms import SHELL, chi_mean, shell_bounds
-from scipy import special, stats
+from latentwalk.measure.quality import classifier_probabilities
 
 SEED = 20171203
 PI = math.pi

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from latentwalk.core import registry as R
 from latentwalk.core.sources import script_sources
 from latentwalk.figures.walk_figures import TRAVERSAL_ROWS, WALK_DRAWERS

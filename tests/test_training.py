@@ -12,18 +12,14 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from torch.nn import functional as F
+from _helpers import one_line as _one_line
 
-from latentwalk.model import training
-from latentwalk.data.dataset import Dataset, save_dataset
 from latentwalk.core.io import LatentwalkError, sha256_file
+from latentwalk.data.dataset import Dataset, save_dataset
+from latentwalk.model import training
+from latentwalk.model.checkpoint import load_model, resolve_device, save_state_dict
 from latentwalk.model.networks import ModelSpec
 from latentwalk.model.training import HISTORY_COLUMNS, TrainConfig, train_model
-from latentwalk.model.checkpoint import load_model, resolve_device, save_state_dict
-
-from _helpers import one_line as _one_line
 
 KINDS = ("ae", "vae", "beta_vae", "acai")
 

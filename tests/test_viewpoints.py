@@ -6,14 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from latentwalk.core.io import LatentwalkError
+from latentwalk.core.registry import VIEW_OBJECTS
 from latentwalk.data.dataset import load_dataset, load_references, save_dataset
 from latentwalk.data.prepare import make_views, prepare_dataset
-from latentwalk.core.io import LatentwalkError
-from latentwalk.walks.pathset import choose_pairs
-from latentwalk.measure.quality import crossfade, interpolate_azimuth, nearest_views, smoothness, wrap_angle
-from latentwalk.core.registry import VIEW_OBJECTS
-from latentwalk.measure.path_stats import ViewScorer, frame_table
 from latentwalk.data.views import render_views
+from latentwalk.measure.path_stats import ViewScorer, frame_table
+from latentwalk.measure.quality import crossfade, interpolate_azimuth, nearest_views, smoothness, wrap_angle
+from latentwalk.walks.pathset import choose_pairs
 
 SMALL = {"n": 48, "size": 16, "supersample": 2, "reference": (120, 5)}
 

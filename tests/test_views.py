@@ -10,9 +10,20 @@ from _helpers import one_line
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from latentwalk.data import views
 from latentwalk.core.io import LatentwalkError
-from latentwalk.data.views import AMBIENT, LIGHT, OBJECTS, _box, _objects, _Cylinder, _render_scene, coverage, render_view, render_views
+from latentwalk.data import views
+from latentwalk.data.views import (
+    AMBIENT,
+    LIGHT,
+    OBJECTS,
+    _box,
+    _Cylinder,
+    _objects,
+    _render_scene,
+    coverage,
+    render_view,
+    render_views,
+)
 
 #: An x-mirror-symmetric test scene (box, box on the z axis, cylinder on the z axis): a -> -a mirrors its silhouette.
 X_SYMMETRIC = [_box((-0.31, -0.23, -0.17), (0.31, 0.23, 0.17)), _box((-0.1, 0.23, 0.2), (0.1, 0.5, 0.6)),

@@ -404,23 +404,23 @@ def dry_run_after_edit(workdir: Path, module: str) -> dict[str, int]:
 
 def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     """Editing a module reruns the jobs that run it and their consumers, never what lies upstream."""
-    dry = dry_run_after_edit(tiny_run, "training.py")
+    dry = dry_run_after_edit(tiny_run, "model/training.py")
     assert dry.get("train") == len(RUNS)
     assert dry.get("encode") == len(RUNS)
     assert "prepare_data" not in dry
 
-    dry = dry_run_after_edit(tiny_run, "plots.py")
+    dry = dry_run_after_edit(tiny_run, "figures/style.py")
     assert dry == {**WALK_FIGURES, "plot_view_dataset": 1,
                    "plot_geometry": 1, "plot_comparison": 1,
                    **AUDIT}, dry  # figures only
 
-    dry = dry_run_after_edit(tiny_run, "figures_decoded.py")
+    dry = dry_run_after_edit(tiny_run, "figures/decoded.py")
     assert dry == {**WALK_FIGURES, "plot_view_dataset": 1, **AUDIT}, dry  # image figures
 
-    dry = dry_run_after_edit(tiny_run, "figures_views.py")
-    assert dry == {"plot_view_walks": len(VIEW_RUNS), **AUDIT}, dry  # only the views runs' figures
+    dry = dry_run_after_edit(tiny_run, "figures/viewpoints.py")
+    assert dry == {"plot_view_walks": len(VIEW_RUNS), "plot_view_dataset": 1, **AUDIT}, dry  # only the views figures
 
-    dry = dry_run_after_edit(tiny_run, "stages/decode.py")
+    dry = dry_run_after_edit(tiny_run, "model/decode.py")
     assert dry.get("decode") == len(RUNS)
     assert not {"prepare_data", "train", "encode", "generate_paths"} & set(dry), dry  # upstream untouched
 

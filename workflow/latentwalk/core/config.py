@@ -14,11 +14,11 @@ import os
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
+import jsonschema
 import yaml
 
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import DATASETS, SWEPT_KINDS, Run, applicable_methods, model_name, why_not
-import jsonschema
 
 __all__ = ["load_schema", "validate_config", "architecture_of", "betas", "iter_runs", "key_path", "check_config_file"]
 

@@ -11,6 +11,8 @@ import hashlib
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -20,8 +22,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import re
-import shutil
 import pyarrow as pa
 import pyarrow.parquet as pq
 

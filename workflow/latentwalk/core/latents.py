@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from latentwalk.core.io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet
-import pandas as pd
 
 __all__ = ["read_latents", "check_latents", "latent_matrix", "METADATA_KEY"]
 

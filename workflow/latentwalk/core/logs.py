@@ -13,19 +13,19 @@ prints one line, the error itself, as its last line of output; set
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import resource
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from collections.abc import Iterable, Mapping
 from typing import Any
-from latentwalk.core.io import LatentwalkError
-import threading
-import resource
-import json
-from latentwalk.core.io import atomic_path, git_commit, package_versions, sha256_file
+
+import latentwalk
+from latentwalk.core.io import LatentwalkError, atomic_path, git_commit, package_versions, sha256_file
 
 __all__ = ["job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
            "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers"]
@@ -107,8 +107,9 @@ FAST_EXIT_ENV = "LATENTWALK_FAST_EXIT"
 
 def _fast_exit(job: Any) -> bool:
     """Whether a successful job ends its process at once: only a rule script's own process (``job`` is Snakemake's
-    object, not a stand-in), when everything is written, closed and flushed. The interpreter's teardown frees and
-    finalises thousands of modules for nothing: 0.5 core-seconds in a process that imported torch (median of 8)."""
+    object, not a stand-in), when everything is written, closed and flushed. The interpreter's teardown would free
+    and finalise thousands of modules for nothing; kept because it saves more than 3% of the cold default run
+    (benchmarks/bench_startup.py measures it)."""
     return type(job).__module__.startswith("snakemake") and os.environ.get(FAST_EXIT_ENV, "1") != "0"
 
 
@@ -119,9 +120,8 @@ def end_timers() -> int:
     ``max-jobs-per-timespan`` period at every wake-up (to re-check the job rate limit), and every Timer that fires
     wakes it again: each finished job starts one more chain of wake-ups that lasts until the end, each wake-up
     re-reading the sizes of every ready job's inputs (snakemake/snakemake#2354 looks like its long-run form). The
-    profiles set 1000/10s (the same rate, a tenth of the wake-ups): the tiny test config's Snakemake process then
-    takes 7.5 core-seconds beside its jobs instead of 15. The interpreter would wait up to 10 s at exit for the
-    last Timers, which are not daemon threads.
+    profiles set 1000/10s, the same rate with a tenth of the wake-ups; the interpreter would wait one period at exit
+    for the last Timers, which are not daemon threads.
     """
 
     timers = [thread for thread in threading.enumerate() if isinstance(thread, threading.Timer) and thread.is_alive()]
@@ -196,9 +196,10 @@ def jsonable(value: Any) -> Any:
 
 
 def write_job_record(job: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write the record of a finished job (``job``: a rule script's ``snakemake`` object) to ``path`` and return it."""
+    """Write the record of a finished job (``job``: a rule script's ``snakemake`` object) to ``path`` and return it.
 
-
+    ``package`` is the folder of the ``latentwalk`` package the job ran, relative to the working directory (the
+    workflow's own ``workflow/latentwalk`` unless something put another copy first on the job's path)."""
     params = {k: v for k, v in job.params.items()}
     record = {
         "rule": job.rule,
@@ -207,6 +208,7 @@ def write_job_record(job: Any, path: str | os.PathLike[str]) -> dict[str, Any]:
         "device": params.get("device"),
         "versions": package_versions(),
         "git_commit": git_commit(),
+        "package": os.path.relpath(Path(latentwalk.__file__).parent),
         "inputs": {f: sha256_file(f) for f in files_of(job.input)},
         "outputs": {f: sha256_file(f) for f in files_of(job.output)},
         "log": [str(p) for p in job.log],

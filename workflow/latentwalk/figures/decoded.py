@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from matplotlib import rcParams
+from matplotlib.image import AxesImage
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import ScaledTranslation
+from PIL import Image, ImageDraw
 
 from latentwalk.core.io import atomic_path
 from latentwalk.figures.style import SERIES, new_figure, new_subplots, style, text_inches
-from matplotlib.image import AxesImage
-from matplotlib import rcParams
-from matplotlib.transforms import ScaledTranslation
-from matplotlib.patches import Rectangle
-from PIL import Image, ImageDraw
 
 __all__ = ["mosaic", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
 
@@ -98,8 +98,8 @@ def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1,
     nearest-neighbour scaling; about ``cell_inches`` per image), with margins (inches) for its labels: ``left``,
     ``top`` and ``bottom``, widened on both sides where ``title`` (axes title size) is wider than the mosaic.
 
-    The figure needs no layout pass (``tight_layout`` measured every label once more: a tenth of a run's figure
-    job): :func:`~latentwalk.figures.style.save_figure` crops it to its content. Margins wide enough to hold the labels let
+    The figure needs no layout pass (``tight_layout`` would measure every label once more):
+    :func:`~latentwalk.figures.style.save_figure` crops it to its content. Margins wide enough to hold the labels let
     it draw the PNG on the canvas it measured; content that still falls outside is drawn onto a canvas of the
     crop's size instead (each label measured once more)."""
     rc = style()
@@ -249,7 +249,7 @@ def spiral_animation(xy: np.ndarray, frames: np.ndarray, out_gif: str | os.PathL
     """Write an animated GIF of the walk: decoded frame beside the trace with a moving point.
 
     matplotlib draws the static part (density, trace, title) once; each frame is that picture with the point and the
-    decoded image pasted in with PIL, which is an order of magnitude faster than redrawing the figure per frame.
+    decoded image pasted in with PIL, instead of redrawing the figure per frame.
     Returns the number of frames written (one per path step).
     """
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
 from latentwalk.core.io import LatentwalkError, PathLike, read_parquet
 from latentwalk.core.logs import Log, quiet
 from latentwalk.figures.style import SERIES, bottom_legend, finish, new_figure, new_subplots, save_figure
-from matplotlib.lines import Line2D
-from matplotlib.ticker import MaxNLocator
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes

@@ -1,27 +1,26 @@
 """The shared figure style: palette, matplotlib set-up, saving, and small layout helpers.
 
-matplotlib is imported inside :func:`new_figure` (an Agg canvas, no pyplot) so importing
-this module is cheap. Figure functions live in modules of one concern each
-(:mod:`~latentwalk.figures.diagnostics`, :mod:`~latentwalk.figures.decoded`,
-:mod:`~latentwalk.figures.geometry`, :mod:`~latentwalk.figures.along_paths`); each
-returns the Figure, and :func:`save_figure` writes PNG (for the report) and SVG
-(for papers) atomically.
+Figures are drawn on matplotlib's Agg canvas without pyplot (:func:`new_figure`). Figure functions live in modules
+of one concern each (:mod:`~latentwalk.figures.diagnostics`, :mod:`~latentwalk.figures.decoded`,
+:mod:`~latentwalk.figures.geometry`, :mod:`~latentwalk.figures.along_paths`, ...); each returns the Figure, and
+:func:`save_figure` writes PNG (for the report) and SVG (for papers) atomically.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 from typing import Any
 
-from latentwalk.core.io import atomic_path
 import matplotlib
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
-import numpy as np
-from matplotlib.transforms import Bbox
-import math
 from matplotlib.image import imsave
+from matplotlib.transforms import Bbox
+
+from latentwalk.core.io import atomic_path
 
 __all__ = ["PALETTE", "SERIES", "style", "new_figure", "new_subplots", "save_figure", "empty_panel", "bottom_legend",
            "legend_columns", "text_inches", "finish"]
@@ -34,8 +33,7 @@ PALETTE = (
 # Three series that stay distinct for every kind of colour blindness (Okabe-Ito).
 SERIES = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9")
 
-#: zlib level of the PNGs: 3 encodes in 60% of the default level's (6) time for files 3% larger (measured on a
-#: run's figures; the encoding was a tenth of a figure job's drawing).
+#: zlib level of the PNGs (part of every figure's bytes): quicker to write than the default 6, files a little larger.
 PNG_COMPRESSION = 3
 
 _RC = {
@@ -49,13 +47,11 @@ _RC = {
     "axes.grid": True,
     "grid.alpha": 0.3,
     "legend.frameon": False,
-    # Titles sit at the top of their axes. matplotlib's automatic placement (axes.titley None) measures every y tick
-    # label of the axes once more in each layout and drawing pass to dodge top tick labels, which these figures never
-    # have: a tenth of a multi-panel figure's saving.
+    # Titles sit at the top of their axes: these figures have no top tick labels for matplotlib's automatic placement
+    # (axes.titley None) to dodge.
     "axes.titley": 1.0,
     "svg.hashsalt": "latentwalk",  # stable ids: same data -> same SVG bytes
-    # SVG text as <text> elements (DejaVu Sans, as drawn): editable and searchable in a paper's figure, smaller files,
-    # and no glyph outlines to compute (a tenth of writing an SVG).
+    # SVG text as <text> elements (DejaVu Sans, as drawn): editable and searchable in a paper's figure, smaller files.
     "svg.fonttype": "none",
 }
 
@@ -70,8 +66,8 @@ def style() -> Any:
 def new_figure(**kwargs: Any) -> Any:
     """A :class:`~matplotlib.figure.Figure` (its keyword arguments) on an Agg canvas, in the project's style.
 
-    Not ``pyplot.figure``: pyplot's figure manager and its import (an eighth of a figure job's start-up) serve
-    interactive sessions; a figure made here is freed with its last reference, no ``close`` needed."""
+    Not ``pyplot.figure``: pyplot's global figure manager serves interactive sessions; a figure made here is freed
+    with its last reference, no ``close`` needed."""
 
     style()
     fig = Figure(**kwargs)
@@ -93,8 +89,7 @@ def save_figure(fig: Any, png: str | os.PathLike[str], svg: str | os.PathLike[st
     each file is one drawing pass. The content is what that drawing inked: the PNG is the canvas cropped to the
     inked pixels with ``savefig.pad_inches`` of background around them, and the SVG is cropped to the same box.
     matplotlib's ``bbox_inches="tight"`` instead measures every artist's layout box (each axis locates, formats and
-    measures its ticks once more) and draws again for each file: a tenth of a figure job went to that measuring.
-    The two crops differ by a few pixels (a text's layout box holds its full ascent and descent; a glyph may reach
+    measures its ticks once more) and draws again for each file. The two crops differ by a few pixels (a text's layout box holds its full ascent and descent; a glyph may reach
     past its advance).
 
     Content that may reach past the canvas (ink at its edge, or a text or legend placed past it, which would leave

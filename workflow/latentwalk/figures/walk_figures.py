@@ -22,10 +22,17 @@ import pandas as pd
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_csv, read_parquet
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import PAIR_INTERPOLATIONS, PRIOR_WALK, Run, walk_figures
-from latentwalk.figures.along_paths import digit_quality_figure, line_quality_figure, path_norm_figure, view_quality_figure
+from latentwalk.figures.along_paths import (
+    digit_quality_figure,
+    line_quality_figure,
+    path_norm_figure,
+    view_quality_figure,
+)
 from latentwalk.figures.decoded import decoded_grid_figure, image_rows_figure, spiral_animation, spiral_figure
 from latentwalk.figures.diagnostics import plot_run
 from latentwalk.figures.style import save_figure
+
+__all__ = ["Walks", "load_walk", "TRAVERSAL_ROWS", "WALK_DRAWERS", "plot_path_measures", "plot_walks"]
 
 
 @dataclass

@@ -15,11 +15,11 @@ from latentwalk.core.logs import Log, quiet
 from latentwalk.data.dataset import load_dataset
 from latentwalk.measure.quality import classifier_probabilities
 
+__all__ = ["fit_classifier", "train_classifier"]
+
 
 def fit_classifier(images: np.ndarray, labels: np.ndarray, seed: int, hidden: int = 128, max_iter: int = 60) -> dict[str, np.ndarray]:
     """Fit a one-hidden-layer ReLU MLP (scikit-learn, Adam) and return its weights as arrays."""
-
-
     x = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
     model = MLPClassifier(hidden_layer_sizes=(hidden,), max_iter=max_iter, random_state=seed, early_stopping=False)
     with warnings.catch_warnings():
@@ -36,8 +36,6 @@ def fit_classifier(images: np.ndarray, labels: np.ndarray, seed: int, hidden: in
 
 def train_classifier(data_npz: PathLike, seed: int, hidden: int, max_iter: int, out_npz: PathLike, out_json: PathLike, log: Log = quiet) -> None:
     """Fit the frame-scoring MLP on the train split; record its accuracy on the test split."""
-
-
     data = load_dataset(data_npz)
     if data.label_kind != "class":
         raise LatentwalkError(f"{data_npz}: a classifier needs class labels, this dataset is labelled by {data.label_kind}")

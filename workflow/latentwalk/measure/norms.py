@@ -13,12 +13,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+from scipy.special import gammaln
 
 from latentwalk.core.io import LatentwalkError, PathLike, write_csv
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import PRIOR_WALK
-from scipy import stats
-from scipy.special import gammaln
 
 __all__ = [
     "QUANTILES",

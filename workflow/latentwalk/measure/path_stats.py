@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-
 import pandas as pd
 
 from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_parquet, write_csv
@@ -36,6 +35,8 @@ from latentwalk.measure.quality import (
     smoothness,
     to_benchmark_scale,
 )
+
+__all__ = ["LineScorer", "ClassifierScorer", "ViewScorer", "SCORERS", "frame_table", "path_stats"]
 
 
 class LineScorer:

@@ -49,7 +49,6 @@ __all__ = [
     "wrap_angle",
     "interpolate_azimuth",
     "crossfade",
-    "fit_classifier",
     "classifier_probabilities",
     "entropy",
     "nearest_neighbour_distance",

@@ -4,8 +4,8 @@ numbers."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -22,6 +22,8 @@ from latentwalk.core.registry import (
     QUALITY_COLUMNS,
     Run,
 )
+
+__all__ = ["summary", "key_numbers", "compare_runs"]
 
 
 def summary(runs: Sequence[str], norm_summaries: Sequence[str], quality_summaries: Sequence[str], out_csv: PathLike, log: Log = quiet) -> None:

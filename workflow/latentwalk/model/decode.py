@@ -14,6 +14,8 @@ from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_fil
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model, resolve_device
 
+__all__ = ["decode_paths"]
+
 
 def decode_paths(
     paths_dir: PathLike,

@@ -107,10 +107,9 @@ def flush_denormals() -> Iterator[bool]:
 
     As a model grows confident, some pixel logits saturate and their gradients (sigmoid minus target) become tiny;
     Adam's running averages of those gradients and of their squares then decay into float32's subnormal range
-    (below 1.2e-38), where every x86 multiplication takes a slow path of about a hundred cycles. Training the
-    lines AE (z=16, 40 epochs) slowed from 0.25 s to 2.3 s per epoch this way (69 s in all); with subnormals
-    flushed, 0.23 s per epoch throughout (9.8 s) and the same final loss to four decimals. Flushing changes only
-    values below 1.2e-38; the Adam updates they feed lie orders of magnitude below a weight's float32 resolution.
+    (below 1.2e-38), where every x86 multiplication takes a slow path of about a hundred cycles, and an epoch of
+    the default run's line models takes ten times as long. Flushing changes only values below 1.2e-38; the Adam
+    updates they feed lie orders of magnitude below a weight's float32 resolution.
     It applies to the calling thread, which does all the work at ``train.threads`` 1 (the default).
     """
     supported = torch.set_flush_denormal(True)

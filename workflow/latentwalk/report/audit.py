@@ -21,7 +21,7 @@ from typing import Any
 from latentwalk.core.io import LatentwalkError, atomic_path, sha256_file
 from latentwalk.core.logs import TIMESTAMP
 
-__all__ = ["write_manifest", "verify", "check", "Problem", "main", "AUDIT_DIRS", "UNLISTED"]
+__all__ = ["manifest", "write_manifest", "verify", "check", "Problem", "AUDIT_DIRS", "UNLISTED"]
 
 #: Folders under results/ that hold the audit trail itself (logs, timings, job records), not artifacts.
 AUDIT_DIRS = ("logs", "benchmarks", "provenance")

@@ -11,6 +11,7 @@ methods run.
 
 from __future__ import annotations
 
+import shutil
 import time
 import zlib
 from collections.abc import Callable, Mapping, Sequence
@@ -19,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-import shutil
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, read_parquet, sha256_file, write_parquet
 from latentwalk.core.latents import latent_matrix, read_latents

@@ -9,10 +9,10 @@ t-SNE (scikit-learn) and UMAP (umap-learn) are imported only when asked for.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
-import warnings
 
 __all__ = ["PCA", "pca", "embed", "place_by_neighbours", "subsample"]
 
