@@ -90,10 +90,13 @@ def _select(table: pd.DataFrame, key: tuple[str, str]) -> pd.DataFrame:
 
 
 def _mean_by_t(rows: pd.DataFrame, column: str) -> pd.DataFrame:
-    """Mean (and count) of ``column`` at each t (rounded to 1e-9), over paths: columns ``t``, ``mean``, ``count``."""
+    """Mean (and count) of ``column`` at each t (rounded to 1e-9), over paths: columns ``t`` (ascending), ``mean``,
+    ``count``. Each mean is the plain sum in row order over the count."""
     rows = rows[rows["t"].notna() & rows[column].notna()]
-    out = rows.groupby(rows["t"].astype(float).round(9))[column].agg(["mean", "count"]).reset_index()
-    return out.sort_values("t", kind="stable")
+    t, inverse = np.unique(rows["t"].to_numpy(dtype=np.float64).round(9), return_inverse=True)
+    count = np.bincount(inverse, minlength=len(t))
+    total = np.bincount(inverse, weights=rows[column].to_numpy(dtype=np.float64), minlength=len(t))
+    return pd.DataFrame({"t": t, "mean": total / np.maximum(count, 1), "count": count})
 
 
 def _path_groups(rows: pd.DataFrame) -> list[pd.DataFrame]:
