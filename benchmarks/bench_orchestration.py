@@ -26,11 +26,11 @@ from common import REPO, Row, copy_repo, snakemake_command, timed_child
 
 #: What each figure job draws, for seconds per figure: rule -> (fixed figures per job, the directory under
 #: results/figures whose PNG and GIF files count too: a run's walks, or a cross-run job's directory output).
-FIGURE_RULES = {"plot_walks": (4, "{run}/walks"), "plot_view_walks": (7, "{run}/walks"), "plot_view_dataset": (1, None),
+FIGURE_RULES = {"plot_walks": (4, "{run}/walks"), "plot_views": (3, None), "plot_view_dataset": (1, None),
                 "plot_geometry": (0, "geometry"), "plot_comparison": (0, "comparison")}
 
 #: The figure jobs of each run (the rest draw the geometry figures, the views dataset and the cross-run comparison).
-PER_RUN_FIGURES = ("plot_walks", "plot_view_walks")
+PER_RUN_FIGURES = ("plot_walks", "plot_views")
 
 #: What Snakemake sets in a one-thread job's environment (snakemake/shell.py), for the one-process reference.
 JOB_THREADS = {name: "1" for name in ("OMP_NUM_THREADS", "GOTO_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",

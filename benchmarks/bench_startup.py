@@ -28,7 +28,7 @@ from common import REPO, Row, snakemake_command
 
 SCRIPTS = REPO / "workflow" / "scripts"
 #: Rules whose jobs use the numpy PCA (path methods traverse_pca and grid, the latent scatter, the explorer's plane).
-PCA_RULES = ("generate_paths", "plot_walks", "plot_view_walks", "project", "explorer")
+PCA_RULES = ("generate_paths", "plot_walks", "plot_views", "project", "explorer")
 
 
 def job_counts() -> dict[str, int]:

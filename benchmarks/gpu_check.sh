@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU check, for a machine with a CUDA device and a python3 whose torch is a CUDA build:
-#   1. tests/test_cuda.py (the trainer's written-out MLP step, fused Adam, training and encoding on the device);
+#   1. tests/test_cuda.py (the one trainer's gradients against the CPU's, training and encoding on the device);
 #   2. the suite's gpu section (training throughput on CUDA: MLP and conv, batch 128 and 1024, vs the matmul rate);
 #   3. the default pipeline with device=cuda on every core, stopped after $PIPELINE_LIMIT seconds (default 300).
 # Writes its outputs to $OUT (default ./gpu-check). Where python3 lacks Snakemake, wheels in .whl/ are installed to

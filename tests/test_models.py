@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import re
@@ -283,7 +284,7 @@ def test_invalid_spec_raises(kwargs: dict, needle: str) -> None:
 
 def test_spec_is_frozen() -> None:
     spec = _spec()
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         spec.latent_dim = 4  # type: ignore[misc]
 
 

@@ -361,7 +361,7 @@ def test_training_parameter_change_reruns_training_not_data(tiny_run: Path, tmp_
     assert dry.get("encode") == len(RUNS)
     for rule in ("decoder_paths", "generate_paths", "decode", "path_stats"):
         assert dry.get(rule) == len(RUNS), rule  # one job per run
-    assert dry.get("plot_walks") == len(RUNS) - len(VIEW_RUNS) and dry.get("plot_view_walks") == len(VIEW_RUNS), dry
+    assert dry.get("plot_walks") == len(RUNS) and dry.get("plot_views") == len(VIEW_RUNS), dry
     assert "prepare_data" not in dry
 
 
@@ -375,7 +375,7 @@ def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tin
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_lerp.yaml", "-n"))
     assert dry.get("generate_paths") == len(RUNS), dry
     assert not {"prepare_data", "train", "encode", "decoder_paths", "project"} & set(dry), dry
-    assert dry.get("plot_walks", 0) + dry.get("plot_view_walks", 0) == len(RUNS), dry  # one figure job per run
+    assert dry.get("plot_walks") == len(RUNS) and dry.get("plot_views") == len(VIEW_RUNS), dry  # they read the paths
     changed["paths"]["geodesic"] = {**changed["paths"]["geodesic"], "iterations": 50}
     (tiny_run / "tiny_geodesic.yaml").write_text(yaml.safe_dump(changed))
     dry = scheduled(snakemake(tiny_run, "--configfile", "tiny_geodesic.yaml", "-n"))
@@ -383,8 +383,8 @@ def test_one_path_method_change_reruns_the_cheap_paths_job_not_the_geodesics(tin
     assert not {"prepare_data", "train", "encode"} & set(dry), dry
 
 
-#: The runs' figure jobs: one per run (views runs: with the viewpoint figures).
-WALK_FIGURES = {"plot_walks": len(RUNS) - len(VIEW_RUNS), "plot_view_walks": len(VIEW_RUNS)}
+#: The runs' figure jobs: one per run, and one more per views run for its viewpoint figures.
+WALK_FIGURES = {"plot_walks": len(RUNS), "plot_views": len(VIEW_RUNS)}
 #: The jobs any change reruns: the manifest of every artifact, the report, and the default target.
 AUDIT = {"manifest": 1, "report": 1, "all": 1}
 #: The cross-run jobs that adding or removing a run schedules (besides the new runs' own jobs).
@@ -418,7 +418,7 @@ def test_package_edit_reruns_dependents_only(tiny_run: Path) -> None:
     assert dry == {**WALK_FIGURES, "plot_view_dataset": 1, **AUDIT}, dry  # image figures
 
     dry = dry_run_after_edit(tiny_run, "figures/viewpoints.py")
-    assert dry == {"plot_view_walks": len(VIEW_RUNS), "plot_view_dataset": 1, **AUDIT}, dry  # only the views figures
+    assert dry == {"plot_views": len(VIEW_RUNS), "plot_view_dataset": 1, **AUDIT}, dry  # only the views figures
 
     dry = dry_run_after_edit(tiny_run, "model/decode.py")
     assert dry.get("decode") == len(RUNS)
@@ -437,6 +437,18 @@ def _jobs_by_rule(proc: subprocess.CompletedProcess[str]) -> dict[str, set[str]]
     return jobs
 
 
+#: Each run's own jobs (plot_views: views runs only).
+PER_RUN = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "project", "explorer", "plot_walks"}
+
+
+def assert_new_runs_jobs(jobs: dict[str, set[str]], new_runs: set[str]) -> None:
+    """The dry run schedules the new runs' own jobs and the cross-run ones, nothing else."""
+    assert set(jobs) == PER_RUN | CROSS_RUN | {"plot_views"}, jobs
+    for rule in PER_RUN:
+        assert jobs[rule] == new_runs, (rule, jobs[rule])
+    assert jobs["plot_views"] == {run for run in new_runs if run.startswith("views/")}
+
+
 def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -> None:
     """A new latent dim schedules the new runs' jobs and the cross-run tables, nothing of the existing runs."""
     grown = json.loads(json.dumps(TINY))
@@ -445,12 +457,7 @@ def test_adding_a_run_adds_jobs_and_reruns_nothing_that_exists(tiny_run: Path) -
     proc = snakemake(tiny_run, "--configfile", "tiny_grown.yaml", "-n")
     jobs = _jobs_by_rule(proc)
     new_runs = {f"{d}/{m}-z3" for d in TINY["datasets"] for m in TINY["models"]}
-    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "project", "explorer"}
-    assert set(jobs) == per_run | CROSS_RUN | {"plot_walks", "plot_view_walks"}, jobs
-    for rule in per_run:
-        assert jobs[rule] == new_runs, (rule, jobs[rule])
-    assert jobs["plot_view_walks"] == {run for run in new_runs if run.startswith("views/")}
-    assert jobs["plot_walks"] == new_runs - jobs["plot_view_walks"]
+    assert_new_runs_jobs(jobs, new_runs)
 
 
 def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
@@ -461,12 +468,7 @@ def test_a_swept_kl_weight_adds_runs_named_by_it(tiny_run: Path) -> None:
     (tiny_run / "tiny_betas.yaml").write_text(yaml.safe_dump(grown))
     jobs = _jobs_by_rule(snakemake(tiny_run, "--configfile", "tiny_betas.yaml", "-n"))
     new_runs = {f"{d}/beta_vae-b{b}-z2" for d in TINY["datasets"] for b in ("2", "0.5")}
-    per_run = {"train", "encode", "decoder_paths", "generate_paths", "decode", "path_stats", "project", "explorer"}
-    assert set(jobs) == per_run | CROSS_RUN | {"plot_walks", "plot_view_walks"}, jobs
-    for rule in per_run:
-        assert jobs[rule] == new_runs, (rule, jobs[rule])
-    assert jobs["plot_view_walks"] == {run for run in new_runs if run.startswith("views/")}
-    assert jobs["plot_walks"] == new_runs - jobs["plot_view_walks"]
+    assert_new_runs_jobs(jobs, new_runs)
 
 
 def test_removing_a_run_reruns_only_the_cross_run_tables(tiny_run: Path) -> None:

@@ -1,8 +1,8 @@
 # Figures, rendered from artifacts only (never retraining or re-decoding), each PNG registered in the
 # report with a caption that states its parameters; an SVG beside each plot's PNG for papers (decoded-image figures are PNG only).
-# Per run, one job draws every figure (plot_walks; plot_view_walks adds the viewpoint figures for views runs):
-# the model's diagnostics (training curves, latent scatter), the decoded walks, whose set depends on the run's
-# path methods (one directory), and the norm and quality along the paths.
+# Per run, one job draws every figure of the run (plot_walks): the model's diagnostics (training curves, latent
+# scatter), the decoded walks, whose set depends on the run's path methods (one directory), and the norm and quality
+# along the paths; views runs get their viewpoint figures from one more job (plot_views).
 from latentwalk.core.registry import WALK_REPORT, geometry_report
 
 
@@ -39,31 +39,22 @@ def geometry_labels(wildcards):
     return geometry_report(wildcards.figure)[2]
 
 
-def walk_figure_inputs():
-    """What every run's figures read: the training log and latents (the model's diagnostics), the paths, their
-    decoded frames and the path statistics."""
-    return {
-        "history": f"results/models/{RUN}/train_log.csv",
-        "latents": f"results/latents/{RUN}.parquet",
-        "paths": f"results/paths/{RUN}",
-        "decoded": f"results/decoded/{RUN}",
-        "path_norms": f"results/stats/{RUN}/path_norms.csv",
-        "quality": f"results/stats/{RUN}/path_quality.csv",
-        "quality_summary": f"results/stats/{RUN}/path_quality_summary.csv",
-    }
-
-
-def walk_figure_outputs():
-    """Every run's figures: the training curves and latent scatter, the decoded walks (one directory, its set
-    depending on the run's methods) and the norm and quality along the paths."""
-    return {
-        "training_curves_png": run_figure(
-            "training_curves", "training_curves.rst", "Data and training", "training curves"
-        ),
-        "training_curves_svg": f"results/figures/{RUN}/training_curves.svg",
-        "latent_scatter_png": run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
-        "latent_scatter_svg": f"results/figures/{RUN}/latent_scatter.svg",
-        "walks": report(
+rule plot_walks:
+    input:
+        history=f"results/models/{RUN}/train_log.csv",
+        latents=f"results/latents/{RUN}.parquet",
+        paths=f"results/paths/{RUN}",
+        decoded=f"results/decoded/{RUN}",
+        path_norms=f"results/stats/{RUN}/path_norms.csv",
+        quality=f"results/stats/{RUN}/path_quality.csv",
+        quality_summary=f"results/stats/{RUN}/path_quality_summary.csv",
+        src=sources("plot_walks"),
+    output:
+        training_curves_png=run_figure("training_curves", "training_curves.rst", "Data and training", "training curves"),
+        training_curves_svg=f"results/figures/{RUN}/training_curves.svg",
+        latent_scatter_png=run_figure("latent_scatter", "latent_scatter.rst", "Latent space", "latent scatter"),
+        latent_scatter_svg=f"results/figures/{RUN}/latent_scatter.svg",
+        walks=report(
             directory(f"results/figures/{RUN}/walks"),
             patterns=["{figure}.{ext,png|gif}"],
             caption="../report/walk_figures.rst",
@@ -71,31 +62,14 @@ def walk_figure_outputs():
             subcategory=RUN,
             labels=walk_labels,
         ),
-        "path_norms_png": run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
-        "path_norms_svg": f"results/figures/{RUN}/path_norms.svg",
-        "path_quality_png": run_figure(
-            "path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"
-        ),
-        "path_quality_svg": f"results/figures/{RUN}/path_quality.svg",
-    }
-
-
-#: Datasets of each path-figure rule: views runs also get the viewpoint figures, in the same job.
-OTHER_DATASETS = "|".join(name for name in DATASETS if name not in VIEW_DATASETS)
-
-
-rule plot_walks:
-    input:
-        **walk_figure_inputs(),
-        src=sources("plot_walks"),
-    output:
-        **walk_figure_outputs(),
+        path_norms_png=run_figure("path_norms", "path_norms.rst", "Norm concentration", "norm along paths"),
+        path_norms_svg=f"results/figures/{RUN}/path_norms.svg",
+        path_quality_png=run_figure("path_quality", "path_quality.rst", "Interpolation quality", "quality along paths"),
+        path_quality_svg=f"results/figures/{RUN}/path_quality.svg",
     log:
         f"results/logs/plot_walks/{RUN}.log",
     benchmark:
         f"results/benchmarks/plot_walks/{RUN}.tsv"
-    wildcard_constraints:
-        dataset=OTHER_DATASETS,
     retries: 1
     group:
         "walk"
@@ -118,23 +92,25 @@ rule plot_walks:
         "../scripts/plot_walks.py"
 
 
-# A views run's figures (as plot_walks) and its viewpoint figures (decoded frames against the true renders, the
-# recovered azimuths, the latents by azimuth): one job, as both read the run's paths and decoded frames.
-rule plot_view_walks:
+# A views run's viewpoint figures: decoded frames against the true renders, the recovered azimuths, the latents by
+# azimuth (its other figures: plot_walks, as every run's).
+rule plot_views:
     input:
-        **walk_figure_inputs(),
-        src=sources("plot_view_walks"),
+        latents=f"results/latents/{RUN}.parquet",
+        paths=f"results/paths/{RUN}",
+        decoded=f"results/decoded/{RUN}",
+        quality=f"results/stats/{RUN}/path_quality.csv",
+        src=sources("plot_views"),
     output:
-        **walk_figure_outputs(),
         view_strips=run_figure("view_strips", "view_strips.rst", "Viewpoints", "viewpoint strips"),
         view_azimuths=run_figure("view_azimuths", "view_azimuths.rst", "Viewpoints", "recovered azimuth"),
         view_azimuths_svg=f"results/figures/{RUN}/view_azimuths.svg",
         view_scatter=run_figure("view_scatter", "view_scatter.rst", "Viewpoints", "latents by azimuth"),
         view_scatter_svg=f"results/figures/{RUN}/view_scatter.svg",
     log:
-        f"results/logs/plot_view_walks/{RUN}.log",
+        f"results/logs/plot_views/{RUN}.log",
     benchmark:
-        f"results/benchmarks/plot_view_walks/{RUN}.tsv"
+        f"results/benchmarks/plot_views/{RUN}.tsv"
     wildcard_constraints:
         dataset="|".join(VIEW_DATASETS),
     retries: 1
@@ -149,15 +125,9 @@ rule plot_view_walks:
         run=RUN,
         methods=run_methods,
         strip_pairs=config["figures"]["strip_pairs"],
-        fps=config["figures"]["gif_fps"],
-        scatter={
-            "max_points": config["figures"]["scatter_max_points"],
-            "projection": config["figures"]["scatter_projection"],
-            "seed": config["seed"],
-        },
         views=lambda wildcards: dict(config["data"][wildcards.dataset]),
     script:
-        "../scripts/plot_view_walks.py"
+        "../scripts/plot_views.py"
 
 
 rule plot_view_dataset:

@@ -5,11 +5,5 @@ from latentwalk.measure.line_benchmark import acai_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    acai_table(
-        results=list(sm.input.results),
-        models=sm.params.models,
-        out_csv=sm.output.table,
-        out_png=sm.output.png,
-        out_svg=sm.output.svg,
-        log=log,
-    )
+    acai_table(list(sm.input.results), sm.params.models, sm.output.table, sm.output.png, sm.output.svg,
+               log)

@@ -5,8 +5,4 @@ from latentwalk.measure.norms import hypersphere
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    hypersphere(
-        n_max=sm.params.n_max,
-        out_csv=sm.output[0],
-        log=log,
-    )
+    hypersphere(n_max=sm.params.n_max, out_csv=sm.output[0], log=log)

@@ -5,8 +5,4 @@ from latentwalk.report.audit import manifest
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    manifest(
-        results=sm.params.results,
-        out_tsv=sm.output[0],
-        log=log,
-    )
+    manifest(results=sm.params.results, out_tsv=sm.output[0], log=log)

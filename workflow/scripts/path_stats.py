@@ -5,11 +5,5 @@ from latentwalk.measure.path_stats import path_stats
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    path_stats(
-        run=sm.params.run,
-        methods=sm.params.methods,
-        inputs=dict(sm.input.items()),
-        scoring=sm.params.scoring,
-        out=dict(sm.output.items()),
-        log=log,
-    )
+    path_stats(sm.params.run, sm.params.methods, dict(sm.input.items()), sm.params.scoring,
+               dict(sm.output.items()), log)

@@ -5,11 +5,5 @@ from latentwalk.figures.walk_figures import plot_walks
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    plot_walks(
-        run=sm.params.run,
-        methods=sm.params.methods,
-        inputs=dict(sm.input.items()),
-        settings=dict(sm.params.items()),
-        out=dict(sm.output.items()),
-        log=log,
-    )
+    plot_walks(sm.params.run, sm.params.methods, dict(sm.input.items()), dict(sm.params.items()),
+               dict(sm.output.items()), log)

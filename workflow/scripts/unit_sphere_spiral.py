@@ -5,12 +5,5 @@ from latentwalk.walks.traverse import unit_sphere_spiral
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    unit_sphere_spiral(
-        dim=int(sm.wildcards.n),
-        steps=sm.params.steps,
-        loops=sm.params.loops,
-        uniform=sm.params.uniform,
-        seed=sm.params.seed,
-        out_parquet=sm.output[0],
-        log=log,
-    )
+    unit_sphere_spiral(int(sm.wildcards.n), sm.params.steps, sm.params.loops, sm.params.uniform, sm.params.seed,
+                       sm.output[0], log)

@@ -85,7 +85,7 @@ DATASETS: dict[str, Dataset] = {
     "mnist": Dataset("mnist", "class", "classifier", 28, tuple(range(10))),
     "views": Dataset("views", "object", "views", None),
 }
-#: Datasets of rendered object views (their runs get the viewpoint figures, rule plot_view_walks).
+#: Datasets of rendered object views (their runs get the viewpoint figures, rule plot_views).
 VIEW_DATASETS: tuple[str, ...] = tuple(name for name, ds in DATASETS.items() if ds.scorer == "views")
 #: The 3-D objects the ``views`` dataset renders (``data.views.objects``; label = position in this tuple).
 VIEW_OBJECTS: tuple[str, ...] = ("chair", "lblock", "mug", "house")
@@ -321,7 +321,7 @@ WALK_FIGURES: dict[str, tuple[str, ...]] = {
 }
 #: Figures every run has (measurements, not decoded walks): fixed outputs, one report entry and caption each.
 RUN_FIGURES: tuple[str, ...] = ("training_curves", "latent_scatter", "path_norms", "path_quality")
-#: Figures of runs whose scorer is ``views`` (rule plot_view_walks): decoded frames above the true renders, the azimuth
+#: Figures of runs whose scorer is ``views`` (rule plot_views): decoded frames above the true renders, the azimuth
 #: recovered along each same-object path, and the latents coloured by azimuth per object.
 VIEW_FIGURES: tuple[str, ...] = ("view_strips", "view_azimuths", "view_scatter")
 

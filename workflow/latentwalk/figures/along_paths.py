@@ -232,6 +232,18 @@ def _summary_bars(ax: Axes, summary: pd.DataFrame, keys: Sequence[tuple[str, str
     return labels
 
 
+def _distance_panel(ax: Axes, quality: pd.DataFrame, keys: Sequence[tuple[str, str]], column: str,
+                    notes: dict[str, str], empty: str, ylabel: str, title: str) -> dict[str, Any]:
+    """A distance-to-the-truth panel: ``column`` along t per walk from 0 up (or ``empty`` when there is no line)."""
+    handles = _quality_lines(ax, quality, keys, column, notes)
+    if not handles:
+        empty_panel(ax, empty)
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(bottom=0.0)
+    ax.set_title(title)
+    return handles
+
+
 def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str) -> Figure:
     """Line benchmark: distance to the nearest true line along t, and Mean Distance / Smoothness per walk.
 
@@ -244,12 +256,8 @@ def line_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     keys = _interpolation_keys(quality)
     notes = length_notes(summary)
     fig, axes = new_subplots(1, 3, figsize=(14, 4.4), gridspec_kw={"width_ratios": (1.6, 1.0, 1.0)}, layout="constrained")
-    handles = _quality_lines(axes[0], quality, keys, "line_distance", notes)
-    if not handles:
-        empty_panel(axes[0], "no interpolation paths with a t value")
-    axes[0].set_ylabel("cosine distance to nearest line")
-    axes[0].set_ylim(bottom=0.0)
-    axes[0].set_title("Distance to the nearest true line (mean over paths)")
+    handles = _distance_panel(axes[0], quality, keys, "line_distance", notes, "no interpolation paths with a t value",
+                              "cosine distance to nearest line", "Distance to the nearest true line (mean over paths)")
     walks = _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
     _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness (lower is better,\n0 = even steps)", "Smoothness per walk", notes,
                   beside=walks)
@@ -301,12 +309,8 @@ def view_quality_figure(quality: pd.DataFrame, summary: pd.DataFrame, title: str
     notes = length_notes(summary)
     fig, axes = new_subplots(1, 4, figsize=(17, 4.4), gridspec_kw={"width_ratios": (1.5, 1.0, 1.0, 1.0)},
                              layout="constrained")
-    handles = _quality_lines(axes[0], same, keys, "view_distance", notes)
-    if not handles:
-        empty_panel(axes[0], "no paths between two views of one object")
-    axes[0].set_ylabel("cosine distance to the nearest true view")
-    axes[0].set_ylim(bottom=0.0)
-    axes[0].set_title("Distance to the nearest true view (same object)")
+    handles = _distance_panel(axes[0], same, keys, "view_distance", notes, "no paths between two views of one object",
+                              "cosine distance to the nearest true view", "Distance to the nearest true view (same object)")
     walks = _summary_bars(axes[1], summary, keys, "mean_distance", "Mean Distance (lower is better)", "Mean Distance per walk", notes)
     walks = _summary_bars(axes[2], summary, keys, "smoothness", "Smoothness of the azimuth (0 = even)", "Smoothness per walk", notes,
                           beside=walks)

@@ -80,7 +80,7 @@ def _legend_handles(with_uniform: bool, radius: float) -> tuple[list[Any], list[
 def sphere_spiral_figure(points: np.ndarray, uniform: np.ndarray, title: str) -> Figure:
     """A spiral on a 3-D sphere: a 3-D view and its three coordinate projections.
 
-    ``points`` (m, 3) is the walk (e.g. :func:`latentwalk.walks.pathset.sphere_spiral` with
+    ``points`` (m, 3) is the walk (e.g. :func:`latentwalk.walks.traverse.sphere_spiral` with
     dim 3), drawn as a line with its start and end marked; ``uniform`` (k, 3) is a
     uniform-on-sphere sample drawn as small translucent points (k may be 0). The
     3-D axes have a (1, 1, 1) box aspect; the x₁-x₂, x₁-x₃ and x₂-x₃ projections

@@ -1,6 +1,6 @@
 """Figures of viewpoint interpolation (views data): strips against the true renders, recovered azimuths, and the
-latent space coloured by azimuth per object (rule plot_view_walks, with every figure a run has); and the views
-dataset's contact sheet (rule plot_view_dataset)."""
+latent space coloured by azimuth per object (rule plot_views); and the views dataset's contact sheet (rule
+plot_view_dataset)."""
 
 from __future__ import annotations
 
@@ -18,12 +18,10 @@ from latentwalk.data.dataset import load_dataset, load_references
 from latentwalk.data.views import render_views
 from latentwalk.figures.decoded import image_rows_figure
 from latentwalk.figures.style import SERIES, empty_panel, new_subplots, save_figure
-from latentwalk.figures.walk_figures import plot_walks
 from latentwalk.measure.quality import crossfade, interpolate_azimuth, wrap_angle
 from latentwalk.walks.projection import pca
 
-__all__ = ["view_azimuth_figure", "view_scatter_figure", "azimuth_curves", "plot_views", "plot_view_walks",
-           "plot_view_dataset"]
+__all__ = ["view_azimuth_figure", "view_scatter_figure", "azimuth_curves", "plot_views", "plot_view_dataset"]
 
 
 def view_azimuth_figure(curves: Mapping[str, Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]]], title: str) -> Any:
@@ -104,7 +102,7 @@ def azimuth_curves(frames: pd.DataFrame, azimuth_of: Mapping[int, float], walks:
     return out
 
 
-# --------------------------------------------------------------------------- rules plot_view_walks, plot_view_dataset
+# --------------------------------------------------------------------------- rules plot_views, plot_view_dataset
 
 
 def _latent_row(latents: pd.DataFrame, index: int) -> dict[str, Any]:
@@ -128,17 +126,11 @@ def _ground_truth(table: pd.DataFrame, latents: pd.DataFrame, pair: int, views: 
     return truth, f"{name} {np.degrees(a['azimuth']):.0f}°→{np.degrees(b['azimuth']):.0f}°"
 
 
-def plot_views(
-    run: str,
-    methods: Sequence[str],
-    inputs: Mapping[str, PathLike],
-    settings: Mapping[str, Any],
-    out: Mapping[str, PathLike],
-    log: Log = quiet,
-) -> None:
+def plot_views(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike], settings: Mapping[str, Any],
+               out: Mapping[str, PathLike], log: Log = quiet) -> None:
     """Write ``out['view_strips']`` (PNG: raster content), ``out['view_azimuths']`` and ``out['view_scatter']`` (PNG,
-    with SVG beside them: ``out['view_azimuths_svg']``, ``out['view_scatter_svg']``) for one views run, from its
-    ``inputs`` ``paths``, ``decoded``, ``quality`` and ``latents`` (as :func:`plot_view_walks`).
+    with SVG beside them: ``out['view_azimuths_svg']``, ``out['view_scatter_svg']``) for one views run, from the
+    rule's ``inputs``: ``paths`` and ``decoded`` (the run's walks), ``quality`` (its frame scores) and ``latents``.
 
     Strips: for the first ``settings['strip_pairs']`` same-object pairs, each pair interpolation's decoded frames,
     the pixel cross-fade of the true endpoint renders, and the true renders at the interpolated azimuths
@@ -204,24 +196,6 @@ def plot_views(
                                     f"{run}: encoded test views, coloured by azimuth"), out["view_scatter"],
                 out["view_scatter_svg"])
     log(f"{run}: {len(rows)} strip rows, azimuth panels for {', '.join(shown)}, {len(test)} views in the scatter")
-
-
-def plot_view_walks(
-    run: str,
-    methods: Sequence[str],
-    inputs: Mapping[str, PathLike],
-    settings: Mapping[str, Any],
-    out: Mapping[str, PathLike],
-    log: Log = quiet,
-) -> list[str]:
-    """Every figure of a views run (:func:`latentwalk.figures.walk_figures.plot_walks`: the diagnostics and the path
-    figures) and its viewpoint figures (:func:`plot_views`), in one job: both read the run's paths and decoded
-    frames, so a path setting redraws both anyway. ``inputs``, ``settings`` and ``out`` are rule plot_view_walks'
-    inputs, params and outputs (``settings['views']``: the dataset's ``data.views`` section). Returns the names of
-    the walk figures."""
-    names = plot_walks(run, methods, inputs, settings, out, log)
-    plot_views(run, methods, inputs, settings, out, log)
-    return names
 
 
 def plot_view_dataset(data_npz: PathLike, columns: int, out_png: PathLike, log: Log = quiet) -> None:

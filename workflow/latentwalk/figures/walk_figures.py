@@ -1,7 +1,6 @@
 """Rule plot_walks: every figure of a run: its model's diagnostics (:mod:`latentwalk.figures.diagnostics`), the
 decoded walks, written as one directory, and the norm and quality measured along the paths (two fixed figures,
-PNG + SVG). Views runs get these and their viewpoint figures (rule plot_view_walks,
-:mod:`latentwalk.figures.viewpoints`).
+PNG + SVG). Views runs also get their viewpoint figures (rule plot_views, :mod:`latentwalk.figures.viewpoints`).
 
 Which figures a run gets follows from its path methods
 (:func:`latentwalk.core.registry.walk_figures`); each figure is drawn by one small
@@ -248,14 +247,8 @@ def plot_path_measures(run: str, inputs: Mapping[str, PathLike], out: Mapping[st
     log("quality along paths")
 
 
-def plot_walks(
-    run: str,
-    methods: Sequence[str],
-    inputs: Mapping[str, PathLike],
-    settings: Mapping[str, Any],
-    out: Mapping[str, PathLike],
-    log: Log = quiet,
-) -> list[str]:
+def plot_walks(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike], settings: Mapping[str, Any],
+               out: Mapping[str, PathLike], log: Log = quiet) -> list[str]:
     """Draw every figure of one run; return the names of the walk figures.
 
     ``inputs``, ``settings`` and ``out`` are rule plot_walks' inputs, params and outputs. The model's diagnostics

@@ -209,14 +209,8 @@ def midpoint_steps(frames: Any) -> Any:
     return (frames["step"] == last // 2) | ((last % 2 == 1) & (frames["step"] == last // 2 + 1))
 
 
-def path_stats(
-    run: str,
-    methods: Sequence[str],
-    inputs: Mapping[str, PathLike],
-    scoring: Mapping[str, Any],
-    out: Mapping[str, PathLike],
-    log: Log = quiet,
-) -> None:
+def path_stats(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike], scoring: Mapping[str, Any],
+               out: Mapping[str, PathLike], log: Log = quiet) -> None:
     """Norms along every path, encoded norms, and interpolation quality of every decoded frame of one run.
 
     ``inputs`` names the run's files as rule path_stats does: ``paths`` and ``decoded`` (the directories of its

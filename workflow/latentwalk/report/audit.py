@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from latentwalk.core.io import LatentwalkError, atomic_path, sha256_file
 from latentwalk.core.logs import TIMESTAMP
 
-__all__ = ["manifest", "write_manifest", "verify", "check", "Problem", "AUDIT_DIRS", "UNLISTED"]
+__all__ = ["manifest", "write_manifest", "read_manifest", "verify", "check", "Problem", "AUDIT_DIRS", "UNLISTED"]
 
 #: Folders under results/ that hold the audit trail itself (logs, timings, job records), not artifacts.
 AUDIT_DIRS = ("logs", "benchmarks", "provenance")
@@ -71,8 +70,7 @@ def write_manifest(results: str | os.PathLike[str], out_tsv: str | os.PathLike[s
     return len(rows)
 
 
-@dataclass(frozen=True, order=True)
-class Problem:
+class Problem(NamedTuple):
     """One finding of :func:`verify`: ``kind`` is missing, modified, orphan or stale."""
 
     kind: str
@@ -83,7 +81,8 @@ class Problem:
         return f"{self.kind}: {self.path} ({self.detail})"
 
 
-def _read_manifest(path: Path) -> dict[str, dict[str, str]]:
+def read_manifest(path: Path) -> dict[str, dict[str, str]]:
+    """The manifest's rows by path (columns :data:`MANIFEST_COLUMNS`); a one-line error when it is missing or malformed."""
     try:
         lines = path.read_text().splitlines()
     except OSError as exc:
@@ -119,7 +118,7 @@ def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathL
     Paths in the manifest are relative to the directory holding ``results/`` (the working directory of the run).
     """
     root = Path(results)
-    rows = _read_manifest(Path(manifest) if manifest is not None else root / "manifest.tsv")
+    rows = read_manifest(Path(manifest) if manifest is not None else root / "manifest.tsv")
     problems: list[Problem] = []
     current: dict[str, str | None] = {}
 
@@ -161,4 +160,4 @@ def check(results: str | os.PathLike[str], manifest: str | os.PathLike[str], log
     if problems:
         raise LatentwalkError(f"{len(problems)} problem(s) in {results}, first: {problems[0]} (all in the log)")
     if log is not None:
-        log(f"verify: {len(_read_manifest(Path(manifest)))} artifacts match {manifest} and their job records")
+        log(f"verify: {len(read_manifest(Path(manifest)))} artifacts match {manifest} and their job records")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from latentwalk.core.io import LatentwalkError
-from latentwalk.report.audit import _read_manifest, verify
+from latentwalk.report.audit import read_manifest, verify
 from latentwalk.report.explorer import TOLERANCE, UI_CHECKS, page_selftest
 
 __all__ = ["main"]
@@ -31,12 +31,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "check-explorers":
         return _check_explorers(Path(args.results), args.browser)
     try:
-
         problems = verify(args.results, args.manifest)
     except LatentwalkError as exc:
         print(f"latentwalk verify: {exc}", file=sys.stderr)
         return 2
-    rows = len(_read_manifest(Path(args.manifest or Path(args.results, "manifest.tsv"))))
+    rows = len(read_manifest(Path(args.manifest or Path(args.results, "manifest.tsv"))))
     for problem in problems:
         print(problem)
     print(f"verify: {rows} artifacts in the manifest, {len(problems)} problem(s)")
@@ -45,7 +44,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _check_explorers(results: Path, browser: str | None) -> int:
     """Print each explorer page's self-test (JavaScript decoder vs torch, interactions) and a summary line."""
-
     found = sorted(results.glob("explorer/**/*.html"))
     if not found:
         print(f"latentwalk check-explorers: no explorer pages under {results / 'explorer'}", file=sys.stderr)

@@ -3,7 +3,8 @@
 scikit-learn's PCA is the same computation as :func:`pca` (an exact SVD of the
 centred data, each direction's sign fixed so that its largest-magnitude
 coordinate is positive), but importing ``sklearn.decomposition`` costs a job
-about two seconds, more than the path and figure jobs spend on their work.
+more than the path and figure jobs spend on their work; kept because it saves
+more than 3% of the cold default run (benchmarks/bench_startup.py measures it).
 t-SNE (scikit-learn) and UMAP (umap-learn) are imported only when asked for.
 """
 
