@@ -15,9 +15,9 @@ import sys, time
 sys.path.insert(0, {workflow!r})
 import numpy as np
 from latentwalk.core.logs import peak_rss_mib
-from latentwalk.measure.norms import norm_concentration
+from latentwalk.measure.norms import concentration_table
 start = time.perf_counter()
-norm_concentration([{d}], {n}, 0, {chunk})
+concentration_table([{d}], {n}, 0, {chunk})
 print(time.perf_counter() - start, peak_rss_mib())
 """
 

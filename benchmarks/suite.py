@@ -70,6 +70,24 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def write_rows(path: Path, rows: list[Row]) -> None:
+    """Write ``rows`` to the CSV at ``path``, keeping its rows of the sections not measured (with their machine)."""
+    fields = list(Row.__dataclass_fields__) + ["machine"]
+    kept = []
+    measured = {row.section for row in rows}
+    if path.exists():
+        with open(path, newline="") as handle:
+            kept = [r for r in csv.DictReader(handle) if r["section"] not in measured]
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows({k: r.get(k, "") for k in fields} for r in kept)
+        for row in rows:
+            writer.writerow({**row.as_dict(), "machine": machine()})
+    os.replace(tmp, path)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
@@ -94,20 +112,7 @@ def main() -> None:
         rows += section_rows
         print(table(section_rows))
         print(f"({name}: {time.perf_counter() - start:.0f} s)\n", flush=True)
-    fields = list(Row.__dataclass_fields__) + ["machine"]
-    kept = []  # the rows of the sections not run this time stay, with the machine they came from
-    measured = {row.section for row in rows}
-    if Path(args.csv).exists():
-        with open(args.csv, newline="") as handle:
-            kept = [r for r in csv.DictReader(handle) if r["section"] not in measured]
-    tmp = f"{args.csv}.tmp"
-    with open(tmp, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows({k: r.get(k, "") for k in fields} for r in kept)
-        for row in rows:
-            writer.writerow({**row.as_dict(), "machine": machine()})
-    os.replace(tmp, args.csv)
+        write_rows(Path(args.csv), rows)  # after each section: a later section's failure keeps what was measured
     print(table(rows))
     print(f"wrote {args.csv}")
 
