@@ -36,7 +36,7 @@ def test_jobs_run_the_package_of_their_own_workflow(tmp_path: Path) -> None:
     marker = "import sys as _sys\n_sys.stderr.write(f'LATENTWALK_PACKAGE {__file__}\\n')\n"
     init = work / "workflow" / "latentwalk" / "__init__.py"
     init.write_text(init.read_text() + marker)
-    proc = snakemake(work, "--configfile", "tiny.yaml", "results/data/digits.npz")
+    proc = snakemake(work, "results/data/digits.npz", "--configfile", "tiny.yaml")
     loaded = [line.split(" ", 1)[1] for line in (proc.stdout + proc.stderr).splitlines()
               if line.startswith("LATENTWALK_PACKAGE ")]
     assert len(loaded) >= 2, proc.stderr[-2000:]  # the scheduler and the job
