@@ -23,7 +23,7 @@ TINY = {
     "datasets": ["digits", "lines", "views"],
     "models": ["ae", "vae", "acai"],
     "latent_dims": [2],
-    "data": {"lines": {"n": 240, "supersample": 2}, "views": {"n": 240, "size": 16, "supersample": 2, "reference_azimuths": 90}},
+    "data": {"lines": {"n": 240, "supersample": 2}, "views": {"n": 240, "size": 16, "supersample": 2, "reference_azimuths": 90, "channels": 3}},
     "model": {"hidden": [32]},
     "train": {"epochs": {"digits": 2, "lines": 2, "views": 2}, "batch_size": 64},
     "explorer": {"max_points": 150, "selftest_frames": 4, "overlays": ["lerp", "geodesic", "traverse_axis", "spiral"]},

@@ -35,7 +35,7 @@ DEFAULTS: dict[str, Any] = {
         "test_fraction": 0.2,
         "lines": {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8, "renderer": "acai"},
         "views": {"n": 2400, "size": 32, "objects": ["chair", "lblock", "mug", "house"], "elevation": [20.0, 20.0],
-                  "supersample": 4, "reference_azimuths": 720, "reference_elevations": 5},
+                  "supersample": 4, "channels": 1, "reference_azimuths": 720, "reference_elevations": 5},
         "mnist": {
             "dir": None,
             "base_url": None,

@@ -84,7 +84,7 @@ def test_split_rejects_bad_fraction(bad: object) -> None:
 
 def test_digits() -> None:
     ds = load_digits(0.2, seed=3)
-    assert ds.images.shape == (1797, 8, 8) and ds.images.dtype == np.float32
+    assert ds.images.shape == (1797, 8, 8, 1) and ds.images.dtype == np.float32
     assert ds.images.min() == 0.0 and ds.images.max() == 1.0
     assert ds.labels.dtype == np.int64 and set(np.unique(ds.labels).tolist()) == set(range(10))
     assert ds.label_kind == "class"
@@ -229,15 +229,15 @@ def test_acai_renderer_values_are_the_benchmarks_scale() -> None:
 
 def test_make_lines() -> None:
     ds = make_lines(400, 0.25, seed=11)
-    assert ds.images.shape == (400, 32, 32) and ds.images.dtype == np.float32
+    assert ds.images.shape == (400, 32, 32, 1) and ds.images.dtype == np.float32
     assert ds.label_kind == "angle" and ds.labels.dtype == np.float64
     assert ds.labels.min() >= 0.0 and ds.labels.max() < TAU
     assert int((ds.split == "test").sum()) == 100
-    np.testing.assert_array_equal(ds.images, render_lines_acai(ds.labels))  # the default: the published renderer
+    np.testing.assert_array_equal(ds.images[..., 0], render_lines_acai(ds.labels))  # the default: the published renderer
     assert ds.source["renderer"] == "acai" and ds.source["length"] == 15.0 and "supersample" not in ds.source
     coverage = make_lines(400, 0.25, seed=11, renderer="coverage")
     np.testing.assert_array_equal(coverage.labels, ds.labels)
-    np.testing.assert_array_equal(coverage.images, render_lines(ds.labels))
+    np.testing.assert_array_equal(coverage.images[..., 0], render_lines(ds.labels))
     again = make_lines(400, 0.25, seed=11)
     np.testing.assert_array_equal(ds.labels, again.labels)
     np.testing.assert_array_equal(ds.images, again.images)
@@ -248,7 +248,7 @@ def test_make_lines() -> None:
 
 def test_make_lines_size_parameters() -> None:
     ds = make_lines(20, 0.5, seed=0, size=16, length=6.0, width=1.0, supersample=4, renderer="coverage")
-    assert ds.images.shape == (20, 16, 16)
+    assert ds.images.shape == (20, 16, 16, 1)
     np.testing.assert_allclose(ds.images.sum(axis=(1, 2)), 6.0, rtol=0.1)
 
 
@@ -258,7 +258,7 @@ def test_make_lines_size_parameters() -> None:
 @needs_mnist
 def test_mnist_test_files_only() -> None:
     ds = load_mnist(MNIST_DIR, 0.2, seed=5)
-    assert ds.images.shape == (10000, 28, 28) and ds.images.dtype == np.float32
+    assert ds.images.shape == (10000, 28, 28, 1) and ds.images.dtype == np.float32
     assert ds.images.min() == 0.0 and ds.images.max() == 1.0
     assert ds.labels.dtype == np.int64 and set(np.unique(ds.labels).tolist()) == set(range(10))
     assert int((ds.split == "test").sum()) == 2000
@@ -277,10 +277,10 @@ def test_mnist_standard_split(tmp_path: Path) -> None:
     write_idx(tmp_path / MNIST_FILES["test_images"], test_x)  # raw files work too
     write_idx(tmp_path / MNIST_FILES["test_labels"], (np.arange(10) % 10).astype(np.uint8))
     ds = prepare_dataset("mnist", {"test_fraction": 0.5, "mnist": {"dir": str(tmp_path)}}, seed=0)
-    assert ds.images.shape == (40, 28, 28)
+    assert ds.images.shape == (40, 28, 28, 1)
     assert ds.split.tolist() == ["train"] * 30 + ["test"] * 10
-    np.testing.assert_allclose(ds.images[:30], train_x / 255.0, rtol=1e-6)
-    np.testing.assert_allclose(ds.images[30:], test_x / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(ds.images[:30, ..., 0], train_x / 255.0, rtol=1e-6)
+    np.testing.assert_allclose(ds.images[30:, ..., 0], test_x / 255.0, rtol=1e-6)
     assert ds.source["split_mode"] == "standard"
     assert ds.source["n_train"] == 30 and ds.source["n_test"] == 10
     assert len(ds.source["files"]) == 4
@@ -298,9 +298,9 @@ def test_mnist_needs_dir() -> None:
 def test_prepare_dataset_dispatch() -> None:
     params = {"test_fraction": 0.2, "lines": {"n": 50, "size": 16, "length": 6.0, "width": 1.5, "supersample": 4}}
     lines = prepare_dataset("lines", params, seed=2)
-    assert lines.images.shape == (50, 16, 16) and int((lines.split == "test").sum()) == 10
+    assert lines.images.shape == (50, 16, 16, 1) and int((lines.split == "test").sum()) == 10
     digits = prepare_dataset("digits", params, seed=2)
-    assert digits.images.shape == (1797, 8, 8)
+    assert digits.images.shape == (1797, 8, 8, 1)
     with pytest.raises(LatentwalkError) as excinfo:
         prepare_dataset("cifar", params, seed=0)
     _one_line(excinfo, "cifar", "digits", "lines", "mnist")

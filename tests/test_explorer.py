@@ -208,7 +208,7 @@ def test_page_is_self_contained_and_carries_what_the_page_decodes(explorers: dic
     assert "{{" not in text_only
     data = _page_data(html)
     dim = data["dim"]
-    assert data["run"] == f"digits/{name}" and data["image"] == [8, 8]
+    assert data["run"] == f"digits/{name}" and data["image"] == [1, 8, 8]
     assert sorted(data["activity"]) == list(range(dim))
     # the self-test's references are torch's images of the probes; the exported decoder reproduces them
     probes = decode_f32(data["selftest"]["z"]).reshape(-1, dim)

@@ -43,9 +43,11 @@ def _spec(kind: str = "vae", dim: int = 3, shape: tuple[int, int] = (8, 8), arch
 @pytest.mark.parametrize("kind", KINDS)
 @pytest.mark.parametrize(
     ("architecture", "shape"),
-    [("mlp", (8, 8)), ("mlp", (5, 7)), ("conv", (8, 8)), ("conv", (28, 28)), ("conv", (32, 32)), ("conv", (12, 8))],
+    [("mlp", (1, 8, 8)), ("mlp", (3, 5, 7)), ("conv", (1, 8, 8)), ("conv", (1, 28, 28)), ("conv", (3, 32, 32)),
+     ("conv", (3, 12, 8))],
 )
-def test_encoder_decoder_shapes(kind: str, architecture: str, shape: tuple[int, int]) -> None:
+def test_encoder_decoder_shapes(kind: str, architecture: str, shape: tuple[int, int, int]) -> None:
+    """Images (B, C, H, W) in, latents out, pixel logits (B, C, H, W) back, grey and RGB alike."""
     torch.manual_seed(0)
     dim = 3
     model = build_model(_spec(kind, dim, shape, architecture))
@@ -70,7 +72,7 @@ def test_encoder_decoder_shapes(kind: str, architecture: str, shape: tuple[int, 
 def test_forward_without_noise_decodes_the_mean(kind: str) -> None:
     torch.manual_seed(1)
     model = build_model(_spec(kind))
-    x = torch.rand(4, 8, 8)
+    x = torch.rand(4, 1, 8, 8)
     logits, mu, _ = model(x, None)
     assert torch.equal(logits, model.decode_logits(mu))
 
@@ -78,7 +80,7 @@ def test_forward_without_noise_decodes_the_mean(kind: str) -> None:
 def test_forward_reparameterisation_is_mu_plus_noise_times_std() -> None:
     torch.manual_seed(2)
     model = build_model(_spec("vae"))
-    x = torch.rand(4, 8, 8)
+    x = torch.rand(4, 1, 8, 8)
     noise = torch.randn(4, 3)
     logits, mu, logvar = model(x, noise)
     expected = model.decode_logits(mu + noise * torch.exp(0.5 * logvar))
@@ -88,7 +90,7 @@ def test_forward_reparameterisation_is_mu_plus_noise_times_std() -> None:
 def test_ae_ignores_noise() -> None:
     torch.manual_seed(3)
     model = build_model(_spec("ae"))
-    x = torch.rand(4, 8, 8)
+    x = torch.rand(4, 1, 8, 8)
     a, _, _ = model(x, torch.randn(4, 3) * 100)
     b, _, _ = model(x, None)
     assert torch.equal(a, b)
@@ -269,7 +271,8 @@ def test_spec_from_partial_dict_uses_defaults() -> None:
         ({"architecture": "transformer"}, "'transformer'"),
         ({"likelihood": "poisson"}, "'poisson'"),
         ({"latent_dim": 0}, "latent dim"),
-        ({"architecture": "conv", "image_shape": (30, 30)}, "(30, 30)"),
+        ({"architecture": "conv", "image_shape": (30, 30)}, "30x30"),
+        ({"image_shape": (2, 8, 8)}, "C 1 or 3"),
         ({"architecture": "conv", "image_shape": (28, 30)}, "divisible by 4"),
         ({"architecture": "conv", "image_shape": (30, 28)}, "divisible by 4"),
     ],
@@ -317,7 +320,7 @@ def test_loss_terms_combines_with_kl_scale(kind: str, kl_scale: float) -> None:
 def test_loss_terms_scale_changes_loss_for_vae() -> None:
     torch.manual_seed(5)
     model = build_model(_spec("beta_vae", beta=2.0)).double()
-    x = torch.rand(6, 8, 8, dtype=torch.float64)
+    x = torch.rand(6, 1, 8, 8, dtype=torch.float64)
     noise = torch.randn(6, 3, dtype=torch.float64)
     full, recon, kl = loss_terms(model, x, noise, 1.0)
     half, recon2, kl2 = loss_terms(model, x, noise, 0.5)
@@ -328,7 +331,7 @@ def test_loss_terms_scale_changes_loss_for_vae() -> None:
 def test_loss_terms_backpropagates() -> None:
     torch.manual_seed(6)
     model = build_model(_spec("vae"))
-    loss, _, _ = loss_terms(model, torch.rand(4, 8, 8), torch.randn(4, 3))
+    loss, _, _ = loss_terms(model, torch.rand(4, 1, 8, 8), torch.randn(4, 3))
     loss.backward()
     grads = [p.grad for p in model.parameters()]
     assert all(g is not None and torch.isfinite(g).all() for g in grads)
@@ -347,13 +350,13 @@ def test_build_model_depends_only_on_torch_rng() -> None:
 
 
 @pytest.mark.parametrize(("kind", "dim", "shape", "width", "needle"), [
-    ("ae", 64, (32, 32), 2, None),
-    ("vae", 16, (8, 8), 2, None),
+    ("ae", 64, (1, 32, 32), 2, None),
+    ("vae", 16, (3, 8, 8), 2, None),
     ("ae", 6, (32, 32), 2, "not a multiple of latent_width^2 = 4"),
     ("ae", 64, (24, 24), 2, "power of 2"),
     ("ae", 64, (32, 16), 2, "square images"),
 ])
-def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, int], width: int, needle: str | None) -> None:
+def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, ...], width: int, needle: str | None) -> None:
     """The paper's layout: log2(side / latent_width) scales of two 3x3 convolutions; the latent is a feature map."""
     if needle is not None:
         with pytest.raises(LatentwalkError, match=re.escape(needle)):
@@ -364,7 +367,7 @@ def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, int], width: in
     mu, logvar = model.encode(x)
     assert mu.shape == (3, dim) and (logvar is None) == (kind == "ae")
     assert model.decode(mu).shape == (3, *shape)
-    scales = {32: 4, 8: 2}[shape[0]]
+    scales = {32: 4, 8: 2}[shape[-1]]
     pools = sum(isinstance(m, torch.nn.AvgPool2d) for m in model.encoder.modules())
     ups = sum(isinstance(m, torch.nn.Upsample) for m in model.decoder.modules())
     assert pools == ups == scales
@@ -372,11 +375,11 @@ def test_acai_conv_layout(kind: str, dim: int, shape: tuple[int, int], width: in
     assert widest == 4 << scales  # depth doubles per scale: 4, 8, ..., then depth << scales before the latent
 
 
-@pytest.mark.parametrize("side", [28, 32])
-def test_conv_decoder_ends_in_a_transposed_convolution_to_one_channel(side: int) -> None:
+@pytest.mark.parametrize(("side", "channels"), [(28, 1), (32, 3)])
+def test_conv_decoder_ends_in_a_transposed_convolution_to_the_image_channels(side: int, channels: int) -> None:
     """The conv decoder's last layer maps its feature maps to pixel logits with a plain nn.ConvTranspose2d, whose
     state_dict keys the saved checkpoints use."""
-    model = build_model(ModelSpec("vae", 4, (side, side), architecture="conv", likelihood="bernoulli"))
-    last = model.decoder[-2]
-    assert type(last) is torch.nn.ConvTranspose2d and last.out_channels == 1
+    model = build_model(ModelSpec("vae", 4, (channels, side, side), architecture="conv", likelihood="bernoulli"))
+    last = model.decoder[-1]
+    assert type(last) is torch.nn.ConvTranspose2d and last.out_channels == channels
     assert {"decoder.7.weight", "decoder.7.bias"} <= set(model.state_dict())

@@ -499,7 +499,7 @@ def test_decode_every_table(workdir: Path, generated: dict, tmp_path: Path, kind
         with np.load(out) as npz:
             assert set(npz.files) == {"images", "path_id", "step"}
             images = npz["images"]
-            assert images.shape == (n_paths, steps, 8, 8), method
+            assert images.shape == (n_paths, steps, 8, 8, 1), method
             assert images.dtype == np.float32
             assert images.min() >= 0.0 and images.max() <= 1.0
             np.testing.assert_array_equal(npz["path_id"], np.arange(n_paths))

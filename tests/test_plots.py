@@ -15,10 +15,11 @@ from latentwalk.figures.style import save_figure
 from latentwalk.walks.projection import subsample
 
 
-def test_mosaic_layout_and_padding() -> None:
-    rows = [np.zeros((3, 2, 2)), np.ones((1, 2, 2))]
+@pytest.mark.parametrize("channels", [1, 3])
+def test_mosaic_layout_and_padding(channels: int) -> None:
+    rows = [np.zeros((3, 2, 2, channels)), np.ones((1, 2, 2, channels))]
     out = mosaic(rows, gap=1, fill=0.5)
-    assert out.shape == (2 * 3 - 1, 3 * 3 - 1)
+    assert out.shape == (2 * 3 - 1, 3 * 3 - 1, channels)
     assert (out[0:2, 0:2] == 0).all() and (out[3:5, 0:2] == 1).all()
     assert (out[3:5, 3:] == 0.5).all()  # the short row is padded
     assert (out[2, :] == 0.5).all()  # separator
@@ -51,12 +52,12 @@ def _not_blank(path: Path) -> None:
 
 def test_image_figures_render(tmp_path: Path) -> None:
     rng = np.random.default_rng(0)
-    rows = [rng.random((5, 8, 8)), rng.random((5, 8, 8))]
+    rows = [rng.random((5, 8, 8, 1)), rng.random((5, 8, 8, 1))]
     fig = image_rows_figure(rows, ["a", "b"], "title", col_labels=list("12345"), col_title="t", mark_ends=True, group_size=1)
     save_figure(fig, tmp_path / "rows.png", tmp_path / "rows.svg")
     _not_blank(tmp_path / "rows.png")
     assert (tmp_path / "rows.svg").read_text().startswith("<?xml")
-    grid = rng.random((4, 4, 8, 8))
+    grid = rng.random((4, 4, 8, 8, 3))  # colour
     save_figure(decoded_grid_figure(grid, np.linspace(-1, 1, 4), np.linspace(1, -1, 4), "latent", "grid"), tmp_path / "g.png")
     _not_blank(tmp_path / "g.png")
     labels = np.arange(200) % 10
@@ -66,15 +67,22 @@ def test_image_figures_render(tmp_path: Path) -> None:
     _not_blank(tmp_path / "s.png")
 
 
-def test_spiral_animation_writes_one_frame_per_step(tmp_path: Path) -> None:
+@pytest.mark.parametrize("channels", [1, 3])
+def test_spiral_animation_writes_one_frame_per_step(tmp_path: Path, channels: int) -> None:
+    """One GIF frame per step, the decoded image pasted in: grey, or in colour close to the frame's own colours."""
     from PIL import Image
 
     t = np.linspace(0, 3 * np.pi, 7)
     xy = np.column_stack([(0.2 * t - 2) * np.sin(t), (0.2 * t - 2) * np.cos(t)])
-    frames = np.random.default_rng(0).random((7, 8, 8)).astype(np.float32)
+    frames = np.zeros((7, 8, 8, channels), np.float32)
+    frames[..., 0] = np.linspace(0.2, 1.0, 7)[:, None, None]  # red (grey) brightening step by step
     assert spiral_animation(xy, frames, tmp_path / "walk.gif", "walk", fps=5) == 7
     with Image.open(tmp_path / "walk.gif") as gif:
         assert gif.n_frames == 7
+        gif.seek(6)
+        pixels = np.asarray(gif.convert("RGB")).reshape(-1, 3).astype(int)
+    expected = (255, 0, 0) if channels == 3 else (255, 255, 255)
+    assert (np.abs(pixels - expected).max(axis=1) <= 8).sum() > 100  # the last frame's pure red (white) block
     assert sorted(p.name for p in tmp_path.iterdir()) == ["walk.gif"]  # no temporary left behind
 
 
@@ -103,7 +111,7 @@ def _figures() -> dict[str, object]:
     ax.imshow(rng.random((6, 12)), cmap="gray")
     ax.set_title("no layout")
     ax.set_yticks([0, 5], ["row a", "row b"])
-    rows = image_rows_figure([rng.random((4, 6, 6))] * 2, ["row a", "row b"], "no layout", col_labels=list("abcd"))
+    rows = image_rows_figure([rng.random((4, 6, 6, 1))] * 2, ["row a", "row b"], "no layout", col_labels=list("abcd"))
     return {"constrained": wide, "tight_layout": tight, "colorbar": bar, "past_edge": past, "image": image,
             "image_rows": rows}
 
@@ -201,7 +209,7 @@ def test_image_rows_pixels_fall_on_png_pixels(tmp_path: Path, margin: float) -> 
     separator is equally wide, and no pixel blends the two."""
     from latentwalk.figures.decoded import _mosaic_figure
 
-    fig, ax, _, _ = _mosaic_figure([np.zeros((7, 5, 5))], 0.3, left=margin, top=margin / 2, bottom=margin / 3)
+    fig, ax, _, _ = _mosaic_figure([np.zeros((7, 5, 5, 1))], 0.3, left=margin, top=margin / 2, bottom=margin / 3)
     ax.set_xticks([])
     ax.set_yticks([])
     save_figure(fig, tmp_path / "m.png")
@@ -215,8 +223,8 @@ def test_image_rows_pixels_fall_on_png_pixels(tmp_path: Path, margin: float) -> 
     assert len(set(runs[values == 0].tolist())) == 1 and len(set(runs[values == 128].tolist())) == 1, runs
 
 
-@pytest.mark.parametrize("margin", [0.0, 0.37, 1.01])
-def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margin: float) -> None:
+@pytest.mark.parametrize(("margin", "channels"), [(0.0, 1), (0.37, 1), (1.01, 1), (0.0, 3), (0.37, 3)])
+def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margin: float, channels: int) -> None:
     """A mosaic is drawn as its colour-mapped pixels repeated into blocks of whole canvas pixels, its corner at the
     pixel border nearest to its box's, at fractional margins too; where that box is whole pixels (no margin) this
     is pixel for pixel what matplotlib's ``imshow`` with nearest-neighbour resampling draws. At another resolution
@@ -226,7 +234,7 @@ def test_mosaic_blocks_are_whole_pixel_blocks_at_the_nearest_pixel_borders(margi
     from latentwalk.figures.decoded import _block_image_type, _mosaic_figure
     from latentwalk.figures.style import style
 
-    rows = [np.random.default_rng(k).random((5, 7, 6)) for k in range(3)]
+    rows = [np.random.default_rng(k).random((5, 7, 6, channels)) for k in range(3)]
 
     def canvas(fig: object) -> np.ndarray:
         fig.canvas.draw()  # type: ignore[attr-defined]

@@ -29,12 +29,12 @@ def digits() -> np.ndarray:
     """200 real 8x8 digits in [0, 1] (structure to learn, unlike noise)."""
     from sklearn.datasets import load_digits
 
-    return (load_digits().images[:200] / 16.0).astype(np.float32)
+    return (load_digits().images[:200, :, :, None] / 16.0).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
 def noise_images() -> np.ndarray:
-    return np.random.default_rng(0).random((64, 8, 8)).astype(np.float32)
+    return np.random.default_rng(0).random((64, 8, 8, 1)).astype(np.float32)
 
 
 def _spec(kind: str = "vae", dim: int = 2, **kw) -> ModelSpec:
@@ -104,7 +104,7 @@ def test_acai_critic_learns_and_only_the_autoencoder_follows_its_loss(digits: np
 
     torch.manual_seed(0)
     fresh = build_model(spec)
-    x = torch.as_tensor(digits[:16])
+    x = torch.as_tensor(digits[:16]).permute(0, 3, 1, 2)
     alpha = torch.full((16, 1), 0.25)
     loss, recon, adversarial, critic_loss = acai_losses(fresh, x, alpha)
     critic_loss.backward()
@@ -138,9 +138,11 @@ def test_acai_training_is_deterministic_and_other_kinds_are_unchanged(tmp_path: 
 def test_wrong_image_shape_raises(noise_images: np.ndarray) -> None:
     with pytest.raises(LatentwalkError) as excinfo:
         train_model(ModelSpec("ae", 2, (4, 16), hidden=(8,)), _cfg(1), noise_images)
-    _one_line(excinfo, "(64, 8, 8)")
+    _one_line(excinfo, "(64, 8, 8, 1)")
     with pytest.raises(LatentwalkError):
         train_model(_spec("ae"), _cfg(1), noise_images.reshape(64, 64))
+    with pytest.raises(LatentwalkError, match=r"\(1, 8, 8\)"):  # RGB images for a grey model
+        train_model(_spec("ae"), _cfg(1), np.repeat(noise_images, 3, axis=3))
 
 
 def _train_and_save(tmp_path: Path, name: str, spec: ModelSpec, cfg: TrainConfig, images: np.ndarray) -> Path:
@@ -187,7 +189,7 @@ def test_load_model_round_trips_outputs_exactly(tmp_path: Path, noise_images: np
     save_state_dict(model, path)
     loaded = load_model(path, spec)
     assert not loaded.training
-    x = torch.as_tensor(noise_images[:10])
+    x = torch.as_tensor(noise_images[:10]).permute(0, 3, 1, 2)
     z = torch.randn(10, 2)
     with torch.no_grad():
         mu_a, lv_a = model.encode(x)
@@ -478,7 +480,7 @@ def _plain_loop(spec: ModelSpec, cfg: TrainConfig, images: np.ndarray) -> torch.
             warmup = min(1.0, (epoch - 1) / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
             order = torch.randperm(len(data), generator=generator)
             for first in range(0, len(data), cfg.batch_size):
-                batch = data[order[first : first + cfg.batch_size]]
+                batch = data[order[first : first + cfg.batch_size]].permute(0, 3, 1, 2)
                 noise = torch.randn((len(batch), spec.latent_dim), generator=generator) if spec.variational else None
                 loss, _, _ = loss_terms(model, batch, noise, warmup)
                 optimiser.zero_grad(set_to_none=True)

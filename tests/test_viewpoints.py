@@ -10,17 +10,17 @@ from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import VIEW_OBJECTS
 from latentwalk.data.dataset import load_dataset, load_references, save_dataset
 from latentwalk.data.prepare import make_views, prepare_dataset
-from latentwalk.data.views import render_views
+from latentwalk.data.views import OBJECT_COLOURS, render_views
 from latentwalk.measure.path_stats import ViewScorer, frame_table
 from latentwalk.measure.quality import crossfade, interpolate_azimuth, nearest_views, smoothness, wrap_angle
 from latentwalk.walks.pathset import choose_pairs
 
-SMALL = {"n": 48, "size": 16, "supersample": 2, "reference": (120, 5)}
+SMALL = {"n": 48, "size": 16, "supersample": 2, "reference_azimuths": 120}
 
 
 @pytest.fixture(scope="module")
 def small_views(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
-    ds = make_views(test_fraction=0.25, seed=3, **SMALL)
+    ds = make_views(0.25, 3, SMALL)
     path = tmp_path_factory.mktemp("views") / "views.npz"
     save_dataset(ds, path)
     return ds, str(path)
@@ -28,7 +28,7 @@ def small_views(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, str]:
 
 def test_views_dataset_labels_and_determinism(small_views: tuple[object, str], tmp_path) -> None:
     ds, path = small_views
-    assert ds.images.shape == (48, 16, 16) and ds.images.dtype == np.float32
+    assert ds.images.shape == (48, 16, 16, 1) and ds.images.dtype == np.float32
     assert ds.label_kind == "object" and ds.labels.dtype == np.int64
     assert np.bincount(ds.labels).tolist() == [12, 12, 12, 12]  # the objects in equal shares
     az, el = ds.attributes["azimuth"], ds.attributes["elevation"]
@@ -36,11 +36,11 @@ def test_views_dataset_labels_and_determinism(small_views: tuple[object, str], t
     assert ds.n_test == 12
     # every image is the renderer's picture of its own label, azimuth and elevation
     names = np.array(VIEW_OBJECTS)[ds.labels]
-    np.testing.assert_array_equal(ds.images, render_views(names, az, el, 16, 2))
+    np.testing.assert_array_equal(ds.images[..., 0], render_views(names, az, el, 16, 2))
     again = tmp_path / "again.npz"
-    save_dataset(make_views(test_fraction=0.25, seed=3, **SMALL), again)
+    save_dataset(make_views(0.25, 3, SMALL), again)
     assert again.read_bytes() == open(path, "rb").read()  # byte-identical rerun
-    other = make_views(test_fraction=0.25, seed=4, **SMALL)
+    other = make_views(0.25, 4, SMALL)
     assert not np.array_equal(other.attributes["azimuth"], az)
 
 
@@ -50,14 +50,14 @@ def test_views_storage_round_trip(small_views: tuple[object, str]) -> None:
     assert back.label_kind == "object"
     np.testing.assert_array_equal(back.attributes["azimuth"], ds.attributes["azimuth"])
     refs = load_references(path)
-    assert refs["images"].shape == (4 * 120, 16, 16)
+    assert refs["images"].shape == (4 * 120, 16, 16, 1)
     assert np.bincount(refs["labels"]).tolist() == [120] * 4
     np.testing.assert_allclose(np.diff(refs["azimuth"][:120]), 2 * np.pi / 120)
 
 
 def test_views_reference_elevations_span_the_range() -> None:
-    ds = make_views(8, 0.25, 1, size=16, supersample=1, objects=["mug", "chair"], elevation=[10.0, 30.0],
-                    reference=(8, 3))
+    ds = make_views(0.25, 1, {"n": 8, "size": 16, "supersample": 1, "objects": ["mug", "chair"],
+                              "elevation": [10.0, 30.0], "reference_azimuths": 8, "reference_elevations": 3})
     assert sorted(set(ds.labels.tolist())) == [VIEW_OBJECTS.index("chair"), VIEW_OBJECTS.index("mug")]
     assert np.degrees(ds.attributes["elevation"]).min() >= 10.0 and np.degrees(ds.attributes["elevation"]).max() <= 30.0
     np.testing.assert_allclose(np.unique(np.degrees(ds.references["elevation"])), [10.0, 20.0, 30.0])
@@ -79,7 +79,7 @@ def test_views_bad_settings_name_their_key(params: dict, message: str) -> None:
 
 
 def test_load_references_of_a_dataset_without_them(tmp_path) -> None:
-    ds = make_views(8, 0.25, 1, size=16, supersample=1, reference=(8, 5))
+    ds = make_views(0.25, 1, {"n": 8, "size": 16, "supersample": 1, "reference_azimuths": 8})
     plain = type(ds)(images=ds.images, labels=ds.labels, split=ds.split, label_kind="object")
     save_dataset(plain, tmp_path / "plain.npz")
     with pytest.raises(LatentwalkError, match="plain.npz: this dataset file has no reference set"):
@@ -182,3 +182,18 @@ def test_nearest_views_on_a_blank_frame_is_undefined(small_views: tuple[object, 
     assert np.isnan(found["distance"]).all()
     with pytest.raises(LatentwalkError, match="reference views"):
         nearest_views(np.zeros((1, 8, 8)), refs)
+
+
+def test_colour_views_are_the_grey_shading_times_each_objects_colour() -> None:
+    """channels 3: every image (and every reference render) is the grey render scaled by its object's colour, so
+    the shading survives and the background stays black; the provenance records the colours."""
+    settings = {"n": 12, "size": 16, "supersample": 1, "reference_azimuths": 8}
+    grey, colour = make_views(0.25, 5, settings), make_views(0.25, 5, {**settings, "channels": 3})
+    assert colour.images.shape == (12, 16, 16, 3) and colour.images.dtype == np.float32
+    np.testing.assert_array_equal(colour.labels, grey.labels)
+    tint = np.array([OBJECT_COLOURS[VIEW_OBJECTS[k]] for k in colour.labels], dtype=np.float32)
+    np.testing.assert_array_equal(colour.images, grey.images * tint[:, None, None, :])
+    assert colour.references["images"].shape == (4 * 8, 16, 16, 3)
+    assert colour.source["channels"] == 3 and colour.source["colours"]["mug"] == list(OBJECT_COLOURS["mug"])
+    with pytest.raises(LatentwalkError, match="data.views.channels: 2 must be 1 or 3"):
+        make_views(0.25, 5, {**settings, "channels": 2})

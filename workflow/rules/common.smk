@@ -115,10 +115,12 @@ def artifact_targets():
 
 
 def dataset_images(dataset):
-    """How many images a dataset has (the configured n for generated data; an upper bound for MNIST) and pixels each."""
-    side = DATASETS[dataset].side or config["data"][dataset]["size"]
-    count = {"digits": 1797, "mnist": 70000}.get(dataset) or config["data"][dataset]["n"]
-    return count, side * side
+    """How many images a dataset has (the configured n for generated data; an upper bound for MNIST) and the values
+    each holds (pixels x channels)."""
+    settings = config["data"].get(dataset) or {}
+    side = DATASETS[dataset].side or settings["size"]
+    count = {"digits": 1797, "mnist": 70000}.get(dataset) or settings["n"]
+    return count, side * side * settings.get("channels", 1)
 
 
 def data_mem_mb(wildcards, attempt=1):

@@ -1,5 +1,5 @@
-"""The dataset every run trains on: a :class:`Dataset` of float32 images in [0, 1] with labels and a seeded
-train/test split, stored as a compressed ``.npz`` (how each is built: :mod:`latentwalk.data.prepare`)."""
+"""The dataset every run trains on: a :class:`Dataset` of images ``(N, H, W, C)`` (float32 in [0, 1] or uint8) with
+labels and a seeded train/test split, stored as a compressed ``.npz`` (how each is built: :mod:`latentwalk.data.prepare`)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,21 @@ import numpy as np
 
 from latentwalk.core.io import LatentwalkError, save_npz
 
-__all__ = ["Dataset", "check_test_fraction", "split_with_rng", "split_indices", "save_dataset", "load_dataset",
+__all__ = ["Dataset", "CHANNELS", "as_float", "check_test_fraction", "split_with_rng", "split_indices", "save_dataset", "load_dataset",
            "load_references"]
 
 _LABEL_KINDS = ("class", "angle", "object")
 _SPLITS = ("train", "test")
 _NPZ_KEYS = ("images", "labels", "split", "label_kind")
+#: Channels an image can have: 1 (grey) or 3 (RGB).
+CHANNELS: tuple[int, ...] = (1, 3)
+
+
+def as_float(images: np.ndarray) -> np.ndarray:
+    """Images as float32 in [0, 1]: uint8 divided by 255, float32 as they are (no copy), other floats converted."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / np.float32(255.0)
+    return np.asarray(images, dtype=np.float32)
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +35,9 @@ class Dataset:
     """Images with labels and a train/test split.
 
     Attributes:
-        images: float32, shape (N, H, W), values in [0, 1].
+        images: shape (N, H, W, C) with C 1 (grey) or 3 (RGB): float32 in [0, 1], or uint8 (0..255, the compact
+            form of image sources; :func:`as_float` reads them as floats). Grey images given as (N, H, W) get
+            their channel axis here.
         labels: int64 class ids (``label_kind == "class"``: digits, mnist),
             float64 angles in radians in [0, 2pi) (``"angle"``: lines) or int64
             object ids, positions in :data:`~latentwalk.core.registry.VIEW_OBJECTS` (``"object"``: views).
@@ -55,8 +66,14 @@ class Dataset:
         if self.label_kind not in _LABEL_KINDS:
             allowed = ", ".join(_LABEL_KINDS)
             raise LatentwalkError(f"Dataset: label_kind {self.label_kind!r} is not one of {allowed}")
-        if self.images.ndim != 3:
-            raise LatentwalkError(f"Dataset: images must be (N, H, W), got shape {self.images.shape}")
+        if self.images.ndim == 3:
+            object.__setattr__(self, "images", self.images[..., None])
+        if self.images.ndim != 4 or self.images.shape[3] not in CHANNELS:
+            raise LatentwalkError(f"Dataset: images must be (N, H, W, C) with C 1 or 3, got shape {self.images.shape}")
+        if np.issubdtype(self.images.dtype, np.floating) and self.images.dtype != np.float32:
+            object.__setattr__(self, "images", self.images.astype(np.float32))
+        if self.images.dtype not in (np.float32, np.uint8):
+            raise LatentwalkError(f"Dataset: images must be float32 or uint8, got {self.images.dtype}")
         n = self.images.shape[0]
         if self.labels.shape != (n,) or self.split.shape != (n,):
             raise LatentwalkError(

@@ -24,7 +24,7 @@ from latentwalk.core.registry import DATASETS, LINE_RENDERERS, VIEW_OBJECTS
 from latentwalk.data.dataset import Dataset, check_test_fraction, save_dataset, split_indices, split_with_rng
 from latentwalk.data.idx import find_mnist_files, load_mnist_arrays
 from latentwalk.data.lines import LINES_DEFAULTS, draw_lines, positive_float, positive_int
-from latentwalk.data.views import render_views
+from latentwalk.data.views import OBJECT_COLOURS, colourise, render_views
 
 __all__ = ["load_digits", "make_lines", "VIEWS_DEFAULTS", "make_views", "load_mnist", "prepare_dataset", "prepare_data"]
 
@@ -114,31 +114,27 @@ VIEWS_DEFAULTS: dict[str, Any] = {
     "objects": list(VIEW_OBJECTS),
     "elevation": [20.0, 20.0],
     "supersample": 4,
+    "channels": 1,
     "reference_azimuths": 720,
     "reference_elevations": 5,
 }
 
 
-def make_views(
-    n: int,
-    test_fraction: float,
-    seed: int,
-    size: int = 32,
-    objects: list[str] | tuple[str, ...] = VIEW_OBJECTS,
-    elevation: tuple[float, float] | list[float] = (20.0, 20.0),
-    supersample: int = 4,
-    reference: tuple[int, int] = (720, 5),
-) -> Dataset:
-    """Grey-scale renders of 3-D objects seen from random azimuths (:func:`latentwalk.data.views.render_views`).
+def make_views(test_fraction: float, seed: int, settings: Mapping[str, Any] | None = None) -> Dataset:
+    """Renders of 3-D objects seen from random azimuths (:func:`latentwalk.data.views.render_views`), grey
+    (``channels`` 1) or each object in its own colour (3, :func:`latentwalk.data.views.colourise`).
 
+    ``settings`` are the ``data.views`` keys (:data:`VIEWS_DEFAULTS` fills the missing ones).
     ``np.random.default_rng(seed)`` draws, in this order, each image's object (the ``objects`` in equal shares,
     shuffled), its azimuth (uniform in [0, 2pi)), its elevation (uniform in the ``elevation`` range, degrees)
     and the train/test split. Labels are object ids (positions in :data:`VIEW_OBJECTS`); ``attributes`` hold
     azimuth and elevation in radians. ``references`` are the metric's dense renders: every object at
-    ``reference[0]`` equally spaced azimuths and at ``reference[1]`` elevations spread over the range (one when the
-    range is a single value; config ``data.views.reference_azimuths`` and ``reference_elevations``).
+    ``reference_azimuths`` equally spaced azimuths and at ``reference_elevations`` elevations spread over the range
+    (one when the range is a single value).
     """
-    n = positive_int("data.views.n", n)
+    views = _views_params(settings or {})
+    n, size, objects, supersample, channels = (views[k] for k in ("n", "size", "objects", "supersample", "channels"))
+    elevation = views["elevation"]
     check_test_fraction(test_fraction)
     unknown = [o for o in objects if o not in VIEW_OBJECTS]
     if unknown or not objects or len(set(objects)) != len(objects):
@@ -154,12 +150,14 @@ def make_views(
     elev = np.radians(lo + (hi - lo) * rng.random(n))
     split = split_with_rng(n, test_fraction, rng)
     names = np.array(VIEW_OBJECTS)
-    images = render_views(names[labels], azimuth, elev, size, supersample)
-    ref_az = np.linspace(0.0, _TAU, positive_int("data.views.reference_azimuths", reference[0]), endpoint=False)
+    images = colourise(render_views(names[labels], azimuth, elev, size, supersample), names[labels], channels)
+    ref_az = np.linspace(0.0, _TAU, positive_int("data.views.reference_azimuths", views["reference_azimuths"]),
+                         endpoint=False)
     ref_el = np.radians(np.linspace(lo, hi, 1 if lo == hi else positive_int("data.views.reference_elevations",
-                                                                              reference[1])))
+                                                                              views["reference_elevations"])))
     r_obj, r_el, r_az = (a.ravel() for a in np.meshgrid(ids, ref_el, ref_az, indexing="ij"))
-    references = {"images": render_views(names[r_obj], r_az, r_el, size, supersample), "labels": r_obj,
+    references = {"images": colourise(render_views(names[r_obj], r_az, r_el, size, supersample), names[r_obj], channels),
+                  "labels": r_obj,
                   "azimuth": r_az, "elevation": r_el}
     source = {
         "origin": "latentwalk.data.views.render_views",
@@ -168,6 +166,8 @@ def make_views(
         "object_ids": ids.tolist(),
         "elevation_degrees": [lo, hi],
         "supersample": int(supersample),
+        "channels": int(channels),
+        **({"colours": {o: list(OBJECT_COLOURS[o]) for o in objects}} if channels == 3 else {}),
         "reference_set": {"azimuths": len(ref_az), "elevations": len(ref_el), "images": len(r_obj)},
         "angle_convention": "radians; azimuth counter-clockwise seen from above, 0 = camera on +z; elevation above "
                             "the horizontal plane",
@@ -255,8 +255,8 @@ def _renderer(value: Any) -> str:
     return str(value)
 
 
-def _views_params(params: Mapping[str, Any]) -> dict[str, Any]:
-    given = params.get("views") or {}
+def _views_params(given: Any) -> dict[str, Any]:
+    """The ``data.views`` settings merged with :data:`VIEWS_DEFAULTS`, their shapes checked (one key named per error)."""
     if not isinstance(given, Mapping):
         raise LatentwalkError(f"data.views must be a mapping, got {type(given).__name__}")
     unknown = sorted(set(given) - set(VIEWS_DEFAULTS))
@@ -266,9 +266,11 @@ def _views_params(params: Mapping[str, Any]) -> dict[str, Any]:
     elevation = merged["elevation"]
     if not isinstance(elevation, (list, tuple)) or len(elevation) != 2:
         raise LatentwalkError(f"data.views.elevation: {elevation!r} must be a range [lo, hi] in degrees")
-    return {"n": merged["n"], "size": positive_int("data.views.size", merged["size"]), "objects": list(merged["objects"]),
-            "elevation": list(elevation), "supersample": positive_int("data.views.supersample", merged["supersample"]),
-            "reference": (merged["reference_azimuths"], merged["reference_elevations"])}
+    if merged["channels"] not in (1, 3):
+        raise LatentwalkError(f"data.views.channels: {merged['channels']!r} must be 1 or 3")
+    return {**merged, "n": positive_int("data.views.n", merged["n"]), "size": positive_int("data.views.size", merged["size"]),
+            "objects": list(merged["objects"]), "elevation": list(elevation),
+            "supersample": positive_int("data.views.supersample", merged["supersample"])}
 
 
 def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
@@ -293,7 +295,7 @@ def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
     if name == "lines":
         return make_lines(test_fraction=test_fraction, seed=seed, **_lines_params(params))
     if name == "views":
-        return make_views(test_fraction=test_fraction, seed=seed, **_views_params(params))
+        return make_views(test_fraction, seed, params.get("views") or {})
     mnist = params.get("mnist") or {}
     directory = mnist.get("dir") if isinstance(mnist, Mapping) else None
     if not directory:

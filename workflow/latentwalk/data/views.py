@@ -1,4 +1,4 @@
-"""Grey-scale views of a few asymmetric 3-D objects: exact ground truth for viewpoint interpolation.
+"""Views of a few asymmetric 3-D objects, grey or in one colour per object: exact ground truth for viewpoint interpolation.
 
 A small pure-numpy ray caster. Conventions:
 
@@ -38,11 +38,18 @@ import numpy as np
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import VIEW_OBJECTS
 
-__all__ = ["AMBIENT", "LIGHT", "OBJECTS", "coverage", "render_view", "render_views"]
+__all__ = ["AMBIENT", "LIGHT", "OBJECTS", "OBJECT_COLOURS", "colourise", "coverage", "render_view", "render_views"]
 
 #: The built-in objects, in this order.
 #: The objects this module can draw: the registry's names (each is built in ``_objects``; a test checks both match).
 OBJECTS: tuple[str, ...] = VIEW_OBJECTS
+#: Each object's surface colour (linear RGB in [0, 1]) in colour views: the shading scales it.
+OBJECT_COLOURS: dict[str, tuple[float, float, float]] = {
+    "chair": (0.95, 0.45, 0.20),
+    "lblock": (0.30, 0.60, 1.00),
+    "mug": (0.35, 0.85, 0.35),
+    "house": (1.00, 0.85, 0.25),
+}
 #: Ambient term of the Lambertian shading.
 AMBIENT = 0.2
 #: Unit light direction in camera coordinates (towards the light: upper left, in front of the object).
@@ -297,3 +304,15 @@ def coverage(objects: Sequence[str] | np.ndarray, azimuths: np.ndarray, elevatio
              supersample: int = 4) -> np.ndarray:
     """``(n, size, size)`` float32 silhouettes: the share of each pixel's sub-samples that hit the object."""
     return _render(objects, azimuths, elevations, size, supersample, shade=False)
+
+
+def colourise(images: np.ndarray, objects: Sequence[str] | np.ndarray, channels: int) -> np.ndarray:
+    """Shaded views ``(n, size, size)`` as ``(n, size, size, channels)`` float32: grey as they are (``channels``
+    1), or each object's :data:`OBJECT_COLOURS` scaled by its shading (3; the background stays black)."""
+    if channels == 1:
+        return np.asarray(images, dtype=np.float32)[..., None]
+    if channels != 3:
+        raise LatentwalkError(f"views: channels must be 1 or 3, got {channels!r}")
+    names = [str(o) for o in np.asarray(objects).reshape(-1)]
+    colours = np.array([OBJECT_COLOURS[name] for name in names], dtype=np.float32)
+    return np.asarray(images, dtype=np.float32)[..., None] * colours[:, None, None, :]

@@ -18,23 +18,34 @@ from PIL import Image, ImageDraw
 from latentwalk.core.io import atomic_path
 from latentwalk.figures.style import SERIES, new_figure, new_subplots, style, text_inches
 
-__all__ = ["mosaic", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
+__all__ = ["mosaic", "as_picture", "to_rgb8", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
 
 
 def mosaic(rows: Sequence[np.ndarray], gap: int = 1, fill: float = 1.0) -> np.ndarray:
-    """Tile rows of images ``(S_r, H, W)`` into one 2-D array with ``gap``-pixel separators.
+    """Tile rows of images ``(S_r, H, W, C)`` into one image ``(H', W', C)`` with ``gap``-pixel separators.
 
     Rows may have different lengths; short rows are padded with ``fill``.
     """
     if not rows:
         raise ValueError("mosaic needs at least one row")
-    h, w = rows[0].shape[1:]
+    h, w, c = rows[0].shape[1:]
     cols = max(len(r) for r in rows)
-    out = np.full((len(rows) * (h + gap) - gap, cols * (w + gap) - gap), fill, dtype=np.float32)
+    out = np.full((len(rows) * (h + gap) - gap, cols * (w + gap) - gap, c), fill, dtype=np.float32)
     for i, row in enumerate(rows):
         for j, image in enumerate(row):
             out[i * (h + gap) : i * (h + gap) + h, j * (w + gap) : j * (w + gap) + w] = image
     return out
+
+
+def as_picture(image: np.ndarray) -> np.ndarray:
+    """An image ``(H, W, C)`` as matplotlib draws it: ``(H, W)`` grey values (C = 1) or ``(H, W, 3)`` RGB."""
+    return image[..., 0] if image.shape[-1] == 1 else np.clip(image, 0.0, 1.0)
+
+
+def to_rgb8(image: np.ndarray) -> np.ndarray:
+    """An image ``(H, W, C)`` in [0, 1] as 8-bit RGB ``(H, W, 3)`` (grey repeated into the three channels)."""
+    rgb = np.broadcast_to(np.asarray(image, dtype=np.float64), (*image.shape[:2], 3))
+    return np.clip(rgb * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 @functools.cache
@@ -62,7 +73,7 @@ def _block_image_type() -> type:
             clip = (self.get_clip_box() or self.axes.bbox) if self.get_clip_on() else box
             inside = (clip.x0 - 1e-6 <= box.x0 and clip.y0 - 1e-6 <= box.y0 and box.x1 <= clip.x1 + 1e-6
                       and box.y1 <= clip.y1 + 1e-6)
-            if data is None or data.ndim != 2 or not inside:  # a clipped image: matplotlib crops it
+            if data is None or data.ndim not in (2, 3) or not inside:  # a clipped image: matplotlib crops it
                 return None
             # the canvas pixels the box covers, rounded to the nearest pixel borders
             x0, x1 = math.floor(box.x0 + 0.5), math.floor(box.x1 + 0.5 + 1e-8)
@@ -77,11 +88,11 @@ def _block_image_type() -> type:
 
 
 def _mosaic_axes(ax: Any, rows: Sequence[np.ndarray], gap: int = 1) -> tuple[int, int]:
-    """Draw a mosaic (white separators, images dark-on-light as decoded: 0 black, 1 white) on ``ax``: what
+    """Draw a mosaic (grey separators, images as decoded: 0 black, 1 white; RGB images in colour) on ``ax``: what
     ``imshow(..., cmap="gray", vmin=0, vmax=1, interpolation="nearest")`` draws, as a :func:`_block_image_type`."""
-    h, w = rows[0].shape[1:]
+    h, w = rows[0].shape[1:3]
     image = _block_image_type()(ax, cmap="gray", interpolation="nearest", origin="upper")
-    image.set_data(mosaic(rows, gap, fill=0.5))
+    image.set_data(as_picture(mosaic(rows, gap, fill=0.5)))
     image.set_clim(0.0, 1.0)
     ax.set_aspect("equal")
     image.set_extent(image.get_extent())  # the axes' limits, as imshow sets them
@@ -103,7 +114,7 @@ def _mosaic_figure(rows: Sequence[np.ndarray], cell_inches: float, gap: int = 1,
     it draw the PNG on the canvas it measured; content that still falls outside is drawn onto a canvas of the
     crop's size instead (each label measured once more)."""
     rc = style()
-    h, w = rows[0].shape[1:]
+    h, w = rows[0].shape[1:3]
     dpi = float(rc["savefig.dpi"])
     scale = max(1, round(cell_inches * dpi / (w + gap)))  # PNG pixels per image pixel
     height, width = len(rows) * (h + gap) - gap, max(len(r) for r in rows) * (w + gap) - gap
@@ -160,7 +171,7 @@ def image_rows_figure(
     label_size = 8.0
     fig, ax, dy, dx = _mosaic_figure(rows, cell_inches, left=0.15 + max(text_inches(t, label_size) for t in row_labels),
                                      top=0.45, bottom=0.6 if col_labels is not None else 0.1, title=title)
-    h, w = rows[0].shape[1:]
+    h, w = rows[0].shape[1:3]
     ax.set_xticks([])
     ax.set_yticks([])
     _edge_labels(ax, "left", [i * dy + h / 2 - 0.5 for i in range(len(rows))], row_labels, label_size)
@@ -184,7 +195,7 @@ def image_rows_figure(
 def decoded_grid_figure(images: np.ndarray, u: np.ndarray, v: np.ndarray, coordinates: str, title: str) -> Any:
     """The decoded n x n grid (the latent manifold), with its latent or PC coordinates on the axes."""
     n = images.shape[0]
-    h, w = images.shape[2:]
+    h, w = images.shape[2:4]
     cell = min(9.0, max(4.0, n * 0.45)) / n  # the grid's side: 0.45 in per image, within 4..9 in
     fig, ax, dy, dx = _mosaic_figure(list(images), cell, left=1.0, top=0.45, bottom=0.7, title=title)
     stride = max(1, n // 7)
@@ -235,7 +246,7 @@ def spiral_figure(xy: np.ndarray, t: np.ndarray, frames: np.ndarray, title: str,
     ax_comp.set_title("components along the walk")
     ax_frames = fig.add_subplot(grid[1, :])
     dy, dx = _mosaic_axes(ax_frames, [frames[pick]])
-    h, w = frames.shape[1:]
+    h, w = frames.shape[1:3]
     ax_frames.set_xticks([j * dx + w / 2 - 0.5 for j in range(len(pick))])
     ax_frames.set_xticklabels([f"{t[k]:.2f}" for k in pick], fontsize=7)
     ax_frames.set_xlabel("t (rad)")
@@ -261,7 +272,7 @@ def spiral_animation(xy: np.ndarray, frames: np.ndarray, out_gif: str | os.PathL
     ax_trace.set_aspect("equal")
     ax_trace.set_xlabel("z₁")
     ax_trace.set_ylabel("z₂")
-    ax_image.imshow(np.zeros(frames.shape[1:]), cmap="gray", vmin=0, vmax=1)
+    ax_image.imshow(np.zeros(frames.shape[1:3]), cmap="gray", vmin=0, vmax=1)
     ax_image.set_axis_off()
     fig.suptitle(title, fontsize=9)
     fig.tight_layout()
@@ -274,17 +285,21 @@ def spiral_animation(xy: np.ndarray, frames: np.ndarray, out_gif: str | os.PathL
     size = (int(round(box.width)), int(round(box.height)))
     radius = 3.5 * dpi / 72
     colour = tuple(int(SERIES[3][i : i + 2], 16) for i in (1, 3, 5))
-    # one palette for every frame: the background's colours, a grey ramp for the decoded images and the point's colour
-    ramp = Image.fromarray(np.repeat(np.arange(256, dtype=np.uint8)[None, :], 4, axis=0)).convert("RGB")
-    sample = Image.new("RGB", (background.width, height + 8), colour)
+    images = [Image.fromarray(to_rgb8(frame)) for frame in frames]
+    # one palette for every frame: the background's colours, a grey ramp or the decoded images' colours, the point's
+    sample = Image.new("RGB", (background.width, height + 8 + sum(im.height for im in images) * (frames.shape[3] == 3)), colour)
     sample.paste(background, (0, 0))
-    sample.paste(ramp.resize((background.width, 4)), (0, height))
+    if frames.shape[3] == 1:
+        ramp = Image.fromarray(np.repeat(np.arange(256, dtype=np.uint8)[None, :], 4, axis=0)).convert("RGB")
+        sample.paste(ramp.resize((background.width, 4)), (0, height))
+    else:
+        for k, im in enumerate(images):
+            sample.paste(im, (0, height + 8 + k * im.height))
     palette = sample.quantize(colors=256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
     pictures = []
-    for k in range(len(frames)):
+    for k, im in enumerate(images):
         picture = background.copy()
-        grey = np.clip(np.asarray(frames[k], dtype=np.float64) * 255.0 + 0.5, 0, 255).astype(np.uint8)
-        picture.paste(Image.fromarray(grey).resize(size, Image.Resampling.NEAREST).convert("RGB"), (left, top))
+        picture.paste(im.resize(size, Image.Resampling.NEAREST), (left, top))
         x, y = points[k, 0], height - points[k, 1]
         ImageDraw.Draw(picture).ellipse((x - radius, y - radius, x + radius, y + radius), fill=colour)
         pictures.append(picture.quantize(palette=palette, dither=Image.Dither.NONE))

@@ -14,8 +14,8 @@ from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_csv
 from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import BASELINES, PAIR_INTERPOLATIONS, VIEW_OBJECTS
-from latentwalk.data.dataset import load_dataset, load_references
-from latentwalk.data.views import render_views
+from latentwalk.data.dataset import as_float, load_dataset, load_references
+from latentwalk.data.views import colourise, render_views
 from latentwalk.figures.decoded import image_rows_figure
 from latentwalk.figures.style import SERIES, empty_panel, new_subplots, save_figure
 from latentwalk.measure.quality import crossfade, interpolate_azimuth, wrap_angle
@@ -122,7 +122,9 @@ def _ground_truth(table: pd.DataFrame, latents: pd.DataFrame, pair: int, views: 
     azimuth = interpolate_azimuth(a["azimuth"], b["azimuth"], t)
     elevation = (1 - t) * a["elevation"] + t * b["elevation"]
     name = VIEW_OBJECTS[int(a["label"])]
-    truth = render_views([name] * len(t), azimuth, elevation, int(views["size"]), int(views["supersample"]))
+    names = [name] * len(t)
+    truth = colourise(render_views(names, azimuth, elevation, int(views["size"]), int(views["supersample"])), names,
+                      int(views.get("channels", 1)))
     return truth, f"{name} {np.degrees(a['azimuth']):.0f}°→{np.degrees(b['azimuth']):.0f}°"
 
 
@@ -210,7 +212,7 @@ def plot_view_dataset(data_npz: PathLike, columns: int, out_png: PathLike, log: 
         labels.append(f"{VIEW_OBJECTS[int(obj)]}: reference")
         train = np.flatnonzero((data.labels == obj) & (data.split == "train"))[:columns]
         train = train[np.argsort(data.attributes["azimuth"][train], kind="stable")]
-        rows.append(data.images[train])
+        rows.append(as_float(data.images[train]))
         labels.append(f"{VIEW_OBJECTS[int(obj)]}: training set")
     elevation = np.degrees(refs["elevation"].min())
     fig = image_rows_figure(rows, labels, f"views: {len(data.labels)} images of {len(rows) // 2} objects "

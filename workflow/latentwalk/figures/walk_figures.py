@@ -36,7 +36,7 @@ __all__ = ["Walks", "load_walk", "TRAVERSAL_ROWS", "WALK_DRAWERS", "plot_path_me
 
 @dataclass
 class Walks:
-    """A run's decoded walks: per method, the path table (sorted by path and step) and images ``(paths, steps, H, W)``."""
+    """A run's decoded walks: per method, the path table (sorted by path and step) and images ``(paths, steps, H, W, C)``."""
 
     run: str
     tables: dict[str, pd.DataFrame]

@@ -12,7 +12,7 @@ from sklearn.neural_network import MLPClassifier
 
 from latentwalk.core.io import LatentwalkError, PathLike, provenance, save_npz, write_json
 from latentwalk.core.logs import Log, quiet
-from latentwalk.data.dataset import load_dataset
+from latentwalk.data.dataset import as_float, load_dataset
 from latentwalk.measure.quality import classifier_probabilities
 
 __all__ = ["fit_classifier", "train_classifier"]
@@ -40,11 +40,12 @@ def train_classifier(data_npz: PathLike, seed: int, hidden: int, max_iter: int, 
     if data.label_kind != "class":
         raise LatentwalkError(f"{data_npz}: a classifier needs class labels, this dataset is labelled by {data.label_kind}")
     train, test = data.split == "train", data.split == "test"
+    images = as_float(data.images)
     start = time.perf_counter()
-    weights = fit_classifier(data.images[train], data.labels[train], seed, hidden, max_iter)
-    p = classifier_probabilities(weights, data.images[test])
+    weights = fit_classifier(images[train], data.labels[train], seed, hidden, max_iter)
+    p = classifier_probabilities(weights, images[test])
     accuracy = float(np.mean(weights["classes"][p.argmax(axis=1)] == data.labels[test]))
-    train_acc = float(np.mean(weights["classes"][classifier_probabilities(weights, data.images[train]).argmax(axis=1)] == data.labels[train]))
+    train_acc = float(np.mean(weights["classes"][classifier_probabilities(weights, images[train]).argmax(axis=1)] == data.labels[train]))
     save_npz(out_npz, **weights)
     write_json(
         out_json,

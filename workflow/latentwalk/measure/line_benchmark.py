@@ -25,7 +25,7 @@ from latentwalk.data.dataset import load_dataset
 from latentwalk.figures.comparison import acai_benchmark_figure
 from latentwalk.figures.style import save_figure
 from latentwalk.measure.quality import mean_smoothness, nearest_lines, reference_lines, smoothness, to_benchmark_scale
-from latentwalk.model.networks import ModelSpec
+from latentwalk.model.networks import ModelSpec, image_shape, to_frames, to_input
 from latentwalk.model.training import TrainConfig, evaluate, train_model
 
 __all__ = ["PAPER_TABLE", "PAPER_SAMPLES", "protocol_pairs", "lerp_latents", "score_walks", "evaluate_protocol",
@@ -66,17 +66,17 @@ def score_walks(images: np.ndarray, angles: np.ndarray, references: np.ndarray) 
 
 def evaluate_protocol(model: Any, endpoints: np.ndarray, frames: int, angles: np.ndarray,
                       references: np.ndarray) -> tuple[float, float]:
-    """Encode the endpoint images ``(pairs, 2, H, W)``, lerp ``frames`` frames between their latent means, decode,
+    """Encode the endpoint images ``(pairs, 2, H, W, C)``, lerp ``frames`` frames between their latent means, decode,
     and score: (Mean Distance, Mean Smoothness)."""
     pairs = endpoints.shape[0]
     device = next(model.parameters()).device  # evaluated where it trains (CPU or GPU)
     with torch.inference_mode():
-        x = torch.as_tensor(endpoints.reshape(2 * pairs, *endpoints.shape[2:]), dtype=torch.float32, device=device)
-        mu, _ = model.encode(x)
+        x = torch.as_tensor(np.ascontiguousarray(endpoints.reshape(2 * pairs, *endpoints.shape[2:])), device=device)
+        mu, _ = model.encode(to_input(x))
         z = mu.double().cpu().numpy().reshape(pairs, 2, -1)
         walk = lerp_latents(z[:, 0], z[:, 1], frames)
         latents = torch.as_tensor(walk.reshape(pairs * frames, -1), dtype=torch.float32, device=device)
-        images = model.decode(latents).cpu().numpy()
+        images = to_frames(model.decode(latents))
     return score_walks(images.reshape(pairs, frames, *images.shape[1:]), angles, references)
 
 
@@ -126,13 +126,13 @@ def acai_protocol(
     if data.label_kind != "angle":
         raise LatentwalkError(f"{data_npz}: the line benchmark needs the lines dataset (angle labels)")
     train, test = data.images[data.split == "train"], data.images[data.split == "test"]
-    spec = ModelSpec.from_dict({"kind": model, "latent_dim": int(dim), "image_shape": list(train.shape[1:]), **model_params})
+    spec = ModelSpec.from_dict({"kind": model, "latent_dim": int(dim), "image_shape": image_shape(train), **model_params})
     cfg = TrainConfig(epochs=int(train_params["epochs"]), batch_size=int(train_params["batch_size"]),
                       learning_rate=float(train_params["learning_rate"]), seed=int(seed), device=str(train_params["device"]),
                       threads=int(train_params["threads"]))
     angles, references = reference_lines(line_params)
     pairs = protocol_pairs(len(test), int(protocol["pairs"]), int(seed))
-    endpoints = test[pairs]  # (pairs, 2, H, W)
+    endpoints = test[pairs]  # (pairs, 2, H, W, C)
     first_scored = cfg.epochs - int(protocol["evaluations"]) + 1
     evaluations: list[dict[str, float]] = []
 

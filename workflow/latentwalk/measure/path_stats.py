@@ -21,7 +21,7 @@ from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_par
 from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import BASELINES, CLOSED_FORM_INTERPOLATIONS
-from latentwalk.data.dataset import load_dataset, load_references
+from latentwalk.data.dataset import as_float, load_dataset, load_references
 from latentwalk.measure.norms import encoded_norm_summary, path_norm_summary, path_norm_table, walk_names
 from latentwalk.measure.quality import (
     classifier_probabilities,
@@ -82,7 +82,7 @@ class ClassifierScorer:
         with np.load(classifier_npz) as handle:
             self.weights = {k: handle[k] for k in handle.files}
         data = load_dataset(data_npz)
-        self.train_images = data.images[data.split == "train"]
+        self.train_images = as_float(data.images[data.split == "train"])
 
     def score(self, frames: Any, flat: np.ndarray) -> None:
         """Add ``predicted``, ``confidence``, ``entropy`` and ``nn_distance`` columns to ``frames``."""
@@ -114,7 +114,7 @@ class ViewScorer:
     def __init__(self, data_npz: PathLike) -> None:
 
         self.references = load_references(data_npz)
-        self.images = load_dataset(data_npz).images
+        self.images = as_float(load_dataset(data_npz).images)
 
     def score(self, frames: Any, flat: np.ndarray) -> None:
         """Add ``view_distance``, ``view_azimuth``, ``view_elevation``, ``view_object``, ``same_object``,
@@ -242,8 +242,8 @@ def path_stats(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike],
     for paths, npz in zip(tables, method_files(decoded_dir, methods, ".npz")):
         with np.load(npz) as handle:
             images = handle["images"]
-        if images.ndim != 4:
-            raise LatentwalkError(f"{npz}: decoded images must be (paths, steps, H, W), got shape {images.shape}")
+        if images.ndim != 5:
+            raise LatentwalkError(f"{npz}: decoded images must be (paths, steps, H, W, C), got shape {images.shape}")
         walks.append((paths, images, npz))
     by_method = {str(paths["method"].iloc[0]): (paths, images) for paths, images, _ in walks if len(paths)}
     baselines = scorer.baselines({m: p for m, (p, _) in by_method.items()}, {m: i for m, (_, i) in by_method.items()})

@@ -118,7 +118,7 @@ def mean_smoothness(values: np.ndarray) -> float:
 
 
 def nearest_views(frames: np.ndarray, references: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """For frames ``(F, H, W)`` in [0, 1]: the cosine distance to the nearest reference render and that render's
+    """For frames ``(F, H, W, C)`` in [0, 1]: the cosine distance to the nearest reference render and that render's
     ``azimuth``, ``elevation`` and ``object`` (``references``: a views dataset's reference set). An all-zero frame
     has no distance (NaN) and takes reference 0, as for lines."""
     flat = np.asarray(references["images"], dtype=np.float32).reshape(len(references["images"]), -1)
@@ -138,11 +138,12 @@ def interpolate_azimuth(a: np.ndarray | float, b: np.ndarray | float, t: np.ndar
 
 
 def crossfade(images_a: np.ndarray, images_b: np.ndarray, steps: int) -> np.ndarray:
-    """The pixel-space baseline: ``(1 - t) a + t b`` for ``steps`` equally spaced t in [0, 1] -> ``(pairs, steps, H, W)``."""
+    """The pixel-space baseline: ``(1 - t) a + t b`` for ``steps`` equally spaced t in [0, 1]: images ``(pairs, ...)``
+    -> ``(pairs, steps, ...)``."""
     if steps < 2:
         raise LatentwalkError(f"a cross-fade needs at least 2 steps, got {steps}")
-    t = np.linspace(0.0, 1.0, steps, dtype=np.float64)[None, :, None, None]
     a = np.asarray(images_a, dtype=np.float64)[:, None]
+    t = np.linspace(0.0, 1.0, steps, dtype=np.float64).reshape(1, steps, *[1] * (a.ndim - 2))
     b = np.asarray(images_b, dtype=np.float64)[:, None]
     return ((1.0 - t) * a + t * b).astype(np.float32)
 

@@ -13,6 +13,7 @@ import torch
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_parquet, save_npz
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model, resolve_device
+from latentwalk.model.networks import to_frames
 
 __all__ = ["decode_paths"]
 
@@ -29,7 +30,7 @@ def decode_paths(
 ) -> None:
     """Decode every path table of one run: ``out_dir/{method}.npz`` per ``paths_dir/{method}.parquet``.
 
-    Each npz holds ``images`` (n_paths, steps, H, W) float32 in [0, 1],
+    Each npz holds ``images`` (n_paths, steps, H, W, C) float32 in [0, 1],
     ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order. The
     directory appears whole or not at all.
     """
@@ -58,7 +59,7 @@ def _decode_table(model: Any, spec: Any, table_path: Path, out: Path, batch_size
     with torch.inference_mode():
         for first in range(0, len(z), batch_size):
             batch = torch.tensor(z[first : first + batch_size], device=torch_device)
-            chunks.append(model.decode(batch).cpu().numpy())
-    images = np.concatenate(chunks).reshape(len(path_ids), int(n_steps[0]), *spec.image_shape)
+            chunks.append(to_frames(model.decode(batch)))
+    images = np.concatenate(chunks).reshape(len(path_ids), int(n_steps[0]), *chunks[0].shape[1:])
     save_npz(out, images=images.astype(np.float32), path_id=path_ids.astype(np.int64), step=np.arange(int(n_steps[0])))
     log(f"decoded {table_path.name}: {images.shape[0]} paths x {images.shape[1]} steps in {time.perf_counter() - start:.2f}s")

@@ -20,7 +20,7 @@ from latentwalk.core.io import LatentwalkError, PathLike, read_json, sha256_file
 from latentwalk.core.logs import Log, quiet
 from latentwalk.data.dataset import load_dataset
 from latentwalk.model.checkpoint import load_run_model, resolve_device
-from latentwalk.model.networks import ModelSpec
+from latentwalk.model.networks import ModelSpec, to_input
 
 __all__ = ["encode", "encode_images", "latent_table"]
 
@@ -62,14 +62,14 @@ def encode(
 
 
 def encode_images(model: Any, images: np.ndarray, batch_size: int = 2048, device: str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
-    """Encoder means (and log-variances) of ``images`` ``(N, H, W)``, in batches, without gradients."""
+    """Encoder means (and log-variances) of stored ``images`` ``(N, H, W, C)``, in batches, without gradients."""
 
     mus: list[np.ndarray] = []
     logvars: list[np.ndarray] = []
     with torch.inference_mode():
         for first in range(0, images.shape[0], batch_size):
-            batch = torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size], dtype=np.float32), device=device)
-            mu, logvar = model.encode(batch)
+            batch = torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size]), device=device)
+            mu, logvar = model.encode(to_input(batch))
             mus.append(mu.cpu().numpy())
             if logvar is not None:
                 logvars.append(logvar.cpu().numpy())

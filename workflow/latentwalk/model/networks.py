@@ -1,10 +1,11 @@
 """Autoencoder models: deterministic AE, Gaussian-encoder VAE and beta-VAE.
 
-Encoders map an image batch ``(B, H, W)`` to latent means (and log-variances
-for variational models); decoders map latents to pixel *logits*, so the
-Bernoulli loss can use the numerically stable ``binary_cross_entropy_with_logits``.
-Two architectures: an MLP for any image size and a small conv net (two
-stride-2 4x4 convolutions) for sides divisible by 4.
+Encoders map an image batch ``(B, C, H, W)`` (C = 1 grey or 3 RGB) to latent
+means (and log-variances for variational models); decoders map latents to
+pixel *logits* ``(B, C, H, W)``, so the Bernoulli loss can use the numerically
+stable ``binary_cross_entropy_with_logits``. Three architectures: an MLP for any
+image size, a small conv net (two stride-2 4x4 convolutions) for sides divisible
+by 4, and the ACAI paper's all-convolutional layout.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from torch.nn import functional as F
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import ARCHITECTURES, MODELS
 
-__all__ = ["ModelSpec", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
+__all__ = ["ModelSpec", "image_shape", "to_input", "to_frames", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
            "reconstruction_loss", "loss_terms", "acai_losses"]
 
 
@@ -30,7 +31,7 @@ class ModelSpec:
 
     kind: str  # ae | vae | beta_vae
     latent_dim: int
-    image_shape: tuple[int, int]
+    image_shape: tuple[int, int, int]  # (C, H, W); (H, W) means grey, (1, H, W)
     architecture: str = "mlp"  # mlp | conv | acai_conv
     hidden: tuple[int, ...] = (256, 128)
     channels: tuple[int, ...] = (32, 64)
@@ -57,14 +58,19 @@ class ModelSpec:
             raise LatentwalkError(f"model hidden widths must be a non-empty list of positive integers, got {list(self.hidden)}")
         if len(self.channels) != 2 or min(self.channels) < 1:
             raise LatentwalkError(f"model channels must be two positive integers, got {list(self.channels)}")
-        if self.architecture == "conv" and (self.image_shape[0] % 4 or self.image_shape[1] % 4):
-            raise LatentwalkError(f"conv architecture needs image sides divisible by 4, got {self.image_shape}")
+        if len(self.image_shape) == 2:  # grey images given by their side lengths
+            object.__setattr__(self, "image_shape", (1, *self.image_shape))
+        object.__setattr__(self, "image_shape", tuple(int(v) for v in self.image_shape))
+        if len(self.image_shape) != 3 or self.image_shape[0] not in (1, 3) or min(self.image_shape) < 1:
+            raise LatentwalkError(f"model image shape must be (C, H, W) with C 1 or 3, got {self.image_shape}")
+        h, w = self.image_shape[1:]
+        if self.architecture == "conv" and (h % 4 or w % 4):
+            raise LatentwalkError(f"conv architecture needs image sides divisible by 4, got {h}x{w}")
         if self.architecture == "acai_conv":
-            h, w = self.image_shape
             side, width = h // self.latent_width if self.latent_width > 0 else 0, self.latent_width
             if h != w or width < 1 or h % width or side & (side - 1) or side < 2:
                 raise LatentwalkError(f"acai_conv needs square images whose side is the latent width ({width}) times a "
-                                      f"power of 2 (>= 2), got {self.image_shape}")
+                                      f"power of 2 (>= 2), got {h}x{w}")
             if self.latent_dim % (width * width):
                 raise LatentwalkError(f"acai_conv: latent dim {self.latent_dim} is not a multiple of latent_width^2 = "
                                       f"{width * width}")
@@ -117,7 +123,7 @@ def _mlp(sizes: Sequence[int]) -> nn.Sequential:
 
 def _scales(spec: ModelSpec) -> int:
     """acai_conv: how many times the image side halves down to the latent width."""
-    return (spec.image_shape[0] // spec.latent_width).bit_length() - 1
+    return (spec.image_shape[1] // spec.latent_width).bit_length() - 1
 
 
 def _conv_stack(c_in: int, c_out: int) -> list[nn.Module]:
@@ -129,8 +135,7 @@ def _acai_encoder(spec: ModelSpec, channels: int) -> nn.Sequential:
     """The ACAI paper's encoder: a 1x1 convolution to ``depth`` channels, then per scale two 3x3 convolutions
     (``depth * 2^s`` channels) and 2x2 average pooling, then a 3x3 convolution and a 3x3 one to ``channels``
     at the latent width; flattened channel-major."""
-    h = spec.image_shape[0]
-    layers: list[nn.Module] = [nn.Unflatten(1, (1, h)), nn.Conv2d(1, spec.depth, 1)]
+    layers: list[nn.Module] = [nn.Conv2d(spec.image_shape[0], spec.depth, 1)]
     c = spec.depth
     for s in range(_scales(spec)):
         layers += [*_conv_stack(c, spec.depth << s), nn.AvgPool2d(2)]
@@ -149,24 +154,23 @@ def _acai_decoder(spec: ModelSpec) -> nn.Sequential:
     for s in reversed(range(_scales(spec))):
         layers += [*_conv_stack(c, spec.depth << s), nn.Upsample(scale_factor=2, mode="nearest")]
         c = spec.depth << s
-    layers += [nn.Conv2d(c, spec.depth, 3, padding=1), nn.LeakyReLU(0.2), nn.Conv2d(spec.depth, 1, 3, padding=1),
-               nn.Flatten(1, 2)]
+    layers += [nn.Conv2d(c, spec.depth, 3, padding=1), nn.LeakyReLU(0.2),
+               nn.Conv2d(spec.depth, spec.image_shape[0], 3, padding=1)]
     return nn.Sequential(*layers)
 
 
 def _encoder(spec: ModelSpec, outputs: int) -> nn.Sequential:
-    """Images ``(B, H, W)`` -> ``(B, outputs)``: the MLP, the two-convolution or the ACAI paper's layout."""
-    h, w = spec.image_shape
+    """Images ``(B, C, H, W)`` -> ``(B, outputs)``: the MLP, the two-convolution or the ACAI paper's layout."""
+    c, h, w = spec.image_shape
     if spec.architecture == "acai_conv":
         cells = spec.latent_width * spec.latent_width
         return _acai_encoder(spec, max(1, outputs // cells))
     if spec.architecture == "mlp":
-        widths = [h * w, *spec.hidden]
+        widths = [c * h * w, *spec.hidden]
         return nn.Sequential(nn.Flatten(), _mlp(widths), nn.ReLU(), nn.Linear(widths[-1], outputs))
     c1, c2 = spec.channels
     return nn.Sequential(
-        nn.Unflatten(1, (1, h)),
-        nn.Conv2d(1, c1, 4, stride=2, padding=1),
+        nn.Conv2d(c, c1, 4, stride=2, padding=1),
         nn.ReLU(),
         nn.Conv2d(c1, c2, 4, stride=2, padding=1),
         nn.ReLU(),
@@ -186,7 +190,7 @@ class Critic(nn.Module):
         self.body = body
 
     def forward(self, x: Tensor) -> Tensor:
-        """``(B,)`` verdicts for images ``(B, H, W)``."""
+        """``(B,)`` verdicts for images ``(B, C, H, W)``."""
         return self.body(x).mean(dim=1)
 
 
@@ -196,7 +200,7 @@ class LatentAutoencoder(nn.Module):
     def __init__(self, spec: ModelSpec) -> None:
         super().__init__()
         self.spec = spec
-        h, w = spec.image_shape
+        c, h, w = spec.image_shape
         d = spec.latent_dim
         heads = 2 * d if spec.variational else d
         self.encoder = _encoder(spec, heads)
@@ -205,10 +209,8 @@ class LatentAutoencoder(nn.Module):
         if spec.architecture == "acai_conv":
             self.decoder = _acai_decoder(spec)
         elif spec.architecture == "mlp":
-            widths = [h * w, *spec.hidden]
-            self.decoder = nn.Sequential(
-                _mlp([d, *reversed(widths)]), nn.Unflatten(1, (h, w))
-            )
+            widths = [c * h * w, *spec.hidden]
+            self.decoder = nn.Sequential(_mlp([d, *reversed(widths)]), nn.Unflatten(1, (c, h, w)))
         else:
             c1, c2 = spec.channels
             fh, fw = h // 4, w // 4
@@ -221,12 +223,11 @@ class LatentAutoencoder(nn.Module):
                 nn.Unflatten(1, (c2, fh, fw)),
                 nn.ConvTranspose2d(c2, c1, 4, stride=2, padding=1),
                 nn.ReLU(),
-                nn.ConvTranspose2d(c1, 1, 4, stride=2, padding=1),
-                nn.Flatten(1, 2),
+                nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),
             )
 
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Latent means and (for VAEs) log-variances of an image batch ``(B, H, W)``."""
+        """Latent means and (for VAEs) log-variances of an image batch ``(B, C, H, W)``."""
         out = self.encoder(x)
         if self.spec.variational:
             mu, logvar = out.chunk(2, dim=1)
@@ -234,7 +235,7 @@ class LatentAutoencoder(nn.Module):
         return out, None
 
     def decode_logits(self, z: Tensor) -> Tensor:
-        """Pixel logits ``(B, H, W)`` for latents ``(B, d)``."""
+        """Pixel logits ``(B, C, H, W)`` for latents ``(B, d)``."""
         return self.decoder(z)
 
     def decode(self, z: Tensor) -> Tensor:
@@ -248,6 +249,23 @@ class LatentAutoencoder(nn.Module):
         if logvar is not None and noise is not None:
             z = mu + noise * torch.exp(0.5 * logvar)
         return self.decode_logits(z), mu, logvar
+
+
+def image_shape(images: Any) -> tuple[int, int, int]:
+    """The model input shape ``(C, H, W)`` of images stored ``(N, H, W, C)``."""
+    _, h, w, c = images.shape
+    return int(c), int(h), int(w)
+
+
+def to_input(batch: Tensor) -> Tensor:
+    """Stored images ``(B, H, W, C)`` (float32 in [0, 1] or uint8) as model input: float32 ``(B, C, H, W)``."""
+    x = batch.permute(0, 3, 1, 2)
+    return x.float().div_(255.0) if x.dtype == torch.uint8 else x
+
+
+def to_frames(images: Tensor) -> Any:
+    """Decoded images ``(B, C, H, W)`` as stored frames: a numpy float32 array ``(B, H, W, C)``."""
+    return images.permute(0, 2, 3, 1).cpu().numpy()
 
 
 def build_model(spec: ModelSpec) -> LatentAutoencoder:

@@ -24,16 +24,18 @@ import torch
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, provenance, sha256_file, write_json
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import SWEPT_KINDS, Run
-from latentwalk.data.dataset import load_dataset
+from latentwalk.data.dataset import as_float, load_dataset
 from latentwalk.model.checkpoint import resolve_device, save_state_dict
 from latentwalk.model.networks import (
     LatentAutoencoder,
     ModelSpec,
     acai_losses,
     build_model,
+    image_shape,
     kl_divergence,
     loss_terms,
     reconstruction_loss,
+    to_input,
 )
 
 __all__ = ["TrainConfig", "fused_adam", "trainer_description", "seed_everything", "train_model", "flush_denormals",
@@ -128,19 +130,21 @@ def train_model(
     log: Callable[[str], None] = lambda _msg: None,
     on_epoch: Callable[[int, LatentAutoencoder], None] | None = None,
 ) -> tuple[LatentAutoencoder, list[dict[str, float]]]:
-    """Train a model on ``images`` ``(N, H, W)`` in [0, 1]; return it (on CPU) and the per-epoch history.
+    """Train a model on ``images`` ``(N, H, W, C)`` (float32 in [0, 1] or uint8, converted a batch at a time); return
+    it (on CPU) and the per-epoch history.
 
     The history rows have the keys of :func:`history_columns`, with per-example
     mean losses. A non-finite loss stops training with :class:`LatentwalkError`.
     ``on_epoch(epoch, model)`` runs after each epoch (evaluations during training);
     it must not touch the training's random generator, so it changes no weights.
     """
-    if images.ndim != 3 or tuple(images.shape[1:]) != tuple(spec.image_shape):
-        raise LatentwalkError(f"training images have shape {images.shape}, model expects (N, {spec.image_shape})")
+    if images.ndim != 4 or image_shape(images) != tuple(spec.image_shape):
+        raise LatentwalkError(f"training images have shape {images.shape} (N, H, W, C), model expects (C, H, W) = "
+                              f"{spec.image_shape}")
     device = resolve_device(cfg.device)
     generator = seed_everything(cfg.seed, cfg.threads, device)
     model = build_model(spec).to(device)
-    data = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32), device=device)
+    data = torch.as_tensor(np.ascontiguousarray(images if images.dtype == np.uint8 else as_float(images)), device=device)
     n = data.shape[0]
     critic_optimiser = None
     if spec.adversarial:  # two players: the autoencoder and its critic, each with its own Adam
@@ -159,7 +163,7 @@ def train_model(
         warmup = min(1.0, (epoch - 1) / cfg.kl_warmup_epochs) if cfg.kl_warmup_epochs > 0 else 1.0
         order = torch.randperm(n, generator=generator, device=device)
         for first in range(0, n, cfg.batch_size):
-            batch = torch.index_select(data, 0, order[first : first + cfg.batch_size])  # rows: one copy each
+            batch = to_input(torch.index_select(data, 0, order[first : first + cfg.batch_size]))  # rows: one copy each
             if critic_optimiser is not None:
                 totals += _adversarial_step(model, batch, generator, optimiser, critic_optimiser) * batch.shape[0]
                 continue
@@ -215,7 +219,7 @@ def evaluate(model: LatentAutoencoder, images: np.ndarray, batch_size: int = 204
     totals = torch.zeros(2, dtype=torch.float64, device=device)
     with torch.inference_mode():
         for first in range(0, images.shape[0], batch_size):
-            x = torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size], dtype=np.float32), device=device)
+            x = to_input(torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size]), device=device))
             logits, mu, logvar = model(x, None)
             recon = reconstruction_loss(logits, x, model.spec.likelihood, model.spec.gaussian_sigma)
             totals += torch.stack((recon.sum(), kl_divergence(mu, logvar).sum())).double()
@@ -225,13 +229,18 @@ def evaluate(model: LatentAutoencoder, images: np.ndarray, batch_size: int = 204
     return {"reconstruction": recon_v, "kl": kl_v, "loss": recon_v + model.spec.kl_weight * kl_v, "n": int(images.shape[0])}
 
 
-def mean_image_reconstruction(images: np.ndarray, likelihood: str, sigma: float = 0.1) -> float:
-    """Per-image reconstruction NLL of predicting the mean image for every image: the score a model must beat."""
+def mean_image_reconstruction(images: np.ndarray, likelihood: str, sigma: float = 0.1, batch_size: int = 2048) -> float:
+    """Per-image reconstruction NLL of predicting the mean image for every image: the score a model must beat
+    (two passes over ``images`` a batch at a time: the mean, then the loss)."""
 
-    x = torch.as_tensor(np.ascontiguousarray(images, dtype=np.float32))
-    mean = x.mean(dim=0, keepdim=True).clamp(1e-6, 1 - 1e-6)
+    def batches() -> Iterator[torch.Tensor]:
+        for first in range(0, images.shape[0], batch_size):
+            yield to_input(torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size])))
+
+    mean = (sum(x.double().sum(dim=0) for x in batches()) / images.shape[0]).float().clamp(1e-6, 1 - 1e-6)[None]
     logits = torch.log(mean) - torch.log1p(-mean)
-    return float(reconstruction_loss(logits.expand_as(x), x, likelihood, sigma).double().mean())
+    total = sum(reconstruction_loss(logits.expand_as(x), x, likelihood, sigma).double().sum() for x in batches())
+    return float(total / images.shape[0])
 
 
 #: A run is flagged when its reconstruction is no better than this share of the mean-image baseline.
@@ -290,7 +299,7 @@ def train(
             "kind": named.kind,
             **({"beta": named.kl_weight} if named.kind in SWEPT_KINDS else {}),  # model.beta, via the run's name
             "latent_dim": named.dim,
-            "image_shape": (int(data.images.shape[1]), int(data.images.shape[2])),
+            "image_shape": image_shape(data.images),
             **model_params,  # only the settings that shape this run; ModelSpec defaults fill the rest
         }
     )

@@ -68,7 +68,7 @@ def export_decoder(run: str, inputs: Mapping[str, PathLike], mu: np.ndarray, sel
                    log: Log = quiet) -> None:
     """Write the run's decoder as the explorer page runs it, with torch's decodings of probe latents, as JSON.
 
-    Keys: ``kind``, ``variational``, ``image`` (H, W), ``latent_dim``, ``decoder`` (:func:`decoder_layers`),
+    Keys: ``kind``, ``variational``, ``image`` (C, H, W), ``latent_dim``, ``decoder`` (:func:`decoder_layers`),
     ``provenance`` and ``selftest``: ``k`` probes ``z`` (``selftest_frames`` of the latents ``mu``, read from
     ``inputs['latents']``, seeded, and two off-data latents) with the ``images`` torch decodes from them (base64
     float32), which the page compares its own decoding with. ``inputs['model']`` and ``inputs['meta']`` are the

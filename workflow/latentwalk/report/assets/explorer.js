@@ -11,7 +11,7 @@
     return new Float32Array(bytes.buffer);
   }
 
-  const d = D.dim, H = D.image[0], W = D.image[1], N = D.points.n;
+  const d = D.dim, C = D.image[0], H = D.image[1], W = D.image[2], N = D.points.n;
   const XY = f32(D.points.xy), MU = f32(D.points.mu), LABELS = f32(D.points.labels);
   const PC3 = D.points.pc3 ? f32(D.points.pc3) : null;
   const LAYERS = D.decoder.map((layer) => (layer.w ? Object.assign({}, layer, { W: f32(layer.w), B: f32(layer.b) }) : layer));
@@ -232,9 +232,11 @@
 
   function paint(target, pixels) {
     const image = new ImageData(W, H);
-    for (let i = 0; i < W * H; i++) {
-      const v = Math.max(0, Math.min(255, Math.round(pixels[i] * 255)));
-      image.data[4 * i] = v; image.data[4 * i + 1] = v; image.data[4 * i + 2] = v; image.data[4 * i + 3] = 255;
+    for (let i = 0; i < W * H; i++) {  // pixels are channel-major: C planes of H x W (grey: one plane)
+      for (let c = 0; c < 3; c++) {
+        image.data[4 * i + c] = Math.max(0, Math.min(255, Math.round(pixels[(C === 3 ? c : 0) * H * W + i] * 255)));
+      }
+      image.data[4 * i + 3] = 255;
     }
     const off = document.createElement("canvas");
     off.width = W; off.height = H;
@@ -456,7 +458,7 @@
     const start = performance.now();
     for (let i = 0; i < k; i++) {
       const out = decode(Z.subarray(i * d, (i + 1) * d));
-      for (let p = 0; p < H * W; p++) worst = Math.max(worst, Math.abs(out[p] - ref[i * H * W + p]));
+      for (let p = 0; p < C * H * W; p++) worst = Math.max(worst, Math.abs(out[p] - ref[i * C * H * W + p]));
     }
     const ms = (performance.now() - start) / k;
     report("selftest", "max_abs_diff=" + worst.toExponential(3) + " frames=" + k);
