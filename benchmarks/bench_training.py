@@ -23,12 +23,13 @@ from latentwalk.model.training import TrainConfig, train_model
 
 
 def images_28(n: int = 10_000) -> tuple[np.ndarray, str]:
-    """MNIST's 10k test images from ../shared/data/mnist when present, else n synthetic 28 x 28 line images."""
+    """MNIST's 10k test images ``(N, 28, 28, 1)`` from ../shared/data/mnist when present, else n synthetic 28 x 28
+    line images."""
     if (MNIST / "t10k-images-idx3-ubyte.gz").exists():
         from latentwalk.data.idx import find_mnist_files, load_mnist_arrays
 
         _, _, images, _ = load_mnist_arrays(find_mnist_files(MNIST))
-        return (images.astype(np.float32) / 255.0)[:n], "MNIST t10k"
+        return (images.astype(np.float32) / 255.0)[:n, :, :, None], "MNIST t10k"
     from latentwalk.data.prepare import make_lines
 
     return make_lines(n, 0.2, 0, size=28, length=13.0).images.astype(np.float32), "synthetic 28x28 lines"
@@ -42,7 +43,7 @@ def reference_loop(spec: ModelSpec, images: np.ndarray, epochs: int, batch_size:
     torch.manual_seed(seed)
     model = build_model(spec).to(device)
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
-    data = torch.as_tensor(images)
+    data = torch.as_tensor(images).permute(0, 3, 1, 2).contiguous()  # (N, C, H, W), as torchvision's ToTensor gives
     loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(data), batch_size=batch_size, shuffle=True)
     start = time.perf_counter()
     last = 0.0

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workflow"))
 
 from common import REPO, Row  # noqa: E402
 
-SECTIONS = ("training", "norms", "dag", "orchestration", "startup", "gpu")
+SECTIONS = ("training", "norms", "dag", "sources", "orchestration", "startup", "gpu")
 
 
 def machine() -> str:

@@ -34,3 +34,13 @@ def test_a_step_of_an_mlp_vae_counts_its_matrix_products(bench_training, hidden:
     forward = sum(2 * batch * a * b for a, b in layers)
     first = 2 * batch * layers[0][0] * layers[0][1]
     assert bench_training.step_flops(spec, batch_size=batch) == 3 * forward - first
+
+
+def test_the_reference_loop_and_ours_train_on_images_as_the_suite_stores_them(bench_training) -> None:  # type: ignore[no-untyped-def]
+    """The suite's images are (N, 28, 28, 1) like every dataset's: both loops take them and report a finite loss."""
+    import numpy as np
+
+    images = np.random.default_rng(0).random((64, 28, 28, 1)).astype(np.float32)
+    spec = ModelSpec("vae", 4, (28, 28), hidden=(16,))
+    for seconds, loss in (bench_training.reference_loop(spec, images, 1, 32), bench_training.ours(spec, images, 1, 32)):
+        assert seconds > 0 and np.isfinite(loss) and 0 < loss < 28 * 28 * 1.0

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="torch see
 def _images(n: int = 512, size: int = 12, seed: int = 0) -> np.ndarray:
     """Bright squares at random places: easy to reconstruct, so the loss must fall."""
     rng = np.random.default_rng(seed)
-    images = np.zeros((n, size, size), dtype=np.float32)
+    images = np.zeros((n, size, size, 1), dtype=np.float32)
     for image, (r, c) in zip(images, rng.integers(0, size - 4, size=(n, 2))):
         image[r : r + 4, c : c + 4] = 1.0
     return images
@@ -35,7 +35,7 @@ def test_the_one_trainer_takes_the_same_path_on_cuda(architecture: str) -> None:
     cpu = build_model(spec).double()
     gpu = build_model(spec).double().cuda()
     gpu.load_state_dict(cpu.state_dict())
-    x, noise = torch.rand(10, 8, 8, dtype=torch.float64), torch.randn(10, 4, dtype=torch.float64)
+    x, noise = torch.rand(10, 1, 8, 8, dtype=torch.float64), torch.randn(10, 4, dtype=torch.float64)
     for model, device in ((cpu, "cpu"), (gpu, "cuda")):
         loss, _, _ = loss_terms(model, x.to(device), noise.to(device), 0.5)
         loss.backward()
@@ -48,7 +48,7 @@ def test_the_one_trainer_takes_the_same_path_on_cuda(architecture: str) -> None:
 def test_training_on_cuda_learns_and_repeats_itself(architecture: str) -> None:
     """Training on the GPU lowers the loss, hands back a CPU model, and the same seed gives the same history."""
     images = _images(size=16 if architecture == "conv" else 12)
-    spec = ModelSpec("vae", 4, images.shape[1:], architecture=architecture, hidden=(64,), likelihood="bernoulli")
+    spec = ModelSpec("vae", 4, images.shape[1:3], architecture=architecture, hidden=(64,), likelihood="bernoulli")
     cfg = TrainConfig(epochs=4, batch_size=64, seed=11, device="cuda", kl_warmup_epochs=0)
     model, history = train_model(spec, cfg, images)
     assert next(model.parameters()).device.type == "cpu"
