@@ -19,7 +19,6 @@ os.environ.update(
 
 from latentwalk.core.config import check_config_file
 from latentwalk.core.io import LatentwalkError
-from latentwalk.core.registry import WILDCARD_CONSTRAINTS
 
 min_version("9.0")
 
@@ -36,7 +35,7 @@ include: "workflow/rules/common.smk"
 
 
 wildcard_constraints:
-    **WILDCARD_CONSTRAINTS,
+    **CONSTRAINTS,
 
 
 include: "workflow/rules/data.smk"

@@ -7,11 +7,11 @@ import itertools
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from latentwalk.core.config import iter_runs, key_path, load_schema, validate_config
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import CLASS_DATASETS, Run, applicable_methods
@@ -32,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "models": ["ae", "vae", "beta_vae"],
     "latent_dims": [2, 16],
     "data": {
+        "sources": {},
         "test_fraction": 0.2,
         "lines": {"n": 8000, "size": 32, "length": 15.0, "width": 2.0, "supersample": 8, "renderer": "acai"},
         "views": {"n": 2400, "size": 32, "objects": ["chair", "lblock", "mug", "house"], "elevation": [20.0, 20.0],
@@ -227,10 +228,8 @@ def test_unknown_top_level_key(schema: dict[str, Any]) -> None:
 @pytest.mark.parametrize(
     ("config", "path", "key"),
     [
-        ({"train": {"epochs": {"foo": 1}}}, "train.epochs", "'foo'"),
         ({"data": {"lines": {"bogus": 1}}}, "data.lines", "'bogus'"),
         ({"data": {"mnist": {"url": "x"}}}, "data.mnist", "'url'"),
-        ({"model": {"likelihood": {"cifar": "gaussian"}}}, "model.likelihood", "'cifar'"),
         ({"encode": {"batchsize": 3}}, "encode", "'batchsize'"),
         ({"paths": {"wobble": {}}}, "paths", "'wobble'"),
         ({"paths": {"slerp": {"norm": "none"}}}, "paths.slerp", "'norm'"),
@@ -250,7 +249,7 @@ def test_bad_enum_names_index_and_allowed_values(schema: dict[str, Any]) -> None
     ("config", "needles"),
     [
         ({"device": "gpu"}, ("config key device:", "'gpu'", "'cuda'")),
-        ({"datasets": ["digits", "cifar"]}, ("datasets[1]", "'cifar'", "'mnist'")),
+        ({"datasets": ["digits", "cifar"]}, ("datasets[1]", "'cifar'", "mnist", "data.sources")),
         ({"model": {"architecture": "resnet"}}, ("model.architecture", "'resnet'", "'conv'")),
         ({"model": {"likelihood": {"lines": "poisson"}}}, ("model.likelihood.lines", "'poisson'", "'gaussian'")),
     ],
@@ -568,7 +567,6 @@ def test_prior_pairs_for_1d_vae_does_not_fail(paths_cfg: dict[str, Any]) -> None
     import zlib
 
     import numpy as np
-
     from latentwalk.walks.interpolate import prior_pairs
 
     settings_ = paths_cfg["prior_pairs"]
@@ -611,9 +609,59 @@ def test_applicable_methods_filter_keeps_config_order(
 
 
 @pytest.mark.parametrize("path", sorted((CONFIG_PATH.parent / "config").rglob("*.yaml")), ids=lambda p: p.name)
-def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path) -> None:
-    """The sweeps and the benchmark config merge over config.yaml; each must validate on its own too."""
-    config = validate_config(yaml.safe_load(path.read_text()), schema)
+def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path, tmp_path: Path) -> None:
+    """The sweeps, the benchmark config and the example merge over config.yaml; each must validate on its own too
+    (the example's sources pointed at stand-ins of their kind: a folder with a class subfolder, an .npz)."""
+    raw = yaml.safe_load(path.read_text())
+    for source in (raw.get("data") or {}).get("sources", {}).values():
+        stand_in = tmp_path / Path(source["path"]).name
+        if stand_in.suffix == ".npz":
+            np.savez(stand_in, images=np.zeros((4, 8, 8), np.uint8))
+        else:
+            (stand_in / "a").mkdir(parents=True)
+        source["path"] = str(stand_in)
+    config = validate_config(raw, schema)
     if path.name == "acai_lines.yaml":
         assert config["acai_benchmark"]["enabled"] and config["data"]["lines"]["renderer"] == "acai"
         assert config["paths"]["pairs"] == {"n": 16, "mode": "random"} and config["paths"]["lerp"]["steps"] == 16
+
+
+@pytest.mark.parametrize(
+    ("config", "needles"),
+    [
+        ({"train": {"epochs": {"foo": 1}}}, ("config key train.epochs.foo:", "no dataset of that name")),
+        ({"model": {"likelihood": {"cifar": "gaussian"}}}, ("config key model.likelihood.cifar:",)),
+        ({"model": {"architecture_per_dataset": {"cifar": "conv"}}}, ("model.architecture_per_dataset.cifar",)),
+        ({"data": {"sources": {"digits": {"path": "x"}}}}, ("config key data.sources.digits:", "built-in")),
+        ({"data": {"sources": {"mine": {"size": 8}}}}, ("data.sources.mine", "'path' is a required property")),
+        ({"data": {"sources": {"Mine": {"path": "x"}}}}, ("data.sources", "'Mine'")),
+        ({"data": {"sources": {"mine": {"path": "x", "channels": 2}}}}, ("data.sources.mine.channels", "2")),
+    ],
+)
+def test_sources_and_per_dataset_keys_name_what_is_wrong(schema: dict[str, Any], config: dict[str, Any],
+                                                         needles: tuple[str, ...]) -> None:
+    _fails(config, schema, *needles)
+
+
+def test_a_source_is_a_dataset_with_defaults(schema: dict[str, Any], tmp_path: Path) -> None:
+    """A source listed under datasets takes the schema's size and channels and the source defaults per dataset;
+    a folder with class subfolders is class-labelled (scored by a classifier, attribute walks apply), a flat one
+    is not; a path that does not exist stops the config."""
+    from latentwalk.core.config import SOURCE_DEFAULTS, datasets_of, iter_runs
+
+    (tmp_path / "flat").mkdir()
+    (tmp_path / "classes" / "a").mkdir(parents=True)
+    sources = {"shapes": {"path": str(tmp_path / "classes")}, "plain": {"path": str(tmp_path / "flat"), "size": 16}}
+    config = validate_config({"datasets": ["digits", "shapes", "plain"], "data": {"sources": sources},
+                              "train": {"epochs": {"digits": 3}}}, schema)
+    assert config["data"]["sources"]["shapes"] == {"path": str(tmp_path / "classes"), "size": 32, "channels": 3}
+    assert config["train"]["epochs"]["shapes"] == SOURCE_DEFAULTS["epochs"]
+    assert config["model"]["likelihood"]["plain"] == SOURCE_DEFAULTS["likelihood"]
+    assert config["train"]["epochs"]["digits"] == 3
+    found = datasets_of(config)
+    assert (found["shapes"].label_kind, found["shapes"].scorer) == ("class", "classifier")
+    assert (found["plain"].label_kind, found["plain"].scorer, found["plain"].side) == ("none", "realism", 16)
+    runs = {run.name: run for run in iter_runs(config)}
+    assert runs["plain/vae-z2"].label_kind == "none" and runs["digits/vae-z2"].label_kind == "class"
+    _fails({"datasets": ["gone"], "data": {"sources": {"gone": {"path": str(tmp_path / "nothing")}}}}, schema,
+           "config key data.sources.gone.path:", "does not exist")

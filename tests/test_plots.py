@@ -295,11 +295,11 @@ def test_plot_comparison_draws_each_dataset_after_checking_them_all(tmp_path: Pa
             lines += [f"{dataset},{model},{dim},{beta},{30 - dim},{dim * beta},{dim},0.1,0.8" for dim in (2, 8)]
     runs = tmp_path / "runs.csv"
     runs.write_text("\n".join(lines) + "\n")
-    plot_comparison(runs, ["digits", "lines"], tmp_path / "comparison")
+    plot_comparison(runs, {"digits": "classifier", "lines": "lines"}, tmp_path / "comparison")
     assert sorted(p.name for p in (tmp_path / "comparison").iterdir()) == ["digits.png", "digits.svg", "lines.png", "lines.svg"]
     _not_blank(tmp_path / "comparison" / "lines.png")
     with pytest.raises(LatentwalkError, match=rf"^{re.escape(str(runs))}: no runs of dataset 'views'$"):
-        plot_comparison(runs, ["digits", "views"], tmp_path / "none")
+        plot_comparison(runs, {"digits": "classifier", "views": "views"}, tmp_path / "none")
     assert not (tmp_path / "none").exists()
 
 

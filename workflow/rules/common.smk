@@ -6,7 +6,7 @@ import os
 import sys
 from pathlib import Path
 
-from latentwalk.core.config import iter_runs, load_schema, validate_config
+from latentwalk.core.config import datasets_of, iter_runs, load_schema, validate_config
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.logs import end_timers
 from latentwalk.core.registry import (
@@ -15,6 +15,7 @@ from latentwalk.core.registry import (
     RUN_FIGURES,
     VIEW_DATASETS,
     VIEW_FIGURES,
+    WILDCARD_CONSTRAINTS,
     Run,
     applicable_methods,
 )
@@ -42,6 +43,10 @@ except LatentwalkError as error:
     raise WorkflowError(f"invalid config: {error}") from None
 
 RUNS = list(iter_runs(config))
+#: Every listed dataset, built in or a source (data.sources): its label kind, scorer and image side.
+DATASET_INFO = datasets_of(config)
+#: The wildcard constraints, with the config's source names among the datasets.
+CONSTRAINTS = {**WILDCARD_CONSTRAINTS, "dataset": "|".join(dict.fromkeys([*DATASETS, *DATASET_INFO]))}
 #: The jobs' conda environment (used with --sdm conda; pinned like constraints.txt), relative to workflow/rules/.
 CONDA_ENV = "../envs/latentwalk.yaml"
 #: The per-run path prefix every per-run rule shares.
@@ -57,7 +62,7 @@ def sources(rule):
 
 def run_of(wildcards):
     """The Run a job's wildcards name."""
-    return Run(wildcards.dataset, wildcards.model, int(wildcards.dim))
+    return Run(wildcards.dataset, wildcards.model, int(wildcards.dim), DATASET_INFO[wildcards.dataset].label_kind)
 
 
 def run_methods(wildcards):
@@ -117,9 +122,9 @@ def artifact_targets():
 def dataset_images(dataset):
     """How many images a dataset has (the configured n for generated data; an upper bound for MNIST) and the values
     each holds (pixels x channels)."""
-    settings = config["data"].get(dataset) or {}
-    side = DATASETS[dataset].side or settings["size"]
-    count = {"digits": 1797, "mnist": 70000}.get(dataset) or settings["n"]
+    settings = config["data"]["sources"].get(dataset) or config["data"].get(dataset) or {}
+    side = DATASET_INFO[dataset].side or settings["size"]
+    count = {"digits": 1797, "mnist": 70000}.get(dataset) or settings.get("n", 100_000)  # sources: a bound
     return count, side * side * settings.get("channels", 1)
 
 

@@ -1,4 +1,5 @@
 # Stage 1: datasets -> results/data/{dataset}.npz + provenance JSON.
+from latentwalk.data.custom import image_files
 from latentwalk.data.idx import MNIST_FILES
 
 
@@ -9,7 +10,12 @@ def mnist_dir():
 
 
 def data_inputs(wildcards):
-    """Raw files a dataset is built from (only MNIST has any)."""
+    """Raw files a dataset is built from: MNIST's IDX files, or every file of a source (adding, removing or editing
+    one reruns the preparation and everything after it)."""
+    source = config["data"]["sources"].get(wildcards.dataset)
+    if source is not None:
+        path = Path(source["path"])
+        return [str(path)] if path.is_file() else [str(p) for p in image_files(path)]
     if wildcards.dataset != "mnist":
         return []
     mnist = config["data"]["mnist"]
@@ -29,7 +35,9 @@ def data_params(wildcards):
     """The slice of config['data'] dataset {wildcards.dataset} depends on."""
     data = config["data"]
     params = {"test_fraction": data["test_fraction"]}
-    if wildcards.dataset in ("lines", "views"):
+    if wildcards.dataset in data["sources"]:
+        params["source"] = dict(data["sources"][wildcards.dataset])
+    elif wildcards.dataset in ("lines", "views"):
         params[wildcards.dataset] = dict(data[wildcards.dataset])
     elif wildcards.dataset == "mnist":
         params["mnist"] = {"dir": mnist_dir()}

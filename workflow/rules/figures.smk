@@ -238,6 +238,6 @@ rule plot_comparison:
         mem_mb=1000,
         runtime=10,
     params:
-        datasets=config["datasets"],
+        scorers={name: dataset.scorer for name, dataset in DATASET_INFO.items()},
     script:
         "../scripts/plot_comparison.py"

@@ -12,14 +12,14 @@ def path_stats_inputs(wildcards):
         "latents": f"results/latents/{run.name}.parquet",
         "data": f"results/data/{run.dataset}.npz",
     }
-    if DATASETS[run.dataset].scorer == "classifier":
+    if DATASET_INFO[run.dataset].scorer == "classifier":
         inputs["classifier"] = f"results/classifiers/{run.dataset}.npz"
     return inputs
 
 
 def scoring_params(wildcards):
     """How the run's decoded frames are scored: the dataset's scorer and the settings it needs (data.lines)."""
-    scorer = DATASETS[wildcards.dataset].scorer
+    scorer = DATASET_INFO[wildcards.dataset].scorer
     return {"scorer": scorer, "lines": dict(config["data"]["lines"])} if scorer == "lines" else {"scorer": scorer}
 
 
@@ -172,7 +172,9 @@ rule key_numbers:
         concentration="results/stats/norm_concentration.csv",
         hypersphere="results/stats/hypersphere.csv",
         classifiers=[
-            f"results/classifiers/{name}.json" for name in config["datasets"] if DATASETS[name].scorer == "classifier"
+            f"results/classifiers/{name}.json"
+            for name in config["datasets"]
+            if DATASET_INFO[name].scorer == "classifier"
         ],
         metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
         src=sources("key_numbers"),
@@ -224,5 +226,6 @@ rule compare_runs:
         runtime=10,
     params:
         runs=[run.name for run in RUNS],
+        scorers={name: dataset.scorer for name, dataset in DATASET_INFO.items()},
     script:
         "../scripts/compare_runs.py"

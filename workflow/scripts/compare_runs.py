@@ -7,6 +7,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     compare_runs(
         runs=sm.params.runs,
+        scorers=sm.params.scorers,
         inputs=dict(sm.input.items()),
         out_csv=sm.output[0],
         log=log,

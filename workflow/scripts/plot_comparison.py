@@ -7,7 +7,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     plot_comparison(
         runs_csv=sm.input.runs,
-        datasets=sm.params.datasets,
+        scorers=sm.params.scorers,
         out_dir=sm.output[0],
         log=log,
     )

@@ -11,16 +11,28 @@ from __future__ import annotations
 
 import copy
 import os
+import zipfile
 from collections.abc import Iterator, Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
+import numpy as np
 import yaml
 
 from latentwalk.core.io import LatentwalkError
-from latentwalk.core.registry import DATASETS, SWEPT_KINDS, Run, applicable_methods, model_name, why_not
+from latentwalk.core.registry import (
+    DATASETS,
+    SWEPT_KINDS,
+    Dataset,
+    Run,
+    applicable_methods,
+    model_name,
+    source_dataset,
+    why_not,
+)
 
-__all__ = ["load_schema", "validate_config", "architecture_of", "betas", "iter_runs", "key_path", "check_config_file"]
+__all__ = ["SOURCE_DEFAULTS", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_labelled", "iter_runs", "key_path", "check_config_file"]
 
 
 def check_config_file(path: str | os.PathLike[str]) -> None:
@@ -66,11 +78,17 @@ def _fill_defaults(instance: MutableMapping[str, Any], schema: Mapping[str, Any]
     """Recursively set schema defaults for missing keys of nested objects."""
     if schema.get("type") != "object" or not isinstance(instance, MutableMapping):
         return
-    for key, sub in schema.get("properties", {}).items():
+    props = schema.get("properties", {})
+    for key, sub in props.items():
         if key not in instance and "default" in sub:
             instance[key] = copy.deepcopy(sub["default"])
         if key in instance:
             _fill_defaults(instance[key], sub)
+    extra = schema.get("additionalProperties")
+    if isinstance(extra, Mapping):  # a map of named entries (data.sources): each entry's defaults too
+        for key, value in instance.items():
+            if key not in props:
+                _fill_defaults(value, extra)
 
 
 _SCALAR_PARSERS: dict[str, Any] = {
@@ -156,7 +174,40 @@ def validate_config(config: MutableMapping[str, Any], schema: Mapping[str, Any],
     return config
 
 
-def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> None:
+#: Per-dataset settings a source takes when the config names none for it.
+SOURCE_DEFAULTS: dict[str, Any] = {"epochs": 30, "likelihood": "bernoulli"}
+
+
+def _check_datasets(config: MutableMapping[str, Any]) -> None:
+    """Dataset names: every listed one built in or under data.sources, no source named like a built-in, every
+    per-dataset key naming a known dataset; a source's missing per-dataset settings take :data:`SOURCE_DEFAULTS`."""
+    sources = config["data"]["sources"]
+    for name in sources:
+        if name in DATASETS:
+            raise LatentwalkError(f"config key data.sources.{name}: {name!r} is a built-in dataset; give your source "
+                                  "another name")
+    known = [*DATASETS, *sources]
+    for k, name in enumerate(config["datasets"]):
+        if name not in known:
+            raise LatentwalkError(f"config key datasets[{k}]: {name!r} is neither a built-in dataset "
+                                  f"({', '.join(DATASETS)}) nor defined under data.sources")
+    per_dataset = {"train.epochs": config["train"]["epochs"], "model.likelihood": config["model"]["likelihood"],
+                   "model.architecture_per_dataset": config["model"]["architecture_per_dataset"]}
+    for key, values in per_dataset.items():
+        unknown = [name for name in values if name not in known]
+        if unknown:
+            raise LatentwalkError(f"config key {key}.{unknown[0]}: no dataset of that name (built in or under "
+                                  "data.sources)")
+    for name, settings in sources.items():
+        if not Path(settings["path"]).exists():
+            raise LatentwalkError(f"config key data.sources.{name}.path: {settings['path']} does not exist")
+    for name in sources:
+        config["train"]["epochs"].setdefault(name, SOURCE_DEFAULTS["epochs"])
+        config["model"]["likelihood"].setdefault(name, SOURCE_DEFAULTS["likelihood"])
+
+
+def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = False) -> None:
+    _check_datasets(config)
     mnist = config["data"]["mnist"]
     if "mnist" in config["datasets"]:
         if not mnist["dir"] and not mnist["base_url"]:
@@ -182,7 +233,7 @@ def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> 
             raise LatentwalkError(f"config key paths.methods: no configured method applies to run {run.name} ({needs})")
     if "attribute" in config["paths"]["methods"]:
         for name in config["datasets"]:
-            known = DATASETS[name].classes
+            known = DATASETS[name].classes if name in DATASETS else ()
             for k, pair in enumerate(config["paths"]["attribute"]["class_pairs"]):
                 unknown = [c for c in pair if known and c not in known]
                 if unknown:
@@ -196,7 +247,8 @@ def _check_cross_keys(config: Mapping[str, Any], check_device: bool = False) -> 
     if config["device"] == "cuda" and check_device:
         _check_cuda()
     for name in config["datasets"]:
-        side = DATASETS[name].side or config["data"][name]["size"]
+        side = DATASETS[name].side if name in DATASETS else None
+        side = side or (config["data"]["sources"].get(name) or config["data"][name])["size"]
         arch = architecture_of(config, name)
         key = "model.architecture_per_dataset." + name if name in config["model"]["architecture_per_dataset"] else "model.architecture"
         if arch == "conv" and side % 4:
@@ -247,10 +299,31 @@ def betas(config: Mapping[str, Any]) -> list[float]:
     return [float(b) for b in beta] if isinstance(beta, list) else [float(beta)]
 
 
+def source_labelled(settings: Mapping[str, Any]) -> bool:
+    """Whether a source has class labels: an image folder with class subfolders, or an ``.npz`` with ``labels``."""
+    path = Path(settings["path"])
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as data:
+                return "labels" in data.files
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
+            return False  # unreadable: preparing it names the file
+    return path.is_dir() and any(entry.is_dir() and not entry.name.startswith(".") for entry in os.scandir(path))
+
+
+def datasets_of(config: Mapping[str, Any]) -> dict[str, Dataset]:
+    """Every dataset the config lists, built in or a source (its label kind and scorer from its files)."""
+    sources = config["data"]["sources"]
+    return {name: DATASETS[name] if name in DATASETS else
+            source_dataset(name, source_labelled(sources[name]), int(sources[name]["size"]))
+            for name in config["datasets"]}
+
+
 def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
     """Every run of the experiment, in a stable order: dataset, model (and beta, for swept kinds), latent dim."""
+    kinds = {name: ds.label_kind for name, ds in datasets_of(config).items()}
     for dataset in config["datasets"]:
         for kind in config["models"]:
             for beta in betas(config) if kind in SWEPT_KINDS else [None]:
                 for dim in config["latent_dims"]:
-                    yield Run(dataset, model_name(kind, beta), int(dim))
+                    yield Run(dataset, model_name(kind, beta), int(dim), kinds[dataset])

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "PROJECTIONS",
     "EXPLORER_OVERLAYS",
     "Run",
+    "source_dataset",
     "applicable_methods",
     "why_not",
     "dropped_methods",
@@ -99,14 +100,24 @@ LINE_RENDERERS: tuple[str, ...] = ("acai", "coverage")
 #: ACAI paper's all-convolutional layout (3x3 convolutions per scale, average pooling, a latent feature map).
 ARCHITECTURES: tuple[str, ...] = ("mlp", "conv", "acai_conv")
 #: How decoded frames are scored: ``lines`` against the true lines, ``classifier`` by a classifier and nearest images,
-#: ``views`` against dense renders of every object (distance, recovered azimuth, identity).
-SCORERS: tuple[str, ...] = ("lines", "classifier", "views")
+#: ``views`` against dense renders of every object (distance, recovered azimuth, identity), ``realism`` by the
+#: distance to the nearest held-out image (unlabelled data of your own).
+SCORERS: tuple[str, ...] = ("lines", "classifier", "views", "realism")
 #: The per-frame quality scores compared across runs, by the dataset's scorer (the first is the headline one).
 QUALITY_COLUMNS: dict[str, tuple[str, ...]] = {
     "lines": ("mean_distance", "smoothness"),
     "classifier": ("confidence", "nn_distance"),
     "views": ("mean_distance", "smoothness", "identity_drift"),
+    "realism": ("nn_distance",),
 }
+
+
+def source_dataset(name: str, labelled: bool, side: int) -> Dataset:
+    """A dataset of your own (config ``data.sources``): class-labelled ones are scored like digits (a classifier),
+    unlabelled ones by their realism (``label_kind`` ``none``)."""
+    if name in DATASETS:
+        raise ValueError(f"{name!r} is a built-in dataset")
+    return Dataset(name, "class" if labelled else "none", "classifier" if labelled else "realism", side)
 
 
 # --------------------------------------------------------------------------- model kinds
@@ -231,14 +242,20 @@ assert set(PAIR_INTERPOLATIONS) == {n for n, m in METHODS.items() if m.family ==
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One trained model: ``{dataset}/{model}-z{dim}``, where ``model`` is the model name (:func:`model_name`)."""
+    """One trained model: ``{dataset}/{model}-z{dim}``, where ``model`` is the model name (:func:`model_name`).
+
+    ``label_kind`` is the dataset's (looked up for a built-in one; a source's comes from the config, see
+    :func:`latentwalk.core.config.datasets_of`); it is not part of the run's identity."""
 
     dataset: str
     model: str
     dim: int
+    label_kind: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
         parse_model(self.model)  # a name that does not parse is an error here, not a KeyError later
+        if not self.label_kind and self.dataset in DATASETS:
+            object.__setattr__(self, "label_kind", DATASETS[self.dataset].label_kind)
 
     @classmethod
     def parse(cls, name: str) -> Run:
@@ -270,10 +287,6 @@ class Run:
     def columns(self) -> dict[str, str | float | int]:
         """The columns that name the run in cross-run tables: dataset, model name, kind, KL weight, latent dim."""
         return {"dataset": self.dataset, "model": self.model, "kind": self.kind, "kl_weight": self.kl_weight, "dim": self.dim}
-
-    @property
-    def label_kind(self) -> str:
-        return DATASETS[self.dataset].label_kind
 
 
 def why_not(method: str, run: Run, paths: Mapping[str, Any]) -> str | None:

@@ -16,7 +16,7 @@ from latentwalk.core.io import LatentwalkError, save_npz
 __all__ = ["Dataset", "CHANNELS", "as_float", "check_test_fraction", "split_with_rng", "split_indices", "save_dataset", "load_dataset",
            "load_references"]
 
-_LABEL_KINDS = ("class", "angle", "object")
+_LABEL_KINDS = ("class", "angle", "object", "none")
 _SPLITS = ("train", "test")
 _NPZ_KEYS = ("images", "labels", "split", "label_kind")
 #: Channels an image can have: 1 (grey) or 3 (RGB).

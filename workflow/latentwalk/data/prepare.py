@@ -18,15 +18,33 @@ import numpy as np
 import sklearn
 from sklearn.datasets import load_digits as _sk_load_digits
 
-from latentwalk.core.io import LatentwalkError, PathLike, provenance, sha256_file, write_json
+from latentwalk.core.io import (
+    LatentwalkError,
+    PathLike,
+    provenance,
+    sha256_file,
+    write_json,
+)
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import DATASETS, LINE_RENDERERS, VIEW_OBJECTS
-from latentwalk.data.dataset import Dataset, check_test_fraction, save_dataset, split_indices, split_with_rng
+from latentwalk.data.custom import read_source
+from latentwalk.data.dataset import (
+    Dataset,
+    check_test_fraction,
+    save_dataset,
+    split_indices,
+    split_with_rng,
+)
 from latentwalk.data.idx import find_mnist_files, load_mnist_arrays
-from latentwalk.data.lines import LINES_DEFAULTS, draw_lines, positive_float, positive_int
+from latentwalk.data.lines import (
+    LINES_DEFAULTS,
+    draw_lines,
+    positive_float,
+    positive_int,
+)
 from latentwalk.data.views import OBJECT_COLOURS, colourise, render_views
 
-__all__ = ["load_digits", "make_lines", "VIEWS_DEFAULTS", "make_views", "load_mnist", "prepare_dataset", "prepare_data"]
+__all__ = ["load_digits", "make_lines", "VIEWS_DEFAULTS", "make_views", "load_mnist", "load_source", "prepare_dataset", "prepare_data"]
 
 _TAU = 2.0 * math.pi
 
@@ -225,6 +243,29 @@ def load_mnist(directory: str | os.PathLike[str], test_fraction: float, seed: in
     return Dataset(images=images, labels=labels, split=split, label_kind="class", source=source)
 
 
+# --------------------------------------------------------------------------- your own images
+
+
+def load_source(name: str, settings: Mapping[str, Any], test_fraction: float, seed: int, log: Log = quiet) -> Dataset:
+    """A dataset of your own (:func:`latentwalk.data.custom.read_source`): uint8 images ``(N, size, size, channels)``,
+    class labels (``label_kind`` ``class``) or none (``none``, labels -1), the seeded split of :func:`split_indices`,
+    and every source file's SHA-256 in ``source["files"]``."""
+    check_test_fraction(test_fraction)
+    found = read_source(name, settings, log)
+    n = len(found.images)
+    if n < 4:
+        raise LatentwalkError(f"data.sources.{name}: {n} image(s); a dataset needs at least 4 (train and test pairs)")
+    split = split_indices(n, test_fraction, seed)
+    labelled = found.labels is not None
+    labels = found.labels if labelled else np.full(n, -1, dtype=np.int64)
+    source = {"origin": "data.sources", "path": str(settings["path"]), "size": int(settings["size"]),
+              "channels": int(settings["channels"]), "classes": list(found.classes), "converted": found.converted,
+              "files": found.files, "split_mode": "random", "test_fraction": float(test_fraction),
+              "n_train": int(np.count_nonzero(split == "train")), "n_test": int(np.count_nonzero(split == "test"))}
+    return Dataset(images=found.images, labels=labels, split=split, label_kind="class" if labelled else "none",
+                   source=source, attributes=found.attributes)
+
+
 # --------------------------------------------------------------------------- dispatch and storage
 
 
@@ -273,11 +314,12 @@ def _views_params(given: Any) -> dict[str, Any]:
             "supersample": positive_int("data.views.supersample", merged["supersample"])}
 
 
-def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
+def prepare_dataset(name: str, params: Mapping[str, Any], seed: int, log: Log = quiet) -> Dataset:
     """Build the named dataset from the config's ``data`` section.
 
     Args:
-        name: one of :data:`~latentwalk.core.registry.DATASETS` (``digits``, ``lines``, ``mnist``).
+        name: one of :data:`~latentwalk.core.registry.DATASETS` (``digits``, ``lines``, ``mnist``, ``views``), or
+            a source's name when ``params["source"]`` holds its ``data.sources`` entry.
         params: the ``data`` section, e.g. ``{"test_fraction": 0.2, "lines": {"n": 10000,
             "size": 32, "length": 15.0, "width": 2.0, "supersample": 8}, "mnist": {"dir": "..."}}``.
             ``test_fraction`` defaults to 0.2 and the ``lines`` keys to the values shown;
@@ -287,9 +329,11 @@ def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
     Raises:
         LatentwalkError: unknown name (listing the allowed ones) or a bad parameter (naming its key).
     """
-    if name not in DATASETS:
-        raise LatentwalkError(f"unknown dataset {name!r} (allowed: {', '.join(DATASETS)})")
     test_fraction = params.get("test_fraction", 0.2)
+    if "source" in params:
+        return load_source(name, params["source"], test_fraction, seed, log)
+    if name not in DATASETS:
+        raise LatentwalkError(f"unknown dataset {name!r} (allowed: {', '.join(DATASETS)}, or a data.sources entry)")
     if name == "digits":
         return load_digits(test_fraction, seed)
     if name == "lines":
@@ -306,7 +350,7 @@ def prepare_dataset(name: str, params: Mapping[str, Any], seed: int) -> Dataset:
 def prepare_data(name: str, params: Mapping[str, Any], seed: int, out_npz: PathLike, out_json: PathLike, inputs: list[str], log: Log = quiet) -> None:
     """Build dataset ``name`` and write ``{name}.npz`` plus its provenance JSON."""
     start = time.perf_counter()
-    dataset = prepare_dataset(name, params, seed)
+    dataset = prepare_dataset(name, params, seed, log)
     counts = {s: int((dataset.split == s).sum()) for s in ("train", "test")}
     log(f"{name}: {dataset.images.shape[0]} images of {dataset.images.shape[1:]} ({counts['train']} train, {counts['test']} test)")
     save_dataset(dataset, out_npz)

@@ -6,7 +6,7 @@ A pure function over the rows of ``results/stats/runs.csv`` (one per run; see
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,7 +17,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullF
 
 from latentwalk.core.io import LatentwalkError, PathLike, read_csv
 from latentwalk.core.logs import Log, quiet
-from latentwalk.core.registry import DATASETS, PAIR_INTERPOLATIONS, QUALITY_COLUMNS
+from latentwalk.core.registry import PAIR_INTERPOLATIONS, QUALITY_COLUMNS
 from latentwalk.figures.style import PALETTE, SERIES, empty_panel, finish, new_subplots, save_figure
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -149,12 +149,13 @@ def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
 # --------------------------------------------------------------------------- rule plot_comparison
 
 
-def plot_comparison(runs_csv: PathLike, datasets: Sequence[str], out_dir: PathLike, log: Log = quiet) -> None:
-    """Draw the sweep comparison of each dataset's runs into ``out_dir`` as ``{dataset}.png`` and ``.svg`` (see
+def plot_comparison(runs_csv: PathLike, scorers: Mapping[str, str], out_dir: PathLike, log: Log = quiet) -> None:
+    """Draw the sweep comparison of each dataset's runs (``scorers``: dataset -> its frame scorer, whose headline
+    quality column the figure shows) into ``out_dir`` as ``{dataset}.png`` and ``.svg`` (see
     :func:`~latentwalk.figures.comparison.comparison_figure`); the runs table is read once."""
     table = read_csv(runs_csv)
     selected = {}
-    for dataset in datasets:  # every dataset checked before any figure is drawn
+    for dataset in scorers:  # every dataset checked before any figure is drawn
         mine = table[table["dataset"] == dataset] if "dataset" in table.columns else table.iloc[:0]
         if mine.empty:
             raise LatentwalkError(f"{runs_csv}: no runs of dataset {dataset!r}")
@@ -162,7 +163,7 @@ def plot_comparison(runs_csv: PathLike, datasets: Sequence[str], out_dir: PathLi
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for dataset, mine in selected.items():
-        quality = QUALITY_COLUMNS[DATASETS[dataset].scorer][0]
+        quality = QUALITY_COLUMNS[scorers[dataset]][0]
         save_figure(comparison_figure(mine, quality, f"{dataset}: {len(mine)} runs side by side"),
                     out / f"{dataset}.png", out / f"{dataset}.svg")
         log(f"comparison of {len(mine)} {dataset} runs")

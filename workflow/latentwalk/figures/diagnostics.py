@@ -99,7 +99,7 @@ def latent_scatter(
         classes = np.unique(labels)
         for i, cls in enumerate(classes):
             sel = labels == cls
-            name = VIEW_OBJECTS[int(cls)] if label_kind == "object" else str(cls)
+            name = VIEW_OBJECTS[int(cls)] if label_kind == "object" else "no label" if label_kind == "none" else str(cls)
             ax.scatter(xy[sel, 0], xy[sel, 1], s=6, color=PALETTE[i % len(PALETTE)], label=name, linewidths=0)
         ax.legend(title="object" if label_kind == "object" else "label", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     if d == 2:

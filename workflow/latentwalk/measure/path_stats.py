@@ -167,11 +167,34 @@ class ViewScorer:
         return [(table.assign(method=BASELINES[0]), true), (table.assign(method=BASELINES[1]), own)]
 
 
+class RealismScorer:
+    """Data of your own without labels: each frame's Euclidean pixel distance to the nearest held-out (test split)
+    image, the one score every source has."""
+
+    def __init__(self, data_npz: PathLike) -> None:
+
+        data = load_dataset(data_npz)
+        self.test_images = as_float(data.images[data.split == "test"])
+
+    def score(self, frames: Any, flat: np.ndarray) -> None:
+        """Add ``nn_distance`` (to the nearest held-out image) to ``frames``."""
+        frames["nn_distance"], _ = nearest_neighbour_distance(flat, self.test_images)
+
+    def summarize(self, group: Any, mid: Any) -> dict[str, Any]:
+        """The mean distance over all frames and over the midpoints of one walk."""
+        return {"nn_distance": float(group["nn_distance"].mean()), "nn_distance_mid": float(mid["nn_distance"].mean())}
+
+    def baselines(self, tables: Mapping[str, Any], decoded: Mapping[str, np.ndarray]) -> list[tuple[Any, np.ndarray]]:
+        """Unlabelled data has no baseline walks."""
+        return []
+
+
 #: Scorer name (the registry's ``Dataset.scorer``) -> its constructor from (scoring params, data, classifier, run).
 SCORERS: dict[str, Callable[[Mapping[str, Any], PathLike, PathLike | None, str], Any]] = {
     "lines": lambda params, data, classifier, run: LineScorer(params["lines"]),
     "classifier": lambda params, data, classifier, run: ClassifierScorer(classifier, data, run),
     "views": lambda params, data, classifier, run: ViewScorer(data),
+    "realism": lambda params, data, classifier, run: RealismScorer(data),
 }
 
 

@@ -158,13 +158,14 @@ def _dropped_lines(dropped: Sequence[Sequence[str]]) -> list[str]:
     return [f"- **{method} not applied** ({reason}) to {', '.join(runs)}." for (method, reason), runs in groups.items()]
 
 
-def compare_runs(runs: Sequence[str], inputs: Mapping[str, Any], out_csv: PathLike, log: Log = quiet) -> None:
+def compare_runs(runs: Sequence[str], scorers: Mapping[str, str], inputs: Mapping[str, Any], out_csv: PathLike,
+                 log: Log = quiet) -> None:
     """Put every run side by side: held-out reconstruction and KL, active latent dims, and per pair interpolation
     the share of path steps outside the prior's shell and the quality of the decoded frames.
 
     ``inputs['metas']`` and ``inputs['encoded_norms']`` are each run's ``meta.json`` and ``encoded_norms.csv``, in
-    ``runs`` order; ``inputs['summary']`` is the summary table (per run and method). Writes one row per run to
-    ``out_csv``.
+    ``runs`` order; ``inputs['summary']`` is the summary table (per run and method); ``scorers`` names each
+    dataset's frame scorer (its quality columns). Writes one row per run to ``out_csv``.
     """
     metas, encoded_norms, summary_csv = list(inputs["metas"]), list(inputs["encoded_norms"]), inputs["summary"]
     if not len(runs) == len(metas) == len(encoded_norms):
@@ -195,7 +196,7 @@ def compare_runs(runs: Sequence[str], inputs: Mapping[str, Any], out_csv: PathLi
         for method in PAIR_INTERPOLATIONS:
             present = method in by_method.index
             row[f"outside_shell_{method}"] = float(by_method.loc[method, "share_outside_shell"]) if present else float("nan")
-            for column in QUALITY_COLUMNS[DATASETS[run.dataset].scorer]:
+            for column in QUALITY_COLUMNS[scorers[run.dataset]]:
                 value = by_method.loc[method, column] if present and column in by_method.columns else float("nan")
                 row[f"{column}_{method}"] = float(value)
         rows.append(row)

@@ -1,0 +1,94 @@
+"""Your own images through the pipeline: a folder of RGB PNGs in class folders and an unlabelled grey .npz, each a
+dataset like a built-in one (trained, walked, decoded, scored), with every source file an input of its preparation."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+from _workflow import _copy_repo, scheduled, snakemake
+from PIL import Image
+
+pytestmark = pytest.mark.workflow
+
+COLOURS = {"blue": (40, 80, 230), "green": (40, 200, 60), "red": (230, 40, 40)}
+
+
+def _write_sources(root: Path) -> dict[str, dict[str, object]]:
+    rng = np.random.default_rng(0)
+    for k in range(48):
+        name = list(COLOURS)[k % 3]
+        image = np.zeros((12, 12, 3), np.uint8)
+        x, y = rng.integers(0, 6, 2)
+        image[y : y + 6, x : x + 6] = COLOURS[name]
+        (root / "shapes" / name).mkdir(parents=True, exist_ok=True)
+        Image.fromarray(image).save(root / "shapes" / name / f"{k:03d}.png")
+    np.savez(root / "plain.npz", images=rng.random((40, 8, 8)).astype(np.float32))
+    return {"shapes": {"path": str(root / "shapes"), "size": 8, "channels": 3},
+            "plain": {"path": str(root / "plain.npz"), "size": 8, "channels": 1}}
+
+
+@pytest.fixture(scope="module")
+def own_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("own")
+    work = _copy_repo(root / "repo")
+    (work / "config.yaml").unlink()
+    config = {
+        "datasets": ["shapes", "plain"], "models": ["vae"], "latent_dims": [2],
+        "data": {"sources": _write_sources(root)},
+        "train": {"epochs": {"shapes": 2, "plain": 2}, "batch_size": 16},
+        "model": {"hidden": [16]},
+        "paths": {"methods": ["lerp", "attribute", "grid"], "pairs": {"n": 2}, "grid": {"n": 3},
+                  "attribute": {"class_pairs": [[0, 1]], "starts": 1}},
+        "stats": {"classifier": {"hidden": 8, "max_iter": 5}},
+    }
+    (work / "own.yaml").write_text(yaml.safe_dump(config))
+    targets = [f"results/stats/{run}/path_quality.csv" for run in ("shapes/vae-z2", "plain/vae-z2")]
+    snakemake(work, *targets, "results/figures/shapes/vae-z2/walks", "--configfile", "own.yaml")
+    return work
+
+
+def test_sources_are_prepared_as_uint8_with_labels_from_folders_and_every_file_recorded(own_run: Path) -> None:
+    with np.load(own_run / "results/data/shapes.npz") as data:
+        assert data["images"].shape == (48, 8, 8, 3) and data["images"].dtype == np.uint8
+        assert sorted(set(data["labels"].tolist())) == [0, 1, 2] and str(data["label_kind"]) == "class"
+    with np.load(own_run / "results/data/plain.npz") as data:
+        assert data["images"].shape == (40, 8, 8, 1) and str(data["label_kind"]) == "none"
+    record = json.loads((own_run / "results/data/shapes.json").read_text())
+    assert record["source"]["classes"] == ["blue", "green", "red"] and len(record["source"]["files"]) == 48
+    job = json.loads((own_run / "results/provenance/prepare_data/shapes.json").read_text())
+    assert sum(name.endswith(".png") for name in job["inputs"]) == 48  # every image an input of the job
+
+
+def test_sources_train_walk_decode_in_colour_and_are_scored(own_run: Path) -> None:
+    meta = json.loads((own_run / "results/models/shapes/vae-z2/meta.json").read_text())
+    assert meta["config"]["model"]["image_shape"] == [3, 8, 8]
+    with np.load(own_run / "results/decoded/shapes/vae-z2/lerp.npz") as decoded:
+        assert decoded["images"].shape[2:] == (8, 8, 3)
+    labelled = pd.read_csv(own_run / "results/stats/shapes/vae-z2/path_quality.csv")
+    assert {"confidence", "nn_distance"} <= set(labelled.columns) and "attribute" in set(labelled["method"])
+    plain = pd.read_csv(own_run / "results/stats/plain/vae-z2/path_quality.csv")
+    assert plain["nn_distance"].notna().all() and "attribute" not in set(plain["method"])  # no classes: no attributes
+    assert (own_run / "results/figures/shapes/vae-z2/walks/interpolation_strips.png").stat().st_size > 2000
+
+
+def test_editing_one_source_image_reruns_that_dataset_only_and_verify_names_it(own_run: Path,
+                                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentwalk.report.audit import verify, write_manifest
+
+    monkeypatch.chdir(own_run)  # job records name files relative to the working directory
+    write_manifest("results", "manifest.tsv")
+    image = next((own_run.parent / "shapes" / "red").glob("*.png"))
+    pixels = np.asarray(Image.open(image)).copy()
+    pixels[0, 0] = (255, 255, 255)
+    Image.fromarray(pixels).save(image)
+    problems = [str(p) for p in verify("results", "manifest.tsv")]
+    assert any("stale" in p and "shapes.npz" in p and image.name in p for p in problems), problems
+    targets = [f"results/stats/{run}/path_quality.csv" for run in ("shapes/vae-z2", "plain/vae-z2")]
+    planned = scheduled(snakemake(own_run, "-n", *targets, "--configfile", "own.yaml"))
+    assert planned.get("prepare_data") == 1 and planned.get("train") == 1, planned  # shapes only, not plain
+    assert planned.get("path_stats") == 1, planned
