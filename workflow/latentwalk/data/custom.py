@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from latentwalk.core.io import LatentwalkError
+from latentwalk.core.io import LatentwalkError, sha256_file
 
 __all__ = ["IMAGE_SUFFIXES", "SourceImages", "image_files", "read_folder", "read_npz", "read_source"]
 
@@ -170,15 +170,7 @@ def read_npz(path: str | os.PathLike[str], size: int, channels: int, what: str =
     images = _resize_array(images, size, channels, counts)
     attributes = {key: np.asarray(values, dtype=np.float64) for key, values in arrays.items()
                   if np.issubdtype(values.dtype, np.number)}
-    return SourceImages(images, labels, classes, attributes, {path.name: _sha256(path)}, counts)
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    return SourceImages(images, labels, classes, attributes, {path.name: sha256_file(path)}, counts)
 
 
 def read_source(name: str, settings: Mapping[str, Any], log: Callable[[str], None] = lambda _m: None) -> SourceImages:
