@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "datasets": ["digits", "lines"],
     "models": ["ae", "vae", "beta_vae"],
     "latent_dims": [2, 16],
+    "external_models": {},
     "data": {
         "sources": {},
         "test_fraction": 0.2,
@@ -399,7 +400,7 @@ def test_run_name_and_variational() -> None:
     assert Run.parse("lines/beta_vae-b1e-05-z3") == Run("lines", "beta_vae-b1e-05", 3)
 
 
-@pytest.mark.parametrize("name", ["beta_vae", "vae-b2", "ae-b0", "beta_vae-b", "beta_vae-b04", "beta_vae-b4.0", "gan"])
+@pytest.mark.parametrize("name", ["beta_vae", "vae-b2", "ae-b0", "beta_vae-b", "beta_vae-b04", "beta_vae-b4.0", "my-net", "2net"])
 def test_model_names_are_canonical(name: str) -> None:
     """A beta-VAE's name carries its KL weight in one spelling only, and fixed-weight kinds carry none."""
     with pytest.raises(ValueError, match="model name"):
@@ -611,7 +612,8 @@ def test_applicable_methods_filter_keeps_config_order(
 @pytest.mark.parametrize("path", sorted((CONFIG_PATH.parent / "config").rglob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path, tmp_path: Path) -> None:
     """The sweeps, the benchmark config and the example merge over config.yaml; each must validate on its own too
-    (the example's sources pointed at stand-ins of their kind: a folder with a class subfolder, an .npz)."""
+    (the example's sources pointed at stand-ins of their kind: a folder with a class subfolder, an .npz; its model
+    files at empty stand-ins, which only import_model opens)."""
     raw = yaml.safe_load(path.read_text())
     for source in (raw.get("data") or {}).get("sources", {}).values():
         stand_in = tmp_path / Path(source["path"]).name
@@ -620,6 +622,10 @@ def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path,
         else:
             (stand_in / "a").mkdir(parents=True)
         source["path"] = str(stand_in)
+    for model in (raw.get("external_models") or {}).values():
+        for part in ("encoder", "decoder"):
+            model[part] = str(tmp_path / Path(model[part]).name)
+            Path(model[part]).touch()
     config = validate_config(raw, schema)
     if path.name == "acai_lines.yaml":
         assert config["acai_benchmark"]["enabled"] and config["data"]["lines"]["renderer"] == "acai"

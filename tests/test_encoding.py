@@ -64,8 +64,7 @@ def _encode(root: Path, kind: str, dim: int, out: Path, batch_size: int = 2048, 
     run = root / f"{kind}-z{dim}"
     encode_stage.encode(
         data_npz=data or root / "tiny.npz",
-        model_pt=run / "model.pt",
-        meta_json=meta or run / "meta.json",
+        model_files={"model": run / "model.pt", "meta": meta or run / "meta.json"},
         dim=dim if dim_arg is None else dim_arg,
         batch_size=batch_size,
         device="cpu",

@@ -53,8 +53,9 @@ def test_exported_decoder_matches_torch(architecture: str, shape: tuple[int, int
     model = _random_model(architecture, 4, shape)
     layers = decoder_layers(model)
     ops = [layer["op"] for layer in layers]
+    assert ops[-1] == "sigmoid" and ops.count("sigmoid") == 1  # the logits become pixels in the last layer
     if architecture == "mlp":
-        assert set(ops) == {"linear", "relu", "reshape"} or set(ops) == {"linear", "relu"}
+        assert set(ops) == {"linear", "relu", "reshape", "sigmoid"}
     elif architecture == "conv":
         assert ops.count("convT") == 2 and "reshape" in ops
     else:  # scales = log2(side / 2): two convolutions and an upsampling each, then two more convolutions
@@ -149,7 +150,7 @@ def explorers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         train_stage.train(data_npz=root / "digits.npz", run=run, model_params=params, train_params=train_params, seed=3,
                           device="cpu", out={"model": out / "model.pt", "history": out / "train_log.csv",
                                              "meta": out / "meta.json"})
-        encode_stage.encode(data_npz=root / "digits.npz", model_pt=out / "model.pt", meta_json=out / "meta.json", dim=dim,
+        encode_stage.encode(data_npz=root / "digits.npz", model_files={"model": out / "model.pt", "meta": out / "meta.json"}, dim=dim,
                             batch_size=64, device="cpu", out_parquet=out / "latents.parquet")
         params_ = {"seed": SEED, "pairs": {"n": 3, "mode": "cross_class"}, "lerp": {"steps": 7},
                    "traverse_axis": {"steps": 5, "range": 2.0, "start": "origin", "dims": None, "max_dims": 16}}
@@ -158,8 +159,9 @@ def explorers(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         for name in ("a", "b"):
             project(run=run, inputs=_model_files(out), settings=_projection(method),
                     out={"projection": out / f"projection_{name}.parquet", "decoder": out / f"decoder_{name}.json"})
-        build_explorer(run=run, decoder_json=out / "decoder_a.json", projection_parquet=out / "projection_a.parquet",
-                       paths_dir=out / "paths", methods=["lerp", "traverse_axis"], max_sliders=3, out_html=out / "explorer.html")
+        build_explorer(run=run, inputs={"decoder": out / "decoder_a.json", "projection": out / "projection_a.parquet",
+                                        "paths": out / "paths"},
+                       methods=["lerp", "traverse_axis"], max_sliders=3, out_html=out / "explorer.html")
         pages[f"{kind}-z{dim}"] = out
     return pages
 
@@ -242,15 +244,15 @@ def test_page_template_escapes_the_data() -> None:
 def test_explorer_refuses_a_projection_of_another_run(explorers: dict[str, Path], tmp_path: Path) -> None:
     out = explorers["vae-z2"]
     with pytest.raises(LatentwalkError) as excinfo:
-        build_explorer(run="digits/vae-z2", decoder_json=out / "decoder_a.json",
-                       projection_parquet=explorers["ae-z3"] / "projection_a.parquet", paths_dir=out / "paths",
+        build_explorer(run="digits/vae-z2", inputs={"decoder": out / "decoder_a.json", "paths": out / "paths",
+                                                    "projection": explorers["ae-z3"] / "projection_a.parquet"},
                        methods=["lerp"], max_sliders=3, out_html=tmp_path / "x.html")
     one_line(excinfo, "projection_a.parquet", "3-D latents", "latent dim is 2", "decoder_a.json")
     assert not (tmp_path / "x.html").exists()
     with pytest.raises(LatentwalkError) as excinfo:  # the model of one run probed with another run's latents
         project(run="digits/vae-z2", inputs=_model_files(out, explorers["ae-z3"] / "latents.parquet"),
                 settings=_projection("pca", 3), out={"projection": tmp_path / "p.parquet", "decoder": tmp_path / "d.json"})
-    one_line(excinfo, "model.pt", "latent dim 2", "3-D")
+    one_line(excinfo, "latents.parquet", "latent dim 2", "3-D")
     assert not (tmp_path / "d.json").exists() and not (tmp_path / "p.parquet").exists()
 
 
@@ -262,8 +264,8 @@ def test_the_page_job_needs_no_torch(explorers: dict[str, Path], tmp_path: Path)
 
     out = explorers["ae-z3"]
     code = ("import sys; from latentwalk.report.explorer import build_explorer; "
-            f"build_explorer(run='digits/ae-z3', decoder_json={str(out / 'decoder_a.json')!r}, "
-            f"projection_parquet={str(out / 'projection_a.parquet')!r}, paths_dir={str(out / 'paths')!r}, "
+            f"build_explorer(run='digits/ae-z3', inputs={{'decoder': {str(out / 'decoder_a.json')!r}, "
+            f"'projection': {str(out / 'projection_a.parquet')!r}, 'paths': {str(out / 'paths')!r}}}, "
             f"methods=['lerp', 'traverse_axis'], max_sliders=3, out_html={str(tmp_path / 'page.html')!r}); "
             "print('torch' in sys.modules)")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

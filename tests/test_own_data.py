@@ -1,5 +1,6 @@
-"""Your own images through the pipeline: a folder of RGB PNGs in class folders and an unlabelled grey .npz, each a
-dataset like a built-in one (trained, walked, decoded, scored), with every source file an input of its preparation."""
+"""Your own images and models through the pipeline: a folder of RGB PNGs in class folders and an unlabelled grey
+.npz, each a dataset like a built-in one (trained, walked, decoded, scored), with every source file an input of its
+preparation; and two models trained elsewhere (TorchScript and torch.export) analysed on the PNGs, never trained."""
 
 from __future__ import annotations
 
@@ -10,8 +11,13 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+import torch
+from _external import user_models
+from _helpers import selftest_results
 from _workflow import _copy_repo, scheduled, snakemake
 from PIL import Image
+
+from latentwalk.report.explorer import UI_CHECKS
 
 pytestmark = pytest.mark.workflow
 
@@ -45,11 +51,19 @@ def own_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "paths": {"methods": ["lerp", "attribute", "grid"], "pairs": {"n": 2}, "grid": {"n": 3},
                   "attribute": {"class_pairs": [[0, 1]], "starts": 1}},
         "stats": {"classifier": {"hidden": 8, "max_iter": 5}},
+        "external_models": {name: {**model, "dataset": "shapes"} for name, model in user_models(root / "models", 3, 8).items()},
+        "explorer": {"max_points": 20, "selftest_frames": 3},
     }
     (work / "own.yaml").write_text(yaml.safe_dump(config))
     targets = [f"results/stats/{run}/path_quality.csv" for run in ("shapes/vae-z2", "plain/vae-z2")]
-    snakemake(work, *targets, "results/figures/shapes/vae-z2/walks", "--configfile", "own.yaml")
+    snakemake(work, *targets, "results/figures/shapes/vae-z2/walks", *EXTERNAL_TARGETS, "--configfile", "own.yaml")
     return work
+
+
+#: What the external runs are checked on: their statistics, figures and explorer pages.
+EXTERNAL_TARGETS = [f"results/{kind}/shapes/{run}{suffix}" for run in ("traced-z3", "exported-z2")
+                    for kind, suffix in (("stats", "/path_quality.csv"), ("figures", "/walks"), ("explorer", ".html"),
+                                         ("figures", "/training_curves.png"))]
 
 
 def test_sources_are_prepared_as_uint8_with_labels_from_folders_and_every_file_recorded(own_run: Path) -> None:
@@ -74,6 +88,65 @@ def test_sources_train_walk_decode_in_colour_and_are_scored(own_run: Path) -> No
     plain = pd.read_csv(own_run / "results/stats/plain/vae-z2/path_quality.csv")
     assert plain["nn_distance"].notna().all() and "attribute" not in set(plain["method"])  # no classes: no attributes
     assert (own_run / "results/figures/shapes/vae-z2/walks/interpolation_strips.png").stat().st_size > 2000
+
+
+def test_external_models_are_analysed_from_their_own_encoder_without_training(own_run: Path) -> None:
+    models = own_run / "results/models/shapes"
+    assert not (models / "traced-z3/model.pt").exists() and not (models / "exported-z2/model.pt").exists()
+    assert not (own_run / "results/logs/train/shapes/traced-z3.log").exists()
+    config = yaml.safe_load((own_run / "own.yaml").read_text())
+    with np.load(own_run / "results/data/shapes.npz") as data:
+        images = torch.as_tensor(data["images"]).permute(0, 3, 1, 2).float() / 255  # (N, C, H, W) in [0, 1]
+    for name, dim in (("traced", 3), ("exported", 2)):
+        meta = json.loads((models / f"{name}-z{dim}/meta.json").read_text())
+        assert meta["stage"] == "import_model" and len(meta["external"]["decoder_sha256"]) == 64
+        encoder = config["external_models"][name]["encoder"]
+        user = torch.jit.load(encoder) if name == "traced" else torch.export.load(encoder).module()
+        with torch.no_grad():
+            expected = user(images)
+        expected = (expected[0] if isinstance(expected, tuple) else expected).numpy()
+        table = pd.read_parquet(own_run / f"results/latents/shapes/{name}-z{dim}.parquet")
+        latents = table[[f"mu_{i}" for i in range(dim)]].to_numpy()
+        np.testing.assert_allclose(latents, expected, rtol=1e-5, atol=1e-5)
+        with np.load(own_run / f"results/decoded/shapes/{name}-z{dim}/lerp.npz") as decoded:
+            frames = decoded["images"]
+        assert frames.shape[2:] == (8, 8, 3) and np.ptp(frames[..., 0] - frames[..., 2]) > 0.05  # colour, not grey
+        strip = np.asarray(Image.open(own_run / f"results/figures/shapes/{name}-z{dim}/walks/interpolation_strips.png"))
+        assert strip.shape[2] >= 3 and np.abs(strip[..., 0].astype(int) - strip[..., 2]).max() > 40
+        quality = pd.read_csv(own_run / f"results/stats/shapes/{name}-z{dim}/path_quality.csv")
+        assert quality["confidence"].notna().all() and quality["nn_distance"].notna().all()  # scored like the source
+    job = json.loads((own_run / "results/provenance/encode/shapes/traced-z3.json").read_text())
+    assert config["external_models"]["traced"]["decoder"] in job["inputs"]  # the user's files are the jobs' inputs
+
+
+def test_external_explorer_pages_pass_their_self_test(own_run: Path) -> None:
+    for name, live in (("traced-z3", True), ("exported-z2", False)):
+        page = own_run / f"results/explorer/shapes/{name}.html"
+        diff, frames, ui = selftest_results(page)
+        assert diff <= 1e-4 and frames == 5 and all(ui[k] in ("1", "none") for k in UI_CHECKS), (name, diff, ui)
+        data = json.loads(page.read_text().split('<script id="data" type="application/json">')[1].split("</script>")[0])
+        assert (data["decoder"] is not None) == live, name  # the traced MLP runs in the page; the other is pre-decoded
+        if not live:
+            assert "repeat" in data["fallback"] or "tanh" in data["fallback"] and data["predecoded"]["k"] > 20
+        assert data["label_names"] == ["blue", "green", "red"]  # the class folders name the legend
+
+
+def test_a_changed_model_file_is_named_by_verify_and_reruns_its_run_only(own_run: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from latentwalk.report.audit import verify, write_manifest
+
+    monkeypatch.chdir(own_run)
+    write_manifest("results", "manifest.tsv")
+    decoder = Path(yaml.safe_load((own_run / "own.yaml").read_text())["external_models"]["traced"]["decoder"])
+    original = decoder.read_bytes()
+    try:
+        decoder.write_bytes(original + b"\0")  # another file at the same path
+        problems = [str(p) for p in verify("results", "manifest.tsv")]
+        assert any(p.startswith(f"modified: {decoder}") for p in problems), problems
+        planned = scheduled(snakemake(own_run, "-n", *EXTERNAL_TARGETS, "--configfile", "own.yaml"))
+        assert planned.get("import_model") == 1 and "train" not in planned and planned.get("encode") == 1, planned
+    finally:
+        decoder.write_bytes(original)
 
 
 def test_editing_one_source_image_reruns_that_dataset_only_and_verify_names_it(own_run: Path,

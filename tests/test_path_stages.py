@@ -93,7 +93,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
             out={"model": out / "model.pt", "history": out / "train_log.csv", "meta": out / "meta.json"},
         )
         encode_stage.encode(
-            data_npz=root / "digits.npz", model_pt=out / "model.pt", meta_json=out / "meta.json", dim=dim,
+            data_npz=root / "digits.npz", model_files={"model": out / "model.pt", "meta": out / "meta.json"}, dim=dim,
             batch_size=64, device="cpu", out_parquet=out / "latents.parquet",
         )
     return root
@@ -472,7 +472,7 @@ def _decode(workdir: Path, kind: str, dim: int, tables: list[Path], outs: list[P
     for method, table in zip(methods, tables):
         shutil.copy(table, paths_dir / f"{method}.parquet")
     out_dir = outs[0].parent / ".decoded"
-    decode_paths(paths_dir=paths_dir, methods=methods, model_pt=run / "model.pt", meta_json=run / "meta.json",
+    decode_paths(paths_dir=paths_dir, methods=methods, model_files={"model": run / "model.pt", "meta": run / "meta.json"},
                  batch_size=batch_size, device="cpu", out_dir=out_dir)
     for method, out in zip(methods, outs):
         (out_dir / f"{method}.npz").rename(out)
@@ -531,7 +531,7 @@ def test_decode_latent_dim_mismatch_names_the_file(workdir: Path, generated: dic
     assert not (tmp_path / ".decoded").exists() and not outs[0].exists()  # no half-written run directory
     run = _run_dir(workdir, "vae", 2)
     with pytest.raises(LatentwalkError) as excinfo:  # the directory must hold exactly the run's methods
-        decode_paths(paths_dir=good.parent, methods=["lerp"], model_pt=run / "model.pt", meta_json=run / "meta.json",
+        decode_paths(paths_dir=good.parent, methods=["lerp"], model_files={"model": run / "model.pt", "meta": run / "meta.json"},
                      batch_size=64, device="cpu", out_dir=tmp_path / "d")
     one_line(excinfo, str(good.parent), "expected lerp.npz".replace("npz", "parquet"))
 

@@ -211,7 +211,7 @@ def test_every_caption_file_is_used_and_walk_captions_match_the_registry() -> No
 # --------------------------------------------------------------------------- exact reruns
 
 #: Rules whose jobs run a model: the only ones that may import torch.
-TORCH_RULES = {"train", "encode", "decoder_paths", "decode", "project", "acai_protocol", "acai_table"}
+TORCH_RULES = {"train", "import_model", "encode", "decoder_paths", "decode", "project", "acai_protocol", "acai_table"}
 
 
 def _job_imports(rule: str) -> tuple[list[str], bool]:

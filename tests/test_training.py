@@ -17,7 +17,8 @@ from _helpers import one_line as _one_line
 from latentwalk.core.io import LatentwalkError, sha256_file
 from latentwalk.data.dataset import Dataset, save_dataset
 from latentwalk.model import training
-from latentwalk.model.checkpoint import load_model, resolve_device, save_state_dict
+from latentwalk.model.checkpoint import load_model, save_state_dict
+from latentwalk.model.networks import resolve_device
 from latentwalk.model.networks import ModelSpec
 from latentwalk.model.training import HISTORY_COLUMNS, TrainConfig, train_model
 

@@ -45,8 +45,16 @@ except LatentwalkError as error:
 RUNS = list(iter_runs(config))
 #: Every listed dataset, built in or a source (data.sources): its label kind, scorer and image side.
 DATASET_INFO = datasets_of(config)
-#: The wildcard constraints, with the config's source names among the datasets.
-CONSTRAINTS = {**WILDCARD_CONSTRAINTS, "dataset": "|".join(dict.fromkeys([*DATASETS, *DATASET_INFO]))}
+#: Models trained elsewhere (config external_models), by name: analysed from rule import_model on, never trained.
+EXTERNAL = config["external_models"]
+#: A wildcard constraint that matches no name (a rule for external models when there are none).
+NOTHING = "(?!)"
+#: The wildcard constraints, with the config's source names among the datasets and its external models' names.
+CONSTRAINTS = {
+    **WILDCARD_CONSTRAINTS,
+    "dataset": "|".join(dict.fromkeys([*DATASETS, *DATASET_INFO])),
+    "model": "|".join([WILDCARD_CONSTRAINTS["model"], *EXTERNAL]),
+}
 #: The jobs' conda environment (used with --sdm conda; pinned like constraints.txt), relative to workflow/rules/.
 CONDA_ENV = "../envs/latentwalk.yaml"
 #: The per-run path prefix every per-run rule shares.
@@ -63,6 +71,19 @@ def sources(rule):
 def run_of(wildcards):
     """The Run a job's wildcards name."""
     return Run(wildcards.dataset, wildcards.model, int(wildcards.dim), DATASET_INFO[wildcards.dataset].label_kind)
+
+
+def model_files(wildcards):
+    """The files a run's model is loaded from (latentwalk.model.checkpoint.load_run_model): its meta.json with the
+    weights trained here, or with an external model's encoder and decoder (so that editing either reruns the run)."""
+    meta = f"results/models/{run_of(wildcards).name}/meta.json"
+    if wildcards.model in EXTERNAL:
+        return {
+            "encoder": EXTERNAL[wildcards.model]["encoder"],
+            "decoder": EXTERNAL[wildcards.model]["decoder"],
+            "meta": meta,
+        }
+    return {"model": f"results/models/{run_of(wildcards).name}/model.pt", "meta": meta}
 
 
 def run_methods(wildcards):

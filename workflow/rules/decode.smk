@@ -3,9 +3,8 @@
 
 rule decode:
     input:
+        unpack(model_files),
         paths=f"results/paths/{RUN}",
-        model=f"results/models/{RUN}/model.pt",
-        meta=f"results/models/{RUN}/meta.json",
         src=sources("decode"),
     output:
         directory(f"results/decoded/{RUN}"),

@@ -3,9 +3,8 @@
 
 rule encode:
     input:
+        unpack(model_files),
         data="results/data/{dataset}.npz",
-        model=f"results/models/{RUN}/model.pt",
-        meta=f"results/models/{RUN}/meta.json",
         src=sources("encode"),
     output:
         f"results/latents/{RUN}.parquet",

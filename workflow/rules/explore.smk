@@ -12,9 +12,8 @@ def explorer_overlays(wildcards):
 
 rule project:
     input:
+        unpack(model_files),
         latents=f"results/latents/{RUN}.parquet",
-        model=f"results/models/{RUN}/model.pt",
-        meta=f"results/models/{RUN}/meta.json",
         src=sources("project"),
     output:
         projection=f"results/projections/{RUN}.parquet",
@@ -41,8 +40,14 @@ rule project:
         "../scripts/project.py"
 
 
+def decoded_if_external(wildcards):
+    """An external run's decoded paths: where the page cannot run its decoder, it shows the paths' decoded frames."""
+    return {"decoded": f"results/decoded/{run_of(wildcards).name}"} if wildcards.model in EXTERNAL else {}
+
+
 rule explorer:
     input:
+        unpack(decoded_if_external),
         decoder=f"results/projections/{RUN}.decoder.json",
         projection=f"results/projections/{RUN}.parquet",
         paths=f"results/paths/{RUN}",

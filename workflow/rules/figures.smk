@@ -39,9 +39,15 @@ def geometry_labels(wildcards):
     return geometry_report(wildcards.figure)[2]
 
 
+def training_record(wildcards):
+    """What the training-curves figure draws: the run's per-epoch log, or an external model's meta.json."""
+    folder = f"results/models/{run_of(wildcards).name}"
+    return f"{folder}/meta.json" if wildcards.model in EXTERNAL else f"{folder}/train_log.csv"
+
+
 rule plot_walks:
     input:
-        history=f"results/models/{RUN}/train_log.csv",
+        history=training_record,
         latents=f"results/latents/{RUN}.parquet",
         paths=f"results/paths/{RUN}",
         decoded=f"results/decoded/{RUN}",

@@ -48,9 +48,8 @@ def generate_paths_inputs(wildcards):
 
 rule decoder_paths:
     input:
+        unpack(model_files),
         latents=f"results/latents/{RUN}.parquet",
-        model=f"results/models/{RUN}/model.pt",
-        meta=f"results/models/{RUN}/meta.json",
         src=sources("decoder_paths"),
     output:
         directory(f"results/decoder_paths/{RUN}"),

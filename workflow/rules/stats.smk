@@ -172,9 +172,7 @@ rule key_numbers:
         concentration="results/stats/norm_concentration.csv",
         hypersphere="results/stats/hypersphere.csv",
         classifiers=[
-            f"results/classifiers/{name}.json"
-            for name in config["datasets"]
-            if DATASET_INFO[name].scorer == "classifier"
+            f"results/classifiers/{name}.json" for name in DATASET_INFO if DATASET_INFO[name].scorer == "classifier"
         ],
         metas=[f"results/models/{run.name}/meta.json" for run in RUNS],
         src=sources("key_numbers"),

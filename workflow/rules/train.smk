@@ -1,6 +1,7 @@
-# Stage 2: one training job per run -> weights (state_dict), per-epoch log, provenance.
+# Stage 2: one training job per run -> weights (state_dict), per-epoch log, provenance; an external model (trained
+# elsewhere) gets one import job instead, which checks it on its dataset and writes its run's meta.json.
 from latentwalk.core.config import architecture_of
-from latentwalk.core.registry import MODELS, parse_model
+from latentwalk.core.registry import MODELS, WILDCARD_CONSTRAINTS, parse_model
 
 
 def model_settings(architecture, likelihood, kind):
@@ -69,6 +70,8 @@ rule train:
         f"results/logs/train/{RUN}.log",
     benchmark:
         f"results/benchmarks/train/{RUN}.tsv"
+    wildcard_constraints:
+        model=WILDCARD_CONSTRAINTS["model"],
     retries: 1
     conda:
         CONDA_ENV
@@ -85,3 +88,37 @@ rule train:
         device=config["device"],
     script:
         "../scripts/train.py"
+
+
+rule import_model:
+    input:
+        data="results/data/{dataset}.npz",
+        encoder=lambda wildcards: EXTERNAL[wildcards.model]["encoder"],
+        decoder=lambda wildcards: EXTERNAL[wildcards.model]["decoder"],
+        src=sources("import_model"),
+    output:
+        meta=report(
+            f"results/models/{RUN}/meta.json",
+            caption="../report/provenance.rst",
+            category="Provenance",
+            subcategory="{dataset}",
+            labels={"artifact": "external model {model}-z{dim}"},
+        ),
+    log:
+        f"results/logs/import_model/{RUN}.log",
+    benchmark:
+        f"results/benchmarks/import_model/{RUN}.tsv"
+    wildcard_constraints:
+        model="|".join(EXTERNAL) or NOTHING,
+    conda:
+        CONDA_ENV
+    resources:
+        gpu=gpus,
+        mem_mb=data_mem_mb,
+        runtime=run_job_minutes(30),
+    params:
+        run=RUN,
+        batch_size=config["encode"]["batch_size"],
+        device=config["device"],
+    script:
+        "../scripts/import_model.py"

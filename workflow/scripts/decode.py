@@ -8,8 +8,7 @@ with job_log(sm) as log:
     decode_paths(
         paths_dir=sm.input.paths,
         methods=sm.params.methods,
-        model_pt=sm.input.model,
-        meta_json=sm.input.meta,
+        model_files=dict(sm.input.items()),
         batch_size=sm.params.batch_size,
         device=sm.params.device,
         out_dir=sm.output[0],

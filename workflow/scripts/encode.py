@@ -7,8 +7,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     encode(
         data_npz=sm.input.data,
-        model_pt=sm.input.model,
-        meta_json=sm.input.meta,
+        model_files=dict(sm.input.items()),
         dim=int(sm.wildcards.dim),
         batch_size=sm.params.batch_size,
         device=sm.params.device,

@@ -7,9 +7,7 @@ sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     build_explorer(
         run=sm.params.run,
-        decoder_json=sm.input.decoder,
-        projection_parquet=sm.input.projection,
-        paths_dir=sm.input.paths,
+        inputs=dict(sm.input.items()),
         methods=sm.params.overlays,
         max_sliders=sm.params.max_sliders,
         out_html=sm.output[0],

@@ -23,6 +23,7 @@ import yaml
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import (
     DATASETS,
+    MODELS,
     SWEPT_KINDS,
     Dataset,
     Run,
@@ -32,7 +33,8 @@ from latentwalk.core.registry import (
     why_not,
 )
 
-__all__ = ["SOURCE_DEFAULTS", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_labelled", "iter_runs", "key_path", "check_config_file"]
+__all__ = ["SOURCE_DEFAULTS", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_labelled",
+           "analysed_datasets", "iter_runs", "key_path", "check_config_file"]
 
 
 def check_config_file(path: str | os.PathLike[str]) -> None:
@@ -204,6 +206,17 @@ def _check_datasets(config: MutableMapping[str, Any]) -> None:
     for name in sources:
         config["train"]["epochs"].setdefault(name, SOURCE_DEFAULTS["epochs"])
         config["model"]["likelihood"].setdefault(name, SOURCE_DEFAULTS["likelihood"])
+    for name, model in config["external_models"].items():
+        key = f"config key external_models.{name}"
+        if name in MODELS:
+            raise LatentwalkError(f"{key}: {name!r} is a model kind's name; give your model another name")
+        if model["dataset"] not in known:
+            raise LatentwalkError(f"{key}.dataset: {model['dataset']!r} is neither a built-in dataset "
+                                  f"({', '.join(DATASETS)}) nor defined under data.sources")
+        for part in ("encoder", "decoder"):
+            if not Path(model[part]).is_file():
+                what = "is a folder, not a file" if Path(model[part]).is_dir() else "does not exist"
+                raise LatentwalkError(f"{key}.{part}: {model[part]} {what}")
 
 
 def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = False) -> None:
@@ -222,17 +235,18 @@ def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = Fal
                     f"config key data.mnist.sha256: no SHA-256 for {', '.join(missing)}; every downloaded file is verified"
                 )
     dims = config["paths"]["traverse_axis"]["dims"]
-    if dims and max(dims) >= min(config["latent_dims"]):
+    smallest = min(run.dim for run in iter_runs(config))
+    if dims and max(dims) >= smallest:
         raise LatentwalkError(
             f"config key paths.traverse_axis.dims: dim {max(dims)} does not exist in a run with "
-            f"latent dim {min(config['latent_dims'])} (dims count from 0)"
+            f"latent dim {smallest} (dims count from 0)"
         )
     for run in iter_runs(config):
         if not applicable_methods(run, config["paths"]):
             needs = "; ".join(f"{m}: {why_not(m, run, config['paths'])}" for m in config["paths"]["methods"])
             raise LatentwalkError(f"config key paths.methods: no configured method applies to run {run.name} ({needs})")
     if "attribute" in config["paths"]["methods"]:
-        for name in config["datasets"]:
+        for name in analysed_datasets(config):
             known = DATASETS[name].classes if name in DATASETS else ()
             for k, pair in enumerate(config["paths"]["attribute"]["class_pairs"]):
                 unknown = [c for c in pair if known and c not in known]
@@ -311,19 +325,28 @@ def source_labelled(settings: Mapping[str, Any]) -> bool:
     return path.is_dir() and any(entry.is_dir() and not entry.name.startswith(".") for entry in os.scandir(path))
 
 
+def analysed_datasets(config: Mapping[str, Any]) -> list[str]:
+    """The datasets with runs: those listed (trained on), then those only external models are analysed on."""
+    return list(dict.fromkeys([*config["datasets"], *(m["dataset"] for m in config["external_models"].values())]))
+
+
 def datasets_of(config: Mapping[str, Any]) -> dict[str, Dataset]:
-    """Every dataset the config lists, built in or a source (its label kind and scorer from its files)."""
+    """Every dataset with runs (:func:`analysed_datasets`), built in or a source (its label kind and scorer from its
+    files)."""
     sources = config["data"]["sources"]
     return {name: DATASETS[name] if name in DATASETS else
             source_dataset(name, source_labelled(sources[name]), int(sources[name]["size"]))
-            for name in config["datasets"]}
+            for name in analysed_datasets(config)}
 
 
 def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
-    """Every run of the experiment, in a stable order: dataset, model (and beta, for swept kinds), latent dim."""
+    """Every run of the experiment, in a stable order: dataset, model (and beta, for swept kinds), latent dim; then
+    the external models (config ``external_models``), in config order."""
     kinds = {name: ds.label_kind for name, ds in datasets_of(config).items()}
     for dataset in config["datasets"]:
         for kind in config["models"]:
             for beta in betas(config) if kind in SWEPT_KINDS else [None]:
                 for dim in config["latent_dims"]:
                     yield Run(dataset, model_name(kind, beta), int(dim), kinds[dataset])
+    for name, model in config["external_models"].items():
+        yield Run(model["dataset"], name, int(model["latent_dim"]), kinds[model["dataset"]])

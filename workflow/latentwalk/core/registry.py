@@ -33,6 +33,9 @@ __all__ = [
     "beta_token",
     "model_name",
     "parse_model",
+    "EXTERNAL_KIND",
+    "EXTERNAL_NAME",
+    "is_external",
     "Method",
     "METHODS",
     "PAIR_INTERPOLATIONS",
@@ -175,6 +178,18 @@ def parse_model(name: str) -> tuple[str, float]:
     raise ValueError(f"model name {name!r} is not one of {', '.join(k for k in MODELS if k not in SWEPT_KINDS)}, {swept}")
 
 
+#: The kind of a model trained elsewhere (config ``external_models``): analysed, never trained here.
+EXTERNAL_KIND = "external"
+#: An external model's name: a letter, then letters, digits and underscores (no hyphen, so that it never reads as a
+#: swept kind's ``-b{beta}``), and not a model kind's name.
+EXTERNAL_NAME = r"[A-Za-z][A-Za-z0-9_]*"
+
+
+def is_external(name: str) -> bool:
+    """Whether ``name`` names an external model: of :data:`EXTERNAL_NAME`'s form and not a model kind."""
+    return bool(re.fullmatch(EXTERNAL_NAME, name)) and name not in MODELS
+
+
 # --------------------------------------------------------------------------- path methods
 
 
@@ -242,7 +257,8 @@ assert set(PAIR_INTERPOLATIONS) == {n for n, m in METHODS.items() if m.family ==
 
 @dataclass(frozen=True, order=True)
 class Run:
-    """One trained model: ``{dataset}/{model}-z{dim}``, where ``model`` is the model name (:func:`model_name`).
+    """One model: ``{dataset}/{model}-z{dim}``, where ``model`` is the model name (:func:`model_name`) or an external
+    model's name (:func:`is_external`: trained elsewhere, config ``external_models``).
 
     ``label_kind`` is the dataset's (looked up for a built-in one; a source's comes from the config, see
     :func:`latentwalk.core.config.datasets_of`); it is not part of the run's identity."""
@@ -253,7 +269,8 @@ class Run:
     label_kind: str = field(default="", compare=False)
 
     def __post_init__(self) -> None:
-        parse_model(self.model)  # a name that does not parse is an error here, not a KeyError later
+        if not is_external(self.model):
+            parse_model(self.model)  # a name that does not parse is an error here, not a KeyError later
         if not self.label_kind and self.dataset in DATASETS:
             object.__setattr__(self, "label_kind", DATASETS[self.dataset].label_kind)
 
@@ -270,18 +287,23 @@ class Run:
         return f"{self.dataset}/{self.model}-z{self.dim}"
 
     @property
+    def external(self) -> bool:
+        """Whether the run's model was trained elsewhere (its latents are the encoder's means; no prior is known)."""
+        return is_external(self.model)
+
+    @property
     def kind(self) -> str:
-        """The model kind (a key of :data:`MODELS`)."""
-        return parse_model(self.model)[0]
+        """The model kind (a key of :data:`MODELS`, or :data:`EXTERNAL_KIND`)."""
+        return EXTERNAL_KIND if self.external else parse_model(self.model)[0]
 
     @property
     def kl_weight(self) -> float:
-        """The KL weight the run trains with: 0 (ae), 1 (vae) or the beta in its name."""
-        return parse_model(self.model)[1]
+        """The KL weight the run trains with: 0 (ae), 1 (vae) or the beta in its name; NaN for an external model."""
+        return float("nan") if self.external else parse_model(self.model)[1]
 
     @property
     def variational(self) -> bool:
-        return MODELS[self.kind].variational
+        return not self.external and MODELS[self.kind].variational
 
     @property
     def columns(self) -> dict[str, str | float | int]:
@@ -299,6 +321,8 @@ def why_not(method: str, run: Run, paths: Mapping[str, Any]) -> str | None:
         return f"needs d >= {m.min_dim}"
     if exact is not None and run.dim != exact:
         return f"needs d = {exact}"
+    if m.variational and run.external:
+        return "needs the model's prior, which an external model does not declare"
     if m.variational and not run.variational:
         return "needs a variational model, whose prior it walks"
     if m.classes and run.label_kind != "class":
@@ -391,7 +415,7 @@ EXPLORER_OVERLAYS: tuple[str, ...] = (*PAIR_INTERPOLATIONS, PRIOR_WALK, *TRAVERS
 #: Snakemake wildcard constraints, in one place (the Snakefile passes them on).
 WILDCARD_CONSTRAINTS: dict[str, str] = {
     "dataset": "|".join(DATASETS),
-    "model": "|".join(f"{name}-b{BETA_PATTERN}" if name in SWEPT_KINDS else name for name in MODELS),
+    "model": "|".join(f"{name}-b{BETA_PATTERN}" if name in SWEPT_KINDS else name for name in MODELS),  # trained here
     "dim": r"[1-9][0-9]*",
     "n": r"[1-9][0-9]*",
     "file": r"[A-Za-z0-9._-]+",

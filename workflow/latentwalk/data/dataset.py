@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from latentwalk.core.io import LatentwalkError, save_npz
+from latentwalk.core.registry import VIEW_OBJECTS
 
 __all__ = ["Dataset", "CHANNELS", "as_float", "check_test_fraction", "split_with_rng", "split_indices", "save_dataset", "load_dataset",
            "load_references"]
@@ -96,6 +97,15 @@ class Dataset:
         """Number of test examples."""
         return int(np.count_nonzero(self.split == "test"))
 
+    @property
+    def label_names(self) -> list[str] | None:
+        """The name of each label, by id, where labels have names: the objects of views, the class folders of an
+        image source (``source["classes"]``); None otherwise (digits are their own names)."""
+        if self.label_kind == "object":
+            return list(VIEW_OBJECTS)
+        classes = self.source.get("classes")
+        return [str(name) for name in classes] if classes else None
+
 
 # --------------------------------------------------------------------------- splits
 
@@ -144,9 +154,10 @@ def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> None:
     """Save a dataset to a compressed ``.npz`` atomically.
 
     Arrays: ``images``, ``labels``, ``split`` and ``label_kind`` (a 0-d string
-    array), ``attr_<name>`` per attribute and ``ref_<name>`` for the reference set.
-    ``source`` is not stored here; it belongs in the provenance JSON.
+    array), ``attr_<name>`` per attribute, ``ref_<name>`` for the reference set and, for an image source with class
+    folders, ``classes`` (their names, by label). The rest of ``source`` belongs in the provenance JSON.
     """
+    classes = ds.source.get("classes")
     save_npz(
         path,
         images=np.asarray(ds.images),
@@ -155,11 +166,12 @@ def save_dataset(ds: Dataset, path: str | os.PathLike[str]) -> None:
         label_kind=np.array(ds.label_kind),
         **{f"attr_{k}": np.asarray(v) for k, v in ds.attributes.items()},
         **{f"ref_{k}": np.asarray(v) for k, v in ds.references.items()},
+        **({"classes": np.asarray(classes, dtype=str)} if classes else {}),
     )
 
 
 def load_dataset(path: str | os.PathLike[str]) -> Dataset:
-    """Load a dataset written by :func:`save_dataset` (``source`` is empty).
+    """Load a dataset written by :func:`save_dataset` (``source`` holds only the ``classes`` stored with it).
 
     Raises:
         LatentwalkError: missing or unreadable file, or a missing key (naming the file and key).
@@ -174,6 +186,7 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
                     raise LatentwalkError(f"{path}: missing key {key!r} in dataset file")
             arrays = {key: data[key] for key in _NPZ_KEYS}
             attributes = {key[5:]: data[key] for key in data.files if key.startswith("attr_")}
+            classes = data["classes"].tolist() if "classes" in data.files else []
     except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
         message = f"{path}: cannot read dataset file ({type(exc).__name__}: {exc})"
         raise LatentwalkError(" ".join(message.split())) from exc
@@ -183,7 +196,7 @@ def load_dataset(path: str | os.PathLike[str]) -> Dataset:
             labels=arrays["labels"],
             split=arrays["split"],
             label_kind=str(arrays["label_kind"]),
-            source={},
+            source={"classes": classes} if classes else {},
             attributes=attributes,
         )
     except LatentwalkError as exc:

@@ -80,7 +80,7 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
         raise LatentwalkError("comparison_figure: the runs table has no rows")
     models = list(pd.unique(table.sort_values(["kl_weight", "model"], kind="stable")["model"]))
     dims = sorted({int(d) for d in table["dim"]})
-    betas = sorted({float(b) for b in table["kl_weight"]})
+    betas = sorted({float(b) for b in table["kl_weight"] if np.isfinite(b)})  # an external model has none
     model_colour, dim_colour = _colours(models), _colours(dims)
     fig, axes = new_subplots(3, 4, figsize=(16, 11), layout="constrained")
     for ax, (column, name) in zip(axes[0], _MEASURES.items()):

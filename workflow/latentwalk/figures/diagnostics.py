@@ -4,12 +4,13 @@ figure job, :func:`latentwalk.figures.walk_figures.plot_walks`)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from latentwalk.core.io import PathLike, read_csv
+from latentwalk.core.io import PathLike, read_csv, read_json
 from latentwalk.core.latents import read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import VIEW_OBJECTS
@@ -17,7 +18,7 @@ from latentwalk.figures.style import PALETTE, SERIES, new_subplots, save_figure
 from latentwalk.measure.norms import SHELL, chi_pdf, shell_bounds
 from latentwalk.walks.projection import embed, pca, subsample
 
-__all__ = ["training_curves", "project_2d", "latent_scatter", "plot_run"]
+__all__ = ["training_curves", "external_model_card", "project_2d", "latent_scatter", "plot_run"]
 
 
 def training_curves(history: pd.DataFrame, title: str) -> Any:
@@ -78,8 +79,10 @@ def latent_scatter(
     variational: bool,
     seed: int = 0,
     projection: str = "pca",
+    label_names: list[str] | None = None,
 ) -> Any:
-    """Encoded means coloured by class (or by angle for ``lines``), beside the histogram of their norms.
+    """Encoded means coloured by class (named by ``label_names``, by id, where given; or by angle for ``lines``),
+    beside the histogram of their norms.
 
     Left: 2-D latents directly (with the circle |z| = sqrt(2), the prior's
     typical radius), larger ones on their top two principal components.
@@ -99,7 +102,8 @@ def latent_scatter(
         classes = np.unique(labels)
         for i, cls in enumerate(classes):
             sel = labels == cls
-            name = VIEW_OBJECTS[int(cls)] if label_kind == "object" else "no label" if label_kind == "none" else str(cls)
+            name = ("no label" if label_kind == "none" else label_names[int(cls)] if label_names
+                    else VIEW_OBJECTS[int(cls)] if label_kind == "object" else str(cls))
             ax.scatter(xy[sel, 0], xy[sel, 1], s=6, color=PALETTE[i % len(PALETTE)], label=name, linewidths=0)
         ax.legend(title="object" if label_kind == "object" else "label", markerscale=2.5, loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
     if d == 2:
@@ -131,6 +135,24 @@ def latent_scatter(
     return fig
 
 
+def external_model_card(meta: Mapping[str, Any], title: str) -> Any:
+    """An external model's place among the training curves: its reconstruction error per split (mean squared error
+    per pixel and channel, from rule import_model) and the files it was loaded from, with their SHA-256."""
+    external = meta["external"]
+    splits = [(split, value) for split, value in (("train", meta["train"]["mse"]), ("test", meta["test"]["mse"]))
+              if value is not None]
+    fig, ax = new_subplots(1, 1, figsize=(6.4, 3.4))
+    ax.bar([name for name, _ in splits], [value for _, value in splits], color=[SERIES[0], SERIES[1]][: len(splits)])
+    ax.set_ylabel("reconstruction MSE per pixel")
+    ax.set_xlabel("split")
+    notes = [f"{part}: {Path(external[part]).name} ({external[f'{part}_format']}, SHA-256 {external[f'{part}_sha256'][:12]})"
+             for part in ("encoder", "decoder")]
+    ax.set_title("\n".join(notes), fontsize="small")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
 def plot_run(
     run: str,
     history_csv: PathLike,
@@ -146,15 +168,20 @@ def plot_run(
     def save(fig: object, name: str) -> None:
         save_figure(fig, out[f"{name}_png"], out[f"{name}_svg"])
 
-    history = read_csv(history_csv)
-    save(training_curves(history, f"{run}: training curves"), "training_curves")
-    log(f"training curves: {len(history)} epochs")
+    if str(history_csv).endswith(".json"):  # an external model: trained elsewhere, its import record instead
+        save(external_model_card(read_json(history_csv), f"{run}: trained elsewhere"), "training_curves")
+        log("external model: reconstruction error per split")
+    else:
+        history = read_csv(history_csv)
+        save(training_curves(history, f"{run}: training curves"), "training_curves")
+        log(f"training curves: {len(history)} epochs")
 
     table, meta = read_latents(latents)
     test = np.flatnonzero(table["split"].astype(str).to_numpy() == "test")
     rows = test[subsample(len(test), max_points, seed)]
     mu = np.column_stack([table[f"mu_{i}"].to_numpy()[rows] for i in range(int(meta["latent_dim"]))])
     fig = latent_scatter(mu, table["label"].to_numpy()[rows], meta.get("label_kind", "class"),
-                         f"{run}: encoded test means (n={len(rows)})", bool(meta.get("variational", False)), seed, projection)
+                         f"{run}: encoded test means (n={len(rows)})", bool(meta.get("variational", False)), seed, projection,
+                         meta.get("label_names"))
     save(fig, "latent_scatter")
     log(f"latent scatter: {len(rows)} test latents")

@@ -138,16 +138,24 @@ def _training_checks(run_metas: Sequence[str]) -> list[str]:
 
     if not run_metas:
         return []
-    flagged = []
+    flagged, external, trained = [], [], 0
     for path in run_metas:
         record = read_json(path)
+        if "external" in record:
+            external.append(f"- **{record['run']}** (trained elsewhere: {record['external']['encoder_format']} encoder and "
+                            f"{record['external']['decoder_format']} decoder): reconstruction MSE per pixel "
+                            f"{record['test']['mse']:.4g} on {record['test']['n']} held-out images.")
+            continue
+        trained += 1
         check = record.get("training_check") or {}
         if check.get("degenerate"):
             flagged.append(f"**{record.get('run', path)}**: {check['reason']}")
+    if not trained:
+        return external
     if not flagged:
-        return [f"- **Training check**: all {len(run_metas)} runs reconstruct better than the mean image and their "
-                "loss fell over the first epochs."]
-    return [f"- **Training check: {len(flagged)} of {len(run_metas)} runs look degenerate**: " + "; ".join(flagged) + "."]
+        return [f"- **Training check**: all {trained} runs reconstruct better than the mean image and their "
+                "loss fell over the first epochs.", *external]
+    return [f"- **Training check: {len(flagged)} of {trained} runs look degenerate**: " + "; ".join(flagged) + ".", *external]
 
 
 def _dropped_lines(dropped: Sequence[Sequence[str]]) -> list[str]:
@@ -184,9 +192,9 @@ def compare_runs(runs: Sequence[str], scorers: Mapping[str, str], inputs: Mappin
         row: dict[str, object] = {
             **run.columns,
             "n_test": int(meta["test"]["n"]),
-            "test_reconstruction": float(meta["test"]["reconstruction"]),
-            "test_kl": float(meta["test"]["kl"]),
-            "test_loss": float(meta["test"]["loss"]),
+            # an external model's likelihood and prior are unknown: these are NaN for it
+            **{f"test_{key}": float("nan") if meta["test"][key] is None else float(meta["test"][key])
+               for key in ("reconstruction", "kl", "loss")},
             "degenerate": bool((meta.get("training_check") or {}).get("degenerate", False)),
             "active_dims": int(norms.loc[split, "active_dims"]),
             "encoded_inside_shell": float(norms.loc[split, "share_inside_shell"]),

@@ -5,25 +5,20 @@ from __future__ import annotations
 
 import os
 import pickle
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import torch
 
-from latentwalk.core.io import LatentwalkError, atomic_path, read_json, sha256_file
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, read_json, sha256_file
+from latentwalk.model.external import ExternalModel, ExternalSpec, load_external
 from latentwalk.model.networks import LatentAutoencoder, ModelSpec, build_model
 
-__all__ = ["resolve_device", "save_state_dict", "load_model", "load_run_model"]
+__all__ = ["MODEL_FILES", "save_state_dict", "load_model", "load_run_model"]
 
-
-def resolve_device(name: str) -> torch.device:
-    """Map ``auto|cpu|cuda`` to a torch device; asking for cuda without one is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise LatentwalkError("config key device: 'cuda' requested but torch sees no CUDA device")
-    if name not in ("cpu", "cuda"):
-        raise LatentwalkError(f"config key device: {name!r} is not allowed; allowed values: 'auto', 'cpu', 'cuda'")
-    return torch.device(name)
+#: A run's model files besides its meta.json: the weights trained here, or an external model's two files.
+MODEL_FILES: tuple[str, ...] = ("model", "encoder", "decoder")
 
 
 def save_state_dict(model: torch.nn.Module, path: str | os.PathLike[str]) -> None:
@@ -50,14 +45,20 @@ def load_model(weights: str | os.PathLike[str], spec: ModelSpec, device: str | t
     return model.to(device).eval()
 
 
-def load_run_model(model_pt: str | os.PathLike[str], meta_json: str | os.PathLike[str], device: str | torch.device = "cpu") -> tuple[LatentAutoencoder, ModelSpec]:
-    """A run's trained model, checked first against its ``meta.json``: the checkpoint must be the one training wrote.
+def load_run_model(files: Mapping[str, PathLike], device: str | torch.device = "cpu") -> tuple[Any, ModelSpec | ExternalSpec]:
+    """A run's model and spec, from its ``files``: ``meta`` (the run's ``meta.json``) with ``model`` (the weights
+    trained here) or ``encoder`` and ``decoder`` (an external model's, :mod:`latentwalk.model.external`). Either way
+    the model has ``encode`` (images -> means, log-variances or None) and ``decode`` (latents -> images in [0, 1]).
 
-    Raises :class:`LatentwalkError` naming the file when the checkpoint's SHA-256
-    differs from the ``model_sha256`` that ``meta.json`` records (a swapped or
-    edited ``model.pt``), or when ``meta.json`` has no model spec.
+    Every file is checked first against the SHA-256 that ``meta.json`` records: a swapped or edited checkpoint or
+    model file raises :class:`LatentwalkError` naming it, as does a ``meta.json`` without a model spec.
     """
+    meta_json = files["meta"]
     meta = read_json(meta_json)
+    if "external" in meta:
+        model: ExternalModel = load_external(meta, files, device)
+        return model, model.spec
+    model_pt = files["model"]
     try:
         spec = ModelSpec.from_dict(meta["config"]["model"])
     except (KeyError, TypeError) as exc:

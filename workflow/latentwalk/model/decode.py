@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +12,9 @@ import torch
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_parquet, save_npz
 from latentwalk.core.logs import Log, quiet
-from latentwalk.model.checkpoint import load_run_model, resolve_device
-from latentwalk.model.networks import to_frames
+from latentwalk.model.checkpoint import load_run_model
+from latentwalk.model.external import check_finite
+from latentwalk.model.networks import resolve_device, to_frames
 
 __all__ = ["decode_paths"]
 
@@ -21,8 +22,7 @@ __all__ = ["decode_paths"]
 def decode_paths(
     paths_dir: PathLike,
     methods: Sequence[str],
-    model_pt: PathLike,
-    meta_json: PathLike,
+    model_files: Mapping[str, PathLike],
     batch_size: int,
     device: str,
     out_dir: PathLike,
@@ -32,11 +32,12 @@ def decode_paths(
 
     Each npz holds ``images`` (n_paths, steps, H, W, C) float32 in [0, 1],
     ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order. The
-    directory appears whole or not at all.
+    directory appears whole or not at all. ``model_files``: the run's ``meta`` with its ``model`` or an external
+    model's ``encoder`` and ``decoder`` (:func:`~latentwalk.model.checkpoint.load_run_model`).
     """
     tables = method_files(paths_dir, methods, ".parquet")
     torch_device = resolve_device(device)
-    model, spec = load_run_model(model_pt, meta_json, torch_device)
+    model, spec = load_run_model(model_files, torch_device)
     with atomic_dir(out_dir) as tmp:
         for method, table_path in zip(methods, tables):
             _decode_table(model, spec, table_path, Path(tmp, f"{method}.npz"), batch_size, torch_device, log)
@@ -57,9 +58,10 @@ def _decode_table(model: Any, spec: Any, table_path: Path, out: Path, batch_size
     z = np.column_stack([frame[c] for c in z_cols]).astype(np.float32)
     chunks = []
     with torch.inference_mode():
-        for first in range(0, len(z), batch_size):
-            batch = torch.tensor(z[first : first + batch_size], device=torch_device)
-            chunks.append(to_frames(model.decode(batch)))
+        for k, first in enumerate(range(0, len(z), batch_size)):
+            decoded = model.decode(torch.tensor(z[first : first + batch_size], device=torch_device))
+            check_finite(decoded, model, "decoder", k, first)
+            chunks.append(to_frames(decoded))
     images = np.concatenate(chunks).reshape(len(path_ids), int(n_steps[0]), *chunks[0].shape[1:])
     save_npz(out, images=images.astype(np.float32), path_id=path_ids.astype(np.int64), step=np.arange(int(n_steps[0])))
     log(f"decoded {table_path.name}: {images.shape[0]} paths x {images.shape[1]} steps in {time.perf_counter() - start:.2f}s")

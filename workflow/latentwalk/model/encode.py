@@ -19,28 +19,31 @@ import torch
 from latentwalk.core.io import LatentwalkError, PathLike, read_json, sha256_file, write_parquet
 from latentwalk.core.logs import Log, quiet
 from latentwalk.data.dataset import load_dataset
-from latentwalk.model.checkpoint import load_run_model, resolve_device
-from latentwalk.model.networks import ModelSpec, to_input
+from latentwalk.model.checkpoint import MODEL_FILES, load_run_model
+from latentwalk.model.external import check_finite
+from latentwalk.model.networks import resolve_device, to_input
 
 __all__ = ["encode", "encode_images", "latent_table"]
 
 
 def encode(
     data_npz: PathLike,
-    model_pt: PathLike,
-    meta_json: PathLike,
+    model_files: Mapping[str, PathLike],
     dim: int,
     batch_size: int,
     device: str,
     out_parquet: PathLike,
     log: Log = quiet,
 ) -> None:
-    """Encode every example of the dataset with the run's encoder means; write the latent Parquet."""
+    """Encode every example of the dataset with the run's encoder means; write the latent Parquet. ``model_files``:
+    the run's ``meta`` with its ``model`` or an external model's ``encoder`` and ``decoder``
+    (:func:`~latentwalk.model.checkpoint.load_run_model`)."""
+    meta_json = model_files["meta"]
     meta = read_json(meta_json)
-    if ModelSpec.from_dict(meta["config"]["model"]).latent_dim != int(dim):
+    if int(meta["config"]["model"]["latent_dim"]) != int(dim):
         raise LatentwalkError(f"{meta_json}: latent dim {meta['config']['model']['latent_dim']} does not match the run's z{dim}")
     torch_device = resolve_device(device)
-    model, spec = load_run_model(model_pt, meta_json, torch_device)
+    model, spec = load_run_model(model_files, torch_device)
     data = load_dataset(data_npz)
     start = time.perf_counter()
     mu, logvar = encode_images(model, data.images, batch_size, str(torch_device))
@@ -53,7 +56,8 @@ def encode(
             "latent_dim": spec.latent_dim,
             "variational": spec.variational,
             "label_kind": data.label_kind,
-            "model_sha256": sha256_file(model_pt),
+            "label_names": data.label_names,
+            **{f"{key}_sha256": sha256_file(model_files[key]) for key in MODEL_FILES if key in model_files},
             "data_sha256": sha256_file(data_npz),
         },
     )
@@ -62,14 +66,16 @@ def encode(
 
 
 def encode_images(model: Any, images: np.ndarray, batch_size: int = 2048, device: str = "cpu") -> tuple[np.ndarray, np.ndarray | None]:
-    """Encoder means (and log-variances) of stored ``images`` ``(N, H, W, C)``, in batches, without gradients."""
+    """Encoder means (and log-variances) of stored ``images`` ``(N, H, W, C)``, in batches, without gradients; the
+    first batch with a NaN stops it, named."""
 
     mus: list[np.ndarray] = []
     logvars: list[np.ndarray] = []
     with torch.inference_mode():
-        for first in range(0, images.shape[0], batch_size):
+        for k, first in enumerate(range(0, images.shape[0], batch_size)):
             batch = torch.as_tensor(np.ascontiguousarray(images[first : first + batch_size]), device=device)
             mu, logvar = model.encode(to_input(batch))
+            check_finite(mu, model, "encoder", k, first)
             mus.append(mu.cpu().numpy())
             if logvar is not None:
                 logvars.append(logvar.cpu().numpy())

@@ -21,7 +21,7 @@ from torch.nn import functional as F
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import ARCHITECTURES, MODELS
 
-__all__ = ["ModelSpec", "image_shape", "to_input", "to_frames", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
+__all__ = ["ModelSpec", "resolve_device", "image_shape", "to_input", "to_frames", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
            "reconstruction_loss", "loss_terms", "acai_losses"]
 
 
@@ -266,6 +266,17 @@ def to_input(batch: Tensor) -> Tensor:
 def to_frames(images: Tensor) -> Any:
     """Decoded images ``(B, C, H, W)`` as stored frames: a numpy float32 array ``(B, H, W, C)``."""
     return images.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def resolve_device(name: str) -> torch.device:
+    """Map ``auto|cpu|cuda`` to a torch device; asking for cuda without one is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise LatentwalkError("config key device: 'cuda' requested but torch sees no CUDA device")
+    if name not in ("cpu", "cuda"):
+        raise LatentwalkError(f"config key device: {name!r} is not allowed; allowed values: 'auto', 'cpu', 'cuda'")
+    return torch.device(name)
 
 
 def build_model(spec: ModelSpec) -> LatentAutoencoder:

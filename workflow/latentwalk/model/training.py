@@ -25,7 +25,7 @@ from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, provenanc
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import SWEPT_KINDS, Run
 from latentwalk.data.dataset import as_float, load_dataset
-from latentwalk.model.checkpoint import resolve_device, save_state_dict
+from latentwalk.model.checkpoint import save_state_dict
 from latentwalk.model.networks import (
     LatentAutoencoder,
     ModelSpec,
@@ -34,6 +34,7 @@ from latentwalk.model.networks import (
     image_shape,
     kl_divergence,
     loss_terms,
+    resolve_device,
     reconstruction_loss,
     to_input,
 )

@@ -112,7 +112,8 @@ def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathL
     """Check ``results/`` against its manifest and job records; return every problem found (none: all good).
 
     - missing: listed in the manifest, not on disk;
-    - modified: its SHA-256 differs from the manifest (or a run's checkpoint from the hash its meta.json records);
+    - modified: its SHA-256 differs from the manifest (or a run's checkpoint, or an external model's encoder or
+      decoder, from the hash its meta.json records);
     - orphan: on disk under results/ but named by no manifest row;
     - stale: an input's current SHA-256 differs from the one recorded when the file was made.
     Paths in the manifest are relative to the directory holding ``results/`` (the working directory of the run).
@@ -148,6 +149,12 @@ def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathL
         model = meta.with_name("model.pt")
         if "model_sha256" in record and model.is_file() and sha_now(model.as_posix()) != record["model_sha256"]:
             problems.append(Problem("modified", model.as_posix(), f"not the checkpoint {meta.as_posix()} records"))
+        for part in ("encoder", "decoder") if "external" in record else ():  # an external model's files
+            path, recorded = record["external"][part], record["external"][f"{part}_sha256"]
+            if sha_now(path) is None:
+                problems.append(Problem("missing", path, f"the {part} {meta.as_posix()} was imported from"))
+            elif sha_now(path) != recorded:
+                problems.append(Problem("modified", path, f"not the {part} {meta.as_posix()} was imported from"))
     return sorted(set(problems))
 
 

@@ -22,7 +22,7 @@ import shutil
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -151,8 +151,25 @@ def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], met
                 if a in rows.columns and rows[a].notna().any():
                     label += f": {_text(rows[a].iloc[0])}" + (f" → {_text(rows[b].iloc[0])}" if b else "")
                     break
-            out.append({"method": name, "label": label, "steps": len(z), "z": encode_f32(z), "xy": encode_f32(plane)})
+            out.append({"method": name, "path_id": int(path_id), "label": label, "steps": len(z), "z": encode_f32(z),
+                        "xy": encode_f32(plane)})
     return out
+
+
+def _with_path_frames(predecoded: dict[str, Any], paths: list[dict[str, Any]], decoded_dir: PathLike, d: int) -> dict[str, Any]:
+    """The pre-decoded latents and images of a page that cannot run its decoder, with every overlay path's steps
+    added (their frames from the run's decoded paths, ``decoded_dir/{method}.npz``), so that scrubbing shows them."""
+    zs, images = [decode_f32(predecoded["z"])], [np.frombuffer(base64.b64decode(predecoded["images"]), np.uint8)]
+    for path in paths:
+        with np.load(Path(decoded_dir, f"{path['method']}.npz")) as npz:
+            row = np.flatnonzero(npz["path_id"] == path["path_id"])
+            if len(row) != 1:
+                raise LatentwalkError(f"{decoded_dir}/{path['method']}.npz: no decoded frames of path {path['path_id']}")
+            frames = npz["images"][row[0]].transpose(0, 3, 1, 2)  # steps, C, H, W: channel-major as the page paints
+        zs.append(decode_f32(path["z"]))
+        images.append(np.rint(frames.reshape(-1) * 255).clip(0, 255).astype(np.uint8))
+    z = np.concatenate(zs)
+    return {"k": len(z) // d, "z": encode_f32(z), "images": base64.b64encode(np.concatenate(images).tobytes()).decode("ascii")}
 
 
 def _text(value: Any) -> str:
@@ -162,9 +179,7 @@ def _text(value: Any) -> str:
 
 def build_explorer(
     run: str,
-    decoder_json: PathLike,
-    projection_parquet: PathLike,
-    paths_dir: PathLike,
+    inputs: Mapping[str, PathLike],
     methods: Sequence[str],
     max_sliders: int,
     out_html: PathLike,
@@ -172,9 +187,12 @@ def build_explorer(
 ) -> None:
     """Write the run's explorer page (see :mod:`latentwalk.report.explorer`); numpy only.
 
-    Embeds the projected test points with their latents, the decoder and its self-test probes (both from
-    ``decoder_json``, :func:`export_decoder`), and the paths of ``methods`` found in ``paths_dir`` as overlays.
+    Embeds the projected test points (``inputs['projection']``) with their latents, the decoder and its self-test
+    probes (both from ``inputs['decoder']``, :func:`~latentwalk.report.project.export_decoder`), and the paths of
+    ``methods`` found in ``inputs['paths']`` as overlays. A decoder the page cannot run comes with pre-decoded
+    images, to which the overlay paths' decoded frames (``inputs['decoded']``) are added.
     """
+    decoder_json, projection_parquet, paths_dir = inputs["decoder"], inputs["projection"], inputs["paths"]
     start = time.perf_counter()
     decoder = read_json(decoder_json)
     table, meta = read_parquet(projection_parquet)
@@ -192,7 +210,7 @@ def build_explorer(
         "kind": decoder["kind"],
         "variational": decoder["variational"],
         "label_kind": meta.get("label_kind", "class"),
-        "label_names": list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None,
+        "label_names": meta.get("label_names") or (list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None),
         "image": decoder["image"],
         "projection": method,
         "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),
@@ -204,13 +222,20 @@ def build_explorer(
         "std": spread.tolist(),
         "max_sliders": int(max_sliders),
         "decoder": decoder["decoder"],
+        "fallback": decoder.get("fallback"),
+        "predecoded": None,
         "paths": _overlays(mu, xy, meta["pca"], method, paths_dir, methods),
         "selftest": decoder["selftest"],
     }
+    if decoder["decoder"] is None:
+        if "decoded" not in inputs:
+            raise LatentwalkError(f"{decoder_json}: the page cannot run this decoder and no decoded paths were given")
+        data["predecoded"] = _with_path_frames(decoder["predecoded"], data["paths"], inputs["decoded"], d)
     html = render_page(data, f"{run}: latent explorer")
     with atomic_path(out_html) as tmp:
         tmp.write_text(html, encoding="utf-8")
-    log(f"{run}: explorer with {len(mu)} points, {len(data['paths'])} paths, {len(data['decoder'])} decoder layers; "
+    how = f"{len(data['decoder'])} decoder layers" if data["decoder"] is not None else f"{data['predecoded']['k']} pre-decoded images"
+    log(f"{run}: explorer with {len(mu)} points, {len(data['paths'])} paths, {how}; "
         f"{len(html) / 1e6:.2f} MB in {time.perf_counter() - start:.1f}s")
 
 

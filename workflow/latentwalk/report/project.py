@@ -8,6 +8,7 @@ assembles the page from these and the run's paths, so a path setting rebuilds th
 
 from __future__ import annotations
 
+import base64
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -20,26 +21,43 @@ from latentwalk.core.io import LatentwalkError, PathLike, provenance, write_json
 from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model
-from latentwalk.report.explorer import decode_f32, encode_f32
+from latentwalk.model.networks import LatentAutoencoder
+from latentwalk.report.explorer import TOLERANCE, decode_f32, encode_f32
+from latentwalk.report.graph_layers import Unsupported, external_layers
 from latentwalk.walks.projection import embed, pca, subsample
 
-__all__ = ["project", "export_decoder", "decoder_layers", "decode_layers"]
+__all__ = ["PREDECODED_BYTES", "PREDECODED_GRID", "project", "page_layers", "plane_grid", "export_decoder", "decoder_layers",
+           "decode_layers"]
+
+
+#: At most this many bytes of pre-decoded images (uint8) in a page whose decoder the page cannot run.
+PREDECODED_BYTES = 6_000_000
+#: The side of the grid of latents pre-decoded over the plane for such a page.
+PREDECODED_GRID = 24
 
 
 def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any], out: Mapping[str, PathLike],
             log: Log = quiet) -> None:
     """The run's encoded test means (a seeded subsample of at most ``settings['max_points']``) in the plane, by
-    ``settings['method']``, and its decoder for the page; ``inputs`` names the run's ``latents``, ``model`` and
-    ``meta``, ``settings`` also holds the ``seed`` and ``selftest_frames``.
+    ``settings['method']``, and its decoder for the page; ``inputs`` names the run's ``latents``, ``meta`` and
+    ``model`` (or an external model's ``encoder`` and ``decoder``), ``settings`` also holds the ``seed`` and
+    ``selftest_frames``.
 
     ``out['projection']`` (Parquet) has one row per point: ``index`` (dataset row), ``label``, ``x``, ``y`` (the projection; the
     latents themselves for d <= 2), the latent ``mu_*`` and, for d >= 3, ``pc_0..pc_2`` (top three principal
     components, for the 3-D view). Its metadata holds the PCA basis (mean, components, variance ratios), which maps
-    plane points back to latents. ``out['decoder']`` is :func:`export_decoder`'s JSON, probed at these points.
+    plane points back to latents. ``out['decoder']`` is :func:`export_decoder`'s JSON, probed at these points. A
+    decoder the page cannot run (:func:`page_layers`) gets its images pre-decoded, at fewer points where they would
+    exceed :data:`PREDECODED_BYTES`.
     """
     latents, method, max_points, seed = inputs["latents"], settings["method"], int(settings["max_points"]), int(settings["seed"])
 
     start = time.perf_counter()
+    model, spec = load_run_model(inputs)  # checks the model files first
+    layers, reason = page_layers(model, spec)
+    if reason is not None:
+        max_points = min(max_points, max(10, PREDECODED_BYTES // int(np.prod(spec.image_shape))))
+        log(f"{run}: the page cannot run this decoder ({reason}); images pre-decoded at up to {max_points} points")
     table, meta = read_latents(latents)
     test = table[table["split"].astype(str) == "test"]
     if test.empty:
@@ -47,6 +65,8 @@ def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any
     test = test.iloc[subsample(len(test), max_points, seed)]
     mu = latent_matrix(test).astype(np.float64)
     d = mu.shape[1]
+    if d != spec.latent_dim:
+        raise LatentwalkError(f"{latents}: {d}-D latents, but the run's model has latent dim {spec.latent_dim}")
     xy = embed(mu, method, seed)
     table = {"index": test["index"].to_numpy(), "label": test["label"].to_numpy(), "x": xy[:, 0], "y": xy[:, 1],
              **{f"mu_{i}": mu[:, i] for i in range(d)}}
@@ -54,46 +74,88 @@ def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any
     if d >= 3:
         for k, column in enumerate(basis.transform(mu).T):
             table[f"pc_{k}"] = column
-    record = provenance(stage="project", config={"run": run, "method": method if d > 2 else "latent", "max_points": max_points},
+    shown = method if d > 2 else "latent"
+    record = provenance(stage="project", config={"run": run, "method": shown, "max_points": max_points},
                         inputs=[str(latents)], seed=seed,
-                        extra={"latent_dim": d, "label_kind": meta.get("label_kind", "class"), "variational": meta.get("variational", False),
+                        extra={"latent_dim": d, "label_kind": meta.get("label_kind", "class"), "label_names": meta.get("label_names"),
+                               "variational": meta.get("variational", False),
                                "pca": {"mean": basis.mean.tolist(), "components": basis.components.tolist(),
                                        "variance_ratio": basis.variance_ratio.tolist()}})
-    export_decoder(run, inputs, mu, int(settings["selftest_frames"]), out["decoder"], log)  # checks the model first
+    predecode = None if reason is None else np.vstack([mu, plane_grid(mu, xy, basis, shown)])
+    export_decoder(run, (model, spec, layers, reason), inputs, mu, predecode, int(settings["selftest_frames"]), out["decoder"], log)
     write_parquet(table, out["projection"], record)
-    log(f"{run}: {len(mu)} test points projected by {record['config']['method']} in {time.perf_counter() - start:.1f}s")
+    log(f"{run}: {len(mu)} test points projected by {shown} in {time.perf_counter() - start:.1f}s")
 
 
-def export_decoder(run: str, inputs: Mapping[str, PathLike], mu: np.ndarray, selftest_frames: int, out_json: PathLike,
-                   log: Log = quiet) -> None:
+def page_layers(model: Any, spec: Any) -> tuple[list[dict[str, Any]] | None, str | None]:
+    """The run's decoder as the page's layers (:func:`decoder_layers`, or for an external model
+    :func:`~latentwalk.report.graph_layers.external_layers`), checked against torch on random latents; or None and
+    the reason the page cannot run it."""
+    try:
+        layers = decoder_layers(model) if isinstance(model, LatentAutoencoder) else external_layers(model.decoder, spec.latent_dim)
+    except (Unsupported, ValueError) as exc:
+        return None, str(exc)
+    probe = np.random.default_rng(0).standard_normal((2, spec.latent_dim))
+    with torch.inference_mode():
+        reference = model.decode(torch.as_tensor(probe, dtype=torch.float32)).cpu().numpy().reshape(len(probe), -1)
+    mine = np.stack([decode_layers(layers, z) for z in probe])
+    if mine.shape != reference.shape or not np.abs(mine - reference).max() <= TOLERANCE:
+        return None, "its layers read from the file do not reproduce its output"
+    return layers, None
+
+
+def plane_grid(mu: np.ndarray, xy: np.ndarray, basis: Any, method: str) -> np.ndarray:
+    """Latents on a :data:`PREDECODED_GRID`-square grid over the points' extent in the plane (15% margin): the latent
+    plane itself for d <= 2, the top-2 PCA plane through the mean; none for t-SNE and UMAP (the page decodes the
+    nearest point there)."""
+    d = mu.shape[1]
+    if method not in ("latent", "pca"):
+        return np.zeros((0, d))
+    low, high = xy.min(axis=0), xy.max(axis=0)
+    pad = 0.15 * np.maximum(high - low, 1e-6)
+    gx, gy = (np.linspace(low[k] - pad[k], high[k] + pad[k], PREDECODED_GRID) for k in (0, 1))
+    plane = np.array([(x, y) for y in gy for x in gx])
+    if d <= 2:
+        return plane[:, :d]
+    return basis.mean + plane @ basis.components[:2]
+
+
+def export_decoder(run: str, decoder: tuple[Any, Any, list[dict[str, Any]] | None, str | None], inputs: Mapping[str, PathLike],
+                   mu: np.ndarray, predecode: np.ndarray | None, selftest_frames: int, out_json: PathLike, log: Log = quiet) -> None:
     """Write the run's decoder as the explorer page runs it, with torch's decodings of probe latents, as JSON.
 
-    Keys: ``kind``, ``variational``, ``image`` (C, H, W), ``latent_dim``, ``decoder`` (:func:`decoder_layers`),
-    ``provenance`` and ``selftest``: ``k`` probes ``z`` (``selftest_frames`` of the latents ``mu``, read from
-    ``inputs['latents']``, seeded, and two off-data latents) with the ``images`` torch decodes from them (base64
-    float32), which the page compares its own decoding with. ``inputs['model']`` and ``inputs['meta']`` are the
-    run's weights and meta.json.
+    ``decoder`` is the run's model and spec with :func:`page_layers`' result. Keys: ``kind``, ``variational``, ``image``
+    (C, H, W), ``latent_dim``, ``decoder`` (the layers, or None where the page cannot run them), ``fallback`` (why
+    not, or None), ``predecoded`` (where it cannot: the latents ``predecode`` with their images, uint8 channel-major,
+    base64), ``provenance`` and ``selftest``: ``k`` probes ``z`` (``selftest_frames`` of the latents ``mu``, seeded,
+    and two off-data latents) with the ``images`` torch decodes from them (base64 float32), which the page compares
+    its own decoding with.
     """
-    model_pt, meta_json, mu_source = inputs["model"], inputs["meta"], inputs["latents"]
-
-
-    model, spec = load_run_model(model_pt, meta_json)
+    model, spec, layers, reason = decoder
     d = mu.shape[1]
-    if d != spec.latent_dim:
-        raise LatentwalkError(f"{model_pt}: a latent dim {spec.latent_dim} model, but the latents to probe it are {d}-D")
     rng = np.random.default_rng(0)
     picks = np.sort(rng.choice(len(mu), size=min(selftest_frames, len(mu)), replace=False))
     probe = np.vstack([mu[picks], rng.standard_normal((2, d)) * 1.5])  # encoded points and two off-data latents
-    with torch.inference_mode():
-        reference = model.decode(torch.as_tensor(probe, dtype=torch.float32)).numpy().reshape(len(probe), -1)
-    layers = decoder_layers(model)
-    record = provenance(stage="export_decoder", config={"run": run, "selftest_frames": selftest_frames},
-                        inputs=[str(model_pt), str(meta_json), str(mu_source)], seed=0)
+    reference = _decode(model, probe).reshape(len(probe), -1)
+    predecoded = None
+    if predecode is not None:
+        pixels = np.rint(_decode(model, predecode).reshape(len(predecode), -1) * 255).clip(0, 255).astype(np.uint8)
+        predecoded = {"k": len(predecode), "z": encode_f32(predecode), "images": base64.b64encode(pixels.tobytes()).decode("ascii")}
+    files = [str(inputs[key]) for key in ("model", "encoder", "decoder", "meta", "latents") if key in inputs]
+    record = provenance(stage="export_decoder", config={"run": run, "selftest_frames": selftest_frames}, inputs=files, seed=0)
     write_json(out_json, {"run": run, "kind": spec.kind, "variational": spec.variational, "image": list(spec.image_shape),
-                          "latent_dim": d, "decoder": layers,
+                          "latent_dim": d, "decoder": layers, "fallback": reason, "predecoded": predecoded,
                           "selftest": {"k": len(probe), "z": encode_f32(probe), "images": encode_f32(reference)},
                           "provenance": record})
-    log(f"{run}: decoder of {len(layers)} layers exported, {len(probe)} self-test probes")
+    how = f"{len(layers)} layers exported" if layers is not None else f"images pre-decoded at {len(predecode)} latents"
+    log(f"{run}: decoder {how}, {len(probe)} self-test probes")
+
+
+def _decode(model: Any, z: np.ndarray, batch: int = 1024) -> np.ndarray:
+    """Decoded images ``(N, C, H, W)`` as float32 numpy, in batches."""
+    with torch.inference_mode():
+        return np.concatenate([model.decode(torch.as_tensor(z[i : i + batch], dtype=torch.float32)).cpu().numpy()
+                               for i in range(0, len(z), batch)]) if len(z) else np.zeros((0,), np.float32)
 
 
 def decoder_layers(model: Any) -> list[dict[str, Any]]:
@@ -101,8 +163,9 @@ def decoder_layers(model: Any) -> list[dict[str, Any]]:
 
     ``linear`` (``w`` is ``(out, in)`` row-major), ``relu``, ``leaky`` (with ``slope``), ``reshape`` (to
     ``(c, h, w)``), ``convT`` (ConvTranspose2d: ``w`` is ``(cin, cout, k, k)``, with ``stride`` and ``pad``),
-    ``conv`` (a stride-1 'same' Conv2d: ``w`` is ``(cout, cin, k, k)``) and ``upsample2`` (nearest, 2x). The pixel logits that come out
-    go through a sigmoid. Flatten layers change no values and are left out.
+    ``conv`` (a stride-1 'same' Conv2d: ``w`` is ``(cout, cin, k, k)``), ``upsample2`` (nearest, 2x), ``sigmoid`` and
+    ``clamp`` (with ``min`` and ``max``). The pixel logits that come out of the model's decoder go through a final
+    ``sigmoid`` layer. Flatten layers change no values and are left out.
     """
 
     layers: list[dict[str, Any]] = []
@@ -138,11 +201,11 @@ def decoder_layers(model: Any) -> list[dict[str, Any]]:
             continue
         else:
             raise ValueError(f"cannot export decoder layer {type(module).__name__}")
-    return layers
+    return [*layers, {"op": "sigmoid"}]
 
 
 def decode_layers(layers: list[dict[str, Any]], z: np.ndarray) -> np.ndarray:
-    """Run exported ``layers`` on one latent ``z`` ``(d,)`` in float64 and return sigmoid pixels (flat)."""
+    """Run exported ``layers`` on one latent ``z`` ``(d,)`` in float64 and return the pixels (flat)."""
     x = np.asarray(z, dtype=np.float64)
     shape: list[int] = [x.size]
     for layer in layers:
@@ -155,6 +218,10 @@ def decode_layers(layers: list[dict[str, Any]], z: np.ndarray) -> np.ndarray:
             x = np.maximum(x, 0.0)
         elif op == "leaky":
             x = np.where(x < 0, x * layer["slope"], x)
+        elif op == "sigmoid":
+            x = 1.0 / (1.0 + np.exp(-x))
+        elif op == "clamp":
+            x = np.clip(x, layer["min"], layer["max"])
         elif op == "upsample2":
             x = x.reshape(shape).repeat(2, axis=1).repeat(2, axis=2)
             shape = [shape[0], shape[1] * 2, shape[2] * 2]
@@ -186,4 +253,4 @@ def decode_layers(layers: list[dict[str, Any]], z: np.ndarray) -> np.ndarray:
             shape = [cout, ho, wo]
         else:
             raise ValueError(f"unknown layer op {op!r}")
-    return 1.0 / (1.0 + np.exp(-x.reshape(-1)))
+    return x.reshape(-1)

@@ -42,7 +42,8 @@ import torch
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, sha256_file
 from latentwalk.core.logs import Log, quiet
-from latentwalk.model.checkpoint import load_run_model, resolve_device
+from latentwalk.model.checkpoint import load_run_model
+from latentwalk.model.networks import resolve_device
 from latentwalk.walks.generate import RunLatents, method_settings, read_run_latents, write_method_table
 from latentwalk.walks.interpolate import as_pairs, pair_columns, t_grid
 from latentwalk.walks.pathset import PathSet
@@ -259,7 +260,8 @@ def decoder_paths(
 ) -> None:
     """Write ``out_dir/{method}.parquet`` for each of the run's ``methods`` that need its decoder.
 
-    ``inputs`` names the run's ``latents``, ``model`` (weights) and ``meta`` (its meta.json); ``params`` are rule
+    ``inputs`` names the run's ``latents``, ``meta`` (its meta.json) and ``model`` (weights) or an external model's
+    ``encoder`` and ``decoder``; ``params`` are rule
     decoder_paths' params: ``seed``, ``device``, ``pairs`` and each method's config section under its name. The
     decoder runs in float64, its weights frozen.
     """
@@ -270,7 +272,7 @@ def decoder_paths(
     latent = read_run_latents(run, inputs["latents"], int(params["seed"]), log)
     device = resolve_device(params["device"])
     torch.manual_seed(latent.seed)
-    model, _ = load_run_model(inputs["model"], inputs["meta"], device)
+    model, _ = load_run_model(inputs, device)
     model = model.double()
     for parameter in model.parameters():
         parameter.requires_grad_(False)

@@ -14,12 +14,33 @@
   const d = D.dim, C = D.image[0], H = D.image[1], W = D.image[2], N = D.points.n;
   const XY = f32(D.points.xy), MU = f32(D.points.mu), LABELS = f32(D.points.labels);
   const PC3 = D.points.pc3 ? f32(D.points.pc3) : null;
-  const LAYERS = D.decoder.map((layer) => (layer.w ? Object.assign({}, layer, { W: f32(layer.w), B: f32(layer.b) }) : layer));
+  const LAYERS = D.decoder ? D.decoder.map((layer) => (layer.w ? Object.assign({}, layer, { W: f32(layer.w), B: f32(layer.b) }) : layer)) : null;
+  // A decoder the page cannot run: images decoded by torch at fixed latents (the self-test's probes exactly, in
+  // float32; the points, a grid over the plane and the paths' steps as bytes), the nearest one shown.
+  const PRE = D.predecoded ? { k: D.predecoded.k, z: f32(D.predecoded.z), images: Uint8Array.from(atob(D.predecoded.images), (c) => c.charCodeAt(0)) } : null;
+  const PROBES = { z: f32(D.selftest.z), images: f32(D.selftest.images) };
   const PATHS = D.paths.map((p) => Object.assign({}, p, { Z: f32(p.z), P: f32(p.xy) }));
   const MEAN = D.pca.mean, COMPONENTS = D.pca.components;
 
   // ------------------------------------------------------------------ the decoder (float64 arithmetic)
+  function nearest(Z, k, z) {
+    let best = 0, bestD = Infinity;
+    for (let i = 0; i < k; i++) {
+      let s = 0;
+      for (let j = 0; j < d && s < bestD; j++) { const v = Z[i * d + j] - z[j]; s += v * v; }
+      if (s < bestD) { bestD = s; best = i; }
+    }
+    return [best, bestD];
+  }
+  function lookup(z) {
+    const P = C * H * W, [p, pd] = nearest(PROBES.z, D.selftest.k, z);
+    if (pd === 0) return PROBES.images.slice(p * P, (p + 1) * P);
+    const [i] = nearest(PRE.z, PRE.k, z), out = new Float32Array(P);
+    for (let q = 0; q < P; q++) out[q] = PRE.images[i * P + q] / 255;
+    return out;
+  }
   function decode(z) {
+    if (!LAYERS) return lookup(z);
     let x = Float64Array.from(z);
     let shape = [x.length];
     for (const L of LAYERS) {
@@ -37,6 +58,10 @@
         for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] = 0;
       } else if (L.op === "leaky") {
         for (let i = 0; i < x.length; i++) if (x[i] < 0) x[i] *= L.slope;
+      } else if (L.op === "sigmoid") {
+        for (let i = 0; i < x.length; i++) x[i] = 1 / (1 + Math.exp(-x[i]));
+      } else if (L.op === "clamp") {
+        for (let i = 0; i < x.length; i++) x[i] = Math.min(L.max, Math.max(L.min, x[i]));
       } else if (L.op === "upsample2") {
         const c = shape[0], h = shape[1], w = shape[2], y = new Float64Array(c * h * w * 4);
         for (let ch = 0; ch < c; ch++)
@@ -100,9 +125,7 @@
         throw new Error("unknown decoder layer " + L.op);
       }
     }
-    const out = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = 1 / (1 + Math.exp(-x[i]));
-    return out;
+    return Float32Array.from(x);
   }
 
   // ------------------------------------------------------------------ state
@@ -530,7 +553,10 @@
   const projection = d <= 2 ? "the latent coordinates themselves" : D.projection === "pca"
     ? "the top two principal components (" + D.pca.variance_ratio.slice(0, 2).map((r) => (100 * r).toFixed(0) + "%").join(" + ") + " of the variance)"
     : D.projection.toUpperCase().replace("TSNE", "t-SNE") + " (the pointer decodes the nearest encoded point)";
-  el("subtitle").textContent = N + " encoded test points of a " + d + "-D " + D.kind + ", on " + projection + "; decoded in this page.";
+  el("subtitle").textContent = N + " encoded test points of a " + d + "-D " + D.kind + " model, on " + projection + (LAYERS
+    ? "; decoded in this page."
+    : ". This page cannot run the model's decoder (" + D.fallback + "): it shows the image torch decoded at the nearest of " + PRE.k
+      + " latents (the points, a grid over the plane, the paths' steps).");
   fitView();
   buildLegend();
   buildSliders();
