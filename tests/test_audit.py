@@ -191,7 +191,7 @@ BAD_CONFIGS = {
     # case: (config overrides, the message Snakemake must print before any job)
     "device cuda without a GPU": ({"device": "cuda"}, "config key device: 'cuda' but torch"),
     "attribute class with no examples": ({"paths": {"attribute": {"class_pairs": [[12, 1]]}}},
-                                         "config key paths.attribute.class_pairs[0]: class 12 is not a label of dataset 'digits'"),
+                                         "config key paths.attribute.class_pairs[0]: class 12 is not a label of any class-labelled dataset ('digits': labels 0..9)"),
     "no method applies to a run": ({"paths": {"methods": ["spiral"]}, "latent_dims": [2, 3]},
                                    "config key paths.methods: no configured method applies to run digits/ae-z3"),
     "unknown method": ({"paths": {"methods": ["lerp", "wobble"]}}, "config key paths.methods[1]: 'wobble' is not allowed"),

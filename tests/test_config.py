@@ -612,7 +612,7 @@ def test_applicable_methods_filter_keeps_config_order(
 @pytest.mark.parametrize("path", sorted((CONFIG_PATH.parent / "config").rglob("*.yaml")), ids=lambda p: p.name)
 def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path, tmp_path: Path) -> None:
     """The sweeps, the benchmark config and the example merge over config.yaml; each must validate on its own too
-    (the example's sources pointed at stand-ins of their kind: a folder with a class subfolder, an .npz; its model
+    (the example's sources pointed at stand-ins of their kind: a folder with two class subfolders, an .npz; its model
     files at empty stand-ins, which only import_model opens)."""
     raw = yaml.safe_load(path.read_text())
     for source in (raw.get("data") or {}).get("sources", {}).values():
@@ -620,7 +620,8 @@ def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path,
         if stand_in.suffix == ".npz":
             np.savez(stand_in, images=np.zeros((4, 8, 8), np.uint8))
         else:
-            (stand_in / "a").mkdir(parents=True)
+            for name in ("a", "b"):
+                (stand_in / name).mkdir(parents=True)
         source["path"] = str(stand_in)
     for model in (raw.get("external_models") or {}).values():
         for part in ("encoder", "decoder"):

@@ -76,6 +76,8 @@ def test_config_adds_one_run_per_external_model_on_a_dataset_not_trained_on(sche
     config = validate_config(_config(schema, mine={**models["traced"], "dataset": "lines"}), schema)
     runs = [run.name for run in iter_runs(config)]
     assert runs[-1] == "lines/mine-z3" and "lines/vae-z2" not in runs  # analysed on lines, nothing trained there
+    alone = validate_config({**_config(schema, mine={**models["traced"], "dataset": "lines"}), "datasets": []}, schema)
+    assert [run.name for run in iter_runs(alone)] == ["lines/mine-z3"]  # nothing to train: only the model analysed
 
 
 @pytest.mark.parametrize(("entry", "needles"), [
@@ -108,7 +110,8 @@ def test_the_documented_example_gives_the_external_run(schema: dict, models: dic
     text = (REPO / where).read_text()
     if where == "README.md":
         text = text.split("## Your data, your model")[1].split("```yaml")[1].split("```")[0]
-    (tmp_path / "shapes" / "a").mkdir(parents=True)
+    for name in ("a", "b"):  # two class folders
+        (tmp_path / "shapes" / name).mkdir(parents=True)
     for path in ("/data/shapes", "/data/sketches.npz", "/models/encoder.pt2", "/models/decoder.pt2"):
         stem = Path(path).stem
         real = {"encoder": models["exported"]["encoder"], "decoder": models["exported"]["decoder"]}.get(stem)
@@ -120,6 +123,29 @@ def test_the_documented_example_gives_the_external_run(schema: dict, models: dic
     runs = list(iter_runs(config))
     assert runs[-1].name == "shapes/mynet-z8" and runs[-1].external
     assert sum(run.external for run in runs) == 1 and any(run.dataset == "shapes" and not run.external for run in runs)
+
+
+def test_attribute_class_pairs_apply_to_the_datasets_that_have_both_classes(schema: dict, tmp_path: Path) -> None:
+    for name in ("blue", "green", "red"):
+        (tmp_path / "shapes" / name).mkdir(parents=True)
+    config = {"datasets": ["digits", "shapes"], "models": ["ae"], "latent_dims": [2],
+              "data": {"sources": {"shapes": {"path": str(tmp_path / "shapes")}}},
+              "paths": {"attribute": {"class_pairs": [[7, 1]]}}}
+    runs = {run.name: run for run in iter_runs(validate_config(copy.deepcopy(config), schema))}
+    assert runs["shapes/ae-z2"].classes == (0, 1, 2) and runs["digits/ae-z2"].classes == tuple(range(10))
+    paths = validate_config(copy.deepcopy(config), schema)["paths"]
+    assert why_not("attribute", runs["digits/ae-z2"], paths) is None
+    assert why_not("attribute", runs["shapes/ae-z2"], paths) == \
+        "none of paths.attribute.class_pairs is two of its classes (0..2)"
+    config["paths"]["attribute"]["class_pairs"] = [[7, 1], [0, 2]]
+    assert why_not("attribute", runs["shapes/ae-z2"], validate_config(copy.deepcopy(config), schema)["paths"]) is None
+    config["paths"]["attribute"]["class_pairs"] = [[7, 1], [8, 12]]
+    with pytest.raises(LatentwalkError) as excinfo:
+        validate_config(copy.deepcopy(config), schema)
+    one_line(excinfo, "class_pairs[1]", "class 12", "'digits': labels 0..9")
+    config["datasets"] = ["shapes"]  # a source without the pairs' classes goes without attribute walks
+    assert why_not("attribute", runs["shapes/ae-z2"], validate_config(copy.deepcopy(config), schema)["paths"]) == \
+        "none of paths.attribute.class_pairs is two of its classes (0..2)"
 
 
 # ---------------------------------------------------------------------------------------------- files
@@ -253,3 +279,10 @@ def test_the_external_model_checks_shapes_on_every_call(models: dict) -> None:
     with pytest.raises(LatentwalkError) as excinfo:
         model.decode(torch.zeros(5, 4))
     one_line(excinfo, models["traced"]["decoder"], "fails on input (5, 4)")
+
+
+def test_labels_are_shown_by_name_where_the_data_names_them() -> None:
+    from latentwalk.core.latents import label_text
+
+    assert label_text(2, ["blue", "green", "red"]) == "red" and label_text(2.0) == "2"
+    assert label_text(5, ["blue"]) == "5" and label_text(np.pi / 2, ["blue"]) == "90°"

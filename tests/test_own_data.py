@@ -5,6 +5,7 @@ preparation; and two models trained elsewhere (TorchScript and torch.export) ana
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from _helpers import selftest_results
 from _workflow import _copy_repo, scheduled, snakemake
 from PIL import Image
 
-from latentwalk.report.explorer import UI_CHECKS
+from latentwalk.report.explorer import UI_CHECKS, find_browser, page_dom
 
 pytestmark = pytest.mark.workflow
 
@@ -127,7 +128,10 @@ def test_external_explorer_pages_pass_their_self_test(own_run: Path) -> None:
         data = json.loads(page.read_text().split('<script id="data" type="application/json">')[1].split("</script>")[0])
         assert (data["decoder"] is not None) == live, name  # the traced MLP runs in the page; the other is pre-decoded
         if not live:
-            assert "repeat" in data["fallback"] or "tanh" in data["fallback"] and data["predecoded"]["k"] > 20
+            assert "repeat" in data["fallback"] and data["predecoded"]["k"] > 20
+            with tempfile.TemporaryDirectory() as profile:  # the page says so where the reader looks
+                dom = page_dom(page, "", find_browser(), profile)
+            assert "This page cannot run the model's decoder (it uses the operation repeat" in dom
         assert data["label_names"] == ["blue", "green", "red"]  # the class folders name the legend
 
 

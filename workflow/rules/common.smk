@@ -70,7 +70,8 @@ def sources(rule):
 
 def run_of(wildcards):
     """The Run a job's wildcards name."""
-    return Run(wildcards.dataset, wildcards.model, int(wildcards.dim), DATASET_INFO[wildcards.dataset].label_kind)
+    info = DATASET_INFO[wildcards.dataset]
+    return Run(wildcards.dataset, wildcards.model, int(wildcards.dim), info.label_kind, info.classes)
 
 
 def model_files(wildcards):

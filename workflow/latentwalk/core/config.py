@@ -33,7 +33,7 @@ from latentwalk.core.registry import (
     why_not,
 )
 
-__all__ = ["SOURCE_DEFAULTS", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_labelled",
+__all__ = ["SOURCE_DEFAULTS", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_classes",
            "analysed_datasets", "iter_runs", "key_path", "check_config_file"]
 
 
@@ -189,6 +189,8 @@ def _check_datasets(config: MutableMapping[str, Any]) -> None:
             raise LatentwalkError(f"config key data.sources.{name}: {name!r} is a built-in dataset; give your source "
                                   "another name")
     known = [*DATASETS, *sources]
+    if not config["datasets"] and not config["external_models"]:
+        raise LatentwalkError("config key datasets: empty, and no external_models to analyse: nothing to run")
     for k, name in enumerate(config["datasets"]):
         if name not in known:
             raise LatentwalkError(f"config key datasets[{k}]: {name!r} is neither a built-in dataset "
@@ -245,16 +247,15 @@ def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = Fal
         if not applicable_methods(run, config["paths"]):
             needs = "; ".join(f"{m}: {why_not(m, run, config['paths'])}" for m in config["paths"]["methods"])
             raise LatentwalkError(f"config key paths.methods: no configured method applies to run {run.name} ({needs})")
-    if "attribute" in config["paths"]["methods"]:
-        for name in analysed_datasets(config):
-            known = DATASETS[name].classes if name in DATASETS else ()
-            for k, pair in enumerate(config["paths"]["attribute"]["class_pairs"]):
-                unknown = [c for c in pair if known and c not in known]
-                if unknown:
-                    raise LatentwalkError(
-                        f"config key paths.attribute.class_pairs[{k}]: class {unknown[0]} is not a label of dataset "
-                        f"{name!r} (labels {known[0]}..{known[-1]})"
-                    )
+    if "attribute" in config["paths"]["methods"]:  # each pair walks the datasets with both its classes; a pair that
+        # no built-in one has is a mistake, while a source without any pair's classes only goes without (why_not)
+        labelled = {name: ds.classes for name, ds in datasets_of(config).items() if ds.label_kind == "class" and name in DATASETS}
+        for k, pair in enumerate(config["paths"]["attribute"]["class_pairs"]):
+            if labelled and not any(set(pair) <= set(classes) for classes in labelled.values()):
+                have = "; ".join(f"{name!r}: labels {classes[0]}..{classes[-1]}" for name, classes in labelled.items())
+                unknown = [c for c in pair if not any(c in classes for classes in labelled.values())]
+                what = f"class {unknown[0]} is not a label of" if unknown else f"classes {pair[0]} and {pair[1]} are not labels of"
+                raise LatentwalkError(f"config key paths.attribute.class_pairs[{k}]: {what} any class-labelled dataset ({have})")
     nodes = config["paths"]["geodesic"]["nodes"]
     if any(b <= a for a, b in zip(nodes, nodes[1:])):
         raise LatentwalkError(f"config key paths.geodesic.nodes: node counts must increase (coarse to fine), got {nodes}")
@@ -313,16 +314,19 @@ def betas(config: Mapping[str, Any]) -> list[float]:
     return [float(b) for b in beta] if isinstance(beta, list) else [float(beta)]
 
 
-def source_labelled(settings: Mapping[str, Any]) -> bool:
-    """Whether a source has class labels: an image folder with class subfolders, or an ``.npz`` with ``labels``."""
+def source_classes(settings: Mapping[str, Any]) -> tuple[int, ...]:
+    """A source's class labels (none: unlabelled): one per class subfolder of an image folder, in sorted order, or the
+    distinct ``labels`` of an ``.npz``."""
     path = Path(settings["path"])
     if path.is_file():
         try:
             with np.load(path, allow_pickle=False) as data:
-                return "labels" in data.files
-        except (OSError, ValueError, EOFError, zipfile.BadZipFile):
-            return False  # unreadable: preparing it names the file
-    return path.is_dir() and any(entry.is_dir() and not entry.name.startswith(".") for entry in os.scandir(path))
+                return tuple(int(v) for v in np.unique(data["labels"])) if "labels" in data.files else ()
+        except (OSError, ValueError, TypeError, EOFError, zipfile.BadZipFile):
+            return ()  # unreadable: preparing it names the file
+    if not path.is_dir():
+        return ()
+    return tuple(range(sum(entry.is_dir() and not entry.name.startswith(".") for entry in os.scandir(path))))
 
 
 def analysed_datasets(config: Mapping[str, Any]) -> list[str]:
@@ -335,18 +339,19 @@ def datasets_of(config: Mapping[str, Any]) -> dict[str, Dataset]:
     files)."""
     sources = config["data"]["sources"]
     return {name: DATASETS[name] if name in DATASETS else
-            source_dataset(name, source_labelled(sources[name]), int(sources[name]["size"]))
+            source_dataset(name, source_classes(sources[name]), int(sources[name]["size"]))
             for name in analysed_datasets(config)}
 
 
 def iter_runs(config: Mapping[str, Any]) -> Iterator[Run]:
     """Every run of the experiment, in a stable order: dataset, model (and beta, for swept kinds), latent dim; then
     the external models (config ``external_models``), in config order."""
-    kinds = {name: ds.label_kind for name, ds in datasets_of(config).items()}
+    info = datasets_of(config)
     for dataset in config["datasets"]:
         for kind in config["models"]:
             for beta in betas(config) if kind in SWEPT_KINDS else [None]:
                 for dim in config["latent_dims"]:
-                    yield Run(dataset, model_name(kind, beta), int(dim), kinds[dataset])
+                    yield Run(dataset, model_name(kind, beta), int(dim), info[dataset].label_kind, info[dataset].classes)
     for name, model in config["external_models"].items():
-        yield Run(model["dataset"], name, int(model["latent_dim"]), kinds[model["dataset"]])
+        ds = info[model["dataset"]]
+        yield Run(model["dataset"], name, int(model["latent_dim"]), ds.label_kind, ds.classes)

@@ -18,7 +18,7 @@ import pandas as pd
 
 from latentwalk.core.io import PARQUET_METADATA_KEY, LatentwalkError, read_parquet
 
-__all__ = ["read_latents", "check_latents", "latent_matrix", "METADATA_KEY"]
+__all__ = ["read_latents", "check_latents", "latent_matrix", "label_text", "METADATA_KEY"]
 
 METADATA_KEY = PARQUET_METADATA_KEY
 
@@ -71,3 +71,12 @@ def latent_matrix(table: pd.DataFrame, prefix: str = "mu") -> np.ndarray:
     if not cols:
         raise LatentwalkError(f"latent table has no {prefix}_* columns")
     return np.column_stack([np.asarray(table[c]) for c in cols])
+
+
+def label_text(value: Any, names: list[str] | None = None) -> str:
+    """A label as shown in figures and the explorer: a class id as its name (where ``names``, the latent table's
+    ``label_names``, has it) or as '3'; an angle as '57°'."""
+    number = float(value)
+    if number.is_integer():
+        return names[int(number)] if names and 0 <= number < len(names) else str(int(number))
+    return f"{np.degrees(number):.0f}°"

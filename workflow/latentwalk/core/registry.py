@@ -57,6 +57,7 @@ __all__ = [
     "Run",
     "source_dataset",
     "applicable_methods",
+    "class_pairs",
     "why_not",
     "dropped_methods",
     "walk_figures",
@@ -115,12 +116,13 @@ QUALITY_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def source_dataset(name: str, labelled: bool, side: int) -> Dataset:
-    """A dataset of your own (config ``data.sources``): class-labelled ones are scored like digits (a classifier),
-    unlabelled ones by their realism (``label_kind`` ``none``)."""
+def source_dataset(name: str, classes: tuple[int, ...], side: int) -> Dataset:
+    """A dataset of your own (config ``data.sources``) with its class labels: class-labelled ones are scored like
+    digits (a classifier), unlabelled ones (no ``classes``) by their realism (``label_kind`` ``none``)."""
     if name in DATASETS:
         raise ValueError(f"{name!r} is a built-in dataset")
-    return Dataset(name, "class" if labelled else "none", "classifier" if labelled else "realism", side)
+    labelled = bool(classes)
+    return Dataset(name, "class" if labelled else "none", "classifier" if labelled else "realism", side, tuple(classes))
 
 
 # --------------------------------------------------------------------------- model kinds
@@ -267,12 +269,14 @@ class Run:
     model: str
     dim: int
     label_kind: str = field(default="", compare=False)
+    classes: tuple[int, ...] = field(default=(), compare=False)  # the dataset's class labels
 
     def __post_init__(self) -> None:
         if not is_external(self.model):
             parse_model(self.model)  # a name that does not parse is an error here, not a KeyError later
         if not self.label_kind and self.dataset in DATASETS:
             object.__setattr__(self, "label_kind", DATASETS[self.dataset].label_kind)
+            object.__setattr__(self, "classes", DATASETS[self.dataset].classes)
 
     @classmethod
     def parse(cls, name: str) -> Run:
@@ -327,7 +331,14 @@ def why_not(method: str, run: Run, paths: Mapping[str, Any]) -> str | None:
         return "needs a variational model, whose prior it walks"
     if m.classes and run.label_kind != "class":
         return f"needs class labels; {run.dataset} is labelled by {run.label_kind}"
+    if method == "attribute" and run.classes and not class_pairs(run, paths):
+        return f"none of paths.attribute.class_pairs is two of its classes ({run.classes[0]}..{run.classes[-1]})"
     return None
+
+
+def class_pairs(run: Run, paths: Mapping[str, Any]) -> list[list[int]]:
+    """The attribute walks' class pairs (``paths.attribute.class_pairs``) that are two of the run's classes."""
+    return [list(pair) for pair in paths["attribute"]["class_pairs"] if set(pair) <= set(run.classes)]
 
 
 def method_applies(method: str, run: Run, paths: Mapping[str, Any]) -> bool:

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_csv, read_parquet
+from latentwalk.core.latents import label_text, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import PAIR_INTERPOLATIONS, PRIOR_WALK, Run, walk_figures
 from latentwalk.figures.along_paths import (
@@ -43,6 +44,7 @@ class Walks:
     images: dict[str, np.ndarray]
     strip_pairs: int
     fps: int
+    label_names: list[str] | None = None  # class names by id (views' objects, an image source's class folders)
 
 
 def load_walk(table: PathLike, decoded: PathLike) -> tuple[pd.DataFrame, np.ndarray]:
@@ -66,12 +68,6 @@ def _first(frame: pd.DataFrame, path_id: int, column: str) -> Any:
 def _paths(frame: pd.DataFrame) -> list[int]:
     """The table's path ids, ascending."""
     return [int(p) for p in np.unique(frame["path_id"])]
-
-
-def _label(value: Any) -> str:
-    """A class id as '3', an angle label as '57°'."""
-    number = float(value)
-    return str(int(number)) if number.is_integer() else f"{np.degrees(number):.0f}°"
 
 
 def _t_labels(steps: int) -> list[str]:
@@ -168,8 +164,8 @@ def _interpolation_strips(walks: Walks, out: Path) -> str:
                 continue
             pid = int(ids[0])
             rows.append(walks.images[method][pid])
-            labels.append(f"pair {pair} ({_label(_first(frame, pid, 'label_a'))}→{_label(_first(frame, pid, 'label_b'))}) {method}"
-                          + _length_note(frame, pid))
+            ends = "→".join(label_text(_first(frame, pid, f"label_{end}"), walks.label_names) for end in "ab")
+            labels.append(f"pair {pair} ({ends}) {method}" + _length_note(frame, pid))
     steps = max(len(r) for r in rows)
     fig = image_rows_figure(rows, labels, f"{walks.run}: interpolations between encoded test pairs (endpoints framed)",
                             col_labels=_t_labels(steps), col_title="t", mark_ends=True, group_size=len(order))
@@ -266,7 +262,8 @@ def plot_walks(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike],
     for method, table, npz in zip(methods, method_files(inputs["paths"], methods, ".parquet"),
                                   method_files(inputs["decoded"], methods, ".npz")):
         tables[method], images[method] = load_walk(table, npz)
-    walks = Walks(run, tables, images, int(settings["strip_pairs"]), int(settings["fps"]))
+    label_names = read_latents(inputs["latents"])[1].get("label_names")
+    walks = Walks(run, tables, images, int(settings["strip_pairs"]), int(settings["fps"]), label_names)
     names = walk_figures(list(methods))
     with atomic_dir(out["walks"]) as tmp:
         for name in names:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, method_files, read_json, read_parquet
+from latentwalk.core.latents import label_text
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import VIEW_OBJECTS
 from latentwalk.walks.projection import place_by_neighbours
@@ -125,7 +126,7 @@ OVERLAY_PATHS = 6
 
 
 def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], method: str, paths_dir: PathLike,
-              methods: Sequence[str]) -> list[dict[str, Any]]:
+              methods: Sequence[str], names: list[str] | None = None) -> list[dict[str, Any]]:
     """Paths to draw over the scatter: up to :data:`OVERLAY_PATHS` of each method, with latents and plane points."""
     out = []
     d = run_mu.shape[1]
@@ -149,7 +150,8 @@ def _overlays(run_mu: np.ndarray, xy: np.ndarray, pca_basis: dict[str, Any], met
                 label += f" ({rows['variant'].iloc[0]})"
             for a, b in (("label_a", "label_b"), ("dim", None), ("component", None)):
                 if a in rows.columns and rows[a].notna().any():
-                    label += f": {_text(rows[a].iloc[0])}" + (f" → {_text(rows[b].iloc[0])}" if b else "")
+                    named = names if a == "label_a" else None  # class ids of the pair's ends have names
+                    label += f": {label_text(rows[a].iloc[0], named)}" + (f" → {label_text(rows[b].iloc[0], named)}" if b else "")
                     break
             out.append({"method": name, "path_id": int(path_id), "label": label, "steps": len(z), "z": encode_f32(z),
                         "xy": encode_f32(plane)})
@@ -170,11 +172,6 @@ def _with_path_frames(predecoded: dict[str, Any], paths: list[dict[str, Any]], d
         images.append(np.rint(frames.reshape(-1) * 255).clip(0, 255).astype(np.uint8))
     z = np.concatenate(zs)
     return {"k": len(z) // d, "z": encode_f32(z), "images": base64.b64encode(np.concatenate(images).tobytes()).decode("ascii")}
-
-
-def _text(value: Any) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() else f"{np.degrees(number):.0f}°"
 
 
 def build_explorer(
@@ -204,13 +201,14 @@ def build_explorer(
     mu = _latents_of(table, meta, d)
     method = meta["config"]["method"]
     spread = mu.std(axis=0)
+    label_names = meta.get("label_names") or (list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None)
     data: dict[str, Any] = {
         "run": run,
         "dim": d,
         "kind": decoder["kind"],
         "variational": decoder["variational"],
         "label_kind": meta.get("label_kind", "class"),
-        "label_names": meta.get("label_names") or (list(VIEW_OBJECTS) if meta.get("label_kind") == "object" else None),
+        "label_names": label_names,
         "image": decoder["image"],
         "projection": method,
         "points": {"n": len(mu), "xy": encode_f32(xy), "mu": encode_f32(mu), "labels": encode_f32(table["label"].to_numpy()),
@@ -224,7 +222,7 @@ def build_explorer(
         "decoder": decoder["decoder"],
         "fallback": decoder.get("fallback"),
         "predecoded": None,
-        "paths": _overlays(mu, xy, meta["pca"], method, paths_dir, methods),
+        "paths": _overlays(mu, xy, meta["pca"], method, paths_dir, methods, label_names),
         "selftest": decoder["selftest"],
     }
     if decoder["decoder"] is None:

@@ -133,7 +133,7 @@ def _pair(value: Any) -> tuple[int, int]:
 def _layer(name: str, args: list[Any], shape: list[int]) -> tuple[dict[str, Any] | None, list[int]]:
     """One operation as a page layer (None: changes no values) and the shape after it (one example, no batch)."""
     if name not in OPS:
-        raise Unsupported(f"operation {name} is not one the page runs ({', '.join(OPS)})")
+        raise Unsupported(f"it uses the operation {name}, which the page does not run")
     if name == "linear":
         w = args[0]
         b = args[1] if len(args) > 1 and args[1] is not None else torch.zeros(w.shape[0])

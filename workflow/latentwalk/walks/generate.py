@@ -132,10 +132,16 @@ def _attribute(run: RunLatents, params: Mapping[str, Any]) -> PathSet:
     rng = run.rng("attribute")
     alphas = np.linspace(params["alpha"][0], params["alpha"][1], params["steps"])
     parts = []
-    for class_a, class_b in params["class_pairs"]:
+    present = set(np.unique(run.labels).tolist())
+    pairs = [(a, b) for a, b in params["class_pairs"] if {a, b} <= present]  # the pairs of this dataset's classes
+    if not pairs:
+        missing = sorted({c for pair in params["class_pairs"] for c in pair} - present)
+        raise LatentwalkError(f"paths.attribute.class_pairs: no pair is two of the classes of the encoded test examples "
+                              f"{sorted(present)} (class {missing[0]} has none)")
+    if len(pairs) < len(params["class_pairs"]):
+        run.log(f"attribute: {len(pairs)} of {len(params['class_pairs'])} class pairs are two of this dataset's classes")
+    for class_a, class_b in pairs:
         rows = np.flatnonzero(run.labels == class_b)
-        if rows.size == 0:
-            raise LatentwalkError(f"paths.attribute.class_pairs: class {class_b} has no encoded test examples")
         chosen = np.sort(rng.choice(rows, size=min(params["starts"], rows.size), replace=False))
         part = traverse.attribute(run.mu, run.labels, class_a, class_b, run.mu[chosen], alphas)
         part.columns["index_start"] = np.repeat(run.index[chosen], params["steps"])
