@@ -19,13 +19,15 @@ os.environ.update(
 
 from latentwalk.core.config import check_config_file
 from latentwalk.core.io import LatentwalkError
+from latentwalk.core.logs import stop
 
 min_version("9.0")
 
-try:  # name the file and line of a YAML error (Snakemake's own message names neither)
-    check_config_file("config.yaml")
+try:  # name the file, line and key of a YAML error or a duplicate key (Snakemake's loader names neither)
+    for path in [*(["config.yaml"] if os.path.exists("config.yaml") else []), *workflow.overwrite_configfiles]:
+        check_config_file(path)
 except LatentwalkError as error:
-    raise WorkflowError(f"invalid config: {error}") from None
+    stop(f"invalid config: {error}")
 
 
 configfile: "config.yaml"

@@ -71,18 +71,18 @@ def save_exported(module: nn.Module, example: torch.Tensor, path: Path, seed: in
 
 
 def user_models(folder: Path, channels: int, side: int) -> dict[str, dict[str, object]]:
-    """Two external models as a user would hand them over: ``traced`` (TorchScript, a (mu, logvar) encoder and an
-    MLP decoder, latent dim 3) and ``exported`` (torch.export, a convolutional encoder and a decoder the page cannot
-    run, latent dim 2); config ``external_models`` entries without the dataset."""
+    """Two external models as a user would hand them over, latent dim 3: ``traced`` (TorchScript, a (mu, logvar)
+    encoder and an MLP decoder) and ``exported`` (torch.export, a convolutional encoder and a decoder the page cannot
+    run); config ``external_models`` entries without the dataset."""
     folder.mkdir(parents=True, exist_ok=True)
     images = torch.rand(4, channels, side, side)
     encoder2 = nn.Sequential(nn.Conv2d(channels, 4, 4, stride=2, padding=1), nn.ReLU(), nn.Flatten(),
-                             nn.Linear(4 * (side // 2) ** 2, 2))
+                             nn.Linear(4 * (side // 2) ** 2, 3))
     return {
         "traced": {"encoder": str(save_traced(PairEncoder(channels, side, 3), images, folder / "encoder.pt", 1)),
                    "decoder": str(save_traced(mlp_decoder(channels, side, 3), torch.zeros(4, 3), folder / "decoder.pt", 2)),
                    "latent_dim": 3},
         "exported": {"encoder": str(save_exported(encoder2, images, folder / "encoder.pt2", 3)),
-                     "decoder": str(save_exported(BlendDecoder(channels, side, 2), torch.zeros(4, 2), folder / "decoder.pt2", 4)),
-                     "latent_dim": 2},
+                     "decoder": str(save_exported(BlendDecoder(channels, side, 3), torch.zeros(4, 3), folder / "decoder.pt2", 4)),
+                     "latent_dim": 3},
     }

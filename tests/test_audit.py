@@ -117,7 +117,82 @@ def test_verify_fails_naming_the_file(tiny_run: Path, tmp_path: Path, damage: Ca
         stale = "results/paths" if damage is _flip_a_byte else "results/decoder_paths"  # the geodesic job reads the model
         assert any(line.startswith(f"stale: {stale}/digits/ae-z2/") for line in lines), proc.stdout
     rule = snakemake(work, "verify", "--configfile", "tiny.yaml", check=False)
-    assert rule.returncode != 0 and expected in job_error(rule)
+    if damage is _swap_checkpoint:  # stopped before any job: the checkpoint is checked before scheduling
+        assert rule.returncode != 0 and "is not the checkpoint" in last_line(rule)
+    else:
+        assert rule.returncode != 0 and expected in job_error(rule)
+
+
+def last_line(proc: subprocess.CompletedProcess[str]) -> str:
+    """The last line Snakemake printed (stderr, else stdout)."""
+    return ((proc.stderr.strip() or proc.stdout.strip()).splitlines() or [""])[-1]
+
+
+def _rewrite(path: Path) -> tuple[str, str]:
+    """Change one byte of ``path``; its SHA-256 before and after."""
+    from latentwalk.core.io import sha256_file
+
+    before = sha256_file(path)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+    return before, sha256_file(path)
+
+
+def _set_manifest_row(work: Path, name: str, sha: str) -> None:
+    manifest = work / "results/manifest.tsv"
+    manifest.write_text("".join(line.replace(line.split("\t")[1], sha, 1) if line.startswith(name + "\t") else line
+                                for line in manifest.read_text().splitlines(keepends=True)))
+
+
+def _set_record(work: Path, record: str, name: str, sha: str) -> None:
+    path = work / "results/provenance" / record
+    data = json.loads(path.read_text())
+    data["outputs"][name] = sha
+    path.write_text(json.dumps(data))
+
+
+TAMPERING = {
+    # case: (the changed file, the job record that made it, what is updated to match the change)
+    "artifact only": ("results/stats/digits/ae-z2/path_norms.csv", "path_stats/digits/ae-z2.json", ()),
+    "artifact and its manifest row": ("results/stats/digits/ae-z2/path_norms.csv", "path_stats/digits/ae-z2.json", ("manifest",)),
+    "artifact and its job record": ("results/stats/digits/ae-z2/path_norms.csv", "path_stats/digits/ae-z2.json", ("record",)),
+    "a final output and its row": ("results/figures/digits/ae-z2/path_norms.svg", "plot_walks/digits/ae-z2.json", ("manifest",)),
+    "an intermediate and its row": ("results/latents/digits/ae-z2.parquet", "encode/digits/ae-z2.json", ("manifest",)),
+}
+
+
+@pytest.mark.parametrize("case", list(TAMPERING))
+def test_verify_names_a_tampered_file_whichever_record_it_contradicts(tiny_run: Path, tmp_path: Path, case: str) -> None:
+    name, record, updated = TAMPERING[case]
+    work = _copy_run(tiny_run, tmp_path / "run")
+    _, after = _rewrite(work / name)
+    if "manifest" in updated:
+        _set_manifest_row(work, name, after)
+    if "record" in updated:
+        _set_record(work, record, name, after)
+    proc = verify(work)
+    lines = proc.stdout.strip().splitlines()
+    assert proc.returncode == 1 and any(line.startswith(f"modified: {name} ") for line in lines), proc.stdout
+    if "manifest" in updated:
+        assert any(f"its job record results/provenance/{record}" in line for line in lines if line.startswith("modified"))
+
+
+def test_a_swapped_checkpoint_stops_the_run_before_any_job_and_deletes_nothing(tiny_run: Path, tmp_path: Path) -> None:
+    """Whatever its mtime: kept (Snakemake sees nothing to do) or new (Snakemake would rerun the run's jobs)."""
+    for keep_mtime in (True, False):
+        work = _copy_run(tiny_run, tmp_path / f"run{keep_mtime}")
+        model = work / "results/models/digits/ae-z2/model.pt"
+        stamp = model.stat()
+        _swap_checkpoint(work)
+        if keep_mtime:
+            os.utime(model, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+        latents = (work / "results/latents/digits/ae-z2.parquet").read_bytes()
+        proc = snakemake(work, "--configfile", "tiny.yaml", check=False)
+        assert proc.returncode != 0
+        assert "results/models/digits/ae-z2/model.pt: SHA-256" in last_line(proc) and "is not the checkpoint" in last_line(proc)
+        assert "Traceback" not in proc.stdout + proc.stderr and "Select jobs to execute" not in proc.stdout + proc.stderr
+        assert (work / "results/latents/digits/ae-z2.parquet").read_bytes() == latents  # nothing deleted
 
 
 # --------------------------------------------------------------------------- bad inputs, one line each
@@ -157,9 +232,6 @@ BAD_JOBS = {
     "latents column dropped, metadata lost": (
         _drop_mu_and_metadata, "results/decoder_paths/digits/ae-z2",  # the first job to read the latents
         ("results/latents/digits/ae-z2.parquet", "no latentwalk metadata")),
-    "swapped checkpoint": (
-        _swap_checkpoint, "results/latents/digits/ae-z2.parquet",
-        ("results/models/digits/ae-z2/model.pt", "is not the checkpoint", "meta.json")),
     "path table of the wrong dimension": (
         _wrong_dim_paths, "results/stats/digits/ae-z2/path_norms.csv",
         ("results/paths/digits/ae-z2/lerp.parquet", "paths are 1-D", "are 2-D")),
@@ -214,6 +286,16 @@ def test_bad_config_fails_before_any_job(tmp_path: Path, case: str) -> None:
     proc = snakemake(work, "--configfile", "tiny.yaml", check=False)
     assert proc.returncode != 0 and needle in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]
     assert not (work / "results").exists()
+
+
+def test_a_duplicate_key_in_a_configfile_is_one_line_naming_file_line_and_key(tmp_path: Path) -> None:
+    work = tiny_repo(tmp_path / "repo")
+    (work / "dup.yaml").write_text("seed: 1\ntrain:\n  batch_size: 8\nseed: 2\n")
+    proc = snakemake(work, "-n", "--configfile", "tiny.yaml", "dup.yaml", check=False)
+    assert proc.returncode != 0
+    assert last_line(proc).endswith("line 4: key 'seed' appears twice in one mapping (first on line 1); YAML would "
+                                     "silently keep the later one: keep one"), last_line(proc)
+    assert "dup.yaml" in last_line(proc) and "Traceback" not in proc.stdout + proc.stderr
 
 
 def test_yaml_syntax_error_names_the_file_and_line(tmp_path: Path) -> None:
@@ -271,6 +353,28 @@ def test_rerun_removes_what_an_interrupted_write_left(tiny_run: Path, tmp_path: 
 
 
 # --------------------------------------------------------------------------- determinism and interruption
+
+
+def test_sigterm_lets_the_running_job_finish_and_ends_with_one_line(tmp_path: Path) -> None:
+    """SIGTERM to Snakemake while a job runs: the job completes, the run ends with the project's line saying so and
+    that a rerun continues (not Snakemake's "At least one job did not complete successfully"), and a rerun does."""
+    work = tiny_repo(tmp_path / "repo")
+    target = "results/models/digits/ae-z2/meta.json"
+    command = [*SNAKEMAKE, "--cores", "1", "--workflow-profile", "none", target, "--configfile", "tiny.yaml"]
+    proc = subprocess.Popen(command, cwd=work, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONHASHSEED": "0"})
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not (work / "results/logs/train/digits/ae-z2.log").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode != 0
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("latentwalk: stopped by SIGTERM (the running jobs finished first") and \
+        last.endswith("run the same command again to continue"), err[-2000:]
+    assert (work / target).exists()  # the running job finished
+    rerun = snakemake(work, target, "--configfile", "tiny.yaml")
+    assert "Nothing to be done" in rerun.stdout + rerun.stderr
 
 
 def test_sigkill_during_training_then_recovery_gives_the_same_bytes_elsewhere(tiny_run: Path, tmp_path: Path) -> None:

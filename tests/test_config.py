@@ -12,6 +12,7 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from _helpers import one_line
 from latentwalk.core.config import iter_runs, key_path, load_schema, validate_config
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import CLASS_DATASETS, Run, applicable_methods
@@ -204,18 +205,21 @@ def test_partial_nested_section_keeps_given_and_fills_rest(schema: dict[str, Any
 @pytest.mark.parametrize(
     "config",
     [
-        {"datasets": ["mnist"], "data": {"mnist": {"dir": "/some/dir"}}},
+        {"datasets": ["mnist"], "data": {"mnist": {"dir": "MNIST_DIR"}}},
         {"datasets": ["mnist"], "data": {"mnist": {"base_url": "https://example.org/mnist/"}}},
-        {"datasets": ["mnist"], "data": {"mnist": {"dir": "/d", "base_url": "https://x/", "files": ["a", "b"]}}},
-        {"datasets": ["digits", "mnist"], "model": {"architecture": "conv"}, "data": {"mnist": {"dir": "/d"}}},
+        {"datasets": ["mnist"], "data": {"mnist": {"dir": "MNIST_DIR", "base_url": "https://x/", "files": ["a", "b"]}}},
+        {"datasets": ["digits", "mnist"], "model": {"architecture": "conv"}, "data": {"mnist": {"dir": "MNIST_DIR"}}},
         {"datasets": ["lines"], "model": {"architecture": "conv"}, "data": {"lines": {"size": 28}}},
         {"datasets": ["digits"], "model": {"architecture": "conv"}, "data": {"lines": {"size": 30}}},
         {"latent_dims": [1, 4096]},
         {"device": "cpu", "seed": 0},
     ],
 )
-def test_valid_configs_pass(schema: dict[str, Any], config: dict[str, Any]) -> None:
-    validate_config(copy.deepcopy(config), schema)
+def test_valid_configs_pass(schema: dict[str, Any], config: dict[str, Any], tmp_path: Path) -> None:
+    (tmp_path / "t10k-images-idx3-ubyte.gz").touch()  # a folder with an MNIST file (data.mnist.dir is checked)
+    mnist = config.get("data", {}).get("mnist", {})
+    validate_config({**copy.deepcopy(config), **({"data": {"mnist": {**mnist, "dir": str(tmp_path)}}}
+                                                 if mnist.get("dir") == "MNIST_DIR" else {})}, schema)
 
 
 # --------------------------------------------------------------------------- errors
@@ -672,3 +676,45 @@ def test_a_source_is_a_dataset_with_defaults(schema: dict[str, Any], tmp_path: P
     assert runs["plain/vae-z2"].label_kind == "none" and runs["digits/vae-z2"].label_kind == "class"
     _fails({"datasets": ["gone"], "data": {"sources": {"gone": {"path": str(tmp_path / "nothing")}}}}, schema,
            "config key data.sources.gone.path:", "does not exist")
+
+
+@pytest.mark.parametrize(("text", "needles"), [
+    ("seed: 1\nseed: 2\n", ("line 2: key 'seed' appears twice", "first on line 1")),
+    ("train:\n  epochs: {digits: 2, digits: 3}\n", ("line 2: key 'digits' appears twice",)),
+    ("", ("empty", "mapping of keys")),
+    ("# only a comment\n\n", ("empty",)),
+    ("- seed\n- 2\n", ("holds a list, not a mapping",)),
+    ("seed: [1\n", ("not valid YAML",)),
+])
+def test_every_yaml_the_pipeline_reads_is_checked_by_one_loader(tmp_path: Path, text: str, needles: tuple[str, ...]) -> None:
+    from latentwalk.core.config import load_yaml
+
+    path = tmp_path / "my config.yaml"
+    path.write_text(text)
+    with pytest.raises(LatentwalkError) as excinfo:
+        load_yaml(path)
+    one_line(excinfo, str(path), *needles)
+    with pytest.raises(LatentwalkError) as excinfo:
+        load_yaml(tmp_path / "missing.yaml")
+    one_line(excinfo, "missing.yaml", "cannot be read", "no such file")
+    assert load_yaml(CONFIG_PATH)["seed"] == DEFAULTS["seed"]  # merge keys and the rest still load
+
+
+def test_configured_paths_are_checked_for_kind_and_links_before_any_job(schema: dict[str, Any], tmp_path: Path) -> None:
+    from latentwalk.data.idx import MNIST_FILES
+
+    idx = tmp_path / "idx"
+    idx.mkdir()
+    (idx / "a-file").write_text("x")
+    mnist = {"datasets": ["mnist"], "data": {"mnist": {"dir": str(idx / "a-file")}}}
+    _fails(mnist, schema, "config key data.mnist.dir:", "a-file is a file; a folder is expected here")
+    mnist["data"]["mnist"]["dir"] = str(idx)
+    _fails(mnist, schema, "config key data.mnist.dir:", "holds no MNIST IDX files")
+    (idx / f"{MNIST_FILES['test_images']}.gz").symlink_to(idx / "gone.gz")
+    _fails(mnist, schema, "config key data.mnist.dir:", f"{MNIST_FILES['test_images']}.gz is a broken link")
+    (idx / f"{MNIST_FILES['test_images']}.gz").unlink()
+    loop = idx / f"{MNIST_FILES['test_labels']}.gz"
+    loop.symlink_to(loop)
+    _fails(mnist, schema, f"{MNIST_FILES['test_labels']}.gz is a broken link", "loops")
+    source = {"datasets": ["mine"], "data": {"sources": {"mine": {"path": str(idx / "a-file")}}}}
+    _fails(source, schema, "config key data.sources.mine.path:", "is a file; a folder is expected")

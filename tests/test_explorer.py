@@ -237,6 +237,9 @@ def test_page_is_self_contained_and_carries_what_the_page_decodes(explorers: dic
 def test_page_template_escapes_the_data() -> None:
     page = render_page({"note": "</script><script>alert(1)</script>"}, "a <b> & c")
     assert "<title>a &lt;b> &amp; c</title>" in page
+    # without JavaScript the page still names itself and says what it needs
+    assert '<h1 id="title">a &lt;b> &amp; c</h1>' in page
+    assert re.search(r"<noscript><p[^>]*>This page needs JavaScript", page)
     assert page.count("</script>") == 2  # the data's own closing tag is escaped
     assert json.loads(re.search(r'type="application/json">(.*?)</script>', page, flags=re.S).group(1))["note"].startswith("</script>")
 

@@ -243,7 +243,7 @@ def test_a_decoder_of_logits_is_refused(data_npz: Path, tmp_path: Path) -> None:
 
 
 def test_an_export_with_a_fixed_batch_size_is_named(models: dict, data_npz: Path, tmp_path: Path) -> None:
-    fixed = save_exported(BlendDecoder(CHANNELS, SIDE, 2), torch.zeros(4, 2), tmp_path / "fixed.pt2", dynamic=False)
+    fixed = save_exported(BlendDecoder(CHANNELS, SIDE, 3), torch.zeros(4, 3), tmp_path / "fixed.pt2", dynamic=False)
     with pytest.raises(LatentwalkError) as excinfo:
         _import(data_npz, {**models["exported"], "decoder": str(fixed)}, tmp_path / "meta.json")
     one_line(excinfo, "fixed.pt2", "batch")

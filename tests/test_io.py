@@ -318,3 +318,18 @@ def test_a_table_written_as_columns_is_the_table_pandas_writes(table: dict[str, 
     assert a.schema.metadata == {k: v for k, v in b.schema.metadata.items() if k != b"pandas"}
     assert a.replace_schema_metadata(None).equals(b.replace_schema_metadata(None))
     assert a.replace_schema_metadata(None).schema == b.replace_schema_metadata(None).schema
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full (every write to it fails with ENOSPC)")
+@pytest.mark.parametrize("directory", [False, True])
+def test_a_full_disk_names_the_file_being_written_and_leaves_nothing(tmp_path: Path, directory: bool) -> None:
+    from latentwalk.core.io import atomic_dir, atomic_path
+
+    target = tmp_path / ("walks" if directory else "table.csv")
+    with pytest.raises(LatentwalkError) as excinfo:
+        with atomic_dir(target) if directory else atomic_path(target), open("/dev/full", "wb") as full:
+            full.write(b"x" * 4096)
+            full.flush()  # a real ENOSPC, as a full disk gives it: the OSError names no file
+    message = str(excinfo.value)
+    assert message.startswith(f"{target}: cannot be written: no space left on the device (errno 28)") and "\n" not in message
+    assert list(tmp_path.iterdir()) == []  # no temporary, no half-written target

@@ -52,7 +52,7 @@ def own_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "paths": {"methods": ["lerp", "attribute", "grid"], "pairs": {"n": 2}, "grid": {"n": 3},
                   "attribute": {"class_pairs": [[0, 1]], "starts": 1}},
         "stats": {"classifier": {"hidden": 8, "max_iter": 5}},
-        "external_models": {name: {**model, "dataset": "shapes"} for name, model in user_models(root / "models", 3, 8).items()},
+        "external_models": {"mixed": _mixed(user_models(root / "models", 3, 8))},
         "explorer": {"max_points": 20, "selftest_frames": 3},
     }
     (work / "own.yaml").write_text(yaml.safe_dump(config))
@@ -61,10 +61,17 @@ def own_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return work
 
 
-#: What the external runs are checked on: their statistics, figures and explorer pages.
-EXTERNAL_TARGETS = [f"results/{kind}/shapes/{run}{suffix}" for run in ("traced-z3", "exported-z2")
-                    for kind, suffix in (("stats", "/path_quality.csv"), ("figures", "/walks"), ("explorer", ".html"),
-                                         ("figures", "/training_curves.png"))]
+def _mixed(models: dict[str, dict[str, object]]) -> dict[str, object]:
+    """One external model of both formats: a traced TorchScript encoder returning (mu, logvar) and an exported decoder
+    of operations the explorer page does not run."""
+    return {"dataset": "shapes", "encoder": models["traced"]["encoder"], "decoder": models["exported"]["decoder"],
+            "latent_dim": 3}
+
+
+#: What the external run is checked on: its statistics, figures and explorer page.
+EXTERNAL_TARGETS = [f"results/{kind}/shapes/mixed-z3{suffix}" for kind, suffix in
+                    (("stats", "/path_quality.csv"), ("figures", "/walks"), ("explorer", ".html"),
+                     ("figures", "/training_curves.png"))]
 
 
 def test_sources_are_prepared_as_uint8_with_labels_from_folders_and_every_file_recorded(own_run: Path) -> None:
@@ -91,48 +98,40 @@ def test_sources_train_walk_decode_in_colour_and_are_scored(own_run: Path) -> No
     assert (own_run / "results/figures/shapes/vae-z2/walks/interpolation_strips.png").stat().st_size > 2000
 
 
-def test_external_models_are_analysed_from_their_own_encoder_without_training(own_run: Path) -> None:
-    models = own_run / "results/models/shapes"
-    assert not (models / "traced-z3/model.pt").exists() and not (models / "exported-z2/model.pt").exists()
-    assert not (own_run / "results/logs/train/shapes/traced-z3.log").exists()
-    config = yaml.safe_load((own_run / "own.yaml").read_text())
+def test_an_external_model_is_analysed_from_its_own_encoder_without_training(own_run: Path) -> None:
+    run = own_run / "results/models/shapes/mixed-z3"
+    assert not (run / "model.pt").exists() and not (own_run / "results/logs/train/shapes/mixed-z3.log").exists()
+    config = yaml.safe_load((own_run / "own.yaml").read_text())["external_models"]["mixed"]
+    meta = json.loads((run / "meta.json").read_text())
+    assert meta["stage"] == "import_model" and len(meta["external"]["decoder_sha256"]) == 64
+    assert (meta["external"]["encoder_format"], meta["external"]["decoder_format"]) == ("torchscript", "export")
     with np.load(own_run / "results/data/shapes.npz") as data:
         images = torch.as_tensor(data["images"]).permute(0, 3, 1, 2).float() / 255  # (N, C, H, W) in [0, 1]
-    for name, dim in (("traced", 3), ("exported", 2)):
-        meta = json.loads((models / f"{name}-z{dim}/meta.json").read_text())
-        assert meta["stage"] == "import_model" and len(meta["external"]["decoder_sha256"]) == 64
-        encoder = config["external_models"][name]["encoder"]
-        user = torch.jit.load(encoder) if name == "traced" else torch.export.load(encoder).module()
-        with torch.no_grad():
-            expected = user(images)
-        expected = (expected[0] if isinstance(expected, tuple) else expected).numpy()
-        table = pd.read_parquet(own_run / f"results/latents/shapes/{name}-z{dim}.parquet")
-        latents = table[[f"mu_{i}" for i in range(dim)]].to_numpy()
-        np.testing.assert_allclose(latents, expected, rtol=1e-5, atol=1e-5)
-        with np.load(own_run / f"results/decoded/shapes/{name}-z{dim}/lerp.npz") as decoded:
-            frames = decoded["images"]
-        assert frames.shape[2:] == (8, 8, 3) and np.ptp(frames[..., 0] - frames[..., 2]) > 0.05  # colour, not grey
-        strip = np.asarray(Image.open(own_run / f"results/figures/shapes/{name}-z{dim}/walks/interpolation_strips.png"))
-        assert strip.shape[2] >= 3 and np.abs(strip[..., 0].astype(int) - strip[..., 2]).max() > 40
-        quality = pd.read_csv(own_run / f"results/stats/shapes/{name}-z{dim}/path_quality.csv")
-        assert quality["confidence"].notna().all() and quality["nn_distance"].notna().all()  # scored like the source
-    job = json.loads((own_run / "results/provenance/encode/shapes/traced-z3.json").read_text())
-    assert config["external_models"]["traced"]["decoder"] in job["inputs"]  # the user's files are the jobs' inputs
+    with torch.no_grad():
+        expected = torch.jit.load(config["encoder"])(images)[0].numpy()  # the means of (mu, logvar)
+    table = pd.read_parquet(own_run / "results/latents/shapes/mixed-z3.parquet")
+    np.testing.assert_allclose(table[["mu_0", "mu_1", "mu_2"]].to_numpy(), expected, rtol=1e-5, atol=1e-5)
+    with np.load(own_run / "results/decoded/shapes/mixed-z3/lerp.npz") as decoded:
+        frames = decoded["images"]
+    assert frames.shape[2:] == (8, 8, 3) and np.ptp(frames[..., 0] - frames[..., 2]) > 0.05  # colour, not grey
+    strip = np.asarray(Image.open(own_run / "results/figures/shapes/mixed-z3/walks/interpolation_strips.png"))
+    assert strip.shape[2] >= 3 and np.abs(strip[..., 0].astype(int) - strip[..., 2]).max() > 40
+    quality = pd.read_csv(own_run / "results/stats/shapes/mixed-z3/path_quality.csv")
+    assert quality["confidence"].notna().all() and quality["nn_distance"].notna().all()  # scored like the source
+    job = json.loads((own_run / "results/provenance/encode/shapes/mixed-z3.json").read_text())
+    assert config["decoder"] in job["inputs"] and config["encoder"] in job["inputs"]  # the user's files are inputs
 
 
-def test_external_explorer_pages_pass_their_self_test(own_run: Path) -> None:
-    for name, live in (("traced-z3", True), ("exported-z2", False)):
-        page = own_run / f"results/explorer/shapes/{name}.html"
-        diff, frames, ui = selftest_results(page)
-        assert diff <= 1e-4 and frames == 5 and all(ui[k] in ("1", "none") for k in UI_CHECKS), (name, diff, ui)
-        data = json.loads(page.read_text().split('<script id="data" type="application/json">')[1].split("</script>")[0])
-        assert (data["decoder"] is not None) == live, name  # the traced MLP runs in the page; the other is pre-decoded
-        if not live:
-            assert "repeat" in data["fallback"] and data["predecoded"]["k"] > 20
-            with tempfile.TemporaryDirectory() as profile:  # the page says so where the reader looks
-                dom = page_dom(page, "", find_browser(), profile)
-            assert "This page cannot run the model's decoder (it uses the operation repeat" in dom
-        assert data["label_names"] == ["blue", "green", "red"]  # the class folders name the legend
+def test_the_external_explorer_page_passes_its_self_test_with_pre_decoded_images(own_run: Path) -> None:
+    page = own_run / "results/explorer/shapes/mixed-z3.html"
+    diff, frames, ui = selftest_results(page)
+    assert diff <= 1e-4 and frames == 5 and all(ui[k] in ("1", "none") for k in UI_CHECKS), (diff, ui)
+    data = json.loads(page.read_text().split('<script id="data" type="application/json">')[1].split("</script>")[0])
+    assert data["decoder"] is None and "repeat" in data["fallback"] and data["predecoded"]["k"] > 20
+    with tempfile.TemporaryDirectory() as profile:  # the page says so where the reader looks
+        dom = page_dom(page, "", find_browser(), profile)
+    assert "This page cannot run the model's decoder (it uses the operation repeat" in dom
+    assert data["label_names"] == ["blue", "green", "red"]  # the class folders name the legend
 
 
 def test_a_changed_model_file_is_named_by_verify_and_reruns_its_run_only(own_run: Path,
@@ -141,7 +140,7 @@ def test_a_changed_model_file_is_named_by_verify_and_reruns_its_run_only(own_run
 
     monkeypatch.chdir(own_run)
     write_manifest("results", "manifest.tsv")
-    decoder = Path(yaml.safe_load((own_run / "own.yaml").read_text())["external_models"]["traced"]["decoder"])
+    decoder = Path(yaml.safe_load((own_run / "own.yaml").read_text())["external_models"]["mixed"]["decoder"])
     original = decoder.read_bytes()
     try:
         decoder.write_bytes(original + b"\0")  # another file at the same path

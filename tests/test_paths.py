@@ -636,34 +636,51 @@ def test_choose_pairs_deterministic_for_a_seed() -> None:
         assert a.shape == (12, 2) and a.dtype == np.int64
 
 
+def _distinct_unordered(pairs: np.ndarray) -> bool:
+    return len({frozenset(map(int, p)) for p in pairs}) == len(pairs) and bool(np.all(pairs[:, 0] != pairs[:, 1]))
+
+
 @settings(max_examples=60, deadline=None)
-@given(seed=SEEDS, m=st.integers(2, 60), n_classes=st.integers(1, 6), n=st.integers(1, 20))
+@given(seed=SEEDS, m=st.integers(2, 60), n_classes=st.integers(1, 6), n=st.integers(1, 40))
 def test_choose_pairs_modes(seed: int, m: int, n_classes: int, n: int) -> None:
+    """Every mode gives distinct unordered pairs of its kind: n of them, or every one the rows offer if fewer."""
     labels = np.random.default_rng(seed).integers(0, n_classes, m)
     pairs = pathset.choose_pairs(labels, "class", n, "random", np.random.default_rng(seed))
-    assert pairs.shape == (n, 2)
+    assert pairs.shape == (min(n, m * (m - 1) // 2), 2) and _distinct_unordered(pairs)
     assert np.all((pairs >= 0) & (pairs < m))
-    assert np.all(pairs[:, 0] != pairs[:, 1])
 
-    classes = np.unique(labels)
+    classes, counts = np.unique(labels, return_counts=True)
     usable = [c for c in classes if (labels == c).sum() >= 2]
     if usable:
         same = pathset.choose_pairs(labels, "class", n, "same_class", np.random.default_rng(seed))
-        assert np.all(same[:, 0] != same[:, 1])
+        offered = int((counts * (counts - 1) // 2).sum())
+        assert offered == pathset.available_pairs(labels, "class", "same_class")
+        assert len(same) == min(n, offered) and _distinct_unordered(same)
         np.testing.assert_array_equal(labels[same[:, 0]], labels[same[:, 1]])
-        np.testing.assert_array_equal(labels[same[:, 0]], [usable[k % len(usable)] for k in range(n)])
+        if n <= min((labels == c).sum() * ((labels == c).sum() - 1) // 2 for c in usable):  # no class runs out
+            np.testing.assert_array_equal(labels[same[:, 0]], [usable[k % len(usable)] for k in range(n)])
     else:
         with pytest.raises(LatentwalkError) as excinfo:
             pathset.choose_pairs(labels, "class", n, "same_class", np.random.default_rng(seed))
         one_line(excinfo, "same_class")
     if len(classes) >= 2:
         cross = pathset.choose_pairs(labels, "class", n, "cross_class", np.random.default_rng(seed))
-        assert np.all((cross >= 0) & (cross < m))
-        assert np.all(labels[cross[:, 0]] != labels[cross[:, 1]])
+        offered = int((m * m - (counts * counts).sum()) // 2)
+        assert len(cross) == min(n, offered) == min(n, pathset.available_pairs(labels, "class", "cross_class"))
+        assert _distinct_unordered(cross) and np.all(labels[cross[:, 0]] != labels[cross[:, 1]])
     else:
         with pytest.raises(LatentwalkError) as excinfo:
             pathset.choose_pairs(labels, "class", n, "cross_class", np.random.default_rng(seed))
         one_line(excinfo, "cross_class", "single class")
+
+
+def test_more_pairs_than_exist_gives_each_once() -> None:
+    """18 test examples of 3 classes (6 each): 15 x 3 = 45 same-class pairs, however many are asked for."""
+    labels = np.repeat(np.arange(3), 6)
+    pairs = pathset.choose_pairs(labels, "class", 1000, "same_class", np.random.default_rng(0))
+    assert len(pairs) == 45 == pathset.available_pairs(labels, "class", "same_class") and _distinct_unordered(pairs)
+    assert pathset.available_pairs(labels, "class", "cross_class") == 108
+    assert pathset.available_pairs(labels, "angle", "same_class") == 153
 
 
 @pytest.mark.parametrize("mode", ["random", "same_class", "cross_class"])

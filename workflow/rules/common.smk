@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentwalk.core.config import datasets_of, iter_runs, load_schema, validate_config
 from latentwalk.core.io import LatentwalkError
-from latentwalk.core.logs import end_timers
+from latentwalk.core.logs import end_timers, stop, stopped_by_signal, watch_signals
 from latentwalk.core.registry import (
     DATASETS,
     METHODS,
@@ -20,6 +20,7 @@ from latentwalk.core.registry import (
     applicable_methods,
 )
 from latentwalk.core.sources import script_sources
+from latentwalk.report.audit import preflight
 
 SCHEMA = Path(workflow.basedir, "workflow", "schemas", "config.schema.yaml")
 
@@ -40,9 +41,15 @@ def jobs_run_here():
 try:
     validate_config(config, load_schema(SCHEMA), check_device=jobs_run_here())
 except LatentwalkError as error:
-    raise WorkflowError(f"invalid config: {error}") from None
+    stop(f"invalid config: {error}")
 
 RUNS = list(iter_runs(config))
+
+try:  # before any job is scheduled: the folders it writes, every trained run's checkpoint against its record
+    if workflow.is_main_process:
+        preflight(RUNS, "results")
+except LatentwalkError as error:
+    stop(str(error))
 #: Every listed dataset, built in or a source (data.sources): its label kind, scorer and image side.
 DATASET_INFO = datasets_of(config)
 #: Models trained elsewhere (config external_models), by name: analysed from rule import_model on, never trained.
@@ -173,9 +180,14 @@ def gpus(wildcards):
 
 # The profiles' max-jobs-per-timespan (1000/10s) cuts the scheduler's timer wake-ups tenfold; its last timers would
 # hold Snakemake's exit until they fire (latentwalk.core.logs.end_timers).
+onstart:
+    watch_signals()
+
+
 onsuccess:
     end_timers()
 
 
 onerror:
     end_timers()
+    stopped_by_signal()

@@ -21,6 +21,7 @@ import numpy as np
 import yaml
 
 from latentwalk.core.io import LatentwalkError
+from latentwalk.data.idx import MNIST_FILES
 from latentwalk.core.registry import (
     DATASETS,
     MODELS,
@@ -33,23 +34,49 @@ from latentwalk.core.registry import (
     why_not,
 )
 
-__all__ = ["SOURCE_DEFAULTS", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_classes",
-           "analysed_datasets", "iter_runs", "key_path", "check_config_file"]
+__all__ = ["SOURCE_DEFAULTS", "load_yaml", "load_schema", "validate_config", "architecture_of", "betas", "datasets_of", "source_classes",
+           "analysed_datasets", "check_path", "iter_runs", "key_path", "check_config_file"]
 
 
-def check_config_file(path: str | os.PathLike[str]) -> None:
-    """Raise a one-line :class:`LatentwalkError` naming the file, line and column if ``path`` is not valid YAML.
+class _DuplicateKey(Exception):
+    """A mapping names one key twice (raised while loading; :func:`load_yaml` adds the file)."""
 
-    Snakemake's own message for a broken config file names neither; the
-    Snakefile calls this before its ``configfile:`` directive. A missing file is
-    left to Snakemake.
-    """
-    if not os.path.exists(path):
-        return
-    with open(path) as handle:
-        text = handle.read()
+
+class _StrictLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a key that a mapping names twice (YAML would silently keep the last)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        if key in seen:
+            raise _DuplicateKey(f"line {line}: key {key!r} appears twice in one mapping (first on line {seen[key]}); "
+                                "YAML would silently keep the later one: keep one")
+        seen[key] = line
+    loader.flatten_mapping(node)
+    return dict(loader.construct_pairs(node, deep=deep))
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Every YAML file the pipeline reads (config files, the schema, sweeps), as a mapping; anything else is one
+    :class:`LatentwalkError` line naming the file (and the line and key where it can): a missing, unreadable or empty
+    file, YAML that does not parse, a key named twice in one mapping, a top level that is not a mapping of keys."""
     try:
-        yaml.safe_load(text)
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = "no such file" if isinstance(exc, FileNotFoundError) else exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
+        raise LatentwalkError(f"{path}: cannot be read ({reason})") from None
+    if not text.strip() or all(line.lstrip().startswith("#") for line in text.splitlines() if line.strip()):
+        raise LatentwalkError(f"{path}: empty; a config file is a mapping of keys (config/README.md lists them)")
+    try:
+        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 (a SafeLoader subclass)
+    except _DuplicateKey as exc:
+        raise LatentwalkError(f"{path} {exc}") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
@@ -57,12 +84,21 @@ def check_config_file(path: str | os.PathLike[str]) -> None:
         line = text.splitlines()[mark.line].replace("\t", "<TAB>").strip() if mark is not None and mark.line < len(text.splitlines()) else ""
         shown = f" (the line: {line[:60]!r})" if line else ""
         raise LatentwalkError(f"{path}{where}: not valid YAML: {problem}{shown}") from None
+    if not isinstance(data, dict):
+        raise LatentwalkError(f"{path}: holds a {type(data).__name__}, not a mapping of keys (key: value lines)")
+    return data
+
+
+def check_config_file(path: str | os.PathLike[str]) -> None:
+    """Raise a one-line :class:`LatentwalkError` naming the file (:func:`load_yaml`) unless ``path`` is a valid config
+    file. The Snakefile calls it for ``config.yaml`` (if present) and every ``--configfile`` before validating:
+    Snakemake's own loader keeps the last of two equal keys and names neither file nor line."""
+    load_yaml(path)
 
 
 def load_schema(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read the YAML/JSON schema file."""
-    with open(path) as handle:
-        return yaml.safe_load(handle)
+    return load_yaml(path)
 
 
 def key_path(parts: Any) -> str:
@@ -203,8 +239,8 @@ def _check_datasets(config: MutableMapping[str, Any]) -> None:
             raise LatentwalkError(f"config key {key}.{unknown[0]}: no dataset of that name (built in or under "
                                   "data.sources)")
     for name, settings in sources.items():
-        if not Path(settings["path"]).exists():
-            raise LatentwalkError(f"config key data.sources.{name}.path: {settings['path']} does not exist")
+        kind = "file" if str(settings["path"]).endswith(".npz") else "folder"
+        check_path(f"data.sources.{name}.path", settings["path"], kind)
     for name in sources:
         config["train"]["epochs"].setdefault(name, SOURCE_DEFAULTS["epochs"])
         config["model"]["likelihood"].setdefault(name, SOURCE_DEFAULTS["likelihood"])
@@ -216,14 +252,42 @@ def _check_datasets(config: MutableMapping[str, Any]) -> None:
             raise LatentwalkError(f"{key}.dataset: {model['dataset']!r} is neither a built-in dataset "
                                   f"({', '.join(DATASETS)}) nor defined under data.sources")
         for part in ("encoder", "decoder"):
-            if not Path(model[part]).is_file():
-                what = "is a folder, not a file" if Path(model[part]).is_dir() else "does not exist"
-                raise LatentwalkError(f"{key}.{part}: {model[part]} {what}")
+            check_path(f"external_models.{name}.{part}", model[part], "file")
+
+
+def check_path(key: str, path: str | os.PathLike[str], kind: str) -> None:
+    """A configured path must exist as a ``file`` or ``folder`` (``kind``) that this process can read, and not be a
+    broken or looping link; else one :class:`LatentwalkError` line naming the config key and the path."""
+    where = Path(path)
+    if where.is_symlink() and not where.exists():
+        raise LatentwalkError(f"config key {key}: {path} is a broken link (its target does not exist, or it loops)")
+    if not where.exists():
+        raise LatentwalkError(f"config key {key}: {path} does not exist")
+    if kind == "folder" and not where.is_dir():
+        raise LatentwalkError(f"config key {key}: {path} is a file; a folder is expected here")
+    if kind == "file" and where.is_dir():
+        raise LatentwalkError(f"config key {key}: {path} is a folder, not a file")
+    if not os.access(where, os.R_OK | (os.X_OK if where.is_dir() else 0)):
+        raise LatentwalkError(f"config key {key}: {path} cannot be read (permission denied)")
+
+
+def _check_mnist_dir(folder: str) -> None:
+    """data.mnist.dir: a readable folder holding the MNIST IDX files (gzipped or not), none of them a broken link."""
+    check_path("data.mnist.dir", folder, "folder")
+    names = [f"{base}{ext}" for base in MNIST_FILES.values() for ext in (".gz", "")]
+    for name in names:  # a link among them must lead to a readable file
+        if Path(folder, name).is_symlink():
+            check_path("data.mnist.dir", Path(folder, name), "file")
+    if not any(Path(folder, name).is_file() for name in names):
+        raise LatentwalkError(f"config key data.mnist.dir: {folder} holds no MNIST IDX files "
+                              f"(expected e.g. {MNIST_FILES['test_images']}.gz)")
 
 
 def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = False) -> None:
     _check_datasets(config)
     mnist = config["data"]["mnist"]
+    if "mnist" in analysed_datasets(config) and mnist["dir"]:
+        _check_mnist_dir(mnist["dir"])
     if "mnist" in config["datasets"]:
         if not mnist["dir"] and not mnist["base_url"]:
             raise LatentwalkError(

@@ -7,6 +7,7 @@ tables stay fast to start.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -29,6 +30,7 @@ PathLike = str | os.PathLike[str]
 
 __all__ = [
     "LatentwalkError",
+    "check_checkpoint",
     "PathLike",
     "read_json",
     "atomic_path",
@@ -67,21 +69,41 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     so no half-written artifact can survive.
     """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(target)
-    fd, tmp_name = tempfile.mkstemp(
-        prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
-    )
-    os.close(fd)
+    with _naming_write_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.stem}.", suffix=f".tmp{target.suffix}", dir=target.parent
+        )
+        os.close(fd)
     tmp = Path(tmp_name)
     try:
-        yield tmp
-        if tmp.is_file():
-            os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it private; results follow the umask
-        os.replace(tmp, target)
+        with _naming_write_errors(target):
+            yield tmp
+            if tmp.is_file():
+                os.chmod(tmp, 0o666 & ~current_umask())  # mkstemp makes it private; results follow the umask
+            os.replace(tmp, target)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+#: Why a write fails that is the disk's or the mount's doing, not the data's: named with the file being written.
+_WRITE_ERRORS = {errno.ENOSPC: "no space left on the device", errno.EROFS: "the file system is read-only",
+                 errno.EDQUOT: "the disk quota is exhausted", errno.EACCES: "permission denied"}
+
+
+@contextlib.contextmanager
+def _naming_write_errors(target: Path) -> Iterator[None]:
+    """Turn a full disk, a read-only mount, an exhausted quota or a denied write into one line naming ``target``
+    (the OSError of a write to an open file names no file)."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _WRITE_ERRORS:
+            raise
+        raise LatentwalkError(f"{target}: cannot be written: {_WRITE_ERRORS[exc.errno]} (errno {exc.errno}); "
+                              "nothing half-written is left, free space or permissions and rerun") from exc
 
 
 def current_umask() -> int:
@@ -122,15 +144,17 @@ def atomic_dir(path: str | os.PathLike[str]) -> Iterator[Path]:
     """
 
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(target)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
-    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private; the result follows the umask like any directory
+    with _naming_write_errors(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(target)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private; the result follows the umask like any directory
     try:
-        yield tmp
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
+        with _naming_write_errors(target):
+            yield tmp
+            if target.exists():
+                shutil.rmtree(target)
+            os.replace(tmp, target)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)
@@ -155,6 +179,19 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def check_checkpoint(model_pt: str | os.PathLike[str], meta_json: str | os.PathLike[str]) -> None:
+    """Raise a one-line :class:`LatentwalkError` naming ``model_pt`` unless its SHA-256 is the ``model_sha256`` that
+    the run's ``meta.json`` records (a swapped or edited checkpoint); the workflow calls it for every run before it
+    schedules a job, and every job that loads a checkpoint calls it again."""
+    recorded = read_json(meta_json).get("model_sha256")
+    actual = sha256_file(model_pt)
+    if recorded is None or actual != recorded:
+        raise LatentwalkError(
+            f"{model_pt}: SHA-256 {actual[:12]}... is not the checkpoint {meta_json} records "
+            f"({str(recorded)[:12]}...); the weights were replaced or edited: retrain (delete the file) or restore it"
+        )
 
 
 _VERSIONED = ("latentwalk", "numpy", "pandas", "scipy", "torch", "scikit-learn", "pyarrow", "matplotlib", "snakemake")

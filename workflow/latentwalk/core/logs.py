@@ -16,18 +16,19 @@ import contextlib
 import json
 import os
 import resource
+import signal
 import sys
 import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import latentwalk
 from latentwalk.core.io import LatentwalkError, atomic_path, git_commit, package_versions, sha256_file
 
-__all__ = ["job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
+__all__ = ["stop", "watch_signals", "stopped_by_signal", "SIGNALS_SEEN", "job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
            "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
@@ -128,6 +129,43 @@ def end_timers() -> int:
     for timer in timers:
         timer.cancel()
     return len(timers)
+
+
+def stop(message: str) -> NoReturn:
+    """End Snakemake's process with the project's one line as the last thing the user sees (a WorkflowError raised
+    in the Snakefile would be followed by Snakemake's own file-and-line lines), exit status 1."""
+    print(message, file=sys.stderr, flush=True)
+    raise SystemExit(1)
+
+
+#: The signals that stopped this Snakemake process, in the order they came (:func:`watch_signals`).
+SIGNALS_SEEN: list[str] = []
+
+
+def watch_signals() -> None:
+    """Note SIGTERM and SIGINT before Snakemake handles them (its own handlers still run), so that the workflow's
+    ``onerror`` can say why the run stopped (:func:`stopped_by_signal`). From ``onstart``: Snakemake's scheduler
+    installs its handlers before that."""
+    for number in (signal.SIGTERM, signal.SIGINT):
+        previous = signal.getsignal(number)
+
+        def note(signum: int, frame: Any, previous: Any = previous) -> None:
+            SIGNALS_SEEN.append(signal.Signals(signum).name)
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL and signum == signal.SIGINT:
+                raise KeyboardInterrupt
+
+        signal.signal(number, note)
+
+
+def stopped_by_signal() -> None:
+    """From ``onerror``: where a signal stopped the run, end with one line saying so (instead of Snakemake's "At least
+    one job did not complete successfully", which reads as a job's failure)."""
+    if SIGNALS_SEEN:
+        how = "the running jobs finished first" if SIGNALS_SEEN[0] == "SIGTERM" else "the running jobs were stopped"
+        stop(f"latentwalk: stopped by {SIGNALS_SEEN[0]} ({how}; what they completed is kept, nothing half-written): "
+             "run the same command again to continue")
 
 
 #: How :func:`job_cost` begins; the benchmarks read a job's core-seconds from this last line of its log.

@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, read_json, sha256_file
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_path, check_checkpoint, read_json
 from latentwalk.model.external import ExternalModel, ExternalSpec, load_external
 from latentwalk.model.networks import LatentAutoencoder, ModelSpec, build_model
 
@@ -63,11 +63,5 @@ def load_run_model(files: Mapping[str, PathLike], device: str | torch.device = "
         spec = ModelSpec.from_dict(meta["config"]["model"])
     except (KeyError, TypeError) as exc:
         raise LatentwalkError(f"{meta_json}: no model spec under config.model; is this a run's meta.json?") from exc
-    recorded = meta.get("model_sha256")
-    actual = sha256_file(model_pt)
-    if recorded is None or actual != recorded:
-        raise LatentwalkError(
-            f"{model_pt}: SHA-256 {actual[:12]}... is not the checkpoint {meta_json} records "
-            f"({str(recorded)[:12]}...); the weights were replaced or edited: retrain (delete the file) or restore it"
-        )
+    check_checkpoint(model_pt, meta_json)
     return load_model(model_pt, spec, device), spec

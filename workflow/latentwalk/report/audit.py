@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from latentwalk.core.io import LatentwalkError, atomic_path, sha256_file
+from latentwalk.core.io import LatentwalkError, atomic_path, check_checkpoint, sha256_file
 from latentwalk.core.logs import TIMESTAMP
 
-__all__ = ["manifest", "write_manifest", "read_manifest", "verify", "check", "Problem", "AUDIT_DIRS", "UNLISTED"]
+__all__ = ["manifest", "write_manifest", "read_manifest", "preflight", "verify", "check", "Problem", "AUDIT_DIRS", "UNLISTED"]
 
 #: Folders under results/ that hold the audit trail itself (logs, timings, job records), not artifacts.
 AUDIT_DIRS = ("logs", "benchmarks", "provenance")
@@ -108,12 +109,33 @@ def _artifacts_on_disk(root: Path) -> list[str]:
     return out
 
 
+def preflight(runs: Sequence[Any], results: str | os.PathLike[str] = "results") -> None:
+    """What the workflow checks before it schedules any job (the main process only: in a cluster job step another
+    job may be between writing a checkpoint and its record), each failure one :class:`LatentwalkError` line.
+
+    ``results`` and ``.snakemake`` (or the folder they would be made in) must be writable folders; every trained
+    run's ``model.pt`` must be the checkpoint its ``meta.json`` records (:func:`~latentwalk.core.io.check_checkpoint`),
+    so a swapped or edited one stops the run whatever its mtime, before anything is deleted or retried.
+    """
+    for folder in (Path(results), Path(".snakemake")):
+        if folder.exists() and not folder.is_dir():
+            raise LatentwalkError(f"{folder}: is a file, but the workflow writes {'its results' if folder.name != '.snakemake' else 'its state'} in a folder there")
+        existing = next(p for p in (folder, *folder.resolve().parents) if p.exists())
+        if not os.access(existing, os.W_OK | os.X_OK):
+            raise LatentwalkError(f"{folder}: cannot be written ({existing} is read-only or not ours); the workflow writes "
+                                  f"{'its results' if folder.name != '.snakemake' else 'its state'} there: run it in a writable copy")
+    for run in runs:
+        model = Path(results, "models", run.name, "model.pt")
+        if not run.external and model.is_file() and model.with_name("meta.json").is_file():
+            check_checkpoint(model, model.with_name("meta.json"))
+
+
 def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathLike[str] | None = None) -> list[Problem]:
     """Check ``results/`` against its manifest and job records; return every problem found (none: all good).
 
     - missing: listed in the manifest, not on disk;
-    - modified: its SHA-256 differs from the manifest (or a run's checkpoint, or an external model's encoder or
-      decoder, from the hash its meta.json records);
+    - modified: its SHA-256 differs from the manifest or from the output hash in the record of the job that made it
+      (or a run's checkpoint, or an external model's encoder or decoder, from the hash its meta.json records);
     - orphan: on disk under results/ but named by no manifest row;
     - stale: an input's current SHA-256 differs from the one recorded when the file was made.
     Paths in the manifest are relative to the directory holding ``results/`` (the working directory of the run).
@@ -128,17 +150,26 @@ def verify(results: str | os.PathLike[str] = "results", manifest: str | os.PathL
             current[name] = sha256_file(name) if Path(name).is_file() else None
         return current[name]
 
+    records = _records(root)
+    made = {out: (path, sha) for path, record in records for out, sha in record["outputs"].items()}
+    modified: set[str] = set()
     for name, row in rows.items():
         now = sha_now(name)
         if now is None:
             problems.append(Problem("missing", name, f"made by rule {row['rule']}"))
         elif now != row["sha256"]:
+            modified.add(name)
             problems.append(Problem("modified", name, f"SHA-256 {now[:12]}… but the manifest has {row['sha256'][:12]}…"))
+    for name, (record_path, sha) in made.items():  # the job's own record, whatever the manifest says
+        now = sha_now(name)
+        if name not in modified and now is not None and now != sha:
+            problems.append(Problem("modified", name, f"SHA-256 {now[:12]}… but its job record {record_path.as_posix()} "
+                                                      f"has {sha[:12]}…"))
     listed = set(rows)
     for name in _artifacts_on_disk(root):
         if name not in listed:
             problems.append(Problem("orphan", name, "no job of the workflow made it"))
-    for _, record in _records(root):
+    for _, record in records:
         changed = [i for i, sha in record["inputs"].items() if sha_now(i) is not None and sha_now(i) != sha]
         for out in record["outputs"]:
             if changed and out in listed:

@@ -26,7 +26,7 @@ from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import METHODS
 from latentwalk.walks import interpolate, traverse
-from latentwalk.walks.pathset import PathSet, choose_pairs, concat
+from latentwalk.walks.pathset import PathSet, available_pairs, choose_pairs, concat
 
 __all__ = ["RunLatents", "read_run_latents", "PATH_METHODS", "method_settings", "write_method_table", "generate_paths"]
 
@@ -50,8 +50,15 @@ class RunLatents:
         return np.random.default_rng([self.seed, zlib.crc32(method.encode())])
 
     def pairs(self, n: int, mode: str) -> np.ndarray:
-        """Endpoint pairs (rows of the test split), the same for every pair interpolation."""
-        return choose_pairs(self.labels, self.label_kind, n, mode, np.random.default_rng(self.seed))
+        """Endpoint pairs (rows of the test split), the same for every pair interpolation; distinct and unordered, so
+        at most as many as the split offers (the log says when that is fewer than asked)."""
+        pairs = choose_pairs(self.labels, self.label_kind, n, mode, np.random.default_rng(self.seed))
+        asked = 2 * n if self.label_kind == "object" else n
+        if len(pairs) < asked:
+            offered = available_pairs(self.labels, self.label_kind, mode)
+            self.log(f"paths.pairs: asked for {n} {mode} pairs, the test split's {len(self.labels)} examples offer "
+                     f"{offered}{' per kind' if self.label_kind == 'object' else ''}: taking {len(pairs)}")
+        return pairs
 
     def pair_columns(self, pairs: np.ndarray, steps: int) -> dict[str, np.ndarray]:
         """Endpoint provenance per point: dataset indices and labels of each pair's ends."""

@@ -18,7 +18,7 @@ import pandas as pd
 
 from latentwalk.core.io import LatentwalkError
 
-__all__ = ["PathSet", "concat", "choose_pairs"]
+__all__ = ["PathSet", "concat", "choose_pairs", "available_pairs"]
 
 
 @dataclass
@@ -89,14 +89,14 @@ def concat(parts: Sequence[PathSet]) -> PathSet:
 
 
 def choose_pairs(labels: np.ndarray, label_kind: str, n: int, mode: str, rng: np.random.Generator) -> np.ndarray:
-    """Row indices ``(n, 2)`` of endpoint pairs, drawn reproducibly from ``rng``.
+    """Row indices ``(k, 2)`` of ``k = min(n, available)`` distinct endpoint pairs, drawn reproducibly from ``rng``.
 
-    ``random``: two distinct rows. ``same_class``: two distinct rows of one class,
-    cycling through the classes (in sorted order) that have at least two rows.
-    ``cross_class``: rows of two different classes. Angle-labelled data has no
-    classes, so every mode draws random pairs there. Object-labelled data (views)
-    always gets ``2n`` pairs whatever the mode: ``n`` of one object seen from two
-    views (``same_class``), then ``n`` of two different objects (``cross_class``).
+    Pairs are unordered: no two share both rows, whichever way round (a pair is walked from its first row to its
+    second). ``random``: two distinct rows. ``same_class``: two distinct rows of one class, cycling through the
+    classes (in sorted order) that have at least two rows. ``cross_class``: rows of two different classes. Angle-
+    labelled data has no classes, so every mode draws random pairs there. Object-labelled data (views) always gets
+    pairs of one object seen from two views (``same_class``), then as many of two different objects
+    (``cross_class``). Asking for more pairs than the rows offer (:func:`available_pairs`) gives all of them.
     """
     m = len(labels)
     if m < 2:
@@ -106,26 +106,63 @@ def choose_pairs(labels: np.ndarray, label_kind: str, n: int, mode: str, rng: np
     if label_kind == "object":
         return np.concatenate([choose_pairs(labels, "class", n, "same_class", rng),
                                choose_pairs(labels, "class", n, "cross_class", rng)])
-    if label_kind != "class" or mode == "random":
-        out = np.empty((n, 2), dtype=np.int64)
-        for k in range(n):
-            out[k] = rng.choice(m, size=2, replace=False)
-        return out
+    mode = mode if label_kind == "class" else "random"
     classes = np.unique(labels)
-    if mode == "same_class":
-        usable = [c for c in classes if (labels == c).sum() >= 2]
-        if not usable:
-            raise LatentwalkError("paths.pairs.mode 'same_class': no class has two encoded test examples")
-        out = np.empty((n, 2), dtype=np.int64)
-        for k in range(n):
-            rows = np.flatnonzero(labels == usable[k % len(usable)])
-            out[k] = rng.choice(rows, size=2, replace=False)
-        return out
-    if len(classes) < 2:
+    if mode == "same_class" and not any((labels == c).sum() >= 2 for c in classes):
+        raise LatentwalkError("paths.pairs.mode 'same_class': no class has two encoded test examples")
+    if mode == "cross_class" and len(classes) < 2:
         raise LatentwalkError("paths.pairs.mode 'cross_class': the test split has a single class")
-    out = np.empty((n, 2), dtype=np.int64)
-    for k in range(n):
-        a = int(rng.integers(m))
-        others = np.flatnonzero(labels != labels[a])
-        out[k] = (a, int(rng.choice(others)))
-    return out
+    total = available_pairs(labels, label_kind, mode)
+    if n >= total:  # every pair the rows offer, in a seeded order
+        every = _every_pair(labels, mode)
+        return every[rng.permutation(len(every))]
+    rows = {c: np.flatnonzero(labels == c) for c in classes if (labels == c).sum() >= 2}
+    left = {c: len(r) * (len(r) - 1) // 2 for c, r in rows.items()}  # same_class: pairs each class has not given yet
+    usable = list(rows)
+    out: list[tuple[int, int]] = []
+    seen: set[tuple[int, int]] = set()
+    k = 0  # same_class: the class whose turn it is (a class that has given all its pairs is passed over)
+    while len(out) < n:
+        if mode == "random":
+            a, b = (int(v) for v in rng.choice(m, size=2, replace=False))
+        elif mode == "same_class":
+            if not left[usable[k % len(usable)]]:
+                k += 1
+                continue
+            a, b = (int(v) for v in rng.choice(rows[usable[k % len(usable)]], size=2, replace=False))
+        else:
+            a = int(rng.integers(m))
+            b = int(rng.choice(np.flatnonzero(labels != labels[a])))
+        if (min(a, b), max(a, b)) not in seen:
+            seen.add((min(a, b), max(a, b)))
+            out.append((a, b))
+            if mode == "same_class":
+                left[usable[k % len(usable)]] -= 1
+                k += 1
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def available_pairs(labels: np.ndarray, label_kind: str, mode: str) -> int:
+    """How many distinct unordered endpoint pairs ``mode`` can draw from rows labelled ``labels`` (per mode for
+    object-labelled data, which draws that many of each)."""
+    counts = np.unique(labels, return_counts=True)[1].astype(np.int64)
+    m = int(len(labels))
+    if label_kind not in ("class", "object") or mode == "random":
+        return m * (m - 1) // 2
+    same = int((counts * (counts - 1) // 2).sum())
+    cross = int((m * m - (counts * counts).sum()) // 2)
+    if label_kind == "object":
+        return min(same, cross)
+    return same if mode == "same_class" else cross
+
+
+def _every_pair(labels: np.ndarray, mode: str) -> np.ndarray:
+    """Every unordered pair of rows (``a < b``) that ``mode`` allows."""
+    a, b = np.triu_indices(len(labels), k=1)
+    if mode == "same_class":
+        keep = labels[a] == labels[b]
+    elif mode == "cross_class":
+        keep = labels[a] != labels[b]
+    else:
+        keep = np.ones(len(a), dtype=bool)
+    return np.column_stack([a[keep], b[keep]]).astype(np.int64)
