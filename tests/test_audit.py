@@ -253,6 +253,7 @@ def test_bad_artifact_fails_its_job_with_one_line(tiny_run: Path, tmp_path: Path
     message = job_error(proc)
     for needle in needles:
         assert needle in message, (needle, message)
+    assert last_line(proc) == message  # the job's own line is also the run's last (not Snakemake's summary)
     assert "Traceback" not in proc.stdout + proc.stderr  # tracebacks stay in the job's log
     log = message.rsplit("[log: ", 1)[1].rstrip("]")
     assert "Traceback (most recent call last):" in (work / log).read_text()

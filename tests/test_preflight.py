@@ -56,3 +56,20 @@ def test_results_that_cannot_be_written_are_named(tmp_path: Path, monkeypatch: p
     with pytest.raises(LatentwalkError) as excinfo:
         preflight([RUN], "results")
     one_line(excinfo, "results: cannot be written", "read-only", "writable copy")
+
+
+def test_a_failed_run_ends_with_the_failed_jobs_own_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Snakemake's log names the failed job's rule, wildcards and log; the job's log ends with its ERROR line."""
+    from latentwalk.core.logs import last_job_error
+
+    monkeypatch.chdir(tmp_path)
+    job_log = tmp_path / "results/logs/encode/digits/vae-z2.log"
+    job_log.parent.mkdir(parents=True)
+    job_log.write_text("2026-12-05 10:00:00 start\nTraceback ...\n2026-12-05 10:00:01 ERROR x.parquet: no mu_1\n")
+    snakemake_log = tmp_path / "run.log"
+    snakemake_log.write_text("Select jobs to execute...\nError in rule encode:\n    message: None\n    jobid: 3\n"
+                             "    log: results/logs/encode/digits/vae-z2.log (check log file(s) for error details)\n"
+                             "    wildcards: dataset=digits, model=vae, dim=2\n\nShutting down\n")
+    assert last_job_error(snakemake_log) == ("error in rule encode (dataset=digits, model=vae, dim=2): x.parquet: no mu_1 "
+                                             "[log: results/logs/encode/digits/vae-z2.log]")
+    assert last_job_error(tmp_path / "missing.log") is None and last_job_error(None) is None

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from latentwalk.core.config import datasets_of, iter_runs, load_schema, validate_config
 from latentwalk.core.io import LatentwalkError
-from latentwalk.core.logs import end_timers, stop, stopped_by_signal, watch_signals
+from latentwalk.core.logs import end_failed_run, end_timers, stop, watch_signals
 from latentwalk.core.registry import (
     DATASETS,
     METHODS,
@@ -190,4 +190,4 @@ onsuccess:
 
 onerror:
     end_timers()
-    stopped_by_signal()
+    end_failed_run(log)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import resource
 import signal
 import sys
@@ -28,7 +29,7 @@ from typing import Any, NoReturn
 import latentwalk
 from latentwalk.core.io import LatentwalkError, atomic_path, git_commit, package_versions, sha256_file
 
-__all__ = ["stop", "watch_signals", "stopped_by_signal", "SIGNALS_SEEN", "job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
+__all__ = ["stop", "watch_signals", "end_failed_run", "last_job_error", "SIGNALS_SEEN", "job_log", "job_cost", "peak_rss_mib", "Log", "quiet", "record_path", "write_job_record", "files_of",
            "TRACEBACK_ENV", "TIMESTAMP", "jsonable", "COST_PREFIX", "FAST_EXIT_ENV", "end_timers"]
 
 #: A progress sink: stages call ``log(message)``; rule scripts pass the job log's writer.
@@ -144,7 +145,7 @@ SIGNALS_SEEN: list[str] = []
 
 def watch_signals() -> None:
     """Note SIGTERM and SIGINT before Snakemake handles them (its own handlers still run), so that the workflow's
-    ``onerror`` can say why the run stopped (:func:`stopped_by_signal`). From ``onstart``: Snakemake's scheduler
+    ``onerror`` can say why the run stopped (:func:`end_failed_run`). From ``onstart``: Snakemake's scheduler
     installs its handlers before that."""
     for number in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(number)
@@ -159,13 +160,43 @@ def watch_signals() -> None:
         signal.signal(number, note)
 
 
-def stopped_by_signal() -> None:
-    """From ``onerror``: where a signal stopped the run, end with one line saying so (instead of Snakemake's "At least
-    one job did not complete successfully", which reads as a job's failure)."""
+def end_failed_run(snakemake_log: Any) -> None:
+    """From ``onerror``: end a failed run with the project's one line, not Snakemake's "At least one job did not
+    complete successfully" (which reads as a job's failure when a signal stopped the run, and hides what failed):
+    where a signal stopped it, say so and that a rerun continues; where a job failed, repeat that job's one-line
+    error (:func:`last_job_error`). Otherwise Snakemake's own lines stand."""
     if SIGNALS_SEEN:
         how = "the running jobs finished first" if SIGNALS_SEEN[0] == "SIGTERM" else "the running jobs were stopped"
         stop(f"latentwalk: stopped by {SIGNALS_SEEN[0]} ({how}; what they completed is kept, nothing half-written): "
              "run the same command again to continue")
+    message = last_job_error(snakemake_log)
+    if message:
+        stop(message)
+
+
+def last_job_error(snakemake_log: Any) -> str | None:
+    """The one-line error of the last job that failed, as the job printed it (``error in rule ...``), rebuilt from
+    Snakemake's log of this run (the rule, wildcards and job log of each "Error in rule" block) and the ``ERROR``
+    line the job wrote last in its own log; None when there is none. ``snakemake_log``: what Snakemake passes to
+    ``onerror`` (a list of its log files), or one path."""
+    logs = snakemake_log if isinstance(snakemake_log, list | tuple) else [snakemake_log]  # Snakemake passes a list
+    text = ""
+    for item in filter(None, logs):
+        with contextlib.suppress(OSError, TypeError):
+            text += Path(getattr(item, "baseFilename", item)).read_text(errors="replace")
+    found = None
+    for block in re.split(r"\n(?=Error in rule )", text)[1:]:
+        rule = re.match(r"Error in rule (\S+):", block)
+        log = re.search(r"^\s+log: (\S+)", block, flags=re.M)
+        wildcards = re.search(r"^\s+wildcards: (.+)$", block, flags=re.M)
+        if not (rule and log and Path(log.group(1)).is_file()):
+            continue
+        errors = [line.split(" ERROR ", 1)[1] for line in Path(log.group(1)).read_text(errors="replace").splitlines()
+                  if " ERROR " in line]
+        if errors:
+            where = wildcards.group(1) if wildcards else "no wildcards"
+            found = f"error in rule {rule.group(1)} ({where}): {errors[-1]} [log: {log.group(1)}]"
+    return found
 
 
 #: How :func:`job_cost` begins; the benchmarks read a job's core-seconds from this last line of its log.
