@@ -55,9 +55,13 @@ class RunLatents:
         pairs = choose_pairs(self.labels, self.label_kind, n, mode, np.random.default_rng(self.seed))
         asked = 2 * n if self.label_kind == "object" else n
         if len(pairs) < asked:
-            offered = available_pairs(self.labels, self.label_kind, mode)
-            self.log(f"paths.pairs: asked for {n} {mode} pairs, the test split's {len(self.labels)} examples offer "
-                     f"{offered}{' per kind' if self.label_kind == 'object' else ''}: taking {len(pairs)}")
+            if self.label_kind == "object":  # n of one object and n of two objects
+                kinds = [(f"{available_pairs(self.labels, 'class', m)} {m}", m) for m in ("same_class", "cross_class")]
+                offered, wanted = " and ".join(text for text, _ in kinds), f"{n} same_class and {n} cross_class"
+            else:
+                offered, wanted = f"{available_pairs(self.labels, self.label_kind, mode)}", f"{n} {mode}"
+            self.log(f"paths.pairs: asked for {wanted} pairs, the test split's {len(self.labels)} examples offer "
+                     f"{offered} distinct ones: taking {len(pairs)}")
         return pairs
 
     def pair_columns(self, pairs: np.ndarray, steps: int) -> dict[str, np.ndarray]:
