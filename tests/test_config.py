@@ -59,6 +59,8 @@ DEFAULTS: dict[str, Any] = {
         "gaussian_sigma": 0.1,
         "beta": 4.0,
         "acai": {"lambda": 0.5, "gamma": 0.2},
+        "dropout": 0.5,
+        "denoising_sigma": 0.5,
     },
     "train": {
         "epochs": {"digits": 150, "lines": 40, "mnist": 30, "views": 30},
@@ -99,8 +101,9 @@ DEFAULTS: dict[str, Any] = {
         "classifier": {"hidden": 128, "max_iter": 60},
     },
     "acai_benchmark": {
-        "enabled": False, "models": ["ae", "vae", "acai"], "seeds": [1, 2, 3], "latent_dim": 64, "architecture": "conv",
-        "epochs": 12, "batch_size": 64, "learning_rate": 0.001, "evaluations": 20, "pairs": 16, "frames": 16,
+        "enabled": False, "models": ["ae", "dropout_ae", "denoising_ae", "vae", "acai"], "seeds": [1, 2, 3],
+        "samples": 32768, "eval_every": 65536, "eval_pairs": 32, "frames": 16, "median_of": 20, "batch_size": 64,
+        "learning_rate": 0.0001, "architecture": "acai_conv", "latent_dim": 64,
     },
     "explorer": {
         "projection": "pca",
@@ -376,6 +379,15 @@ def test_acai_conv_shapes_are_checked_before_any_job(schema: dict[str, Any]) -> 
     assert ok["model"]["depth"] == 16 and ok["model"]["latent_width"] == 2
 
 
+def test_the_line_benchmark_budget_is_a_count_or_paper(schema: dict[str, Any]) -> None:
+    assert validate_config({"acai_benchmark": {"samples": "paper"}}, schema)["acai_benchmark"]["samples"] == "paper"
+    assert validate_config({"acai_benchmark": {"samples": 640}}, schema)["acai_benchmark"]["samples"] == 640
+    _fails({"acai_benchmark": {"samples": "papers"}}, schema, "acai_benchmark.samples")
+    _fails({"acai_benchmark": {"samples": 0}}, schema, "acai_benchmark.samples")
+    _fails({"acai_benchmark": {"samples": 32}}, schema, "acai_benchmark.samples: 32 is less than one batch")
+    _fails({"acai_benchmark": {"models": ["beta_vae"]}}, schema, "acai_benchmark.models[0]")
+
+
 def test_first_error_is_the_shallowest(schema: dict[str, Any]) -> None:
     message = _fails({"models": ["gan"], "bogus": 1}, schema)
     assert message.startswith("config key <top level>:")
@@ -634,6 +646,9 @@ def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path,
     config = validate_config(raw, schema)
     if path.name == "acai_lines.yaml":
         assert config["acai_benchmark"]["enabled"] and config["data"]["lines"]["renderer"] == "acai"
+        bench = config["acai_benchmark"]  # the paper's protocol, the budget reduced
+        assert (bench["architecture"], bench["learning_rate"], bench["batch_size"], bench["eval_every"], bench["median_of"]) \
+            == ("acai_conv", 1e-4, 64, 65536, 20) and bench["samples"] == 32768
         assert config["paths"]["pairs"] == {"n": 16, "mode": "random"} and config["paths"]["lerp"]["steps"] == 16
 
 

@@ -255,6 +255,7 @@ def test_spec_dict_round_trip(spec: ModelSpec) -> None:
     assert set(d) == {
         "kind", "latent_dim", "image_shape", "architecture", "hidden", "channels",
         "conv_hidden", "likelihood", "gaussian_sigma", "beta", "acai_lambda", "acai_gamma", "depth", "latent_width",
+        "signed_input", "dropout", "denoising_sigma",
     }
 
 

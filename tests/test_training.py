@@ -434,9 +434,9 @@ def test_warmup_schedule_via_spy(
     real = training.loss_terms  # the loss every training step differentiates
     epoch = {"n": 0}
 
-    def spy(model, x, noise, kl_scale=1.0):
+    def spy(model, x, noise, kl_scale=1.0, generator=None):
         scales.append((epoch["n"], kl_scale))
-        return real(model, x, noise, kl_scale)
+        return real(model, x, noise, kl_scale, generator)
 
     def log(message: str) -> None:
         if message.startswith("training"):

@@ -309,6 +309,25 @@ def test_every_report_item_carries_its_own_caption(tiny_run: Path) -> None:
         assert caption.startswith(f"Interactive latent explorer of the run {run}"), caption[:80]
 
 
+def test_the_line_benchmark_writes_every_evaluation_its_table_and_curves(tiny_run: Path) -> None:
+    bench = tiny_run / "results/acai_benchmark"
+    evaluations = pd.read_csv(bench / "evaluations.csv")
+    assert list(evaluations.columns) == ["model", "seed", "samples_seen", "mean_distance", "smoothness", "pairs", "frames"]
+    models = ["ae", "dropout_ae", "denoising_ae", "vae", "acai"]
+    assert sorted(set(evaluations["model"])) == sorted(models) and len(evaluations) == 5 * 2 * 2  # 64 and 128 samples
+    assert set(evaluations["samples_seen"]) == {64, 128} and set(evaluations["pairs"]) == {2}
+    table = pd.read_csv(bench / "table.csv")
+    assert list(table["model"]) == models and list(table["label"]) == ["Baseline", "Dropout", "Denoising", "VAE", "ACAI"]
+    assert set(table["seeds"]) == {2} and table["reduced_budget"].all() and set(table["samples"]) == {128}
+    assert {"eval_every", "eval_pairs", "median_of", "architecture", "learning_rate", "batch_size"} <= set(table.columns)
+    assert table.set_index("model").loc["dropout_ae", "paper_mean_distance_e3"] == 2.85
+    items = report_items((tiny_run / "results/report.html").read_text())
+    for name in ("table.png", "curve.png", "table.csv"):
+        caption = re.sub(r"<[^>]+>", "", items[f"results/acai_benchmark/{name}"]["caption"])
+        assert "reduced budget" in caption or name == "curve.png", caption
+        assert len(caption) > 200 and "No caption" not in caption
+
+
 def test_report_for_a_partial_target(tiny_run: Path) -> None:
     """A report over part of the DAG (no summary yet) still builds; it just has no key numbers."""
     proc = snakemake(tiny_run, "results/latents/digits/vae-z2.parquet", "--configfile", "tiny.yaml",

@@ -1,12 +1,15 @@
-# The published line benchmark (Berthelot et al. 2018, Table 1), apart from the runs: per model and seed, train
-# on lines and score the protocol's interpolations during the last epochs; then the table beside the paper's.
-# `snakemake acai_benchmark` builds it; `acai_benchmark.enabled` adds it to the default target and the report.
+# The published line benchmark (Berthelot et al. 2018, Table 1), apart from the runs: per model and seed, train on
+# an endless stream of lines and score fresh test interpolations on the protocol's schedule; then the tables
+# beside the paper's and the curves. `snakemake acai_benchmark` builds it; `acai_benchmark.enabled` adds it to the
+# default target and the report.
 from latentwalk.core.registry import BENCHMARK_MODELS
+from latentwalk.measure.line_benchmark import PAPER_PROTOCOL, budget_samples
+
+BENCH = config["acai_benchmark"]
 
 
 rule acai_protocol:
     input:
-        data="results/data/lines.npz",
         src=sources("acai_protocol"),
     output:
         "results/acai_benchmark/{bmodel}-s{seed}.json",
@@ -23,33 +26,21 @@ rule acai_protocol:
     resources:
         gpu=gpus,
         mem_mb=lambda wildcards, attempt: 2000 * attempt,
-        runtime=lambda wildcards, attempt: 120 * attempt,
+        runtime=lambda wildcards, attempt: attempt * (60 + budget_samples(BENCH["samples"]) // 5000),
     params:
-        model=lambda wildcards: model_settings(
-            config["acai_benchmark"]["architecture"], config["model"]["likelihood"]["lines"], wildcards.bmodel
-        ),
-        train={
-            **{k: config["acai_benchmark"][k] for k in ("epochs", "batch_size", "learning_rate")},
-            "threads": config["train"]["threads"],
-            "device": config["device"],
-        },
-        protocol={
-            **{k: config["acai_benchmark"][k] for k in ("pairs", "frames", "evaluations", "latent_dim")},
-            "lines": dict(config["data"]["lines"]),
-        },
+        model=lambda wildcards: model_settings(BENCH["architecture"], "mse", wildcards.bmodel),
+        protocol={key: BENCH[key] for key in [*PAPER_PROTOCOL, "latent_dim"]},
+        train={"threads": config["train"]["threads"], "device": config["device"]},
     script:
         "../scripts/acai_protocol.py"
 
 
 rule acai_table:
     input:
-        results=[
-            f"results/acai_benchmark/{model}-s{seed}.json"
-            for model in config["acai_benchmark"]["models"]
-            for seed in config["acai_benchmark"]["seeds"]
-        ],
+        results=expand("results/acai_benchmark/{model}-s{seed}.json", model=BENCH["models"], seed=BENCH["seeds"]),
         src=sources("acai_table"),
     output:
+        evaluations="results/acai_benchmark/evaluations.csv",
         table=report(
             "results/acai_benchmark/table.csv",
             caption="../report/acai_benchmark.rst",
@@ -63,6 +54,13 @@ rule acai_table:
             labels={"figure": "Mean Distance and Smoothness per model"},
         ),
         svg="results/acai_benchmark/table.svg",
+        curve_png=report(
+            "results/acai_benchmark/curve.png",
+            caption="../report/acai_curve.rst",
+            category="Line benchmark (ACAI)",
+            labels={"figure": "both metrics against samples seen"},
+        ),
+        curve_svg="results/acai_benchmark/curve.svg",
     log:
         "results/logs/acai_table.log",
     conda:
@@ -71,7 +69,7 @@ rule acai_table:
         mem_mb=1000,
         runtime=10,
     params:
-        models=config["acai_benchmark"]["models"],
+        models=BENCH["models"],
     script:
         "../scripts/acai_table.py"
 

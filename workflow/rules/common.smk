@@ -139,7 +139,7 @@ def artifact_targets():
         "results/figures/geometry",
     ]
     if config["acai_benchmark"]["enabled"]:
-        out += ["results/acai_benchmark/table.csv", "results/acai_benchmark/table.png"]
+        out += [f"results/acai_benchmark/{name}" for name in ("table.csv", "table.png", "curve.png")]
     return out
 
 

@@ -22,6 +22,10 @@ def model_settings(architecture, likelihood, kind):
     if MODELS[kind].adversarial:
         params["acai_lambda"] = m["acai"]["lambda"]
         params["acai_gamma"] = m["acai"]["gamma"]
+    if MODELS[kind].corruption == "dropout":
+        params["dropout"] = m["dropout"]
+    if MODELS[kind].corruption == "noise":
+        params["denoising_sigma"] = m["denoising_sigma"]
     return params
 
 

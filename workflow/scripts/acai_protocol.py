@@ -6,12 +6,11 @@ from latentwalk.measure.line_benchmark import acai_protocol
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
     acai_protocol(
-        data_npz=sm.input.data,
         model=sm.wildcards.bmodel,
         seed=int(sm.wildcards.seed),
+        protocol=sm.params.protocol,
         model_params=sm.params.model,
         train_params=sm.params.train,
-        protocol=sm.params.protocol,
         out_json=sm.output[0],
         log=log,
     )

@@ -1,9 +1,8 @@
-"""Rule acai_table: the line benchmark's table beside the paper's, and its figure (latentwalk.measure.line_benchmark.acai_table)."""
+"""Rule acai_table: the line benchmark's evaluations, its table beside the paper's, and its figures (latentwalk.measure.line_benchmark.acai_table)."""
 
 from latentwalk.core.logs import job_log
 from latentwalk.measure.line_benchmark import acai_table
 
 sm = snakemake  # noqa: F821 (injected by Snakemake)
 with job_log(sm) as log:
-    acai_table(list(sm.input.results), sm.params.models, sm.output.table, sm.output.png, sm.output.svg,
-               log)
+    acai_table(list(sm.input.results), sm.params.models, dict(sm.output.items()), log)

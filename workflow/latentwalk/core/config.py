@@ -335,9 +335,11 @@ def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = Fal
         if arch == "acai_conv":
             _check_acai_conv(config, [(side, name)], config["latent_dims"], key)
     bench = config["acai_benchmark"]
-    if bench["architecture"] == "acai_conv":
-        _check_acai_conv(config, [(config["data"]["lines"]["size"], "lines")], [bench["latent_dim"]],
-                         "acai_benchmark.architecture")
+    if bench["architecture"] == "acai_conv":  # the benchmark's lines are 32 x 32, as the paper's
+        _check_acai_conv(config, [(32, "lines")], [bench["latent_dim"]], "acai_benchmark.architecture")
+    if bench["samples"] != "paper" and bench["samples"] < bench["batch_size"]:
+        raise LatentwalkError(f"config key acai_benchmark.samples: {bench['samples']} is less than one batch "
+                              f"(acai_benchmark.batch_size {bench['batch_size']})")
 
 
 def _check_acai_conv(config: Mapping[str, Any], sides: list[tuple[int, str]], dims: list[int], key: str) -> None:

@@ -6,7 +6,7 @@ A pure function over the rows of ``results/stats/runs.csv`` (one per run; see
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["comparison_figure", "acai_benchmark_figure", "plot_comparison"]
+__all__ = ["comparison_figure", "acai_benchmark_figure", "acai_curve_figure", "plot_comparison"]
 
 #: The measurements of the first and last rows: column -> panel title.
 _MEASURES = {
@@ -131,7 +131,7 @@ def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
         ax.bar(x - 0.2, table[column], 0.4, yerr=table[f"{column}_std"], color=SERIES[0], capsize=3, label="ours")
         ax.bar(x + 0.2, table[f"paper_{column}"], 0.4, yerr=table[f"paper_{column}_std"], color=SERIES[1], capsize=3,
                label="paper (Table 1)")
-        ax.set_xticks(x, table["model"])
+        ax.set_xticks(x, table["label"] if "label" in table else table["model"])
         ax.set_ylabel(label + ", lower: better")
         for i, value in enumerate(table[column]):
             if not np.isfinite(value):  # every path's angle stood still: the benchmark's metric is undefined
@@ -143,6 +143,35 @@ def acai_benchmark_figure(table: pd.DataFrame, title: str) -> Figure:
             ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
             ax.yaxis.set_minor_formatter(NullFormatter())
         ax.legend()
+    return finish(fig, title)
+
+
+def acai_curve_figure(evaluations: pd.DataFrame, table: pd.DataFrame, title: str) -> Figure:
+    """Mean Distance (x 1e-3) and Mean Smoothness against samples seen (log axes), per model the mean over seeds
+    with a band of one standard deviation (``ddof`` 0), and the paper's Table 1 value as a dashed line in the
+    model's colour: how far the budget goes toward the paper."""
+    fig, axes = new_subplots(1, 2, figsize=(10.5, 3.9), layout="constrained")
+    handles = []
+    for i, row in enumerate(table.to_dict("records")):
+        colour = SERIES[i % len(SERIES)]
+        mine = evaluations[evaluations["model"] == row["model"]]
+        for ax, column, scale, paper in ((axes[0], "mean_distance", 1e3, row["paper_mean_distance_e3"]),
+                                         (axes[1], "smoothness", 1.0, row["paper_smoothness"])):
+            by = (mine[column].astype(float) * scale).groupby(mine["samples_seen"])
+            mean, std = by.mean(), by.std(ddof=0).fillna(0.0)
+            ax.plot(mean.index, mean.to_numpy(), color=colour, lw=1.4)
+            ax.fill_between(mean.index, (mean - std).to_numpy(), (mean + std).to_numpy(), color=colour, alpha=0.18, lw=0)
+            if np.isfinite(paper):
+                ax.axhline(paper, color=colour, ls="--", lw=1.0)
+        handles.append(Line2D([], [], color=colour, lw=1.4, label=f"{row['label']} ({row['seeds']} seeds)"))
+    for ax, label in ((axes[0], "Mean Distance (x 1e-3)"), (axes[1], "Mean Smoothness")):
+        ax.set_xscale("log")
+        ax.set_xlabel("training samples seen")
+        ax.set_ylabel(label + ", lower: better")
+    axes[0].set_yscale("log")
+    axes[0].yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    handles.append(Line2D([], [], color="0.3", ls="--", lw=1.0, label="paper, Table 1 (2^24 samples)"))
+    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
     return finish(fig, title)
 
 

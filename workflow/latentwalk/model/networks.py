@@ -1,11 +1,12 @@
-"""Autoencoder models: deterministic AE, Gaussian-encoder VAE and beta-VAE.
+"""Autoencoder models: deterministic AE, its dropout and denoising variants, Gaussian-encoder VAE and beta-VAE, ACAI.
 
-Encoders map an image batch ``(B, C, H, W)`` (C = 1 grey or 3 RGB) to latent
+Encoders map an image batch ``(B, C, H, W)`` (C = 1 grey or 3 RGB, pixels in [0, 1]) to latent
 means (and log-variances for variational models); decoders map latents to
 pixel *logits* ``(B, C, H, W)``, so the Bernoulli loss can use the numerically
-stable ``binary_cross_entropy_with_logits``. Three architectures: an MLP for any
-image size, a small conv net (two stride-2 4x4 convolutions) for sides divisible
-by 4, and the ACAI paper's all-convolutional layout.
+stable ``binary_cross_entropy_with_logits``. The line benchmark's likelihood ``mse`` is the ACAI paper's instead:
+a linear output on images scaled to [-1, 1] and the mean squared error over pixels. Three architectures: an MLP
+for any image size, a small conv net (two stride-2 4x4 convolutions) for sides divisible by 4, and the ACAI
+paper's all-convolutional layout (with its initialisation).
 """
 
 from __future__ import annotations
@@ -22,27 +23,30 @@ from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import ARCHITECTURES, MODELS
 
 __all__ = ["ModelSpec", "resolve_device", "image_shape", "to_input", "to_frames", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
-           "reconstruction_loss", "loss_terms", "acai_losses"]
+           "reconstruction_loss", "corrupt", "loss_terms", "acai_losses", "LIKELIHOODS"]
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """Everything needed to rebuild a model; stored in ``meta.json`` beside the weights."""
 
-    kind: str  # ae | vae | beta_vae
+    kind: str  # a key of registry.MODELS
     latent_dim: int
     image_shape: tuple[int, int, int]  # (C, H, W); (H, W) means grey, (1, H, W)
     architecture: str = "mlp"  # mlp | conv | acai_conv
     hidden: tuple[int, ...] = (256, 128)
     channels: tuple[int, ...] = (32, 64)
     conv_hidden: int = 256
-    likelihood: str = "bernoulli"  # bernoulli | gaussian
+    likelihood: str = "bernoulli"  # bernoulli | gaussian | mse (linear output on [-1, 1] pixels, per-pixel mean)
     gaussian_sigma: float = 0.1
     beta: float = field(default=4.0)
     acai_lambda: float = 0.5  # ACAI: weight of the critic's verdict on interpolants in the autoencoder's loss
     acai_gamma: float = 0.2  # ACAI: the critic sees gamma x + (1 - gamma) x_hat as real (alpha = 0)
     depth: int = 16  # acai_conv: channels of the first scale (doubling per scale)
     latent_width: int = 2  # acai_conv: side of the latent feature map (latent_dim / latent_width^2 channels)
+    signed_input: bool = False  # the encoder (and critic) sees 2x - 1, as the ACAI paper's networks do
+    dropout: float = 0.5  # dropout_ae: probability that training drops a latent unit (the paper keeps half)
+    denoising_sigma: float = 0.5  # denoising_ae: noise std on [0, 1] pixels (the paper's 1.0 on [-1, 1] pixels)
 
     def __post_init__(self) -> None:
         if self.kind not in MODELS:
@@ -50,8 +54,11 @@ class ModelSpec:
         if self.architecture not in ARCHITECTURES:
             raise LatentwalkError(f"model architecture {self.architecture!r} is unknown; allowed: "
                                   + ", ".join(map(repr, ARCHITECTURES)))
-        if self.likelihood not in ("bernoulli", "gaussian"):
-            raise LatentwalkError(f"likelihood {self.likelihood!r} is unknown; allowed: 'bernoulli', 'gaussian'")
+        if self.likelihood not in LIKELIHOODS:
+            raise LatentwalkError(f"likelihood {self.likelihood!r} is unknown; allowed: {', '.join(map(repr, LIKELIHOODS))}")
+        if not 0.0 <= self.dropout < 1.0 or not self.denoising_sigma > 0:
+            raise LatentwalkError(f"model dropout must be in [0, 1) and denoising_sigma > 0, got {self.dropout} and "
+                                  f"{self.denoising_sigma}")
         if self.latent_dim < 1:
             raise LatentwalkError(f"latent dim must be >= 1, got {self.latent_dim}")
         if not self.hidden or min(self.hidden) < 1:
@@ -82,6 +89,11 @@ class ModelSpec:
         return MODELS[self.kind].variational
 
     @property
+    def corruption(self) -> str | None:
+        """What training corrupts: ``dropout`` (latent units), ``noise`` (input pixels) or nothing."""
+        return MODELS[self.kind].corruption
+
+    @property
     def adversarial(self) -> bool:
         """Whether a critic trains against the model (ACAI)."""
         return MODELS[self.kind].adversarial
@@ -110,6 +122,11 @@ class ModelSpec:
             if key in values:
                 values[key] = tuple(values[key])
         return cls(**values)
+
+
+#: Reconstruction likelihoods: Bernoulli (sigmoid output), Gaussian (sigmoid output, squared error over
+#: ``gaussian_sigma^2``, summed) and the ACAI paper's ``mse`` (linear output on [-1, 1] pixels, mean over pixels).
+LIKELIHOODS: tuple[str, ...] = ("bernoulli", "gaussian", "mse")
 
 
 def _mlp(sizes: Sequence[int]) -> nn.Sequential:
@@ -159,12 +176,29 @@ def _acai_decoder(spec: ModelSpec) -> nn.Sequential:
     return nn.Sequential(*layers)
 
 
+def _he_init(net: nn.Module) -> nn.Module:
+    """The ACAI paper's initialisation: every convolution's weights normal with std ``1 / sqrt(1.04 fan_in)`` (He's,
+    for leaky ReLU slope 0.2), dense layers Glorot-uniform, all biases zero."""
+    for layer in net.modules():
+        if isinstance(layer, nn.Conv2d):
+            fan_in = layer.in_channels * layer.kernel_size[0] * layer.kernel_size[1]
+            nn.init.normal_(layer.weight, std=(1.04 * fan_in) ** -0.5)
+        elif isinstance(layer, nn.Linear):
+            nn.init.xavier_uniform_(layer.weight)
+        if isinstance(layer, (nn.Conv2d, nn.Linear)) and layer.bias is not None:
+            nn.init.zeros_(layer.bias)
+    return net
+
+
 def _encoder(spec: ModelSpec, outputs: int) -> nn.Sequential:
-    """Images ``(B, C, H, W)`` -> ``(B, outputs)``: the MLP, the two-convolution or the ACAI paper's layout."""
+    """Images ``(B, C, H, W)`` -> ``(B, outputs)``: the MLP, the two-convolution or the ACAI paper's layout (whose
+    VAE adds dense mean and log-variance heads on the flattened latent map, as the paper's ``vae.py``)."""
     c, h, w = spec.image_shape
     if spec.architecture == "acai_conv":
-        cells = spec.latent_width * spec.latent_width
-        return _acai_encoder(spec, max(1, outputs // cells))
+        if outputs == 2 * spec.latent_dim:
+            return _he_init(nn.Sequential(_acai_encoder(spec, spec.latent_dim // spec.latent_width**2),
+                                          nn.Linear(spec.latent_dim, outputs)))
+        return _he_init(_acai_encoder(spec, max(1, outputs // spec.latent_width**2)))
     if spec.architecture == "mlp":
         widths = [c * h * w, *spec.hidden]
         return nn.Sequential(nn.Flatten(), _mlp(widths), nn.ReLU(), nn.Linear(widths[-1], outputs))
@@ -207,7 +241,7 @@ class LatentAutoencoder(nn.Module):
         if spec.adversarial:  # the critic has the encoder's layout; its verdict is the mean of its d outputs
             self.critic = Critic(_encoder(spec, d))
         if spec.architecture == "acai_conv":
-            self.decoder = _acai_decoder(spec)
+            self.decoder = _he_init(_acai_decoder(spec))
         elif spec.architecture == "mlp":
             widths = [c * h * w, *spec.hidden]
             self.decoder = nn.Sequential(_mlp([d, *reversed(widths)]), nn.Unflatten(1, (c, h, w)))
@@ -226,9 +260,20 @@ class LatentAutoencoder(nn.Module):
                 nn.ConvTranspose2d(c1, c, 4, stride=2, padding=1),
             )
 
+    def model_scale(self, x: Tensor) -> Tensor:
+        """Images in [0, 1] as the encoder and critic see them: ``2x - 1`` with ``signed_input``, else as they are."""
+        return 2.0 * x - 1.0 if self.spec.signed_input else x
+
+    def output_images(self, logits: Tensor) -> Tensor:
+        """The decoder's output as images on the encoder's scale (:meth:`model_scale`), what a critic judges."""
+        if self.spec.likelihood == "mse":
+            return logits if self.spec.signed_input else (logits + 1.0) * 0.5
+        images = torch.sigmoid(logits)
+        return 2.0 * images - 1.0 if self.spec.signed_input else images
+
     def encode(self, x: Tensor) -> tuple[Tensor, Tensor | None]:
-        """Latent means and (for VAEs) log-variances of an image batch ``(B, C, H, W)``."""
-        out = self.encoder(x)
+        """Latent means and (for VAEs) log-variances of an image batch ``(B, C, H, W)`` in [0, 1]."""
+        out = self.encoder(self.model_scale(x))
         if self.spec.variational:
             mu, logvar = out.chunk(2, dim=1)
             return mu, logvar
@@ -239,8 +284,9 @@ class LatentAutoencoder(nn.Module):
         return self.decoder(z)
 
     def decode(self, z: Tensor) -> Tensor:
-        """Decoded images in [0, 1]."""
-        return torch.sigmoid(self.decode_logits(z))
+        """Decoded images on the [0, 1] scale (the ``mse`` likelihood's linear output is not clipped)."""
+        logits = self.decode_logits(z)
+        return (logits + 1.0) * 0.5 if self.spec.likelihood == "mse" else torch.sigmoid(logits)
 
     def forward(self, x: Tensor, noise: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor | None]:
         """Return ``(logits, mu, logvar)``; ``noise`` ~ N(0, I) drives the reparameterisation."""
@@ -285,7 +331,10 @@ def build_model(spec: ModelSpec) -> LatentAutoencoder:
 
 
 def reconstruction_loss(logits: Tensor, x: Tensor, likelihood: str, sigma: float = 0.1) -> Tensor:
-    """Per-example negative log-likelihood (up to constants), summed over pixels: shape ``(B,)``."""
+    """Per-example negative log-likelihood (up to constants), summed over pixels (``mse``: the mean squared error
+    over pixels on the [-1, 1] scale): shape ``(B,)``."""
+    if likelihood == "mse":  # the ACAI paper's: linear output against 2x - 1, mean over pixels
+        return (logits - (2.0 * x - 1.0)).square().flatten(1).mean(dim=1)
     if likelihood == "bernoulli":
         nll = F.binary_cross_entropy_with_logits(logits, x, reduction="none")
     else:
@@ -300,11 +349,33 @@ def kl_divergence(mu: Tensor, logvar: Tensor | None) -> Tensor:
     return 0.5 * (mu.square() + logvar.exp() - 1.0 - logvar).sum(dim=1)
 
 
+def corrupt(spec: ModelSpec, x: Tensor, generator: torch.Generator | None) -> tuple[Tensor, Tensor | None]:
+    """What training shows a regularised autoencoder: ``(encoder input, latent mask)``. ``denoising_ae`` adds
+    Gaussian noise (std ``denoising_sigma``) to the input pixels, ``dropout_ae`` drops each latent unit with
+    probability ``dropout`` and scales the kept ones by ``1 / (1 - dropout)``; both draw from ``generator``. Other
+    kinds (and no generator) see ``x`` and no mask."""
+    if generator is None or spec.corruption is None:
+        return x, None
+    if spec.corruption == "noise":
+        return x + spec.denoising_sigma * torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype), None
+    keep = 1.0 - spec.dropout
+    drawn = torch.rand((x.shape[0], spec.latent_dim), generator=generator, device=x.device, dtype=x.dtype)
+    return x, (drawn < keep).to(x.dtype) / keep
+
+
 def loss_terms(
-    model: LatentAutoencoder, x: Tensor, noise: Tensor | None, kl_scale: float = 1.0
+    model: LatentAutoencoder, x: Tensor, noise: Tensor | None, kl_scale: float = 1.0,
+    generator: torch.Generator | None = None,
 ) -> tuple[Tensor, Tensor, Tensor]:
-    """Batch means of (total loss, reconstruction, KL); the KL weight is ``kl_scale * spec.kl_weight``."""
-    logits, mu, logvar = model(x, noise)
+    """Batch means of (total loss, reconstruction, KL); the KL weight is ``kl_scale * spec.kl_weight``. With a
+    ``generator``, a dropout or denoising autoencoder trains on its corrupted view (:func:`corrupt`) and is scored
+    against the clean ``x``."""
+    seen, mask = corrupt(model.spec, x, generator)
+    if mask is None:
+        logits, mu, logvar = model(seen, noise)
+    else:
+        mu, logvar = model.encode(seen)
+        logits = model.decode_logits(mu * mask)
     recon = reconstruction_loss(logits, x, model.spec.likelihood, model.spec.gaussian_sigma).mean()
     kl = kl_divergence(mu, logvar).mean()
     return recon + (kl_scale * model.spec.kl_weight) * kl, recon, kl
@@ -319,8 +390,8 @@ def acai_losses(
     ``z_mix = alpha z + (1 - alpha) z[::-1]``. The critic regresses ``alpha`` from the decoded mix and sees
     ``gamma x + (1 - gamma) x_hat`` (real data blended with its reconstruction) as ``alpha = 0``; the
     autoencoder minimises its reconstruction loss plus ``lambda`` times the critic's squared output on the
-    mixes (it wants mixes the critic takes for real data), that term scaled by the pixel count so that
-    ``lambda`` keeps the paper's balance (its reconstruction loss is a mean over pixels, ours a sum). Returns the batch means
+    mixes (it wants mixes the critic takes for real data), that term scaled by the pixel count for a summed
+    likelihood so that ``lambda`` keeps the paper's balance (its ``mse`` reconstruction is a mean over pixels). Returns the batch means
     ``(autoencoder loss, reconstruction, adversarial term, critic loss)``; the critic loss's graph reaches the
     critic only (its inputs are detached), the autoencoder loss's the encoder, decoder and critic (step only
     the autoencoder's optimiser on it).
@@ -330,9 +401,10 @@ def acai_losses(
     logits = model.decode_logits(mu)
     recon = reconstruction_loss(logits, x, spec.likelihood, spec.gaussian_sigma).mean()
     mixed = alpha * mu + (1.0 - alpha) * mu.flip(0)
-    decoded_mix = torch.sigmoid(model.decode_logits(mixed))
+    decoded_mix = model.output_images(model.decode_logits(mixed))
     adversarial = model.critic(decoded_mix).square().mean()
-    blend = spec.acai_gamma * x + (1.0 - spec.acai_gamma) * torch.sigmoid(logits).detach()
+    blend = spec.acai_gamma * model.model_scale(x) + (1.0 - spec.acai_gamma) * model.output_images(logits).detach()
     critic = (model.critic(decoded_mix.detach()) - alpha[:, 0]).square().mean() + model.critic(blend).square().mean()
-    pixels = float(x[0].numel())  # the paper's reconstruction is a per-pixel mean; ours sums over pixels
+    # the paper's reconstruction (likelihood mse) is a per-pixel mean; a summed likelihood scales lambda by the pixels
+    pixels = 1.0 if spec.likelihood == "mse" else float(x[0].numel())
     return recon + (spec.acai_lambda * pixels) * adversarial, recon, adversarial, critic

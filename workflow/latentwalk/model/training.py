@@ -39,7 +39,7 @@ from latentwalk.model.networks import (
     to_input,
 )
 
-__all__ = ["TrainConfig", "fused_adam", "trainer_description", "seed_everything", "train_model", "flush_denormals",
+__all__ = ["TrainConfig", "fused_adam", "make_optimisers", "training_step", "trainer_description", "seed_everything", "train_model", "flush_denormals",
            "evaluate", "mean_image_reconstruction", "training_check", "history_columns", "train"]
 
 HISTORY_COLUMNS = ("epoch", "loss", "reconstruction", "kl", "seconds")
@@ -147,12 +147,7 @@ def train_model(
     model = build_model(spec).to(device)
     data = torch.as_tensor(np.ascontiguousarray(images if images.dtype == np.uint8 else as_float(images)), device=device)
     n = data.shape[0]
-    critic_optimiser = None
-    if spec.adversarial:  # two players: the autoencoder and its critic, each with its own Adam
-        optimiser = _adam((p for name, p in model.named_parameters() if not name.startswith("critic.")), cfg.learning_rate, device)
-        critic_optimiser = _adam(model.critic.parameters(), cfg.learning_rate, device)
-    else:
-        optimiser = _adam(model.parameters(), cfg.learning_rate, device)
+    optimisers = make_optimisers(model, cfg.learning_rate, device)
     history: list[dict[str, float]] = []
     log(f"training {spec.kind} z={spec.latent_dim} ({spec.architecture}, {spec.likelihood}) on {n} images, device {device}: "
         f"{trainer_description(spec, device)}")
@@ -165,19 +160,7 @@ def train_model(
         order = torch.randperm(n, generator=generator, device=device)
         for first in range(0, n, cfg.batch_size):
             batch = to_input(torch.index_select(data, 0, order[first : first + cfg.batch_size]))  # rows: one copy each
-            if critic_optimiser is not None:
-                totals += _adversarial_step(model, batch, generator, optimiser, critic_optimiser) * batch.shape[0]
-                continue
-            noise = None
-            if spec.variational:
-                noise = torch.randn(
-                    (batch.shape[0], spec.latent_dim), generator=generator, device=device, dtype=batch.dtype
-                )
-            loss, recon, kl = loss_terms(model, batch, noise, warmup)
-            optimiser.zero_grad(set_to_none=True)
-            loss.backward()
-            optimiser.step()
-            totals += torch.stack((loss.detach(), recon.detach(), kl.detach())).double() * batch.shape[0]
+            totals += training_step(model, batch, generator, optimisers, warmup) * batch.shape[0]
         loss_v, recon_v, kl_v, *adversarial = (totals / n).tolist()  # the one host sync per epoch
         seconds = time.perf_counter() - start
         if not all(math.isfinite(v) for v in (loss_v, recon_v, kl_v)):
@@ -193,6 +176,31 @@ def train_model(
         extra = "".join(f"  {k} {v:8.4f}" for k, v in zip(ADVERSARIAL_COLUMNS, adversarial))
         log(f"epoch {epoch:4d}/{cfg.epochs}  loss {loss_v:10.4f}  recon {recon_v:10.4f}  kl {kl_v:8.4f}{extra}  {seconds:6.2f}s")
     return model.to("cpu").eval(), history
+
+
+def make_optimisers(model: LatentAutoencoder, learning_rate: float, device: torch.device) -> tuple[torch.optim.Optimizer, ...]:
+    """One Adam per player: the model's, and for adversarial kinds (ACAI) the critic's own."""
+    if not model.spec.adversarial:
+        return (_adam(model.parameters(), learning_rate, device),)
+    players = (p for name, p in model.named_parameters() if not name.startswith("critic."))
+    return _adam(players, learning_rate, device), _adam(model.critic.parameters(), learning_rate, device)
+
+
+def training_step(model: LatentAutoencoder, batch: torch.Tensor, generator: torch.Generator,
+                  optimisers: Sequence[torch.optim.Optimizer], kl_scale: float = 1.0) -> torch.Tensor:
+    """One optimisation step on ``batch`` (model input, :func:`to_input`), every random draw from ``generator``;
+    returns the batch means (loss, reconstruction, KL[, adversarial, critic]) as a float64 tensor on the device."""
+    spec = model.spec
+    if spec.adversarial:
+        return _adversarial_step(model, batch, generator, *optimisers)
+    noise = None
+    if spec.variational:
+        noise = torch.randn((batch.shape[0], spec.latent_dim), generator=generator, device=batch.device, dtype=batch.dtype)
+    loss, recon, kl = loss_terms(model, batch, noise, kl_scale, generator)
+    optimisers[0].zero_grad(set_to_none=True)
+    loss.backward()
+    optimisers[0].step()
+    return torch.stack((loss.detach(), recon.detach(), kl.detach())).double()
 
 
 def _adversarial_step(model: LatentAutoencoder, batch: torch.Tensor, generator: torch.Generator,
