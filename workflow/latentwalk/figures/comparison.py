@@ -150,17 +150,20 @@ def acai_curve_figure(evaluations: pd.DataFrame, table: pd.DataFrame, title: str
     """Mean Distance (x 1e-3) and Mean Smoothness against samples seen (log axes), per model the mean over seeds
     with a band of one standard deviation (``ddof`` 0), and the paper's Table 1 value as a dashed line in the
     model's colour: how far the budget goes toward the paper."""
-    fig, axes = new_subplots(1, 2, figsize=(10.5, 3.9), layout="constrained")
-    handles = []
+    fig, axes = new_subplots(1, 2, figsize=(10.5, 4.4), layout="constrained")
+    handles, undefined = [], []
     for i, row in enumerate(table.to_dict("records")):
         colour = SERIES[i % len(SERIES)]
         mine = evaluations[evaluations["model"] == row["model"]]
         for ax, column, scale, paper in ((axes[0], "mean_distance", 1e3, row["paper_mean_distance_e3"]),
                                          (axes[1], "smoothness", 1.0, row["paper_smoothness"])):
+            if column == "smoothness":  # undefined where every path of an evaluation stood still
+                undefined.append(f"{row['label']} {int(mine[column].notna().sum())}/{len(mine)}")
             by = (mine[column].astype(float) * scale).groupby(mine["samples_seen"])
             mean, std = by.mean(), by.std(ddof=0).fillna(0.0)
-            ax.plot(mean.index, mean.to_numpy(), color=colour, lw=1.4)
-            ax.fill_between(mean.index, (mean - std).to_numpy(), (mean + std).to_numpy(), color=colour, alpha=0.18, lw=0)
+            ax.plot(mean.index, mean.to_numpy(), color=colour, lw=1.4, marker=".", ms=3)  # dots: isolated values too
+            low = np.maximum((mean - std).to_numpy(), mean.to_numpy() * 1e-3)  # both metrics are >= 0
+            ax.fill_between(mean.index, low, (mean + std).to_numpy(), color=colour, alpha=0.18, lw=0)
             if np.isfinite(paper):
                 ax.axhline(paper, color=colour, ls="--", lw=1.0)
         handles.append(Line2D([], [], color=colour, lw=1.4, label=f"{row['label']} ({row['seeds']} seeds)"))
@@ -170,8 +173,11 @@ def acai_curve_figure(evaluations: pd.DataFrame, table: pd.DataFrame, title: str
         ax.set_ylabel(label + ", lower: better")
     axes[0].set_yscale("log")
     axes[0].yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    axes[1].set_yscale("symlog", linthresh=1.0)  # a path that barely turns scores far above 1
+    axes[1].set_ylim(bottom=0.0)
+    axes[1].set_title("evaluations with a defined Smoothness: " + ", ".join(undefined), fontsize=8, color="0.3")
     handles.append(Line2D([], [], color="0.3", ls="--", lw=1.0, label="paper, Table 1 (2^24 samples)"))
-    fig.legend(handles=handles, loc="outside right upper", fontsize=8)
+    fig.legend(handles=handles, loc="outside lower center", ncol=min(len(handles), 6), fontsize=8)
     return finish(fig, title)
 
 
