@@ -18,7 +18,6 @@ from latentwalk.measure.line_benchmark import (
     PAPER_PROTOCOL,
     PAPER_TABLE,
     acai_protocol,
-    acai_table,
     benchmark_spec,
     budget_samples,
     eval_interval,
@@ -28,6 +27,7 @@ from latentwalk.measure.line_benchmark import (
     score_walks,
     summarize_runs,
 )
+from latentwalk.measure.line_table import acai_table
 from latentwalk.measure.quality import reference_lines
 from latentwalk.model.networks import build_model
 

@@ -86,8 +86,9 @@ DEFAULTS: dict[str, Any] = {
         "grid": {"n": 15, "extent": 2.5, "coordinates": "auto"},
         "spiral": {"steps": 48},
         "sphere_spiral": {"steps": 240, "loops": 6, "radius": None},
-        "geodesic": {"steps": 11, "n_pairs": 3, "nodes": [11, 21, 41], "iterations": 300, "tolerance": 1.0e-7,
-                     "euclidean_weight": 0.01, "substeps": 16},
+        "geodesic": {"steps": 11, "n_pairs": 3, "nodes": [11, 21, 41], "iterations": 300, "tolerance": 1.0e-5,
+                     "euclidean_weight": 0.01, "substeps": 16, "metric": "mean",
+                     "variance": {"centres": 32, "reach": 2.0, "sigma_far": 1.0, "max_codes": 2000}},
     },
     "decode": {"batch_size": 1024},
     "stats": {

@@ -67,7 +67,7 @@ def test_linear_decoder_gives_the_straight_line_evenly_spaced() -> None:
     np.testing.assert_allclose(lengths, ps.columns["line_dense_length"][::steps], rtol=1e-9)
     np.testing.assert_allclose(lengths, np.linalg.norm((zb - za) @ weight.numpy(), axis=1), rtol=1e-9)
     refined = [(row["pair"], row["nodes"]) for row in history if row["start"] == "refined"]
-    assert refined == [(0, 11), (0, 21), (0, 41), (1, 11), (1, 21), (1, 41)]
+    assert sorted(refined) == [(0, 11), (0, 21), (0, 41), (1, 11), (1, 21), (1, 41)]
     # the finest count is also optimised straight from the line, and one candidate is chosen per pair
     assert [(row["pair"], row["nodes"]) for row in history if row["start"] == "straight"] == [(0, 41), (1, 41)]
     assert sum(row["start"].startswith("chosen") for row in history) == 2
@@ -85,15 +85,15 @@ def test_flat_and_nearly_flat_coordinates_stay_on_the_straight_line() -> None:
     Euclidean term keeps it near the straight line, and the path length moves by less than 0.1%."""
     za, zb = np.array([[np.pi / 3, -1.0, -2.0]]), np.array([[np.pi / 3, 1.0, 3.0]])
     line = np.linspace(-2.0, 3.0, 11)  # frames at equal arc length of a constant-speed path: linear in the index
-    flat, _ = G.geodesic(lambda z: _sphere(z), za, zb, 11)
+    flat, _ = G.geodesic(lambda z: _sphere(z), za, zb, 11, G.Solver(tolerance=1e-7))  # converged tightly
     np.testing.assert_allclose(flat.z[:, 2], line, atol=1e-3)  # arc-length frames: nodes are near-constant speed
     assert flat.z[5, 0] < np.pi / 3 - 0.1  # while the active part bends towards the pole
 
     def nearly(z):
         return torch.cat([_sphere(z), 0.01 * z[:, 2:3] ** 2 * torch.sin(3 * z[:, 0:1])], 1)
 
-    free, _ = G.geodesic(nearly, za, zb, 11, G.Solver(euclidean_weight=0.0))
-    pinned, _ = G.geodesic(nearly, za, zb, 11)
+    free, _ = G.geodesic(nearly, za, zb, 11, G.Solver(euclidean_weight=0.0, tolerance=1e-7))
+    pinned, _ = G.geodesic(nearly, za, zb, 11, G.Solver(tolerance=1e-7))
     assert np.abs(free.z[:, 2] - line).max() > 1.0
     assert np.abs(pinned.z[:, 2] - line).max() < 0.3
     assert pinned.columns["dense_length"][0] == pytest.approx(free.columns["dense_length"][0], rel=1e-3)

@@ -340,19 +340,19 @@ def test_geodesic_lengths_are_the_decoder_s_and_frames_are_evenly_spaced(workdir
     frame, meta = read_parquet(generated[(kind, dim)]["geodesic"][0])
     run = _run_dir(workdir, kind, dim)
     spec = ModelSpec.from_dict(json.loads((run / "meta.json").read_text())["config"]["model"])
-    model = load_model(run / "model.pt", spec).double()
+    model = load_model(run / "model.pt", spec).float()  # the geodesics run in float32, as the model trained
     per_path = _per_path(frame, dim)
     params = meta["params"]
 
     def decode(z: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            return model.decode(torch.tensor(z, dtype=torch.float64)).numpy()
+            return model.decode(torch.tensor(z, dtype=torch.float32)).double().numpy()
 
     firsts = frame.groupby("path_id").first()
     for k, path in enumerate(per_path):
         nodes = np.linspace(path[0], path[-1], params["nodes"][-1])
         _, cumulative = G.dense_length(decode, nodes, params["substeps"])
-        assert firsts["line_dense_length"].iloc[k] == pytest.approx(cumulative[-1], rel=1e-9)
+        assert firsts["line_dense_length"].iloc[k] == pytest.approx(cumulative[-1], rel=1e-6)
         assert bool(firsts["not_shorter"].iloc[k]) == (firsts["dense_length"].iloc[k] >= firsts["line_dense_length"].iloc[k])
         gaps = np.linalg.norm(np.diff(decode(path).reshape(len(path), -1), axis=0), axis=1)
         assert gaps.max() / gaps.min() < 1.5, gaps
@@ -578,7 +578,8 @@ def test_run_directory_holds_each_method_exactly_as_alone(workdir: Path, generat
     for method in methods:
         assert (out / f"{method}.parquet").read_bytes() == generated[(kind, dim)][method][0].read_bytes(), method
     decoder = [m for m in methods if m in DECODER_METHODS]  # rule decoder_paths logs first, then generate_paths
-    assert [line.split(":")[0] for line in lines if not line.startswith("geodesic pair")] == decoder + methods
+    assert [line.split(":")[0] for line in lines
+            if not line.startswith("geodesic pair") and "magnification map" not in line] == decoder + methods
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
 
 

@@ -45,9 +45,15 @@ def training_record(wildcards):
     return f"{folder}/meta.json" if wildcards.model in EXTERNAL else f"{folder}/train_log.csv"
 
 
+def decoder_made(wildcards):
+    """The run's decoder_paths directory (its magnification map) when the run has a geodesic, else nothing."""
+    return generate_paths_inputs(wildcards).get("made", [])
+
+
 rule plot_walks:
     input:
         history=training_record,
+        made=decoder_made,
         latents=f"results/latents/{RUN}.parquet",
         paths=f"results/paths/{RUN}",
         decoded=f"results/decoded/{RUN}",

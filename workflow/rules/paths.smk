@@ -50,6 +50,7 @@ rule decoder_paths:
     input:
         unpack(model_files),
         latents=f"results/latents/{RUN}.parquet",
+        data="results/data/{dataset}.npz",
         src=sources("decoder_paths"),
     output:
         directory(f"results/decoder_paths/{RUN}"),

@@ -49,6 +49,7 @@ __all__ = [
     "WALK_FIGURES",
     "RUN_FIGURES",
     "WALK_REPORT",
+    "MAP_WALKS",
     "GEOMETRY_REPORT",
     "geometry_report",
     "WILDCARD_CONSTRAINTS",
@@ -372,7 +373,10 @@ WALK_FIGURES: dict[str, tuple[str, ...]] = {
     "prior_pair_strips": (PRIOR_WALK,),
     **{name: (name,) for name in TRAVERSALS},
     "spiral": ("spiral",),
+    "magnification": ("geodesic",),  # the map rule decoder_paths computes beside the geodesics
 }
+#: The walks the magnification map draws on the plane (straight lines and geodesics between the same pairs).
+MAP_WALKS: tuple[str, ...] = ("lerp", "geodesic")
 #: Figures every run has (measurements, not decoded walks): fixed outputs, one report entry and caption each.
 RUN_FIGURES: tuple[str, ...] = ("training_curves", "latent_scatter", "path_norms", "path_quality")
 #: Figures of runs whose scorer is ``views`` (rule plot_views): decoded frames above the true renders, the azimuth
@@ -392,6 +396,7 @@ WALK_REPORT: dict[str, tuple[str, str]] = {
     "traverse_pca.png": ("Traversal", "PCA traversal"),
     "attribute.png": ("Traversal", "attribute walk"),
     "sphere_spiral.png": ("Traversal", "sphere-spiral walk"),
+    "magnification.png": ("Interpolation", "magnification map"),
 }
 
 

@@ -18,7 +18,8 @@ from PIL import Image, ImageDraw
 from latentwalk.core.io import atomic_path
 from latentwalk.figures.style import SERIES, new_figure, new_subplots, style, text_inches
 
-__all__ = ["mosaic", "as_picture", "to_rgb8", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation"]
+__all__ = ["mosaic", "as_picture", "to_rgb8", "image_rows_figure", "decoded_grid_figure", "spiral_figure", "spiral_animation",
+           "magnification_figure"]
 
 
 def mosaic(rows: Sequence[np.ndarray], gap: int = 1, fill: float = 1.0) -> np.ndarray:
@@ -211,6 +212,35 @@ def decoded_grid_figure(images: np.ndarray, u: np.ndarray, v: np.ndarray, coordi
         ax.set_xlabel("PC1 (standard deviations from the mean)")
         ax.set_ylabel("PC2 (standard deviations from the mean)")
     ax.set_title(title)
+    return fig
+
+
+def magnification_figure(grid: dict[str, np.ndarray], codes: np.ndarray, paths: dict[str, np.ndarray],
+                         axes: tuple[str, str], title: str) -> Any:
+    """The decoder's area element over a plane (``grid``: ``u``, ``v``, ``values``; log colour scale) with the encoded
+    points ``codes`` ``(n, 2)`` and the projected paths (method -> ``(P, S, 2)``: lerp dashed, geodesic solid):
+    where the interpolations cross stretched, empty space."""
+    from matplotlib.colors import LogNorm
+
+    fig, ax = new_subplots(1, 1, figsize=(6.6, 5.2), layout="constrained")
+    values = np.asarray(grid["values"], dtype=np.float64)
+    positive = values[values > 0]
+    low = float(positive.min()) if positive.size else 1e-12
+    mesh = ax.pcolormesh(grid["u"], grid["v"], np.maximum(values, low), cmap="viridis", shading="auto",
+                         norm=LogNorm(vmin=low, vmax=max(float(values.max()), low * 10)))
+    fig.colorbar(mesh, ax=ax, label="sqrt(det(JᵀJ)): decoded area per latent area")
+    ax.scatter(codes[:, 0], codes[:, 1], s=4, c="white", edgecolors="0.2", linewidths=0.3, alpha=0.7, label="encoded test points")
+    styles = {"lerp": {"color": "white", "ls": "--", "lw": 1.2}, "geodesic": {"color": SERIES[1], "ls": "-", "lw": 1.8}}
+    for method, tracks in paths.items():
+        for k, track in enumerate(tracks):
+            ax.plot(track[:, 0], track[:, 1], **styles[method], label=method if k == 0 else None)
+            ax.plot(track[[0, -1], 0], track[[0, -1], 1], "o", color=styles[method]["color"], ms=3)
+    ax.set_xlim(grid["u"][0], grid["u"][-1])
+    ax.set_ylim(grid["v"][0], grid["v"][-1])
+    ax.set_xlabel(axes[0])
+    ax.set_ylabel(axes[1])
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
+    ax.set_title(title, fontsize=9)
     return fig
 
 

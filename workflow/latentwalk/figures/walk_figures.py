@@ -19,16 +19,22 @@ import numpy as np
 import pandas as pd
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_files, read_csv, read_parquet
-from latentwalk.core.latents import label_text, read_latents
+from latentwalk.core.latents import label_text, latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
-from latentwalk.core.registry import PAIR_INTERPOLATIONS, PRIOR_WALK, Run, walk_figures
+from latentwalk.core.registry import MAP_WALKS, PAIR_INTERPOLATIONS, PRIOR_WALK, Run, walk_figures
 from latentwalk.figures.along_paths import (
     digit_quality_figure,
     line_quality_figure,
     path_norm_figure,
     view_quality_figure,
 )
-from latentwalk.figures.decoded import decoded_grid_figure, image_rows_figure, spiral_animation, spiral_figure
+from latentwalk.figures.decoded import (
+    decoded_grid_figure,
+    image_rows_figure,
+    magnification_figure,
+    spiral_animation,
+    spiral_figure,
+)
 from latentwalk.figures.diagnostics import plot_run
 from latentwalk.figures.style import save_figure
 
@@ -45,6 +51,8 @@ class Walks:
     strip_pairs: int
     fps: int
     label_names: list[str] | None = None  # class names by id (views' objects, an image source's class folders)
+    codes: np.ndarray | None = None  # the encoded test means (n, d)
+    magnification: dict[str, np.ndarray] | None = None  # rule decoder_paths' map (walks.geodesic.magnification_map)
 
 
 def load_walk(table: PathLike, decoded: PathLike) -> tuple[pd.DataFrame, np.ndarray]:
@@ -214,6 +222,27 @@ def _spiral(walks: Walks, out: Path) -> str:
     return f"spiral figure and {n}-frame GIF"
 
 
+def _magnification(walks: Walks, out: Path) -> str:
+    """The decoder's area element over the plane of the map, with the encoded points and the lerp and geodesic
+    paths projected on it."""
+    grid = walks.magnification
+    if grid is None or walks.codes is None:
+        raise LatentwalkError(f"{walks.run}: no magnification map (rule decoder_paths writes it with the geodesics)")
+    d = walks.codes.shape[1]
+    project = (lambda z: (np.asarray(z, dtype=np.float64) - grid["origin"]) @ grid["basis"])
+    paths = {}
+    for method in MAP_WALKS:
+        if method in walks.tables:
+            table = walks.tables[method]
+            z = table[[f"z_{i}" for i in range(d)]].to_numpy()
+            paths[method] = project(z).reshape(table["path_id"].nunique(), -1, 2)
+    axes = ("z_0", "z_1") if d == 2 else ("PC 1", "PC 2")
+    fig = magnification_figure(grid, project(walks.codes), paths, axes,
+                               f"{walks.run}: the decoder's magnification sqrt(det(JᵀJ)) on the {'latent' if d == 2 else 'top-2 PC'} plane")
+    _save(fig, out, "magnification")
+    return f"magnification map: {len(paths.get('geodesic', []))} geodesics, {len(paths.get('lerp', []))} lerps"
+
+
 #: Walk figure -> the function drawing it into a directory; keys = the registry's walk figures.
 WALK_DRAWERS: dict[str, Callable[[Walks, Path], str]] = {
     "grid": _grid,
@@ -221,6 +250,7 @@ WALK_DRAWERS: dict[str, Callable[[Walks, Path], str]] = {
     "prior_pair_strips": _prior_pair_strips,
     **{method: _traversal(method) for method in TRAVERSAL_ROWS},
     "spiral": _spiral,
+    "magnification": _magnification,
 }
 
 
@@ -262,8 +292,15 @@ def plot_walks(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike],
     for method, table, npz in zip(methods, method_files(inputs["paths"], methods, ".parquet"),
                                   method_files(inputs["decoded"], methods, ".npz")):
         tables[method], images[method] = load_walk(table, npz)
-    label_names = read_latents(inputs["latents"])[1].get("label_names")
-    walks = Walks(run, tables, images, int(settings["strip_pairs"]), int(settings["fps"]), label_names)
+    latent_table, meta = read_latents(inputs["latents"])
+    test = latent_table[latent_table["split"].astype(str) == "test"]
+    codes = latent_matrix(test)
+    grid = None
+    if inputs.get("made") and Path(inputs["made"], "magnification.npz").exists():
+        with np.load(Path(inputs["made"], "magnification.npz")) as handle:
+            grid = {key: handle[key] for key in handle.files}
+    walks = Walks(run, tables, images, int(settings["strip_pairs"]), int(settings["fps"]), meta.get("label_names"), codes,
+                  grid)
     names = walk_figures(list(methods))
     with atomic_dir(out["walks"]) as tmp:
         for name in names:

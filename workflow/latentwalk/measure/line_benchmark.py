@@ -15,25 +15,21 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import torch
 
-from latentwalk.core.io import LatentwalkError, PathLike, provenance, read_json, write_csv, write_json
+from latentwalk.core.io import LatentwalkError, PathLike, provenance, write_json
 from latentwalk.core.logs import Log, quiet
 from latentwalk.data.lines import render_lines_acai
-from latentwalk.figures.comparison import acai_benchmark_figure, acai_curve_figure
-from latentwalk.figures.style import save_figure
 from latentwalk.measure.quality import mean_smoothness, nearest_lines, reference_lines, smoothness, to_benchmark_scale
 from latentwalk.model.networks import LatentAutoencoder, ModelSpec, build_model, resolve_device, to_input
 from latentwalk.model.training import flush_denormals, make_optimisers, seed_everything, training_step
 
 __all__ = ["PAPER_TABLE", "PAPER_PROTOCOL", "LABELS", "LINES", "budget_samples", "eval_interval", "is_reduced",
            "line_batches", "benchmark_spec", "lerp_latents", "score_walks", "evaluate_protocol", "run_value",
-           "summarize_runs", "acai_protocol", "acai_table"]
+           "summarize_runs", "acai_protocol"]
 
 #: Table 1 of the paper (arXiv:1807.07543, "Line benchmark" results over 5 runs): model -> (Mean Distance x 1e-3
 #: mean, std, Mean Smoothness mean, std). AAE and VQ-VAE are the paper's models that this project does not train.
@@ -161,7 +157,7 @@ def _number(value: float) -> float | None:
     return float(value) if np.isfinite(value) else None
 
 
-# --------------------------------------------------------------------------- rules acai_protocol and acai_table
+# --------------------------------------------------------------------------- rule acai_protocol
 
 
 def acai_protocol(model: str, seed: int, protocol: Mapping[str, Any], model_params: Mapping[str, Any],
@@ -219,37 +215,3 @@ def acai_protocol(model: str, seed: int, protocol: Mapping[str, Any], model_para
     write_json(out_json, record)
     log(f"{model} seed {seed}: median of the last {min(median_of, len(evaluations))} of {len(evaluations)} evaluations: "
         f"Mean Distance {record['mean_distance']}, Mean Smoothness {record['smoothness']}")
-
-
-def budget_text(protocol: Mapping[str, Any]) -> str:
-    """The budget in words, labelled reduced where it is: '32,768 samples per run (0.2% of the paper's 2^24), 32
-    evaluation pairs (paper 256): reduced budget'."""
-    samples, pairs = int(protocol["samples"]), int(protocol["eval_pairs"])
-    text = f"{samples:,} samples per run ({100 * samples / PAPER_PROTOCOL['samples']:.2g}% of the paper's 2^24)"
-    if pairs != PAPER_PROTOCOL["eval_pairs"]:
-        text += f", {pairs} evaluation pairs (paper {PAPER_PROTOCOL['eval_pairs']})"
-    return text + (": reduced budget" if is_reduced(protocol) else ": the paper's budget")
-
-
-def acai_table(results: Sequence[PathLike], models: Sequence[str], out: Mapping[str, PathLike], log: Log = quiet) -> None:
-    """Every evaluation (``out["evaluations"]``, CSV), mean and standard deviation over seeds per model beside the
-    paper's Table 1 (``out["table"]``, CSV), its figure (``out["png"]``, ``out["svg"]``) and both metrics against
-    samples seen (``out["curve_png"]``, ``out["curve_svg"]``)."""
-    records = [read_json(path) for path in results]
-    evaluations = pd.DataFrame([
-        {"model": r["model"], "seed": r["seed"], **{k: e[k] for k in ("samples_seen", "mean_distance", "smoothness")},
-         "pairs": r["protocol"]["eval_pairs"], "frames": r["protocol"]["frames"]}
-        for r in records for e in r["evaluations"]
-    ], columns=["model", "seed", "samples_seen", "mean_distance", "smoothness", "pairs", "frames"])
-    table = pd.DataFrame(summarize_runs(records, models))
-    budget = budget_text(records[0]["protocol"])
-    write_csv(evaluations, out["evaluations"])
-    write_csv(table, out["table"])
-    save_figure(acai_benchmark_figure(table, f"Line benchmark, ours vs the paper's Table 1: {budget}"),
-                Path(out["png"]), Path(out["svg"]))
-    save_figure(acai_curve_figure(evaluations, table, f"Line benchmark during training: {budget}"),
-                Path(out["curve_png"]), Path(out["curve_svg"]))
-    for row in table.to_dict("records"):
-        log(f"{row['label']}: Mean Distance {row['mean_distance_e3']:.2f} ± {row['mean_distance_e3_std']:.2f} e-3 "
-            f"(paper {row['paper_mean_distance_e3']}), Smoothness {row['smoothness']:.2f} ± {row['smoothness_std']:.2f} "
-            f"(paper {row['paper_smoothness']}) over {row['seeds']} seeds; {budget}")

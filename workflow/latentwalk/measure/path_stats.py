@@ -20,7 +20,7 @@ import pandas as pd
 from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_parquet, write_csv
 from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
-from latentwalk.core.registry import BASELINES, CLOSED_FORM_INTERPOLATIONS
+from latentwalk.core.registry import BASELINES, CLOSED_FORM_INTERPOLATIONS, PAIR_INTERPOLATIONS
 from latentwalk.data.dataset import as_float, load_dataset, load_references
 from latentwalk.measure.norms import encoded_norm_summary, path_norm_summary, path_norm_table, walk_names
 from latentwalk.measure.quality import (
@@ -36,7 +36,8 @@ from latentwalk.measure.quality import (
     to_benchmark_scale,
 )
 
-__all__ = ["LineScorer", "ClassifierScorer", "ViewScorer", "SCORERS", "frame_table", "path_stats"]
+__all__ = ["LineScorer", "ClassifierScorer", "ViewScorer", "SCORERS", "frame_table", "shared_pairs", "on_shared_pairs",
+           "path_stats"]
 
 
 class LineScorer:
@@ -226,6 +227,27 @@ def frame_table(paths: Any, images: np.ndarray, source: PathLike = "decoded fram
     return frames
 
 
+def shared_pairs(tables: Sequence[Any]) -> set[tuple[int, int]] | None:
+    """The endpoint pairs ``(index_a, index_b)`` that every pair interpolation among ``tables`` walks (None when
+    there is none): the summary scores each of them, and the baselines, on these alone, so that methods compared side
+    by side are compared on the same pairs (a geodesic may walk fewer pairs than lerp)."""
+    keys = [set(zip(t["index_a"].tolist(), t["index_b"].tolist())) for t in tables
+            if len(t) and str(t["method"].iloc[0]) in PAIR_INTERPOLATIONS and "index_a" in t.columns]
+    return set.intersection(*keys) if keys else None
+
+
+def on_shared_pairs(frame: Any, shared: set[tuple[int, int]] | None) -> np.ndarray:
+    """Rows of ``frame`` (paths or frames) the summary keeps: every row of other walks, and the rows of pair
+    interpolations and baselines whose endpoint pair is in ``shared``."""
+    keep = np.ones(len(frame), dtype=bool)
+    if shared is None:
+        return keep
+    compared = frame["method"].isin((*PAIR_INTERPOLATIONS, *BASELINES)).to_numpy()
+    pairs = list(zip(frame["index_a"].tolist(), frame["index_b"].tolist())) if "index_a" in frame.columns else []
+    keep[compared] = [pairs[i] in shared for i in np.flatnonzero(compared)]
+    return keep
+
+
 def midpoint_steps(frames: Any) -> Any:
     """True for each path's middle step (both middle steps when a path has an even number of steps)."""
     last = frames.groupby("path_id")["step"].transform("max")
@@ -254,9 +276,11 @@ def path_stats(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike],
         z_cols = sorted(c for c in frame.columns if c.startswith("z_"))
         if z_cols != sorted(f"z_{i}" for i in range(d)):
             raise LatentwalkError(f"{path}: paths are {len(z_cols)}-D but the run's latents ({latents}) are {d}-D")
-    norms = path_norm_table(pd.concat(tables, ignore_index=True), d)
+    every = pd.concat(tables, ignore_index=True)
+    shared = shared_pairs(tables)
+    norms = path_norm_table(every, d)
     write_csv(norms, out["path_norms"])
-    write_csv(path_norm_summary(norms), out["norm_summary"])
+    write_csv(path_norm_summary(norms[on_shared_pairs(every, shared)]), out["norm_summary"])
     write_csv(encoded_norm_summary(table["norm"].to_numpy(), table["split"].astype(str).to_numpy(), d,
                                    mu=latent_matrix(table)), out["encoded_norms"])
 
@@ -276,7 +300,7 @@ def path_stats(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike],
         frames = frame_table(paths, images, npz)
         scorer.score(frames, images.reshape(images.shape[0] * images.shape[1], *images.shape[2:]))
         mid = midpoint_steps(frames)
-        for walk, group in frames.groupby("walk", sort=False):
+        for walk, group in frames[on_shared_pairs(frames, shared)].groupby("walk", sort=False):
             row: dict[str, Any] = {"method": group["method"].iloc[0], "walk": walk, "paths": int(group["path_id"].nunique()),
                                    "frames": int(len(group))}
             row.update(scorer.summarize(group, group[mid[group.index]]))
@@ -285,4 +309,6 @@ def path_stats(run: str, methods: Sequence[str], inputs: Mapping[str, PathLike],
         frames_all.append(frames)
     write_csv(pd.concat(frames_all, ignore_index=True), out["quality"])
     write_csv(pd.DataFrame(summaries), out["quality_summary"])
+    if shared is not None:
+        log(f"{run}: pair interpolations and baselines summarised on the {len(shared)} endpoint pairs they all walk")
     log(f"{run}: {len(norms)} path points, {sum(len(f) for f in frames_all)} frames scored in {time.perf_counter() - start:.1f}s")

@@ -94,10 +94,12 @@ def key_numbers(
         lines.append(f"- **Prior pairs in {dataset}/{model}-z{d}** (endpoints at √d): " + "; ".join(parts)
                      + " (independent endpoints put lerp's midpoint at 1/√2 ≈ 0.707 of √d).")
     line_data = [name for name, ds in DATASETS.items() if ds.scorer in ("lines", "views")]
-    quality = summary[summary["dataset"].isin(line_data) & summary["method"].isin((*CLOSED_FORM_INTERPOLATIONS, *BASELINES))]
+    quality = summary[summary["dataset"].isin(line_data) & summary["method"].isin((*PAIR_INTERPOLATIONS, *BASELINES))]
     for (dataset, model, dim), group in quality.groupby(["dataset", "model", "dim"], sort=True):
         cells = ", ".join(f"{r.walk} {r.mean_distance:.4f} / {r.smoothness:.3f}" for r in group.itertuples())
-        lines.append(f"- **{dataset}/{model}-z{dim}** Mean Distance / Smoothness: {cells}.")
+        pairs = sorted({int(n) for n in group["paths"].dropna()})  # one count: every method on the same pairs
+        lines.append(f"- **{dataset}/{model}-z{dim}** Mean Distance / Smoothness on the same "
+                     f"{' / '.join(map(str, pairs))} endpoint pairs: {cells}.")
     lines += _geodesic_lines(summary)
     for path in classifier_jsons:
         record = read_json(path)

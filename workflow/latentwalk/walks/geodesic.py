@@ -40,16 +40,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, sha256_file
+from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, sha256_file, write_json
+from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
+from latentwalk.data.dataset import as_float, load_dataset
 from latentwalk.model.checkpoint import load_run_model
-from latentwalk.model.networks import resolve_device
+from latentwalk.model.networks import resolve_device, to_input
 from latentwalk.walks.generate import RunLatents, method_settings, read_run_latents, write_method_table
 from latentwalk.walks.interpolate import as_pairs, pair_columns, t_grid
+from latentwalk.walks.metric import VarianceNetwork, fit_variance_network, magnification, plane_basis
 from latentwalk.walks.pathset import PathSet
 
 __all__ = ["Solver", "path_energy", "dense_length", "resample_by_arc_length", "geodesic", "DECODER_METHODS",
-           "decoder_paths"]
+           "magnification_map", "MAP_SIDE", "decoder_paths"]
 
 
 @dataclass(frozen=True)
@@ -60,16 +63,17 @@ class Solver:
 
     nodes: tuple[int, ...] = (11, 21, 41)
     iterations: int = 300
-    tolerance: float = 1e-7
+    tolerance: float = 1e-5
     euclidean_weight: float = 1e-2
     substeps: int = 16
+    midpoints: bool = False  # the energy also decodes each segment's midpoint (no jumping a narrow costly region)
 
     @classmethod
     def of(cls, settings: Mapping[str, Any]) -> Solver:
         """The solver settings among a method's config section (other keys ignored)."""
         return cls(nodes=tuple(int(n) for n in settings["nodes"]), iterations=int(settings["iterations"]),
                    tolerance=float(settings["tolerance"]), euclidean_weight=float(settings["euclidean_weight"]),
-                   substeps=int(settings["substeps"]))
+                   substeps=int(settings["substeps"]), midpoints=settings.get("metric") == "variance")
 
 
 def path_energy(images: np.ndarray) -> np.ndarray:
@@ -126,40 +130,59 @@ def _check_nodes(nodes: Sequence[int]) -> list[int]:
     return counts
 
 
+def _upsample_all(nodes: np.ndarray, n: int) -> np.ndarray:
+    """:func:`_upsample` of every pair's node path ``(P, m, d)`` -> ``(P, n, d)``."""
+    return np.stack([_upsample(path, n) for path in nodes])
+
+
 def _minimise(decode: Callable[[Any], Any], start: np.ndarray, iterations: int, tolerance: float,
-              weight: float) -> tuple[np.ndarray, dict[str, float]]:
-    """Minimise E + lambda |steps|^2 over the interior of the node path ``start`` ``(n, d)`` by L-BFGS (float64)."""
+              weight: float, dtype: torch.dtype, midpoints: bool = False) -> tuple[np.ndarray, list[dict[str, float]]]:
+    """Minimise E + lambda |steps|^2 over the interiors of every pair's node path ``start`` ``(P, n, d)`` at once,
+    by one L-BFGS on their sum with each pair's objective divided by its straight line's energy (the pairs are
+    independent, so each minimiser is the pair's own; one decoder call per evaluation serves all pairs)."""
 
-    n, d = start.shape
-    ends = torch.as_tensor(start[[0, -1]], dtype=torch.float64)
-    line = torch.as_tensor(_upsample(start[[0, -1]], n), dtype=torch.float64)
+    pairs, n, d = start.shape
+    ends = torch.as_tensor(start[:, [0, -1]], dtype=dtype)
+    line = torch.as_tensor(_upsample_all(start[:, [0, -1]], n), dtype=dtype)
 
-    def energy(path: Any) -> Any:
-        out = decode(path).reshape(n, -1)
-        return (out[1:] - out[:-1]).square().sum()
+    def energies(path: Any) -> Any:
+        if midpoints:  # nodes and segment midpoints interleaved; half-segments weigh twice (the same scale)
+            middle = 0.5 * (path[:, 1:] + path[:, :-1])
+            path = torch.cat([torch.stack([path[:, :-1], middle], dim=2).reshape(pairs, 2 * (n - 1), d), path[:, -1:]], 1)
+        m = path.shape[1]
+        out = decode(path.reshape(pairs * m, d)).reshape(pairs, m, -1)
+        return (m - 1) / (n - 1) * (out[:, 1:] - out[:, :-1]).square().sum(dim=(1, 2))
 
     with torch.no_grad():
-        line_energy = float(energy(line))
-    span = float((ends[1] - ends[0]).square().sum())
-    lam = weight * line_energy * (n - 1) / span if span > 0 and line_energy > 0 else 0.0
-    interior = torch.tensor(start[1:-1], dtype=torch.float64, requires_grad=True)
+        line_energy = energies(line).double()
+    span = (ends[:, 1] - ends[:, 0]).double().square().sum(dim=1)
+    usable = (span > 0) & (line_energy > 0)
+    lam = torch.where(usable, weight * line_energy * (n - 1) / torch.where(usable, span, 1.0), 0.0).to(dtype)
+    scale = torch.where(line_energy > 0, 1.0 / torch.where(line_energy > 0, line_energy, 1.0), 1.0).to(dtype)
+    interior = torch.tensor(start[:, 1:-1], dtype=dtype, requires_grad=True)
     optimiser = torch.optim.LBFGS([interior], lr=1.0, max_iter=iterations, history_size=20, line_search_fn="strong_wolfe",
-                                  tolerance_grad=1e-12, tolerance_change=tolerance * max(line_energy, 1e-12))
+                                  tolerance_grad=1e-12, tolerance_change=tolerance * pairs)
 
     def objective() -> Any:
         optimiser.zero_grad(set_to_none=True)
-        path = torch.cat([ends[:1], interior, ends[1:]])
-        value = energy(path) + lam * (path[1:] - path[:-1]).square().sum()
+        path = torch.cat([ends[:, :1], interior, ends[:, 1:]], dim=1)
+        value = (scale * (energies(path) + lam * (path[:, 1:] - path[:, :-1]).square().sum(dim=(1, 2)))).sum()
         value.backward()
         return value
 
     optimiser.step(objective)
-    path = torch.cat([ends[:1], interior.detach(), ends[1:]])
+    path = torch.cat([ends[:, :1], interior.detach(), ends[:, 1:]], dim=1)
     with torch.no_grad():
-        final = float(energy(path))
-    state = optimiser.state[optimiser._params[0]]
-    return path.numpy().copy(), {"nodes": n, "line_energy": line_energy, "energy": final, "lambda": lam,
-                                 "iterations": int(state.get("n_iter", 0))}
+        final = energies(path).double()
+        steps_sq = (path[:, 1:] - path[:, :-1]).double().square().sum(dim=(1, 2))
+        line_sq = (line[:, 1:] - line[:, :-1]).double().square().sum(dim=(1, 2))
+        worse = final + lam.double() * steps_sq > line_energy + lam.double() * line_sq  # rounding, never the energy
+        path[worse] = line[worse]  # a pair the optimiser did not improve keeps its straight line
+        final = torch.where(worse, line_energy, final)
+    taken = int(optimiser.state[optimiser._params[0]].get("n_iter", 0))
+    records = [{"nodes": n, "line_energy": float(line_energy[k]), "energy": float(final[k]), "lambda": float(lam[k]),
+                "iterations": taken} for k in range(pairs)]
+    return path.double().numpy().copy(), records
 
 
 def geodesic(
@@ -168,15 +191,18 @@ def geodesic(
     zb: np.ndarray,
     steps: int,
     solver: Solver = Solver(),
+    dtype: torch.dtype = torch.float64,
 ) -> tuple[PathSet, list[dict[str, float]]]:
     """Shortest decoded paths between each pair of endpoints, resampled to ``steps`` frames at equal decoded arc length.
 
-    ``decode`` maps a float64 torch tensor ``(m, d)`` to decoded outputs ``(m, ...)`` (differentiably). Per pair:
-    minimise E + lambda |steps|^2 (see the module docstring) on each node count of ``solver.nodes`` in turn, starting
-    from the straight line, and once more on the finest count straight from the line; at most ``solver.iterations``
-    L-BFGS iterations per stage, stopping when the objective changes by less than ``solver.tolerance`` times the
-    straight line's energy. Keep the candidate of shorter dense decoded length (``solver.substeps`` pieces per
-    segment of the finest nodes), measure the straight line the same way, and resample.
+    ``decode`` maps a torch tensor ``(m, d)`` of ``dtype`` to decoded outputs ``(m, ...)`` (differentiably;
+    for the variance-aware metric, the mean and the standard deviation side by side). All pairs at once: minimise
+    E + lambda |steps|^2 (see the module docstring) on each node count of ``solver.nodes`` in turn, starting from
+    the straight lines, and once more on the finest count straight from the lines; at most ``solver.iterations``
+    L-BFGS iterations per stage, stopping when the summed objective (each pair's divided by its straight line's
+    energy) changes by less than ``solver.tolerance`` per pair. Per pair, keep the candidate of shorter dense decoded
+    length (``solver.substeps`` pieces per segment of the finest nodes), measure the straight line the same way,
+    and resample.
 
     Returns the paths, with per-path columns ``energy`` and ``line_energy`` (E on the finest nodes, after and
     before), ``dense_length``, ``line_dense_length`` and ``not_shorter`` (True when the dense length is not below
@@ -185,32 +211,33 @@ def geodesic(
     za, zb = as_pairs(za, zb)
     counts = _check_nodes(solver.nodes)
     t = t_grid(steps)
-    iterations, tolerance, euclidean_weight, substeps = solver.iterations, solver.tolerance, solver.euclidean_weight, \
-        solver.substeps
-    if not euclidean_weight >= 0:
-        raise LatentwalkError(f"paths.geodesic.euclidean_weight must be >= 0, got {euclidean_weight}")
+    if not solver.euclidean_weight >= 0:
+        raise LatentwalkError(f"paths.geodesic.euclidean_weight must be >= 0, got {solver.euclidean_weight}")
 
     def numpy_decode(points: np.ndarray) -> np.ndarray:
         with torch.no_grad():
-            out = [decode(torch.as_tensor(points[i : i + 1024], dtype=torch.float64)) for i in range(0, len(points), 1024)]
-        return torch.cat(out).reshape(len(points), -1).numpy()
+            out = [decode(torch.as_tensor(points[i : i + 4096], dtype=dtype)) for i in range(0, len(points), 4096)]
+        return torch.cat(out).reshape(len(points), -1).double().numpy()
 
-    paths, per_path, history = [], [], []
+    ends = np.stack([za, zb], axis=1)  # (P, 2, d)
+    history: list[dict[str, Any]] = []
+    current = _upsample_all(ends, counts[0])
+    for n in counts:
+        current, records = _minimise(decode, _upsample_all(current, n), solver.iterations, solver.tolerance,
+                                     solver.euclidean_weight, dtype, solver.midpoints)
+        history += [{"pair": k, "start": "refined", **r} for k, r in enumerate(records)]
+    candidates = [(current, records, "refined")]
+    if len(counts) > 1:  # the coarse stages can lock in a path that jumps a costly region: also start fine
+        direct, direct_records = _minimise(decode, _upsample_all(ends, counts[-1]), solver.iterations, solver.tolerance,
+                                           solver.euclidean_weight, dtype, solver.midpoints)
+        history += [{"pair": k, "start": "straight", **r} for k, r in enumerate(direct_records)]
+        candidates.append((direct, direct_records, "straight"))
+    paths, per_path = [], []
     for k in range(len(za)):
-        ends = np.stack([za[k], zb[k]])
-        current = _upsample(ends, counts[0])
-        for n in counts:
-            current, record = _minimise(decode, _upsample(current, n), iterations, tolerance, euclidean_weight)
-            history.append({"pair": k, "start": "refined", **record})
-        candidates = [(current, record)]
-        if len(counts) > 1:  # the coarse stages can lock in a path that jumps a costly region: also start fine
-            direct, direct_record = _minimise(decode, _upsample(ends, counts[-1]), iterations, tolerance, euclidean_weight)
-            history.append({"pair": k, "start": "straight", **direct_record})
-            candidates.append((direct, direct_record))
-        measured = [(dense_length(numpy_decode, nodes, substeps), rec) for nodes, rec in candidates]
-        (dense, cumulative), record = min(measured, key=lambda m: m[0][1][-1])
-        history.append({"pair": k, "start": "chosen: " + ("refined" if record is candidates[0][1] else "straight"), **record})
-        _, line_cumulative = dense_length(numpy_decode, _upsample(ends, counts[-1]), substeps)
+        measured = [(dense_length(numpy_decode, nodes[k], solver.substeps), recs[k], name) for nodes, recs, name in candidates]
+        (dense, cumulative), record, name = min(measured, key=lambda m: m[0][1][-1])
+        history.append({"pair": k, "start": "chosen: " + name, **record})
+        _, line_cumulative = dense_length(numpy_decode, _upsample(ends[k], counts[-1]), solver.substeps)
         frames = resample_by_arc_length(dense, cumulative, steps)
         frames[0], frames[-1] = za[k], zb[k]
         paths.append(frames)
@@ -229,7 +256,8 @@ def geodesic(
 def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any], Any]) -> PathSet:
     """Shortest decoded paths between the run's first ``n_pairs`` endpoint pairs, logged pair by pair."""
     pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]
-    result, history = geodesic(decode, run.mu[pairs[:, 0]], run.mu[pairs[:, 1]], params["steps"], Solver.of(params))
+    result, history = geodesic(decode, run.mu[pairs[:, 0]], run.mu[pairs[:, 1]], params["steps"], Solver.of(params),
+                               dtype=torch.float32)
     result.columns.update(run.pair_columns(pairs, params["steps"]))
     for row in history:
         run.log(f"geodesic pair {row['pair']} {row['start']}, {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} "
@@ -244,10 +272,53 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any]
 
 
 #: The path methods that need the run's decoder (the registry's ``needs_decoder``): method -> its function of the
-#: run's latents, the method's settings and the decoder (float64 torch tensors in and out, differentiable).
+#: run's latents, the method's settings and the decoder (float32 torch tensors in and out, differentiable).
 DECODER_METHODS: dict[str, Callable[[RunLatents, Mapping[str, Any], Callable[[Any], Any]], PathSet]] = {
     "geodesic": _geodesic,
 }
+
+
+def fit_run_variance(decode: Callable[[Any], Any], latents: PathLike, data_npz: PathLike, settings: Mapping[str, Any],
+                     seed: int) -> VarianceNetwork:
+    """The run's variance network (:func:`~latentwalk.walks.metric.fit_variance_network`) on at most
+    ``settings["max_codes"]`` encoded training codes (a seeded subsample) and the squared residuals of their images
+    decoded from them."""
+    table, _ = read_latents(latents)
+    train = table[table["split"].astype(str) == "train"]
+    rows = np.random.default_rng(seed).permutation(len(train))[: int(settings["max_codes"])]
+    rows.sort()
+    codes = latent_matrix(train.iloc[rows]).astype(np.float32)
+    images = load_dataset(data_npz).images[train["index"].to_numpy()[rows]]
+    residuals = []
+    with torch.no_grad():
+        for first in range(0, len(codes), 1024):
+            x = to_input(torch.as_tensor(as_float(images[first : first + 1024])))
+            out = decode(torch.as_tensor(codes[first : first + 1024])).reshape(x.shape)
+            residuals.append((x - out).square().flatten(1).double().numpy())
+    return fit_variance_network(codes, np.concatenate(residuals), centres=int(settings["centres"]),
+                                reach=float(settings["reach"]), sigma_far=float(settings["sigma_far"]), seed=seed)
+
+
+#: Grid points per side of the magnification map.
+MAP_SIDE = 40
+
+
+def magnification_map(decode: Callable[[Any], Any], codes: np.ndarray, side: int = MAP_SIDE) -> dict[str, np.ndarray]:
+    """The decoder's local area element ``sqrt(det(J_p^T J_p))`` over the plane of :func:`~latentwalk.walks.metric.
+    plane_basis` (the latent plane of a 2-D run, else the top two principal directions of ``codes`` through their
+    mean), on a ``side`` x ``side`` grid covering the codes' projections with a 10% margin. Returns the arrays of
+    ``magnification.npz``: ``origin``, ``basis``, the grid axes ``u`` and ``v`` and ``values`` ``(side, side)``
+    (rows along ``v``)."""
+    origin, basis = plane_basis(codes)
+    plane = (np.asarray(codes, dtype=np.float64) - origin) @ basis
+    lo, hi = plane.min(axis=0), plane.max(axis=0)
+    margin = 0.1 * np.maximum(hi - lo, 1e-6)
+    u = np.linspace(lo[0] - margin[0], hi[0] + margin[0], side)
+    v = np.linspace(lo[1] - margin[1], hi[1] + margin[1], side)
+    uu, vv = np.meshgrid(u, v)
+    points = origin + np.column_stack([uu.ravel(), vv.ravel()]) @ basis.T
+    values = magnification(decode, points, basis).reshape(side, side)
+    return {"origin": origin, "basis": basis, "u": u, "v": v, "values": values}
 
 
 def decoder_paths(
@@ -263,7 +334,8 @@ def decoder_paths(
     ``inputs`` names the run's ``latents``, ``meta`` (its meta.json) and ``model`` (weights) or an external model's
     ``encoder`` and ``decoder``; ``params`` are rule
     decoder_paths' params: ``seed``, ``device``, ``pairs`` and each method's config section under its name. The
-    decoder runs in float64, its weights frozen.
+    decoder runs in float32 (as it was trained; the dense check that each geodesic is shorter than its straight line
+    holds as in float64, at half the cost), its weights frozen.
     """
     unknown = [m for m in methods if m not in DECODER_METHODS]
     if unknown:
@@ -273,15 +345,33 @@ def decoder_paths(
     device = resolve_device(params["device"])
     torch.manual_seed(latent.seed)
     model, _ = load_run_model(inputs, device)
-    model = model.double()
+    model = model.float()
     for parameter in model.parameters():
         parameter.requires_grad_(False)
 
     def decode(z: torch.Tensor) -> torch.Tensor:
         return model.decode(z.to(device)).cpu()
 
+    walked = decode
+    geodesic_settings = params.get("geodesic") or {}
+    network = None
+    if "geodesic" in methods and geodesic_settings.get("metric") == "variance":
+        network = fit_run_variance(decode, inputs["latents"], inputs["data"], geodesic_settings["variance"], latent.seed)
+        log(f"{run}: variance network {network.summary()}")
+
+        def walked(z: torch.Tensor) -> torch.Tensor:  # the expected metric: mean and standard deviation side by side
+            return torch.cat([decode(z).flatten(1), network.std(z)], dim=1)
+
     latents_sha = sha256_file(inputs["latents"])
     with atomic_dir(out_dir) as tmp:
         for method in methods:
-            write_method_table(method, partial(DECODER_METHODS[method], decode=decode), latent,
+            write_method_table(method, partial(DECODER_METHODS[method], decode=walked), latent,
                                method_settings(method, params), Path(tmp, f"{method}.parquet"), latents_sha)
+        if network is not None:
+            write_json(Path(tmp, "variance.json"), {"run": run, "metric": "variance", **network.summary(),
+                                                    "settings": dict(geodesic_settings["variance"])})
+        if "geodesic" in methods:  # where the decoder stretches the plane the walks cross (figure: plot_walks)
+            grid = magnification_map(lambda z: model.decode(z.to(device, torch.float32)).double().cpu(), latent.mu)
+            np.savez(Path(tmp, "magnification.npz"), **grid)
+            log(f"{run}: magnification map on a {MAP_SIDE} x {MAP_SIDE} grid, median {np.median(grid['values']):.4g}, "
+                f"max {grid['values'].max():.4g}")
