@@ -624,3 +624,29 @@ def test_unknown_frame_scorer_is_one_line(tmp_path: Path) -> None:
         path_stats(run="digits/ae-z2", methods=["lerp"], inputs={"paths": tmp_path, "decoded": tmp_path,
                    "latents": tmp_path / "l", "data": tmp_path / "d"}, scoring={"scorer": "psychic"}, out={})
     one_line(excinfo, "digits/ae-z2", "'psychic'", "lines", "classifier")
+
+
+def test_the_variance_metric_fits_its_network_records_it_and_stays_shorter(workdir: Path, tmp_path: Path) -> None:
+    """metric: variance fits the run's variance network (seeded: the same table twice), records the fit beside the
+    geodesics, and every geodesic is measured under the metric it minimises (mean and standard deviation)."""
+    kind, dim = RUNS[0]
+    run = _run_dir(workdir, kind, dim)
+    settings = path_params("geodesic")
+    settings.update(metric="variance", variance={"centres": 8, "reach": 0.5, "sigma_far": 1.0, "sigma_min": 0.05,
+                                                  "max_codes": 200})
+    inputs = {"latents": run / "latents.parquet", "model": run / "model.pt", "meta": run / "meta.json",
+              "data": workdir / "digits.npz"}
+    tables = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        decoder_paths(run=f"digits/{kind}-z{dim}", methods=["geodesic"], inputs=inputs,
+                      params={**rule_params({"geodesic": settings}), "device": "cpu"}, out_dir=out)
+        tables.append((out / "geodesic.parquet").read_bytes())
+    assert tables[0] == tables[1]
+    fit = json.loads((tmp_path / "a" / "variance.json").read_text())
+    assert fit["centres"] == 8 and fit["sigma_far"] == 1.0 and 0.05 <= fit["sigma_near_median"] < 1.0  # floor, far
+    frame, _ = read_parquet(tmp_path / "a" / "geodesic.parquet")
+    firsts = frame.groupby("path_id").first()
+    assert bool(firsts["not_shorter"].any()) == bool((firsts["dense_length"] >= firsts["line_dense_length"]).any())
+    assert (firsts["dense_length"] <= firsts["line_dense_length"] * 1.0001).all()
+    grid = np.load(tmp_path / "a" / "magnification.npz")
+    assert grid["values"].shape == (40, 40) and np.isfinite(grid["values"]).all()

@@ -37,6 +37,7 @@ from latentwalk.figures.decoded import (
 )
 from latentwalk.figures.diagnostics import plot_run
 from latentwalk.figures.style import save_figure
+from latentwalk.measure.path_stats import on_shared_pairs, shared_pairs
 
 __all__ = ["Walks", "load_walk", "TRAVERSAL_ROWS", "WALK_DRAWERS", "plot_path_measures", "plot_walks"]
 
@@ -231,9 +232,11 @@ def _magnification(walks: Walks, out: Path) -> str:
     d = walks.codes.shape[1]
     project = (lambda z: (np.asarray(z, dtype=np.float64) - grid["origin"]) @ grid["basis"])
     paths = {}
+    shared = shared_pairs([walks.tables[m] for m in MAP_WALKS if m in walks.tables])  # the geodesics' pairs
     for method in MAP_WALKS:
         if method in walks.tables:
             table = walks.tables[method]
+            table = table[on_shared_pairs(table, shared)] if "index_a" in table.columns else table
             z = table[[f"z_{i}" for i in range(d)]].to_numpy()
             paths[method] = project(z).reshape(table["path_id"].nunique(), -1, 2)
     axes = ("z_0", "z_1") if d == 2 else ("PC 1", "PC 2")

@@ -296,7 +296,8 @@ def fit_run_variance(decode: Callable[[Any], Any], latents: PathLike, data_npz: 
             out = decode(torch.as_tensor(codes[first : first + 1024])).reshape(x.shape)
             residuals.append((x - out).square().flatten(1).double().numpy())
     return fit_variance_network(codes, np.concatenate(residuals), centres=int(settings["centres"]),
-                                reach=float(settings["reach"]), sigma_far=float(settings["sigma_far"]), seed=seed)
+                                reach=float(settings["reach"]), sigma_far=float(settings["sigma_far"]), seed=seed,
+                                sigma_min=float(settings["sigma_min"]))
 
 
 #: Grid points per side of the magnification map.

@@ -11,9 +11,10 @@ data.
 The variance network here is theirs in form: an RBF network for the precision,
 ``beta(z) = zeta + sum_k w_k exp(-lambda_k |z - c_k|^2 / 2)`` per pixel, ``sigma(z) = beta(z)^(-1/2)``, with the
 centres ``c_k`` from k-means on the encoded training codes (seeded), the bandwidths from each cluster's spread
-(``lambda_k = (a * mean distance of its members to c_k)^-2 / 2``... with ``a`` the ``reach``), and the weights fitted
+(``lambda_k = (a * mean distance of its members to c_k)^-2 / 2``, ``a`` the ``reach``), and the weights fitted
 after training, in closed form: ``w_k = max(1 / v_k - zeta, 0)`` with ``v_k`` the per-pixel mean squared
-reconstruction residual of cluster k's members, so that near ``c_k`` the variance is the data's own error.
+reconstruction residual of cluster k's members (at least ``sigma_min^2``), so that near ``c_k`` the variance is the
+data's own error.
 ``zeta = 1 / sigma_far^2`` sets the variance far from all data (default 1: the whole [0, 1] pixel range). It
 depends on the decoder only through its residuals: it works for every architecture and for external decoders.
 """
@@ -62,11 +63,12 @@ class VarianceNetwork:
                 "sigma_far": float(self.zeta ** -0.5)}
 
 
-def fit_variance_network(codes: np.ndarray, residuals: np.ndarray, centres: int = 32, reach: float = 2.0,
-                         sigma_far: float = 1.0, seed: int = 0) -> VarianceNetwork:
+def fit_variance_network(codes: np.ndarray, residuals: np.ndarray, centres: int = 32, reach: float = 0.5,
+                         sigma_far: float = 1.0, seed: int = 0, sigma_min: float = 0.0) -> VarianceNetwork:
     """Fit the RBF precision network to encoded training ``codes`` ``(N, d)`` and their squared reconstruction
     residuals ``(N, P)`` (per pixel): k-means centres (``centres`` of them at most, seeded), bandwidths from each
-    cluster's mean distance to its centre times ``reach``, closed-form weights (see the module docstring)."""
+    cluster's mean distance to its centre times ``reach``, closed-form weights (see the module docstring) from
+    each cluster's mean residual, floored at ``sigma_min^2``."""
     from sklearn.cluster import KMeans
 
     codes = np.asarray(codes, dtype=np.float64)
@@ -86,7 +88,7 @@ def fit_variance_network(codes: np.ndarray, residuals: np.ndarray, centres: int 
         if not spread > 0:  # a cluster of one code: the typical spread of the others
             spread = float(np.linalg.norm(codes - fit.cluster_centers_[fit.labels_], axis=1).mean()) or 1.0
         bandwidths[j] = 0.5 / (reach * spread) ** 2
-        variance = np.maximum(residuals[members].mean(axis=0), 1e-8)
+        variance = np.maximum(residuals[members].mean(axis=0), max(sigma_min**2, 1e-8))
         weights[j] = np.maximum(1.0 / variance - zeta, 0.0)
     return VarianceNetwork(fit.cluster_centers_.astype(np.float64), bandwidths, weights, zeta)
 
