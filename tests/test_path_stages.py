@@ -648,5 +648,10 @@ def test_the_variance_metric_fits_its_network_records_it_and_stays_shorter(workd
     firsts = frame.groupby("path_id").first()
     assert bool(firsts["not_shorter"].any()) == bool((firsts["dense_length"] >= firsts["line_dense_length"]).any())
     assert (firsts["dense_length"] <= firsts["line_dense_length"] * 1.0001).all()
-    grid = np.load(tmp_path / "a" / "magnification.npz")
-    assert grid["values"].shape == (40, 40) and np.isfinite(grid["values"]).all()
+    grid = dict(np.load(tmp_path / "a" / "magnification.npz"))
+    assert grid["values"].shape == grid["std"].shape == (40, 40) and np.isfinite(grid["values"]).all()
+    assert 0 < grid["std"].min() and grid["std"].max() <= 1.0  # the variance network's sigma, at most sigma_far
+    from latentwalk.figures.decoded import magnification_figure
+    codes = np.zeros((5, 2))
+    fig = magnification_figure(grid, codes, {"geodesic": np.zeros((1, 3, 2))}, ("z_0", "z_1"), "title")
+    assert len(fig.axes) == 4  # the magnification and the standard deviation, each with its colour bar

@@ -216,13 +216,29 @@ def decoded_grid_figure(images: np.ndarray, u: np.ndarray, v: np.ndarray, coordi
 
 
 def magnification_figure(grid: dict[str, np.ndarray], codes: np.ndarray, paths: dict[str, np.ndarray],
-                         axes: tuple[str, str], title: str) -> Any:
+                         axes_names: tuple[str, str], title: str) -> Any:
     """The decoder's area element over a plane (``grid``: ``u``, ``v``, ``values``; log colour scale) with the encoded
     points ``codes`` ``(n, 2)`` and the projected paths (method -> ``(P, S, 2)``: lerp dashed, geodesic solid):
     where the interpolations cross stretched, empty space."""
     from matplotlib.colors import LogNorm
 
-    fig, ax = new_subplots(1, 1, figsize=(6.6, 5.2), layout="constrained")
+    panels = 2 if "std" in grid else 1  # the variance metric: the decoder's mean standard deviation beside
+    fig, axes = new_subplots(1, panels, figsize=(6.6 * panels, 5.2), layout="constrained", squeeze=False)
+    ax = axes[0, 0]
+    if panels == 2:
+        right = axes[0, 1]
+        shade = right.pcolormesh(grid["u"], grid["v"], grid["std"], cmap="magma", shading="auto",
+                                 norm=LogNorm(vmin=max(float(np.min(grid["std"])), 1e-6), vmax=float(np.max(grid["std"]))))
+        fig.colorbar(shade, ax=right, label="the decoder's standard deviation, mean over pixels")
+        right.scatter(codes[:, 0], codes[:, 1], s=4, c="white", edgecolors="0.2", linewidths=0.3, alpha=0.7)
+        for method, tracks in paths.items():
+            for track in tracks:
+                right.plot(track[:, 0], track[:, 1], color="white" if method != "geodesic" else SERIES[1],
+                           ls="--" if method != "geodesic" else "-", lw=1.2)
+        right.set_xlim(grid["u"][0], grid["u"][-1])
+        right.set_ylim(grid["v"][0], grid["v"][-1])
+        right.set_xlabel(axes_names[0])
+        right.set_title("variance network: where the data are not", fontsize=9)
     values = np.asarray(grid["values"], dtype=np.float64)
     positive = values[values > 0]
     low = float(positive.min()) if positive.size else 1e-12
@@ -237,8 +253,8 @@ def magnification_figure(grid: dict[str, np.ndarray], codes: np.ndarray, paths: 
             ax.plot(track[[0, -1], 0], track[[0, -1], 1], "o", color=styles[method]["color"], ms=3)
     ax.set_xlim(grid["u"][0], grid["u"][-1])
     ax.set_ylim(grid["v"][0], grid["v"][-1])
-    ax.set_xlabel(axes[0])
-    ax.set_ylabel(axes[1])
+    ax.set_xlabel(axes_names[0])
+    ax.set_ylabel(axes_names[1])
     ax.legend(loc="upper right", fontsize=8, framealpha=0.8)
     ax.set_title(title, fontsize=9)
     return fig

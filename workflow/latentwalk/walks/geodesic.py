@@ -373,6 +373,12 @@ def decoder_paths(
                                                     "settings": dict(geodesic_settings["variance"])})
         if "geodesic" in methods:  # where the decoder stretches the plane the walks cross (figure: plot_walks)
             grid = magnification_map(lambda z: model.decode(z.to(device, torch.float32)).double().cpu(), latent.mu)
+            if network is not None:  # the variance metric: the decoder's standard deviation on the same grid
+                uu, vv = np.meshgrid(grid["u"], grid["v"])
+                points = grid["origin"] + np.column_stack([uu.ravel(), vv.ravel()]) @ grid["basis"].T
+                with torch.no_grad():
+                    std = network.std(torch.as_tensor(points, dtype=torch.float32)).mean(dim=1)
+                grid["std"] = std.double().numpy().reshape(grid["values"].shape)
             np.savez(Path(tmp, "magnification.npz"), **grid)
             log(f"{run}: magnification map on a {MAP_SIDE} x {MAP_SIDE} grid, median {np.median(grid['values']):.4g}, "
                 f"max {grid['values'].max():.4g}")
