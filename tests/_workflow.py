@@ -33,8 +33,8 @@ TINY = {
         "hypersphere": {"n_max": 20},
         "classifier": {"hidden": 32, "max_iter": 30},
     },
-    # the line benchmark at a token budget: 2 evaluations of 2 pairs per run, every model, one seed
-    "acai_benchmark": {"enabled": True, "seeds": [1], "samples": 128, "eval_pairs": 2, "frames": 4, "median_of": 2},
+    # the line benchmark at a token budget: 1 evaluation of 2 pairs per run, every model, one seed
+    "acai_benchmark": {"enabled": True, "seeds": [1], "samples": 64, "eval_pairs": 2, "frames": 4, "median_of": 1},
     "paths": {
         "pairs": {"n": 3},
         "sphere_spiral": {"steps": 40, "loops": 2},
