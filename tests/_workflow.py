@@ -38,19 +38,24 @@ TINY = {
     "paths": {
         "pairs": {"n": 3},
         "sphere_spiral": {"steps": 40, "loops": 2},
-        "geodesic": {"n_pairs": 2, "iterations": 20},
+        # both metrics' geodesics (geodesic_variance: the geodesic's settings under the variance metric)
+        "methods": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "attribute", "grid",
+                    "spiral", "sphere_spiral", "geodesic", "geodesic_variance"],
+        "geodesic": {"n_pairs": 2, "iterations": 20, "variance": {"centres": 8, "max_codes": 200}},
         "grid": {"n": 5},
         "spiral": {"steps": 12},
     },
 }
 #: The path methods each tiny run gets (spiral: d = 2; attribute: class labels; prior ones: VAEs).
 TINY_METHODS = {
-    "digits/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "attribute", "grid", "spiral", "geodesic"],
+    "digits/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "attribute", "grid", "spiral", "geodesic",
+                     "geodesic_variance"],
     "digits/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "attribute", "grid",
-                      "spiral", "sphere_spiral", "geodesic"],
-    "lines/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "grid", "spiral", "geodesic"],
+                      "spiral", "sphere_spiral", "geodesic", "geodesic_variance"],
+    "lines/ae-z2": ["lerp", "slerp", "lerp_matched", "traverse_axis", "traverse_pca", "grid", "spiral", "geodesic",
+                    "geodesic_variance"],
     "lines/vae-z2": ["lerp", "slerp", "lerp_matched", "prior_pairs", "traverse_axis", "traverse_pca", "grid", "spiral",
-                     "sphere_spiral", "geodesic"],
+                     "sphere_spiral", "geodesic", "geodesic_variance"],
 }
 # views: object labels, so no attribute walks (like lines)
 TINY_METHODS.update({run.replace("lines/", "views/"): methods for run, methods in list(TINY_METHODS.items()) if "lines/" in run})

@@ -113,7 +113,7 @@ DEFAULTS: dict[str, Any] = {
         "max_sliders": 10,
         "selftest_frames": 8,
         "overlays": [
-            "lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs", "traverse_axis", "traverse_pca", "attribute",
+            "lerp", "slerp", "lerp_matched", "geodesic", "geodesic_variance", "prior_pairs", "traverse_axis", "traverse_pca", "attribute",
             "sphere_spiral", "spiral",
         ],
     },
@@ -487,6 +487,8 @@ def test_key_path_rendering() -> None:
         ({"paths": {"lerp": {"steps": 2.5}}}, ("config key paths.lerp.steps:", "integer")),
         ({"paths": {"sphere_spiral": {"radius": "sqrt_d"}}}, ("config key paths.sphere_spiral.radius:", "'sqrt_d'")),
         ({"decode": {"batch_size": "big"}}, ("config key decode.batch_size:", "integer")),
+        ({"paths": {"methods": ["lerp", "geodesic_variance"], "geodesic": {"metric": "variance"}}},
+         ("config key paths.methods:", "geodesic_variance", "paths.geodesic.metric is variance")),
     ],
 )
 def test_bad_paths_values(schema: dict[str, Any], config: dict[str, Any], needles: tuple[str, ...]) -> None:
@@ -652,6 +654,8 @@ def test_every_shipped_config_file_validates(schema: dict[str, Any], path: Path,
         assert (bench["architecture"], bench["learning_rate"], bench["batch_size"], bench["eval_every"], bench["median_of"]) \
             == ("acai_conv", 1e-4, 64, 65536, 20) and bench["samples"] == 32768
         assert config["paths"]["pairs"] == {"n": 16, "mode": "random"} and config["paths"]["lerp"]["steps"] == 16
+    if path.name == "geodesics.yaml":  # the default methods and the variance-metric geodesic
+        assert config["paths"]["methods"] == [*validate_config({}, schema)["paths"]["methods"], "geodesic_variance"]
 
 
 @pytest.mark.parametrize(
@@ -736,44 +740,3 @@ def test_configured_paths_are_checked_for_kind_and_links_before_any_job(schema: 
     source = {"datasets": ["mine"], "data": {"sources": {"mine": {"path": str(idx / "a-file")}}}}
     _fails(source, schema, "config key data.sources.mine.path:", "is a file; a folder is expected")
 
-
-def test_run_reads_the_config_files_snakemake_would(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from latentwalk.report.cli import config_files
-
-    monkeypatch.chdir(tmp_path)
-    assert config_files(["-n", "--configfile", "a.yaml", "b.yaml", "-j", "2", "all"]) == ["a.yaml", "b.yaml"]
-    assert config_files(["--configfile=a.yaml", "c.yaml", "--configfiles", "d.yaml"]) == ["a.yaml", "d.yaml"]
-    (tmp_path / "config.yaml").write_text("seed: 1\n")
-    assert config_files(["target"]) == ["config.yaml"]
-
-
-@pytest.mark.parametrize("content, needle", [
-    (None, "missing.yaml: cannot be read (no such file)"),
-    ("", "missing.yaml: empty; a config file is a mapping of keys"),
-    ("# only a comment\n", "missing.yaml: empty;"),
-    ("- a list\n", "missing.yaml: holds a list, not a mapping of keys"),
-])
-def test_run_refuses_a_configfile_snakemake_cannot_name_in_one_line(tmp_path: Path, content: str | None,
-                                                                     needle: str) -> None:
-    """`latentwalk run` checks what Snakemake's command line reads before the workflow (where a missing file ends in
-    a traceback and an empty one in a message without its name); nothing of Snakemake starts."""
-    import subprocess
-    import sys
-
-    if content is not None:
-        (tmp_path / "missing.yaml").write_text(content)
-    proc = subprocess.run([sys.executable, "-m", "latentwalk.report.cli", "run", "-n", "--configfile", "missing.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    out = proc.stdout + proc.stderr
-    assert proc.returncode == 2 and out.strip().startswith(f"latentwalk run: invalid config: {needle}"), out
-    assert len(out.strip().splitlines()) == 1 and "Traceback" not in out
-
-
-def test_run_hands_everything_else_to_snakemake(tmp_path: Path) -> None:
-    import subprocess
-    import sys
-
-    (tmp_path / "ok.yaml").write_text("seed: 3\n")
-    proc = subprocess.run([sys.executable, "-m", "latentwalk.report.cli", "run", "--version", "--configfile", "ok.yaml"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 0 and proc.stdout.strip().startswith("9."), proc.stdout + proc.stderr

@@ -323,7 +323,7 @@ def test_generated_table(workdir: Path, generated: dict, kind: str, dim: int, me
 @pytest.mark.parametrize(("kind", "dim"), RUNS)
 def test_pair_methods_share_endpoint_pairs(generated: dict, kind: str, dim: int) -> None:
     firsts = {}
-    for method in PAIR_METHODS:
+    for method in (m for m in PAIR_METHODS if m != "geodesic_variance"):  # its own test: the variance-metric one
         frame, _ = read_parquet(generated[(kind, dim)][method][0])
         firsts[method] = frame[frame["step"] == 0][["pair", "index_a", "index_b", "label_a", "label_b"]].reset_index(drop=True)
     for method in ("slerp", "lerp_matched"):
@@ -579,7 +579,7 @@ def test_run_directory_holds_each_method_exactly_as_alone(workdir: Path, generat
         assert (out / f"{method}.parquet").read_bytes() == generated[(kind, dim)][method][0].read_bytes(), method
     decoder = [m for m in methods if m in DECODER_METHODS]  # rule decoder_paths logs first, then generate_paths
     assert [line.split(":")[0] for line in lines
-            if not line.startswith("geodesic pair") and "magnification map" not in line] == decoder + methods
+            if not line.startswith("geodesic (") and "magnification map" not in line] == decoder + methods
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary directory left
 
 
@@ -627,19 +627,29 @@ def test_unknown_frame_scorer_is_one_line(tmp_path: Path) -> None:
 
 
 def test_the_variance_metric_fits_its_network_records_it_and_stays_shorter(workdir: Path, tmp_path: Path) -> None:
-    """metric: variance fits the run's variance network (seeded k-means), records the fit beside the geodesics, and every geodesic is measured under the metric it minimises (mean and standard deviation)."""
+    """geodesic_variance beside geodesic (metric mean) in one job: the run's variance network is fitted (seeded
+    k-means) and recorded beside the geodesics, both walk the same pairs, and every geodesic is measured under the
+    metric it minimises (mean and standard deviation for the variance one)."""
     kind, dim = RUNS[0]
     run = _run_dir(workdir, kind, dim)
     settings = path_params("geodesic")
-    settings.update(metric="variance", variance={"centres": 8, "reach": 0.5, "sigma_far": 1.0, "sigma_min": 0.05,
-                                                  "max_codes": 200})
+    settings.update(metric="mean", variance={"centres": 8, "reach": 0.5, "sigma_far": 1.0, "sigma_min": 0.05,
+                                             "max_codes": 200})
     inputs = {"latents": run / "latents.parquet", "model": run / "model.pt", "meta": run / "meta.json",
               "data": workdir / "digits.npz"}
-    decoder_paths(run=f"digits/{kind}-z{dim}", methods=["geodesic"], inputs=inputs,
-                  params={**rule_params({"geodesic": settings}), "device": "cpu"}, out_dir=tmp_path / "a")
+    lines: list[str] = []
+    params = rule_params({"geodesic": settings, "geodesic_variance": {**settings, "metric": "variance"}})
+    decoder_paths(run=f"digits/{kind}-z{dim}", methods=["geodesic", "geodesic_variance"], inputs=inputs,
+                  params={**params, "device": "cpu"}, out_dir=tmp_path / "a", log=lines.append)
     fit = json.loads((tmp_path / "a" / "variance.json").read_text())
     assert fit["centres"] == 8 and fit["sigma_far"] == 1.0 and 0.05 <= fit["sigma_near_median"] < 1.0  # floor, far
-    frame, _ = read_parquet(tmp_path / "a" / "geodesic.parquet")
+    frame, _ = read_parquet(tmp_path / "a" / "geodesic_variance.parquet")
+    mean, _ = read_parquet(tmp_path / "a" / "geodesic.parquet")
+    assert (frame[["index_a", "index_b"]].to_numpy() == mean[["index_a", "index_b"]].to_numpy()).all()
+    zs = [c for c in frame.columns if c.startswith("z_")]
+    assert not np.allclose(frame[zs].to_numpy(), mean[zs].to_numpy(), atol=1e-4)  # another metric, other paths
+    assert any(line.startswith("geodesic (variance metric) pair") for line in lines)
+    assert any(line.startswith("geodesic (mean metric) pair") for line in lines)
     firsts = frame.groupby("path_id").first()
     assert bool(firsts["not_shorter"].any()) == bool((firsts["dense_length"] >= firsts["line_dense_length"]).any())
     assert (firsts["dense_length"] <= firsts["line_dense_length"] * 1.0001).all()

@@ -91,7 +91,15 @@ def test_paths_and_decoded_walks(tiny_run: Path) -> None:
         assert made.read_bytes() == (res / "paths" / run / "geodesic.parquet").read_bytes()
         log = (res / "logs/decoder_paths" / f"{run}.log").read_text()
         for pair in range(TINY["paths"]["geodesic"]["n_pairs"]):  # each geodesic's energies and dense lengths
-            assert f"geodesic pair {pair} refined,  41 nodes: energy" in log and f"geodesic pair {pair}: dense decoded length" in log
+            for metric in ("mean", "variance"):  # geodesic and geodesic_variance
+                name = f"geodesic ({metric} metric) pair {pair}"
+                assert f"{name} refined,  41 nodes: energy" in log and f"{name}: dense decoded length" in log
+        variance = pd.read_parquet(res / "paths" / run / "geodesic_variance.parquet")  # the same pairs, another metric
+        np.testing.assert_array_equal(variance[["index_a", "index_b"]].to_numpy(), geo[["index_a", "index_b"]].to_numpy())
+        fit = json.loads((res / "decoder_paths" / run / "variance.json").read_text())
+        assert fit["centres"] == 8 and fit["settings"]["max_codes"] == 200
+        with np.load(res / "decoder_paths" / run / "magnification.npz") as grid:
+            assert grid["std"].shape == grid["values"].shape == (40, 40)  # the map's second panel
 
 
 def test_every_run_has_a_projection_and_an_explorer_that_works_in_chromium(tiny_run: Path, tmp_path: Path) -> None:
@@ -211,8 +219,8 @@ def test_statistics_tables(tiny_run: Path) -> None:
     assert conc["dim"].tolist() == [1, 10, 100] and (conc["n"] == 2000).all()
     assert len(pd.read_csv(stats / "hypersphere.csv")) == 20
     summary = pd.read_csv(stats / "summary.csv")
-    assert set(summary["method"]) == {"lerp", "slerp", "lerp_matched", "geodesic", "prior_pairs", "crossfade",
-                                      "crossfade_decoded"}
+    assert set(summary["method"]) == {"lerp", "slerp", "lerp_matched", "geodesic", "geodesic_variance", "prior_pairs",
+                                      "crossfade", "crossfade_decoded"}
     assert set(summary.loc[summary["method"].str.startswith("crossfade"), "dataset"]) == {"views"}  # views' baselines
     lines = summary[summary["dataset"] == "lines"]
     assert lines["mean_distance"].notna().all()
@@ -226,6 +234,12 @@ def test_statistics_tables(tiny_run: Path) -> None:
             assert (stats / run / f"{name}.csv").stat().st_size > 0
     text = (stats / "key_numbers.rst").read_text()
     assert "Norm concentration" in text and "Frame classifier" in text
+    assert "- **Geodesics**: " in text and "- **Variance-metric geodesics**: " in text
+    for run in ("lines/ae-z2", "views/vae-z2"):  # every pair method on the same pairs, both geodesics among them
+        dataset, model = run.split("/")[0], run.split("/")[1].rsplit("-z", 1)[0]
+        mine = summary[(summary["dataset"] == dataset) & (summary["model"] == model) & (summary["method"] == summary["walk"])]
+        compared = mine[mine["method"].isin(["lerp", "slerp", "geodesic", "geodesic_variance"])].set_index("method")
+        assert len(compared) == 4 and (compared["paths"] == TINY["paths"]["geodesic"]["n_pairs"]).all(), compared
     runs = pd.read_csv(stats / "runs.csv")
     assert [f"{r.dataset}/{r.model}-z{r.dim}" for r in runs.itertuples()] == RUNS
     for row in runs.itertuples():

@@ -22,11 +22,18 @@ def latent_methods(wildcards):
     return [method for method in run_methods(wildcards) if method in LATENT_METHODS]
 
 
+def method_config(method):
+    """A method's settings: paths.<method>; geodesic_variance has paths.geodesic's under the variance metric."""
+    if method == "geodesic_variance":
+        return {**config["paths"]["geodesic"], "metric": "variance"}
+    return config["paths"][method]
+
+
 def method_params(methods, of_run):
-    """One param per method of `methods`: its config section (paths.<method>) in the jobs of the runs whose
+    """One param per method of `methods`: its settings (method_config) in the jobs of the runs whose
     `of_run(wildcards)` lists it, else None."""
     return {
-        method: (lambda wildcards, method=method: config["paths"][method] if method in of_run(wildcards) else None)
+        method: (lambda wildcards, method=method: method_config(method) if method in of_run(wildcards) else None)
         for method in methods
     }
 

@@ -15,54 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = [
-    "Dataset",
-    "DATASETS",
-    "CLASS_DATASETS",
-    "LINE_RENDERERS",
-    "VIEW_OBJECTS",
-    "VIEW_DATASETS",
-    "BASELINES",
-    "VIEW_FIGURES",
-    "ARCHITECTURES",
-    "BENCHMARK_MODELS",
-    "ModelKind",
-    "MODELS",
-    "SWEPT_KINDS",
-    "BETA_PATTERN",
-    "beta_token",
-    "model_name",
-    "parse_model",
-    "EXTERNAL_KIND",
-    "EXTERNAL_NAME",
-    "is_external",
-    "Method",
-    "METHODS",
-    "PAIR_INTERPOLATIONS",
-    "PRIOR_WALK",
-    "PRIOR_VARIANTS",
-    "CLOSED_FORM_INTERPOLATIONS",
-    "TRAVERSALS",
-    "COMPARED",
-    "SCORERS",
-    "QUALITY_COLUMNS",
-    "WALK_FIGURES",
-    "RUN_FIGURES",
-    "WALK_REPORT",
-    "MAP_WALKS",
-    "GEOMETRY_REPORT",
-    "geometry_report",
-    "WILDCARD_CONSTRAINTS",
-    "PROJECTIONS",
-    "EXPLORER_OVERLAYS",
-    "Run",
-    "source_dataset",
-    "applicable_methods",
-    "class_pairs",
-    "why_not",
-    "dropped_methods",
-    "walk_figures",
-]
+__all__ = ["Dataset", "DATASETS", "CLASS_DATASETS", "LINE_RENDERERS", "VIEW_OBJECTS", "VIEW_DATASETS", "BASELINES",
+    "VIEW_FIGURES", "ARCHITECTURES", "BENCHMARK_MODELS", "ModelKind", "MODELS", "SWEPT_KINDS", "BETA_PATTERN",
+    "beta_token", "model_name", "parse_model", "EXTERNAL_KIND", "EXTERNAL_NAME", "is_external", "Method", "METHODS",
+    "PAIR_INTERPOLATIONS", "GEODESICS", "PRIOR_WALK", "PRIOR_VARIANTS", "CLOSED_FORM_INTERPOLATIONS", "TRAVERSALS",
+    "COMPARED", "SCORERS", "QUALITY_COLUMNS", "WALK_FIGURES", "RUN_FIGURES", "WALK_REPORT", "MAP_WALKS",
+    "GEOMETRY_REPORT", "geometry_report", "WILDCARD_CONSTRAINTS", "PROJECTIONS", "EXPLORER_OVERLAYS", "Run",
+    "source_dataset", "applicable_methods", "class_pairs", "why_not", "dropped_methods", "walk_figures"]
 
 
 # --------------------------------------------------------------------------- datasets
@@ -238,10 +197,14 @@ METHODS: dict[str, Method] = {
         Method("spiral", "survey", exact_dim=2),
         Method("sphere_spiral", "traversal", min_dim=2, variational=True),
         Method("geodesic", "interpolation", needs_decoder=True),
+        Method("geodesic_variance", "interpolation", needs_decoder=True),
     )
 }
 #: Interpolations between the same encoded test pairs, in the order figures and tables show them.
-PAIR_INTERPOLATIONS: tuple[str, ...] = ("lerp", "slerp", "lerp_matched", "geodesic")
+PAIR_INTERPOLATIONS: tuple[str, ...] = ("lerp", "slerp", "lerp_matched", "geodesic", "geodesic_variance")
+#: Decoder geodesics: ``geodesic`` under the metric ``paths.geodesic.metric`` names, ``geodesic_variance`` with the
+#: same settings under the variance-aware metric (both in one run compare the two metrics on the same pairs).
+GEODESICS: tuple[str, ...] = ("geodesic", "geodesic_variance")
 #: The method that walks between prior samples; its rows carry a ``variant`` (one of :data:`PRIOR_VARIANTS`).
 PRIOR_WALK = "prior_pairs"
 #: Interpolations with a closed form (no decoder needed).
@@ -373,10 +336,10 @@ WALK_FIGURES: dict[str, tuple[str, ...]] = {
     "prior_pair_strips": (PRIOR_WALK,),
     **{name: (name,) for name in TRAVERSALS},
     "spiral": ("spiral",),
-    "magnification": ("geodesic",),  # the map rule decoder_paths computes beside the geodesics
+    "magnification": GEODESICS,  # the map rule decoder_paths computes beside the geodesics
 }
 #: The walks the magnification map draws on the plane (straight lines and geodesics between the same pairs).
-MAP_WALKS: tuple[str, ...] = ("lerp", "geodesic")
+MAP_WALKS: tuple[str, ...] = ("lerp", *GEODESICS)
 #: Figures every run has (measurements, not decoded walks): fixed outputs, one report entry and caption each.
 RUN_FIGURES: tuple[str, ...] = ("training_curves", "latent_scatter", "path_norms", "path_quality")
 #: Figures of runs whose scorer is ``views`` (rule plot_views): decoded frames above the true renders, the azimuth

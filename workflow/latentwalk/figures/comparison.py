@@ -73,7 +73,7 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     Top: held-out reconstruction, KL, active latent dims (the diagonal is "every dim active") and the share of lerp
     steps outside the prior's shell, against latent dim, one line per model. Middle: the quality score ``quality``
     (a column stem of ``runs.csv``, e.g. ``mean_distance``) of each pair interpolation (lerp, slerp, lerp_matched,
-    geodesic) against latent dim, one line per model, on a shared axis. Bottom: the top row's measurements and lerp
+    geodesic, and geodesic_variance where a run has it) against latent dim, one line per model, on a shared axis. Bottom: the top row's measurements and lerp
     quality against the KL weight (ae 0, vae 1, beta-VAEs their beta), one line per latent dim.
     """
     if table.empty:
@@ -82,7 +82,12 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     dims = sorted({int(d) for d in table["dim"]})
     betas = sorted({float(b) for b in table["kl_weight"] if np.isfinite(b)})  # an external model has none
     model_colour, dim_colour = _colours(models), _colours(dims)
-    fig, axes = new_subplots(3, 4, figsize=(16, 11), layout="constrained")
+    # the middle row: every pair interpolation, the variance-metric geodesic only where a run has it
+    walked = [m for m in PAIR_INTERPOLATIONS
+              if m != "geodesic_variance" or (f"{quality}_{m}" in table and table[f"{quality}_{m}"].notna().any())]
+    fig, axes = new_subplots(3, len(walked), figsize=(4 * len(walked), 11), layout="constrained")
+    for ax in (*axes[0][4:], *axes[2][4:]):
+        ax.set_visible(False)
     for ax, (column, name) in zip(axes[0], _MEASURES.items()):
         if not _lines(ax, table, "dim", "model", column, model_colour):
             empty_panel(ax, "not measured")
@@ -92,7 +97,7 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     for ax in (axes[0][2], axes[2][2]):
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes[0][3].set_ylim(-0.03, 1.03)
-    for ax, method in zip(axes[1], PAIR_INTERPOLATIONS):
+    for ax, method in zip(axes[1], walked):
         column = f"{quality}_{method}"
         drew = column in table and _lines(ax, table, "dim", "model", column, model_colour)
         if not drew:

@@ -215,10 +215,16 @@ def decoded_grid_figure(images: np.ndarray, u: np.ndarray, v: np.ndarray, coordi
     return fig
 
 
+#: How the magnification map draws each walk: straight lines dashed, the geodesics of either metric solid.
+_MAP_STYLES: dict[str, dict[str, Any]] = {"lerp": {"color": "white", "ls": "--", "lw": 1.2},
+                                          "geodesic": {"color": SERIES[1], "ls": "-", "lw": 1.8},
+                                          "geodesic_variance": {"color": SERIES[4], "ls": "-", "lw": 1.8}}
+
+
 def magnification_figure(grid: dict[str, np.ndarray], codes: np.ndarray, paths: dict[str, np.ndarray],
                          axes_names: tuple[str, str], title: str) -> Any:
     """The decoder's area element over a plane (``grid``: ``u``, ``v``, ``values``; log colour scale) with the encoded
-    points ``codes`` ``(n, 2)`` and the projected paths (method -> ``(P, S, 2)``: lerp dashed, geodesic solid):
+    points ``codes`` ``(n, 2)`` and the projected paths (method -> ``(P, S, 2)``: lerp dashed, geodesics solid):
     where the interpolations cross stretched, empty space."""
     from matplotlib.colors import LogNorm
 
@@ -233,8 +239,7 @@ def magnification_figure(grid: dict[str, np.ndarray], codes: np.ndarray, paths: 
         right.scatter(codes[:, 0], codes[:, 1], s=4, c="white", edgecolors="0.2", linewidths=0.3, alpha=0.7)
         for method, tracks in paths.items():
             for track in tracks:
-                right.plot(track[:, 0], track[:, 1], color="white" if method != "geodesic" else SERIES[1],
-                           ls="--" if method != "geodesic" else "-", lw=1.2)
+                right.plot(track[:, 0], track[:, 1], **{**_MAP_STYLES[method], "lw": 1.2})
         right.set_xlim(grid["u"][0], grid["u"][-1])
         right.set_ylim(grid["v"][0], grid["v"][-1])
         right.set_xlabel(axes_names[0])
@@ -246,11 +251,10 @@ def magnification_figure(grid: dict[str, np.ndarray], codes: np.ndarray, paths: 
                          norm=LogNorm(vmin=low, vmax=max(float(values.max()), low * 10)))
     fig.colorbar(mesh, ax=ax, label="sqrt(det(JᵀJ)): decoded area per latent area")
     ax.scatter(codes[:, 0], codes[:, 1], s=4, c="white", edgecolors="0.2", linewidths=0.3, alpha=0.7, label="encoded test points")
-    styles = {"lerp": {"color": "white", "ls": "--", "lw": 1.2}, "geodesic": {"color": SERIES[1], "ls": "-", "lw": 1.8}}
     for method, tracks in paths.items():
         for k, track in enumerate(tracks):
-            ax.plot(track[:, 0], track[:, 1], **styles[method], label=method if k == 0 else None)
-            ax.plot(track[[0, -1], 0], track[[0, -1], 1], "o", color=styles[method]["color"], ms=3)
+            ax.plot(track[:, 0], track[:, 1], **_MAP_STYLES[method], label=method if k == 0 else None)
+            ax.plot(track[[0, -1], 0], track[[0, -1], 1], "o", color=_MAP_STYLES[method]["color"], ms=3)
     ax.set_xlim(grid["u"][0], grid["u"][-1])
     ax.set_ylim(grid["v"][0], grid["v"][-1])
     ax.set_xlabel(axes_names[0])

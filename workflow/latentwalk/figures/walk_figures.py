@@ -243,7 +243,7 @@ def _magnification(walks: Walks, out: Path) -> str:
     fig = magnification_figure(grid, project(walks.codes), paths, axes,
                                f"{walks.run}: the decoder's magnification sqrt(det(JᵀJ)) on the {'latent' if d == 2 else 'top-2 PC'} plane")
     _save(fig, out, "magnification")
-    return f"magnification map: {len(paths.get('geodesic', []))} geodesics, {len(paths.get('lerp', []))} lerps"
+    return "magnification map: " + ", ".join(f"{len(tracks)} {method}" for method, tracks in paths.items())
 
 
 #: Walk figure -> the function drawing it into a directory; keys = the registry's walk figures.

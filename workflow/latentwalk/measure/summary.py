@@ -16,6 +16,7 @@ from latentwalk.core.registry import (
     CLOSED_FORM_INTERPOLATIONS,
     COMPARED,
     DATASETS,
+    GEODESICS,
     MODELS,
     PAIR_INTERPOLATIONS,
     PRIOR_WALK,
@@ -115,20 +116,23 @@ def key_numbers(
 
 
 def _geodesic_lines(summary: Any) -> list[str]:
-    """How much shorter the geodesics are than their straight lines (dense decoded length), and which are not."""
+    """How much shorter the geodesics (each metric's) are than their straight lines (dense decoded length), and which
+    are not."""
     if "dense_length" not in summary.columns:
         return []
-    geo = summary[summary["method"] == "geodesic"].dropna(subset=["dense_length"])
-    if geo.empty:
-        return []
-    flagged = geo[geo["not_shorter"] > 0]
-    text = (f"- **Geodesics**: {int(geo['paths'].sum() - geo['not_shorter'].sum())} of {int(geo['paths'].sum())} paths "
-            f"are shorter than their straight line in dense decoded length (mean ratio {geo['length_ratio'].mean():.3f}, "
-            f"from {geo['length_ratio'].min():.3f} in {_run_name(geo.loc[geo['length_ratio'].idxmin()])})")
-    if flagged.empty:
-        return [text + "."]
-    names = ", ".join(f"{_run_name(row)} ({int(row['not_shorter'])})" for _, row in flagged.iterrows())
-    return [text + f"; **not shorter, flagged**: {names}."]
+    lines = []
+    for method in GEODESICS:
+        geo = summary[summary["method"] == method].dropna(subset=["dense_length"])
+        if geo.empty:
+            continue
+        flagged = geo[geo["not_shorter"] > 0]
+        text = (f"- **{'Geodesics' if method == 'geodesic' else 'Variance-metric geodesics'}**: "
+                f"{int(geo['paths'].sum() - geo['not_shorter'].sum())} of {int(geo['paths'].sum())} paths are shorter "
+                f"than their straight line in dense decoded length (mean ratio {geo['length_ratio'].mean():.3f}, "
+                f"from {geo['length_ratio'].min():.3f} in {_run_name(geo.loc[geo['length_ratio'].idxmin()])})")
+        names = ", ".join(f"{_run_name(row)} ({int(row['not_shorter'])})" for _, row in flagged.iterrows())
+        lines.append(text + (f"; **not shorter, flagged**: {names}." if names else "."))
+    return lines
 
 
 def _run_name(row: Any) -> str:

@@ -41,14 +41,12 @@ import numpy as np
 import torch
 
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, sha256_file, write_json
-from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
-from latentwalk.data.dataset import as_float, load_dataset
 from latentwalk.model.checkpoint import load_run_model
-from latentwalk.model.networks import resolve_device, to_input
+from latentwalk.model.networks import resolve_device
 from latentwalk.walks.generate import RunLatents, method_settings, read_run_latents, write_method_table
 from latentwalk.walks.interpolate import as_pairs, pair_columns, t_grid
-from latentwalk.walks.metric import VarianceNetwork, fit_variance_network, magnification, plane_basis
+from latentwalk.walks.metric import fit_run_variance, magnification, plane_basis
 from latentwalk.walks.pathset import PathSet
 
 __all__ = ["Solver", "path_energy", "dense_length", "resample_by_arc_length", "geodesic", "DECODER_METHODS",
@@ -254,19 +252,21 @@ def geodesic(
 
 
 def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any], Any]) -> PathSet:
-    """Shortest decoded paths between the run's first ``n_pairs`` endpoint pairs, logged pair by pair."""
+    """Shortest decoded paths between the run's first ``n_pairs`` endpoint pairs, logged pair by pair (``decode``:
+    the decoder the metric ``params["metric"]`` walks)."""
     pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]
     result, history = geodesic(decode, run.mu[pairs[:, 0]], run.mu[pairs[:, 1]], params["steps"], Solver.of(params),
                                dtype=torch.float32)
     result.columns.update(run.pair_columns(pairs, params["steps"]))
+    name = f"geodesic ({params.get('metric', 'mean')} metric)"
     for row in history:
-        run.log(f"geodesic pair {row['pair']} {row['start']}, {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} "
+        run.log(f"{name} pair {row['pair']} {row['start']}, {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} "
                 f"(line) -> {row['energy']:.6f} in {row['iterations']} L-BFGS iterations (lambda {row['lambda']:.3g})")
     steps = params["steps"]
     for k, (length, line, flag) in enumerate(zip(result.columns["dense_length"][::steps],
                                                  result.columns["line_dense_length"][::steps],
                                                  result.columns["not_shorter"][::steps])):
-        run.log(f"geodesic pair {k}: dense decoded length {length:.6f} against the straight line's {line:.6f} "
+        run.log(f"{name} pair {k}: dense decoded length {length:.6f} against the straight line's {line:.6f} "
                 f"(ratio {length / line:.4f}){' NOT SHORTER: flagged' if flag else ''}")
     return result
 
@@ -274,30 +274,9 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any]
 #: The path methods that need the run's decoder (the registry's ``needs_decoder``): method -> its function of the
 #: run's latents, the method's settings and the decoder (float32 torch tensors in and out, differentiable).
 DECODER_METHODS: dict[str, Callable[[RunLatents, Mapping[str, Any], Callable[[Any], Any]], PathSet]] = {
-    "geodesic": _geodesic,
+    "geodesic": _geodesic,  # under paths.geodesic.metric
+    "geodesic_variance": _geodesic,  # the same settings under the variance metric
 }
-
-
-def fit_run_variance(decode: Callable[[Any], Any], latents: PathLike, data_npz: PathLike, settings: Mapping[str, Any],
-                     seed: int) -> VarianceNetwork:
-    """The run's variance network (:func:`~latentwalk.walks.metric.fit_variance_network`) on at most
-    ``settings["max_codes"]`` encoded training codes (a seeded subsample) and the squared residuals of their images
-    decoded from them."""
-    table, _ = read_latents(latents)
-    train = table[table["split"].astype(str) == "train"]
-    rows = np.random.default_rng(seed).permutation(len(train))[: int(settings["max_codes"])]
-    rows.sort()
-    codes = latent_matrix(train.iloc[rows]).astype(np.float32)
-    images = load_dataset(data_npz).images[train["index"].to_numpy()[rows]]
-    residuals = []
-    with torch.no_grad():
-        for first in range(0, len(codes), 1024):
-            x = to_input(torch.as_tensor(as_float(images[first : first + 1024])))
-            out = decode(torch.as_tensor(codes[first : first + 1024])).reshape(x.shape)
-            residuals.append((x - out).square().flatten(1).double().numpy())
-    return fit_variance_network(codes, np.concatenate(residuals), centres=int(settings["centres"]),
-                                reach=float(settings["reach"]), sigma_far=float(settings["sigma_far"]), seed=seed,
-                                sigma_min=float(settings["sigma_min"]))
 
 
 #: Grid points per side of the magnification map.
@@ -353,25 +332,25 @@ def decoder_paths(
     def decode(z: torch.Tensor) -> torch.Tensor:
         return model.decode(z.to(device)).cpu()
 
-    walked = decode
-    geodesic_settings = params.get("geodesic") or {}
-    network = None
-    if "geodesic" in methods and geodesic_settings.get("metric") == "variance":
-        network = fit_run_variance(decode, inputs["latents"], inputs["data"], geodesic_settings["variance"], latent.seed)
+    settings = {method: method_settings(method, params) for method in methods}
+    variance = next((s["variance"] for s in settings.values() if s.get("metric") == "variance"), None)
+    network = None if variance is None else fit_run_variance(decode, inputs["latents"], inputs["data"], variance, latent.seed)
+    if network is not None:
         log(f"{run}: variance network {network.summary()}")
 
-        def walked(z: torch.Tensor) -> torch.Tensor:  # the expected metric: mean and standard deviation side by side
-            return torch.cat([decode(z).flatten(1), network.std(z)], dim=1)
+    def expected(z: torch.Tensor) -> torch.Tensor:  # the expected metric: mean and standard deviation side by side
+        return torch.cat([decode(z).flatten(1), network.std(z)], dim=1)
 
     latents_sha = sha256_file(inputs["latents"])
     with atomic_dir(out_dir) as tmp:
         for method in methods:
-            write_method_table(method, partial(DECODER_METHODS[method], decode=walked), latent,
-                               method_settings(method, params), Path(tmp, f"{method}.parquet"), latents_sha)
+            walked = expected if settings[method].get("metric") == "variance" else decode
+            write_method_table(method, partial(DECODER_METHODS[method], decode=walked), latent, settings[method],
+                               Path(tmp, f"{method}.parquet"), latents_sha)
         if network is not None:
             write_json(Path(tmp, "variance.json"), {"run": run, "metric": "variance", **network.summary(),
-                                                    "settings": dict(geodesic_settings["variance"])})
-        if "geodesic" in methods:  # where the decoder stretches the plane the walks cross (figure: plot_walks)
+                                                    "settings": dict(variance)})
+        if methods:  # where the decoder stretches the plane the walks cross (figure: plot_walks)
             grid = magnification_map(lambda z: model.decode(z.to(device, torch.float32)).double().cpu(), latent.mu)
             if network is not None:  # the variance metric: the decoder's standard deviation on the same grid
                 uu, vv = np.meshgrid(grid["u"], grid["v"])

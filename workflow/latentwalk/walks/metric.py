@@ -21,16 +21,19 @@ depends on the decoder only through its residuals: it works for every architectu
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
-from latentwalk.core.io import LatentwalkError
+from latentwalk.core.io import LatentwalkError, PathLike
+from latentwalk.core.latents import latent_matrix, read_latents
+from latentwalk.data.dataset import as_float, load_dataset
+from latentwalk.model.networks import to_input
 
-__all__ = ["VarianceNetwork", "fit_variance_network", "magnification", "plane_basis"]
+__all__ = ["VarianceNetwork", "fit_variance_network", "fit_run_variance", "magnification", "plane_basis"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,28 @@ def fit_variance_network(codes: np.ndarray, residuals: np.ndarray, centres: int 
         variance = np.maximum(residuals[members].mean(axis=0), max(sigma_min**2, 1e-8))
         weights[j] = np.maximum(1.0 / variance - zeta, 0.0)
     return VarianceNetwork(fit.cluster_centers_.astype(np.float64), bandwidths, weights, zeta)
+
+
+def fit_run_variance(decode: Callable[[Any], Any], latents: PathLike, data_npz: PathLike, settings: Mapping[str, Any],
+                     seed: int) -> VarianceNetwork:
+    """The run's variance network (:func:`~latentwalk.walks.metric.fit_variance_network`) on at most
+    ``settings["max_codes"]`` encoded training codes (a seeded subsample) and the squared residuals of their images
+    decoded from them."""
+    table, _ = read_latents(latents)
+    train = table[table["split"].astype(str) == "train"]
+    rows = np.random.default_rng(seed).permutation(len(train))[: int(settings["max_codes"])]
+    rows.sort()
+    codes = latent_matrix(train.iloc[rows]).astype(np.float32)
+    images = load_dataset(data_npz).images[train["index"].to_numpy()[rows]]
+    residuals = []
+    with torch.no_grad():
+        for first in range(0, len(codes), 1024):
+            x = to_input(torch.as_tensor(as_float(images[first : first + 1024])))
+            out = decode(torch.as_tensor(codes[first : first + 1024])).reshape(x.shape)
+            residuals.append((x - out).square().flatten(1).double().numpy())
+    return fit_variance_network(codes, np.concatenate(residuals), centres=int(settings["centres"]),
+                                reach=float(settings["reach"]), sigma_far=float(settings["sigma_far"]), seed=seed,
+                                sigma_min=float(settings["sigma_min"]))
 
 
 def plane_basis(codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
