@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import torch
 
-from latentwalk.measure.path_stats import on_shared_pairs, shared_pairs
+from latentwalk.walks.pathset import on_shared_pairs, shared_pairs
 from latentwalk.walks.geodesic import magnification_map
 from latentwalk.walks.metric import fit_variance_network, magnification, plane_basis
 

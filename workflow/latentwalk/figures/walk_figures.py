@@ -37,7 +37,7 @@ from latentwalk.figures.decoded import (
 )
 from latentwalk.figures.diagnostics import plot_run
 from latentwalk.figures.style import save_figure
-from latentwalk.measure.path_stats import on_shared_pairs, shared_pairs
+from latentwalk.walks.pathset import on_shared_pairs, shared_pairs
 
 __all__ = ["Walks", "load_walk", "TRAVERSAL_ROWS", "WALK_DRAWERS", "plot_path_measures", "plot_walks"]
 

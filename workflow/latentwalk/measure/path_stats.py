@@ -20,7 +20,7 @@ import pandas as pd
 from latentwalk.core.io import LatentwalkError, PathLike, method_files, read_parquet, write_csv
 from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
-from latentwalk.core.registry import BASELINES, CLOSED_FORM_INTERPOLATIONS, PAIR_INTERPOLATIONS
+from latentwalk.core.registry import BASELINES, CLOSED_FORM_INTERPOLATIONS
 from latentwalk.data.dataset import as_float, load_dataset, load_references
 from latentwalk.measure.norms import encoded_norm_summary, path_norm_summary, path_norm_table, walk_names
 from latentwalk.measure.quality import (
@@ -35,9 +35,9 @@ from latentwalk.measure.quality import (
     smoothness,
     to_benchmark_scale,
 )
+from latentwalk.walks.pathset import on_shared_pairs, shared_pairs
 
-__all__ = ["LineScorer", "ClassifierScorer", "ViewScorer", "SCORERS", "frame_table", "shared_pairs", "on_shared_pairs",
-           "path_stats"]
+__all__ = ["LineScorer", "ClassifierScorer", "ViewScorer", "SCORERS", "frame_table", "path_stats"]
 
 
 class LineScorer:
@@ -225,27 +225,6 @@ def frame_table(paths: Any, images: np.ndarray, source: PathLike = "decoded fram
                               f"{len(frames)} points")
     frames.insert(1, "walk", walk_names(frames))
     return frames
-
-
-def shared_pairs(tables: Sequence[Any]) -> set[tuple[int, int]] | None:
-    """The endpoint pairs ``(index_a, index_b)`` that every pair interpolation among ``tables`` walks (None when
-    there is none): the summary scores each of them, and the baselines, on these alone, so that methods compared side
-    by side are compared on the same pairs (a geodesic may walk fewer pairs than lerp)."""
-    keys = [set(zip(t["index_a"].tolist(), t["index_b"].tolist())) for t in tables
-            if len(t) and str(t["method"].iloc[0]) in PAIR_INTERPOLATIONS and "index_a" in t.columns]
-    return set.intersection(*keys) if keys else None
-
-
-def on_shared_pairs(frame: Any, shared: set[tuple[int, int]] | None) -> np.ndarray:
-    """Rows of ``frame`` (paths or frames) the summary keeps: every row of other walks, and the rows of pair
-    interpolations and baselines whose endpoint pair is in ``shared``."""
-    keep = np.ones(len(frame), dtype=bool)
-    if shared is None:
-        return keep
-    compared = frame["method"].isin((*PAIR_INTERPOLATIONS, *BASELINES)).to_numpy()
-    pairs = list(zip(frame["index_a"].tolist(), frame["index_b"].tolist())) if "index_a" in frame.columns else []
-    keep[compared] = [pairs[i] in shared for i in np.flatnonzero(compared)]
-    return keep
 
 
 def midpoint_steps(frames: Any) -> Any:

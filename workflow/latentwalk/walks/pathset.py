@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 
 from latentwalk.core.io import LatentwalkError
+from latentwalk.core.registry import BASELINES, PAIR_INTERPOLATIONS
 
-__all__ = ["PathSet", "concat", "choose_pairs", "available_pairs"]
+__all__ = ["PathSet", "concat", "choose_pairs", "available_pairs", "shared_pairs", "on_shared_pairs"]
 
 
 @dataclass
@@ -166,3 +167,24 @@ def _every_pair(labels: np.ndarray, mode: str) -> np.ndarray:
     else:
         keep = np.ones(len(a), dtype=bool)
     return np.column_stack([a[keep], b[keep]]).astype(np.int64)
+
+
+def shared_pairs(tables: Sequence[Any]) -> set[tuple[int, int]] | None:
+    """The endpoint pairs ``(index_a, index_b)`` that every pair interpolation among ``tables`` walks (None when
+    there is none): the summary scores each of them, and the baselines, on these alone, so that methods compared side
+    by side are compared on the same pairs (a geodesic may walk fewer pairs than lerp)."""
+    keys = [set(zip(t["index_a"].tolist(), t["index_b"].tolist())) for t in tables
+            if len(t) and str(t["method"].iloc[0]) in PAIR_INTERPOLATIONS and "index_a" in t.columns]
+    return set.intersection(*keys) if keys else None
+
+
+def on_shared_pairs(frame: Any, shared: set[tuple[int, int]] | None) -> np.ndarray:
+    """Rows of ``frame`` (paths or frames) the summary keeps: every row of other walks, and the rows of pair
+    interpolations and baselines whose endpoint pair is in ``shared``."""
+    keep = np.ones(len(frame), dtype=bool)
+    if shared is None:
+        return keep
+    compared = frame["method"].isin((*PAIR_INTERPOLATIONS, *BASELINES)).to_numpy()
+    pairs = list(zip(frame["index_a"].tolist(), frame["index_b"].tolist())) if "index_a" in frame.columns else []
+    keep[compared] = [pairs[i] in shared for i in np.flatnonzero(compared)]
+    return keep
