@@ -98,3 +98,42 @@ def test_the_variance_aware_geodesic_goes_around_a_hole_and_the_mean_one_does_no
     assert radii.min() > 0.4 and around.z[5, 1] > 0.4  # bowed round the empty middle, on the side of the short arc
     # far shorter than the straight line under the metric it minimises (the line climbs into the hole's uncertainty)
     assert around.columns["dense_length"][0] < 0.5 * around.columns["line_dense_length"][0]
+
+
+def test_the_data_graph_starts_the_variance_geodesic_round_a_flat_hole() -> None:
+    """Exactly opposite points of a ring whose hole the network leaves flat at sigma_far (narrow RBFs): started on
+    the straight line the solver finds no gradient in the hole and stays there (no shorter than the line); started
+    along the data graph it goes round, far shorter."""
+    from latentwalk.walks.geodesic import Solver, geodesic
+
+    angles = np.linspace(0.0, 2.0 * np.pi, 240, endpoint=False)
+    codes = np.column_stack([np.cos(angles), np.sin(angles)])
+    network = fit_variance_network(codes, np.full((240, 64), 1e-4), centres=24, reach=1.0, seed=0)
+
+    def expected(z: torch.Tensor) -> torch.Tensor:
+        return torch.cat([z, network.std(z)], dim=1)
+
+    za, zb = np.array([[-1.0, 0.0]]), np.array([[1.0, 0.0]])
+    solver = Solver(nodes=(11, 21, 41), iterations=400, midpoints=True)
+    stuck, _ = geodesic(expected, za, zb, 11, solver)
+    around, history = geodesic(expected, za, zb, 11, solver, data=codes)
+    assert np.linalg.norm(stuck.z, axis=1).min() < 0.1  # through the middle
+    assert stuck.columns["dense_length"][0] > 0.9 * stuck.columns["line_dense_length"][0]
+    assert np.linalg.norm(around.z, axis=1).min() > 0.7 and [h["start"] for h in history][-1] == "chosen: data graph"
+    assert around.columns["dense_length"][0] < 0.25 * around.columns["line_dense_length"][0]
+
+
+def test_graph_paths_follow_the_codes_and_give_none_between_unjoined_clusters() -> None:
+    from latentwalk.walks.geodesic import graph_paths
+
+    angles = np.linspace(0.0, 2.0 * np.pi, 60, endpoint=False)
+    ring = np.column_stack([np.cos(angles), np.sin(angles)])
+    za, zb = np.array([[-1.0, 0.05]]), np.array([[1.0, -0.05]])
+    (path,) = graph_paths(lambda z: z, ring, za, zb)
+    np.testing.assert_array_equal(path[[0, -1]], np.concatenate([za, zb]))
+    np.testing.assert_allclose(np.linalg.norm(path[1:-1], axis=1), 1.0)  # round the ring on its codes, not across
+    steps = np.linalg.norm(np.diff(path, axis=0), axis=1)
+    assert steps.max() < 0.6 and len(path) >= 7  # hops between graph neighbours (the 10th is 0.52 away)
+    clusters = np.concatenate([np.random.default_rng(0).normal(size=(20, 2)) * 0.1,
+                               np.random.default_rng(1).normal(size=(20, 2)) * 0.1 + 10.0])
+    assert graph_paths(lambda z: z, clusters, np.zeros((1, 2)), np.full((1, 2), 10.0)) == [None]

@@ -23,6 +23,11 @@ Two things make the minimiser trustworthy:
   The coarse stages can themselves lock in such a jump (a local minimum the
   finer stages keep), so the finest node count is also optimised straight
   from the line, and the candidate with the shorter dense length is kept.
+  Under the variance-aware metric the decoder's uncertainty saturates far
+  from the data, so a line across an empty region sits where the objective
+  is flat and no local solver leaves it: the finest count is then also
+  started from each pair's shortest path through a nearest-neighbour graph
+  of the training codes (:func:`graph_paths`).
   The result is judged by its *dense* decoded length (every segment cut into
   ``substeps`` pieces, sum of |g(z_(i+1)) - g(z_i)|) against the straight
   line's, and the output frames are resampled at equal dense decoded arc
@@ -46,10 +51,10 @@ from latentwalk.model.checkpoint import load_run_model
 from latentwalk.model.networks import resolve_device
 from latentwalk.walks.generate import RunLatents, method_settings, read_run_latents, write_method_table
 from latentwalk.walks.interpolate import as_pairs, pair_columns, t_grid
-from latentwalk.walks.metric import fit_run_variance, magnification, plane_basis
+from latentwalk.walks.metric import fit_run_variance, magnification, plane_basis, training_codes
 from latentwalk.walks.pathset import PathSet
 
-__all__ = ["Solver", "path_energy", "dense_length", "resample_by_arc_length", "geodesic", "DECODER_METHODS",
+__all__ = ["Solver", "path_energy", "dense_length", "resample_by_arc_length", "graph_paths", "geodesic", "DECODER_METHODS",
            "magnification_map", "MAP_SIDE", "decoder_paths"]
 
 
@@ -183,6 +188,57 @@ def _minimise(decode: Callable[[Any], Any], start: np.ndarray, iterations: int, 
     return path.double().numpy().copy(), records
 
 
+#: Neighbours per code in the data graph that starts the variance geodesics.
+GRAPH_NEIGHBOURS = 10
+
+
+def graph_paths(decode: Callable[[np.ndarray], np.ndarray], codes: np.ndarray, za: np.ndarray, zb: np.ndarray,
+                neighbours: int = GRAPH_NEIGHBOURS) -> list[np.ndarray | None]:
+    """Shortest paths through the data between each pair ``za[k]``, ``zb[k]``: the graph joins every code of
+    ``codes`` ``(n, d)`` and every endpoint to its ``neighbours`` nearest codes (latent distance), each edge weighted
+    by the distance between its ends decoded (``decode``: points -> outputs, numpy), and Dijkstra walks it. Returns
+    per pair the polyline ``za, codes..., zb`` (None where the graph does not join the two): a start for the
+    optimiser that follows the data, which a local solver started on the straight line cannot find when the line
+    crosses a region the metric makes flat (the decoder's uncertainty saturated far from the data)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import dijkstra
+    from scipy.spatial import cKDTree
+
+    codes = np.asarray(codes, dtype=np.float64)
+    points = np.concatenate([codes, za, zb])
+    n, pairs = len(codes), len(za)
+    k = min(neighbours, n - 1)
+    if k < 1:
+        return [None] * pairs
+    outputs = np.asarray(decode(points), dtype=np.float64).reshape(len(points), -1)
+    _, near = cKDTree(codes).query(points, k=k + 1)
+    rows = np.repeat(np.arange(len(points)), k + 1)
+    cols = near.ravel()
+    keep = rows != cols
+    rows, cols = rows[keep], cols[keep]
+    weights = np.linalg.norm(outputs[rows] - outputs[cols], axis=1) + 1e-12  # an explicit zero would be no edge
+    graph = coo_matrix((weights, (rows, cols)), shape=(len(points), len(points))).tocsr()
+    distances, previous = dijkstra(graph, directed=False, indices=n + np.arange(pairs), return_predecessors=True)
+    out: list[np.ndarray | None] = []
+    for j in range(pairs):
+        node, trail = n + pairs + j, []
+        if not np.isfinite(distances[j, node]):
+            out.append(None)
+            continue
+        while node != n + j:
+            trail.append(node)
+            node = previous[j, node]
+        trail.append(node)
+        out.append(points[trail[::-1]])
+    return out
+
+
+def _along(polyline: np.ndarray, n: int) -> np.ndarray:
+    """``n`` nodes at equal latent arc length along ``polyline`` (its ends exactly)."""
+    steps = np.linalg.norm(np.diff(polyline, axis=0), axis=1)
+    return resample_by_arc_length(polyline, np.concatenate([[0.0], np.cumsum(steps)]), n)
+
+
 def geodesic(
     decode: Callable[[Any], Any],
     za: np.ndarray,
@@ -190,6 +246,7 @@ def geodesic(
     steps: int,
     solver: Solver = Solver(),
     dtype: torch.dtype = torch.float64,
+    data: np.ndarray | None = None,
 ) -> tuple[PathSet, list[dict[str, float]]]:
     """Shortest decoded paths between each pair of endpoints, resampled to ``steps`` frames at equal decoded arc length.
 
@@ -230,6 +287,14 @@ def geodesic(
                                            solver.euclidean_weight, dtype, solver.midpoints)
         history += [{"pair": k, "start": "straight", **r} for k, r in enumerate(direct_records)]
         candidates.append((direct, direct_records, "straight"))
+    if data is not None:  # through the data: what a solver started on the line cannot reach
+        starts = graph_paths(numpy_decode, data, za, zb)
+        through = np.stack([_along(path, counts[-1]) if path is not None else _upsample(ends[k], counts[-1])
+                            for k, path in enumerate(starts)])
+        graph, graph_records = _minimise(decode, through, solver.iterations, solver.tolerance, solver.euclidean_weight,
+                                         dtype, solver.midpoints)
+        history += [{"pair": k, "start": "data graph", **r} for k, r in enumerate(graph_records)]
+        candidates.append((graph, graph_records, "data graph"))
     paths, per_path = [], []
     for k in range(len(za)):
         measured = [(dense_length(numpy_decode, nodes[k], solver.substeps), recs[k], name) for nodes, recs, name in candidates]
@@ -251,12 +316,13 @@ def geodesic(
 # --------------------------------------------------------------------------- rule decoder_paths
 
 
-def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any], Any]) -> PathSet:
+def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any], Any],
+              data: np.ndarray | None = None) -> PathSet:
     """Shortest decoded paths between the run's first ``n_pairs`` endpoint pairs, logged pair by pair (``decode``:
-    the decoder the metric ``params["metric"]`` walks)."""
+    the decoder the metric ``params["metric"]`` walks; ``data``: codes whose graph gives one more start)."""
     pairs = run.pairs(params["pairs"]["n"], params["pairs"]["mode"])[: params["n_pairs"]]
     result, history = geodesic(decode, run.mu[pairs[:, 0]], run.mu[pairs[:, 1]], params["steps"], Solver.of(params),
-                               dtype=torch.float32)
+                               dtype=torch.float32, data=data)
     result.columns.update(run.pair_columns(pairs, params["steps"]))
     name = f"geodesic ({params.get('metric', 'mean')} metric)"
     for row in history:
@@ -334,8 +400,10 @@ def decoder_paths(
 
     settings = {method: method_settings(method, params) for method in methods}
     variance = next((s["variance"] for s in settings.values() if s.get("metric") == "variance"), None)
-    network = None if variance is None else fit_run_variance(decode, inputs["latents"], inputs["data"], variance, latent.seed)
-    if network is not None:
+    network = codes = None
+    if variance is not None:  # the decoder's uncertainty, and the training codes the variance geodesics start along
+        codes, images = training_codes(inputs["latents"], inputs["data"], int(variance["max_codes"]), latent.seed)
+        network = fit_run_variance(decode, codes, images, variance, latent.seed)
         log(f"{run}: variance network {network.summary()}")
 
     def expected(z: torch.Tensor) -> torch.Tensor:  # the expected metric: mean and standard deviation side by side
@@ -344,9 +412,10 @@ def decoder_paths(
     latents_sha = sha256_file(inputs["latents"])
     with atomic_dir(out_dir) as tmp:
         for method in methods:
-            walked = expected if settings[method].get("metric") == "variance" else decode
-            write_method_table(method, partial(DECODER_METHODS[method], decode=walked), latent, settings[method],
-                               Path(tmp, f"{method}.parquet"), latents_sha)
+            on_variance = settings[method].get("metric") == "variance"
+            make = partial(DECODER_METHODS[method], decode=expected if on_variance else decode,
+                           data=codes if on_variance else None)
+            write_method_table(method, make, latent, settings[method], Path(tmp, f"{method}.parquet"), latents_sha)
         if network is not None:
             write_json(Path(tmp, "variance.json"), {"run": run, "metric": "variance", **network.summary(),
                                                     "settings": dict(variance)})

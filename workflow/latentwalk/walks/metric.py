@@ -15,7 +15,8 @@ centres ``c_k`` from k-means on the encoded training codes (seeded), the bandwid
 after training, in closed form: ``w_k = max(1 / v_k - zeta, 0)`` with ``v_k`` the per-pixel mean squared
 reconstruction residual of cluster k's members (at least ``sigma_min^2``), so that near ``c_k`` the variance is the
 data's own error.
-``zeta = 1 / sigma_far^2`` sets the variance far from all data (default 1: the whole [0, 1] pixel range). It
+``zeta = 1 / sigma_far^2`` sets the variance far from all data (the config's default 10: leaving the data costs
+more than walking along it; the paper takes zeta small for the same reason). It
 depends on the decoder only through its residuals: it works for every architecture and for external decoders.
 """
 
@@ -33,7 +34,7 @@ from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.data.dataset import as_float, load_dataset
 from latentwalk.model.networks import to_input
 
-__all__ = ["VarianceNetwork", "fit_variance_network", "fit_run_variance", "magnification", "plane_basis"]
+__all__ = ["VarianceNetwork", "fit_variance_network", "training_codes", "fit_run_variance", "magnification", "plane_basis"]
 
 
 @dataclass(frozen=True)
@@ -96,17 +97,20 @@ def fit_variance_network(codes: np.ndarray, residuals: np.ndarray, centres: int 
     return VarianceNetwork(fit.cluster_centers_.astype(np.float64), bandwidths, weights, zeta)
 
 
-def fit_run_variance(decode: Callable[[Any], Any], latents: PathLike, data_npz: PathLike, settings: Mapping[str, Any],
-                     seed: int) -> VarianceNetwork:
-    """The run's variance network (:func:`~latentwalk.walks.metric.fit_variance_network`) on at most
-    ``settings["max_codes"]`` encoded training codes (a seeded subsample) and the squared residuals of their images
-    decoded from them."""
+def training_codes(latents: PathLike, data_npz: PathLike, max_codes: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """At most ``max_codes`` encoded training codes of a run (a seeded subsample, in table order) and their images:
+    what the variance network is fitted to and the data graph of the variance geodesics is built on."""
     table, _ = read_latents(latents)
     train = table[table["split"].astype(str) == "train"]
-    rows = np.random.default_rng(seed).permutation(len(train))[: int(settings["max_codes"])]
-    rows.sort()
+    rows = np.sort(np.random.default_rng(seed).permutation(len(train))[:max_codes])
     codes = latent_matrix(train.iloc[rows]).astype(np.float32)
-    images = load_dataset(data_npz).images[train["index"].to_numpy()[rows]]
+    return codes, load_dataset(data_npz).images[train["index"].to_numpy()[rows]]
+
+
+def fit_run_variance(decode: Callable[[Any], Any], codes: np.ndarray, images: np.ndarray, settings: Mapping[str, Any],
+                     seed: int) -> VarianceNetwork:
+    """The run's variance network (:func:`fit_variance_network`) on encoded training ``codes`` and the squared
+    residuals of their ``images`` (:func:`training_codes`) decoded from them."""
     residuals = []
     with torch.no_grad():
         for first in range(0, len(codes), 1024):
