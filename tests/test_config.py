@@ -88,7 +88,7 @@ DEFAULTS: dict[str, Any] = {
         "sphere_spiral": {"steps": 240, "loops": 6, "radius": None},
         "geodesic": {"steps": 11, "n_pairs": 3, "nodes": [11, 21, 41], "iterations": 300, "tolerance": 1.0e-5,
                      "euclidean_weight": 0.01, "substeps": 16, "metric": "mean",
-                     "variance": {"centres": 32, "reach": 0.5, "sigma_far": 10.0, "sigma_min": 0.05,
+                     "variance": {"centres": 32, "reach": 0.5, "sigma_far": 30.0, "sigma_min": 0.05,
                                   "max_codes": 2000}},
     },
     "decode": {"batch_size": 1024},

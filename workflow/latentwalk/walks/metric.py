@@ -15,7 +15,7 @@ centres ``c_k`` from k-means on the encoded training codes (seeded), the bandwid
 after training, in closed form: ``w_k = max(1 / v_k - zeta, 0)`` with ``v_k`` the per-pixel mean squared
 reconstruction residual of cluster k's members (at least ``sigma_min^2``), so that near ``c_k`` the variance is the
 data's own error.
-``zeta = 1 / sigma_far^2`` sets the variance far from all data (the config's default 10: leaving the data costs
+``zeta = 1 / sigma_far^2`` sets the variance far from all data (the config's default 30: leaving the data costs
 more than walking along it; the paper takes zeta small for the same reason). It
 depends on the decoder only through its residuals: it works for every architecture and for external decoders.
 """
