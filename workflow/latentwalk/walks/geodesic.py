@@ -61,11 +61,13 @@ __all__ = ["Solver", "path_energy", "dense_length", "resample_by_arc_length", "g
 @dataclass(frozen=True)
 class Solver:
     """How :func:`geodesic` minimises (config ``paths.geodesic``, apart from ``steps`` and ``n_pairs``): the node
-    counts of its stages, L-BFGS iterations per stage and the relative tolerance that stops one, the weight of the
+    counts of its stages, L-BFGS iterations per stage (and for the finest count's start from the line; 0: none) and
+    the relative tolerance that stops one, the weight of the
     Euclidean term, and the pieces each segment is cut into for the dense length."""
 
     nodes: tuple[int, ...] = (11, 21, 41)
     iterations: int = 300
+    straight_iterations: int = 100  # the finest count's start from the line: it pays on few pairs, and slowly
     tolerance: float = 1e-5
     euclidean_weight: float = 1e-2
     substeps: int = 16
@@ -75,6 +77,7 @@ class Solver:
     def of(cls, settings: Mapping[str, Any]) -> Solver:
         """The solver settings among a method's config section (other keys ignored)."""
         return cls(nodes=tuple(int(n) for n in settings["nodes"]), iterations=int(settings["iterations"]),
+                   straight_iterations=int(settings["straight_iterations"]),
                    tolerance=float(settings["tolerance"]), euclidean_weight=float(settings["euclidean_weight"]),
                    substeps=int(settings["substeps"]), midpoints=settings.get("metric") == "variance")
 
@@ -282,9 +285,10 @@ def geodesic(
                                      solver.euclidean_weight, dtype, solver.midpoints)
         history += [{"pair": k, "start": "refined", **r} for k, r in enumerate(records)]
     candidates = [(current, records, "refined")]
-    if len(counts) > 1:  # the coarse stages can lock in a path that jumps a costly region: also start fine
-        direct, direct_records = _minimise(decode, _upsample_all(ends, counts[-1]), solver.iterations, solver.tolerance,
-                                           solver.euclidean_weight, dtype, solver.midpoints)
+    if len(counts) > 1 and solver.straight_iterations > 0:  # the coarse stages can lock in a path that jumps a
+        # costly region: also start fine (a shorter budget: it wins on few pairs, and runs to its cap on most)
+        direct, direct_records = _minimise(decode, _upsample_all(ends, counts[-1]), solver.straight_iterations,
+                                           solver.tolerance, solver.euclidean_weight, dtype, solver.midpoints)
         history += [{"pair": k, "start": "straight", **r} for k, r in enumerate(direct_records)]
         candidates.append((direct, direct_records, "straight"))
     if data is not None:  # through the data: what a solver started on the line cannot reach
