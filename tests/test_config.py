@@ -29,6 +29,7 @@ MNIST_SHA = {
 DEFAULTS: dict[str, Any] = {
     "seed": 20171203,
     "device": "auto",
+    "threads": 1,
     "datasets": ["digits", "lines"],
     "models": ["ae", "vae", "beta_vae"],
     "latent_dims": [2, 16],
@@ -293,6 +294,7 @@ def test_wrong_type(schema: dict[str, Any], config: dict[str, Any], needles: tup
         ({"latent_dims": [0]}, "latent_dims[0]"),
         ({"latent_dims": [2, 4097]}, "latent_dims[1]"),
         ({"seed": -1}, "seed"),
+        ({"threads": 0}, "threads"),
         ({"data": {"lines": {"size": 4}}}, "data.lines.size"),
         ({"model": {"channels": [8]}}, "model.channels"),
         ({"model": {"beta": 0}}, "model.beta"),

@@ -18,7 +18,7 @@ from latentwalk.core.io import LatentwalkError, sha256_file
 from latentwalk.data.dataset import Dataset, save_dataset
 from latentwalk.model import training
 from latentwalk.model.checkpoint import load_model, save_state_dict
-from latentwalk.model.networks import resolve_device
+from latentwalk.model.networks import resolve_device, use_threads
 from latentwalk.model.networks import ModelSpec
 from latentwalk.model.training import HISTORY_COLUMNS, TrainConfig, train_model
 
@@ -393,6 +393,18 @@ def test_resolve_device_auto_and_cpu() -> None:
     assert resolve_device("cpu") == torch.device("cpu")
     expected = "cuda" if torch.cuda.is_available() else "cpu"
     assert resolve_device("auto").type == expected
+
+
+def test_use_threads_sets_torchs_threads_and_refuses_none() -> None:
+    before = torch.get_num_threads()
+    try:
+        use_threads(1)
+        assert torch.get_num_threads() == 1
+        with pytest.raises(LatentwalkError) as excinfo:
+            use_threads(0)
+        _one_line(excinfo, "threads must be >= 1, got 0")
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_resolve_device_unknown_raises() -> None:

@@ -58,6 +58,20 @@ def test_all_artifacts_appear(tiny_run: Path) -> None:
             assert (res / "figures" / run / f"{fig}.svg").stat().st_size > 1000
 
 
+def test_every_job_that_runs_a_model_keeps_to_its_snakemake_threads(tiny_run: Path) -> None:
+    """Torch's default is every core of the machine (2 here): each model job runs on its rule's threads (config
+    `threads`, train.threads: 1), as its log's last lines record, and the jobs without a model never load torch."""
+    logs = tiny_run / "results" / "logs"
+    model_rules = {"train", "encode", "decoder_paths", "decode", "project"}
+    for rule in model_rules:
+        runs = sorted((logs / rule).rglob("*.log"))
+        assert runs, rule
+        for path in runs:
+            assert path.read_text().splitlines()[-2].endswith("torch threads: 1"), path
+    for path in (logs / "generate_paths").rglob("*.log"):
+        assert "torch threads" not in path.read_text(), path
+
+
 def test_paths_and_decoded_walks(tiny_run: Path) -> None:
     res = tiny_run / "results"
     for run, methods in TINY_METHODS.items():

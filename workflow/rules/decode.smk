@@ -17,6 +17,7 @@ rule decode:
         "walk"
     conda:
         CONDA_ENV
+    threads: config["threads"]
     resources:
         mem_mb=run_job_mem_mb,
         runtime=run_job_minutes(30),

@@ -15,6 +15,7 @@ rule encode:
     retries: 1
     conda:
         CONDA_ENV
+    threads: config["threads"]
     resources:
         mem_mb=run_job_mem_mb,
         runtime=run_job_minutes(20),

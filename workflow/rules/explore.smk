@@ -27,6 +27,7 @@ rule project:
         "walk"
     conda:
         CONDA_ENV
+    threads: config["threads"]
     resources:
         mem_mb=run_job_mem_mb,
         runtime=run_job_minutes(30),

@@ -70,6 +70,7 @@ rule decoder_paths:
         "walk"
     conda:
         CONDA_ENV
+    threads: config["threads"]
     resources:
         mem_mb=run_job_mem_mb,
         runtime=run_job_minutes(60),

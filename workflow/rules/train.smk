@@ -116,6 +116,7 @@ rule import_model:
         model="|".join(EXTERNAL) or NOTHING,
     conda:
         CONDA_ENV
+    threads: config["threads"]
     resources:
         gpu=gpus,
         mem_mb=data_mem_mb,

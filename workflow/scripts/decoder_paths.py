@@ -12,4 +12,5 @@ with job_log(sm) as log:
         params=dict(sm.params.items()),
         out_dir=sm.output[0],
         log=log,
+        threads=sm.threads,
     )

@@ -13,4 +13,5 @@ with job_log(sm) as log:
         device=sm.params.device,
         out_parquet=sm.output[0],
         log=log,
+        threads=sm.threads,
     )

@@ -14,4 +14,5 @@ with job_log(sm) as log:
         device=sm.params.device,
         out_meta=sm.output.meta,
         log=log,
+        threads=sm.threads,
     )

@@ -11,4 +11,5 @@ with job_log(sm) as log:
         settings=dict(sm.params.items()),
         out=dict(sm.output.items()),
         log=log,
+        threads=sm.threads,
     )

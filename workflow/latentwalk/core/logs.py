@@ -93,6 +93,8 @@ def job_log(job: Any) -> Iterator[Log]:
         else:
             if is_job and len(job.output):  # a job that writes nothing (verify) leaves no record
                 write_job_record(job, record_path(target))
+            if "torch" in sys.modules:  # the job ran a model: on how many threads (its Snakemake threads)
+                log(f"torch threads: {sys.modules['torch'].get_num_threads()}")
             log(job_cost())
         finally:
             handle.flush()

@@ -14,7 +14,7 @@ from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, method_fil
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model
 from latentwalk.model.external import check_finite
-from latentwalk.model.networks import resolve_device, to_frames
+from latentwalk.model.networks import resolve_device, to_frames, use_threads
 
 __all__ = ["decode_paths"]
 
@@ -27,15 +27,18 @@ def decode_paths(
     device: str,
     out_dir: PathLike,
     log: Log = quiet,
+    threads: int = 1,
 ) -> None:
     """Decode every path table of one run: ``out_dir/{method}.npz`` per ``paths_dir/{method}.parquet``.
 
     Each npz holds ``images`` (n_paths, steps, H, W, C) float32 in [0, 1],
     ``path_id`` (n_paths,) and ``step`` (steps,), in the table's order. The
     directory appears whole or not at all. ``model_files``: the run's ``meta`` with its ``model`` or an external
-    model's ``encoder`` and ``decoder`` (:func:`~latentwalk.model.checkpoint.load_run_model`).
+    model's ``encoder`` and ``decoder`` (:func:`~latentwalk.model.checkpoint.load_run_model`); torch runs on
+    ``threads`` threads.
     """
     tables = method_files(paths_dir, methods, ".parquet")
+    use_threads(threads)
     torch_device = resolve_device(device)
     model, spec = load_run_model(model_files, torch_device)
     with atomic_dir(out_dir) as tmp:

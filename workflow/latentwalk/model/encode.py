@@ -21,7 +21,7 @@ from latentwalk.core.logs import Log, quiet
 from latentwalk.data.dataset import load_dataset
 from latentwalk.model.checkpoint import MODEL_FILES, load_run_model
 from latentwalk.model.external import check_finite
-from latentwalk.model.networks import resolve_device, to_input
+from latentwalk.model.networks import resolve_device, to_input, use_threads
 
 __all__ = ["encode", "encode_images", "latent_table"]
 
@@ -34,14 +34,16 @@ def encode(
     device: str,
     out_parquet: PathLike,
     log: Log = quiet,
+    threads: int = 1,
 ) -> None:
     """Encode every example of the dataset with the run's encoder means; write the latent Parquet. ``model_files``:
     the run's ``meta`` with its ``model`` or an external model's ``encoder`` and ``decoder``
-    (:func:`~latentwalk.model.checkpoint.load_run_model`)."""
+    (:func:`~latentwalk.model.checkpoint.load_run_model`); torch runs on ``threads`` threads."""
     meta_json = model_files["meta"]
     meta = read_json(meta_json)
     if int(meta["config"]["model"]["latent_dim"]) != int(dim):
         raise LatentwalkError(f"{meta_json}: latent dim {meta['config']['model']['latent_dim']} does not match the run's z{dim}")
+    use_threads(threads)
     torch_device = resolve_device(device)
     model, spec = load_run_model(model_files, torch_device)
     data = load_dataset(data_npz)

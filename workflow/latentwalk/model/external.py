@@ -24,7 +24,7 @@ from latentwalk.core.io import LatentwalkError, PathLike, provenance, sha256_fil
 from latentwalk.core.logs import Log, quiet
 from latentwalk.core.registry import EXTERNAL_KIND, Run
 from latentwalk.data.dataset import load_dataset
-from latentwalk.model.networks import image_shape, resolve_device, to_input
+from latentwalk.model.networks import image_shape, resolve_device, to_input, use_threads
 
 __all__ = ["FORMATS", "ExternalSpec", "ExternalModel", "file_format", "load_module", "load_external", "check_finite", "import_model"]
 
@@ -151,15 +151,18 @@ def import_model(
     device: str,
     out_meta: PathLike,
     log: Log = quiet,
+    threads: int = 1,
 ) -> None:
     """Check an external model on its run's dataset and write the run's ``meta.json``.
 
     ``files`` names the ``encoder`` and ``decoder``. Every image is encoded and decoded in batches of ``batch_size``:
     the encoder must give ``(N, latent_dim)`` (or ``(mu, logvar)``), the decoder ``(N, C, H, W)`` of the dataset's
     images in [0, 1], neither NaN. ``meta.json`` records both files with their format and SHA-256, the model's shape
-    and the mean squared error of its reconstructions per split (pixels and channels averaged).
+    and the mean squared error of its reconstructions per split (pixels and channels averaged). Torch runs on
+    ``threads`` threads.
     """
     named = Run.parse(run)
+    use_threads(threads)
     torch_device = resolve_device(device)
     data = load_dataset(data_npz)
     spec = ExternalSpec(named.dim, image_shape(data.images))

@@ -22,7 +22,7 @@ from torch.nn import functional as F
 from latentwalk.core.io import LatentwalkError
 from latentwalk.core.registry import ARCHITECTURES, MODELS
 
-__all__ = ["ModelSpec", "resolve_device", "image_shape", "to_input", "to_frames", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
+__all__ = ["ModelSpec", "use_threads", "resolve_device", "image_shape", "to_input", "to_frames", "LatentAutoencoder", "Critic", "build_model", "kl_divergence",
            "reconstruction_loss", "corrupt", "loss_terms", "acai_losses", "LIKELIHOODS"]
 
 
@@ -312,6 +312,14 @@ def to_input(batch: Tensor) -> Tensor:
 def to_frames(images: Tensor) -> Any:
     """Decoded images ``(B, C, H, W)`` as stored frames: a numpy float32 array ``(B, H, W, C)``."""
     return images.permute(0, 2, 3, 1).cpu().numpy()
+
+
+def use_threads(threads: int) -> None:
+    """Run torch's CPU work on ``threads`` threads: the job's Snakemake ``threads``. Torch's own default is every core
+    of the machine, so two jobs side by side would each spin on both, and float results would depend on the machine."""
+    if int(threads) < 1:
+        raise LatentwalkError(f"threads must be >= 1, got {threads}")
+    torch.set_num_threads(int(threads))
 
 
 def resolve_device(name: str) -> torch.device:

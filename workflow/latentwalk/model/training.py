@@ -37,6 +37,7 @@ from latentwalk.model.networks import (
     resolve_device,
     reconstruction_loss,
     to_input,
+    use_threads,
 )
 
 __all__ = ["TrainConfig", "fused_adam", "make_optimisers", "training_step", "trainer_description", "seed_everything", "train_model", "flush_denormals",
@@ -88,7 +89,7 @@ def trainer_description(spec: ModelSpec, device: torch.device) -> str:
 def seed_everything(seed: int, threads: int, device: torch.device) -> torch.Generator:
     """Seed torch, fix the thread count, demand deterministic kernels; return a data generator."""
     torch.manual_seed(seed)
-    torch.set_num_threads(threads)
+    use_threads(threads)
     if device.type == "cuda":
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=device.type == "cuda")

@@ -21,7 +21,7 @@ from latentwalk.core.io import LatentwalkError, PathLike, provenance, write_json
 from latentwalk.core.latents import latent_matrix, read_latents
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model
-from latentwalk.model.networks import LatentAutoencoder
+from latentwalk.model.networks import LatentAutoencoder, use_threads
 from latentwalk.report.explorer import TOLERANCE, decode_f32, encode_f32
 from latentwalk.report.graph_layers import Unsupported, external_layers
 from latentwalk.walks.projection import embed, pca, subsample
@@ -37,7 +37,7 @@ PREDECODED_GRID = 24
 
 
 def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any], out: Mapping[str, PathLike],
-            log: Log = quiet) -> None:
+            log: Log = quiet, threads: int = 1) -> None:
     """The run's encoded test means (a seeded subsample of at most ``settings['max_points']``) in the plane, by
     ``settings['method']``, and its decoder for the page; ``inputs`` names the run's ``latents``, ``meta`` and
     ``model`` (or an external model's ``encoder`` and ``decoder``), ``settings`` also holds the ``seed`` and
@@ -48,11 +48,12 @@ def project(run: str, inputs: Mapping[str, PathLike], settings: Mapping[str, Any
     components, for the 3-D view). Its metadata holds the PCA basis (mean, components, variance ratios), which maps
     plane points back to latents. ``out['decoder']`` is :func:`export_decoder`'s JSON, probed at these points. A
     decoder the page cannot run (:func:`page_layers`) gets its images pre-decoded, at fewer points where they would
-    exceed :data:`PREDECODED_BYTES`.
+    exceed :data:`PREDECODED_BYTES`. Torch runs on ``threads`` threads.
     """
     latents, method, max_points, seed = inputs["latents"], settings["method"], int(settings["max_points"]), int(settings["seed"])
 
     start = time.perf_counter()
+    use_threads(threads)
     model, spec = load_run_model(inputs)  # checks the model files first
     layers, reason = page_layers(model, spec)
     if reason is not None:

@@ -48,7 +48,7 @@ import torch
 from latentwalk.core.io import LatentwalkError, PathLike, atomic_dir, sha256_file, write_json
 from latentwalk.core.logs import Log, quiet
 from latentwalk.model.checkpoint import load_run_model
-from latentwalk.model.networks import resolve_device
+from latentwalk.model.networks import resolve_device, use_threads
 from latentwalk.walks.generate import RunLatents, method_settings, read_run_latents, write_method_table
 from latentwalk.walks.interpolate import as_pairs, pair_columns, t_grid
 from latentwalk.walks.metric import fit_run_variance, magnification, plane_basis, training_codes
@@ -378,6 +378,7 @@ def decoder_paths(
     params: Mapping[str, Any],
     out_dir: PathLike,
     log: Log = quiet,
+    threads: int = 1,
 ) -> None:
     """Write ``out_dir/{method}.parquet`` for each of the run's ``methods`` that need its decoder.
 
@@ -385,13 +386,14 @@ def decoder_paths(
     ``encoder`` and ``decoder``; ``params`` are rule
     decoder_paths' params: ``seed``, ``device``, ``pairs`` and each method's config section under its name. The
     decoder runs in float32 (as it was trained; the dense check that each geodesic is shorter than its straight line
-    holds as in float64, at half the cost), its weights frozen.
+    holds as in float64, at half the cost), its weights frozen, torch on ``threads`` threads.
     """
     unknown = [m for m in methods if m not in DECODER_METHODS]
     if unknown:
         raise LatentwalkError(f"{run}: {', '.join(unknown)} is not a path method that needs the decoder; "
                               f"those are {', '.join(DECODER_METHODS)}")
     latent = read_run_latents(run, inputs["latents"], int(params["seed"]), log)
+    use_threads(threads)
     device = resolve_device(params["device"])
     torch.manual_seed(latent.seed)
     model, _ = load_run_model(inputs, device)
