@@ -47,12 +47,13 @@ def test_schema_enums_are_the_registry() -> None:
     assert props["models"]["items"]["enum"] == list(R.MODELS)
     paths = props["paths"]["properties"]
     assert paths["methods"]["items"]["enum"] == list(R.METHODS)
-    assert paths["methods"]["default"] == [m for m in R.METHODS if m != "geodesic_variance"]  # twice the decoder jobs
+    assert paths["methods"]["default"] == [name for name, m in R.METHODS.items() if m.default]
     assert paths["prior_pairs"]["properties"]["variants"]["items"]["enum"] == list(R.PRIOR_VARIANTS)
     assert set(props["model"]["properties"]["likelihood"]["properties"]) == set(R.DATASETS)
     assert set(props["train"]["properties"]["epochs"]["properties"]) == set(R.DATASETS)
-    for method in R.METHODS:  # every method has its settings section (the variance geodesic: the geodesic's)
-        assert method in paths or method == "geodesic_variance", method
+    for method in R.METHODS.values():  # every method has its settings section (the variance geodesic: the geodesic's)
+        assert method.section in paths, method.name
+        assert not method.metric or method.metric in paths[method.section]["properties"]["metric"]["enum"], method.name
     assert props["data"]["properties"]["lines"]["properties"]["renderer"]["enum"] == list(R.LINE_RENDERERS)
     assert props["model"]["properties"]["architecture"]["enum"] == list(R.ARCHITECTURES)
     assert props["acai_benchmark"]["properties"]["architecture"]["enum"] == list(R.ARCHITECTURES)

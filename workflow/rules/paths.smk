@@ -23,10 +23,8 @@ def latent_methods(wildcards):
 
 
 def method_config(method):
-    """A method's settings: paths.<method>; geodesic_variance has paths.geodesic's under the variance metric."""
-    if method == "geodesic_variance":
-        return {**config["paths"]["geodesic"], "metric": "variance"}
-    return config["paths"][method]
+    """A method's settings: its section of paths (geodesic_variance: paths.geodesic's under the variance metric)."""
+    return METHODS[method].config(config["paths"])
 
 
 def method_params(methods, of_run):

@@ -24,6 +24,7 @@ from latentwalk.core.io import LatentwalkError
 from latentwalk.data.idx import MNIST_FILES
 from latentwalk.core.registry import (
     DATASETS,
+    METHODS,
     MODELS,
     SWEPT_KINDS,
     Dataset,
@@ -320,9 +321,12 @@ def _check_cross_keys(config: MutableMapping[str, Any], check_device: bool = Fal
                 unknown = [c for c in pair if not any(c in classes for classes in labelled.values())]
                 what = f"class {unknown[0]} is not a label of" if unknown else f"classes {pair[0]} and {pair[1]} are not labels of"
                 raise LatentwalkError(f"config key paths.attribute.class_pairs[{k}]: {what} any class-labelled dataset ({have})")
-    if "geodesic_variance" in config["paths"]["methods"] and config["paths"]["geodesic"]["metric"] == "variance":
-        raise LatentwalkError("config key paths.methods: geodesic_variance is the geodesic under the variance metric, "
-                              "and paths.geodesic.metric is variance too: list geodesic_variance with metric mean")
+    for name in config["paths"]["methods"]:  # a method that is another's settings under a fixed metric
+        method = METHODS[name]
+        if method.metric and config["paths"][method.section].get("metric") == method.metric:
+            raise LatentwalkError(f"config key paths.methods: {name} is the {method.section} under the {method.metric} "
+                                  f"metric, and paths.{method.section}.metric is {method.metric} too: list {name} with "
+                                  f"another metric")
     nodes = config["paths"]["geodesic"]["nodes"]
     if any(b <= a for a, b in zip(nodes, nodes[1:])):
         raise LatentwalkError(f"config key paths.geodesic.nodes: node counts must increase (coarse to fine), got {nodes}")

@@ -170,7 +170,8 @@ class Method:
     start, or a walk on the prior's sphere), or ``survey`` (covers a region of the
     latent space). A method needs at least ``min_dim`` latent dims, exactly
     ``exact_dim`` if set, a variational model if ``variational``, and class labels
-    if ``classes``.
+    if ``classes``. It takes its settings from config ``paths.<section>`` (its own name unless ``settings`` names
+    another method's), with ``metric`` in place of the section's where set; ``default``: in ``paths.methods``' default.
     """
 
     name: str
@@ -180,6 +181,19 @@ class Method:
     variational: bool = False
     classes: bool = False
     needs_decoder: bool = False
+    settings: str = ""
+    metric: str | None = None
+    default: bool = True
+
+    @property
+    def section(self) -> str:
+        """The config section ``paths.<section>`` this method's settings come from."""
+        return self.settings or self.name
+
+    def config(self, paths: Mapping[str, Any]) -> dict[str, Any]:
+        """This method's settings in the (validated) ``paths`` config section."""
+        section = dict(paths[self.section])
+        return {**section, "metric": self.metric} if self.metric else section
 
 
 #: Every path method, in the schema's order.
@@ -197,7 +211,8 @@ METHODS: dict[str, Method] = {
         Method("spiral", "survey", exact_dim=2),
         Method("sphere_spiral", "traversal", min_dim=2, variational=True),
         Method("geodesic", "interpolation", needs_decoder=True),
-        Method("geodesic_variance", "interpolation", needs_decoder=True),
+        Method("geodesic_variance", "interpolation", needs_decoder=True, settings="geodesic", metric="variance",
+               default=False),  # twice the decoder_paths jobs
     )
 }
 #: Interpolations between the same encoded test pairs, in the order figures and tables show them.

@@ -17,7 +17,7 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator, MaxNLocator, NullF
 
 from latentwalk.core.io import LatentwalkError, PathLike, read_csv
 from latentwalk.core.logs import Log, quiet
-from latentwalk.core.registry import PAIR_INTERPOLATIONS, QUALITY_COLUMNS
+from latentwalk.core.registry import METHODS, PAIR_INTERPOLATIONS, QUALITY_COLUMNS
 from latentwalk.figures.style import PALETTE, SERIES, empty_panel, finish, new_subplots, save_figure
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -82,11 +82,11 @@ def comparison_figure(table: pd.DataFrame, quality: str, title: str) -> Figure:
     dims = sorted({int(d) for d in table["dim"]})
     betas = sorted({float(b) for b in table["kl_weight"] if np.isfinite(b)})  # an external model has none
     model_colour, dim_colour = _colours(models), _colours(dims)
-    # the middle row: every pair interpolation, the variance-metric geodesic only where a run has it
+    # the middle row: every pair interpolation, one outside paths.methods' default only where a run has it
     walked = [m for m in PAIR_INTERPOLATIONS
-              if m != "geodesic_variance" or (f"{quality}_{m}" in table and table[f"{quality}_{m}"].notna().any())]
+              if METHODS[m].default or (f"{quality}_{m}" in table and table[f"{quality}_{m}"].notna().any())]
     fig, axes = new_subplots(3, len(walked), figsize=(4 * len(walked), 11), layout="constrained")
-    for ax in (*axes[0][4:], *axes[2][4:]):
+    for ax in (*axes[0][len(_MEASURES):], *axes[2][len(_MEASURES):]):
         ax.set_visible(False)
     for ax, (column, name) in zip(axes[0], _MEASURES.items()):
         if not _lines(ax, table, "dim", "model", column, model_colour):
