@@ -4,6 +4,7 @@ artifacts of the runs it shares with the local tiny run compared byte for byte."
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import re
@@ -88,10 +89,12 @@ def test_training_asks_slurm_for_a_gpu_when_the_config_says_cuda(cluster: Path, 
                                  "tiny.yaml", "--config", "device=cuda"], cwd=work, stdout=sink, stderr=subprocess.STDOUT)
     log = work / "results/logs/train/digits/ae-z2.log"
     error = "config key device: 'cuda' requested but torch sees no CUDA device"
-    deadline = time.monotonic() + 300
+    deadline, seen = time.monotonic() + 300, ""  # the log as last read: Snakemake deletes it before the retry
     try:
         while time.monotonic() < deadline and proc.poll() is None:
-            if torch.cuda.is_available() or (log.exists() and error in log.read_text()):
+            with contextlib.suppress(FileNotFoundError):
+                seen = log.read_text()
+            if torch.cuda.is_available() or error in seen:
                 break
             time.sleep(0.5)
     finally:
@@ -104,7 +107,7 @@ def test_training_asks_slurm_for_a_gpu_when_the_config_says_cuda(cluster: Path, 
     shown = subprocess.run(["scontrol", "show", "job", job.group(1)], capture_output=True, text=True, check=True).stdout
     assert re.search(r"TresPerJob=gres(/|:)gpu:1", shown), shown
     if not torch.cuda.is_available():
-        assert log.exists() and error in log.read_text(), (out[-2000:], log.read_text()[-2000:] if log.exists() else "")
+        assert error in seen, (out[-2000:], seen[-2000:])
 
 
 def test_gpu_profile_gives_training_a_gpu_and_auto_uses_what_the_node_has(cluster: Path, tiny_run: Path,
