@@ -2,16 +2,38 @@
 # Start (or stop) a single-node SLURM on this machine for the cluster test: slurmctld + slurmd + munge.
 #   tests/cluster/slurm.sh start STATE_DIR   installs the Debian packages if missing, writes /etc/slurm/slurm.conf
 #                                            and gres.conf (one fake GPU), starts the daemons, waits for the node
-#   tests/cluster/slurm.sh stop STATE_DIR    stops the daemons it started (by their PIDs)
+#   tests/cluster/slurm.sh stop STATE_DIR    stops the daemons it started (by their PIDs) and their job steps
 # Needs root and apt-get (the test skips with a reason otherwise). SLURM 22.05 (Debian 12).
 set -euo pipefail
 action=$1
 state=$(realpath -m "$2")
 
 if [ "$action" = stop ]; then
-    for pid_file in "$state"/slurmd.pid "$state"/slurmctld.pid "$state"/munged.pid; do
-        if [ -f "$pid_file" ]; then kill "$(cat "$pid_file")" 2>/dev/null || true; fi
+    pids=()
+    for name in slurmd slurmctld munged; do
+        if [ -f "$state/$name.pid" ]; then pids+=("$(cat "$state/$name.pid")"); fi
     done
+    # The cluster's jobs end first, while the daemons they report to still run: a step still being cancelled keeps
+    # slurmd from shutting down, and one that outlives it tells the next test cluster's controller "Kill task
+    # failed", which drains the node. KillWait (below) bounds the wait.
+    if [ -f "$state"/slurmd.pid ]; then
+        scancel --user "$(id -un)" 2>/dev/null || true
+        for _ in $(seq 1 30); do
+            if ! pgrep -x slurmstepd >/dev/null; then break; fi
+            sleep 0.5
+        done
+        pkill -9 -x slurmstepd 2>/dev/null || true
+    fi
+    if [ ${#pids[@]} -gt 0 ]; then
+        kill "${pids[@]}" 2>/dev/null || true
+        for _ in $(seq 1 20); do   # up to 10 s for a clean shutdown, then no more
+            alive=0
+            for pid in "${pids[@]}"; do if kill -0 "$pid" 2>/dev/null; then alive=1; fi; done
+            if [ $alive = 0 ]; then exit 0; fi
+            sleep 0.5
+        done
+        kill -9 "${pids[@]}" 2>/dev/null || true
+    fi
     exit 0
 fi
 
@@ -42,6 +64,7 @@ AccountingStorageType=accounting_storage/none
 JobAcctGatherType=jobacct_gather/none
 JobCompType=jobcomp/none
 MinJobAge=600
+KillWait=5
 ReturnToService=2
 SlurmctldPidFile=$state/slurmctld.pid
 SlurmdPidFile=$state/slurmd.pid
@@ -67,6 +90,7 @@ if ! pgrep -x munged >/dev/null; then
     runuser -u munge -- munged --pid-file=/run/munge/munged.pid
     cp /run/munge/munged.pid "$state"/munged.pid
 fi
+pkill -9 -x slurmstepd 2>/dev/null || true   # no slurmd runs here: steps left by an earlier test cluster (see stop)
 slurmctld -c    # a clean controller state for this test
 slurmd
 for _ in $(seq 1 60); do
