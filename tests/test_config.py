@@ -87,7 +87,7 @@ DEFAULTS: dict[str, Any] = {
         "grid": {"n": 15, "extent": 2.5, "coordinates": "auto"},
         "spiral": {"steps": 48},
         "sphere_spiral": {"steps": 240, "loops": 6, "radius": None},
-        "geodesic": {"steps": 11, "n_pairs": 3, "nodes": [11, 21, 41], "iterations": 300, "straight_iterations": 100,
+        "geodesic": {"steps": 11, "n_pairs": 3, "nodes": [11, 21, 41], "iterations": 300, "straight_iterations": 30,
                      "tolerance": 1.0e-5, "euclidean_weight": 0.01, "substeps": 16, "metric": "mean",
                      "variance": {"centres": 32, "reach": 0.5, "sigma_far": 30.0, "sigma_min": 0.05,
                                   "max_codes": 2000}},

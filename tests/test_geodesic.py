@@ -73,6 +73,33 @@ def test_linear_decoder_gives_the_straight_line_evenly_spaced() -> None:
     assert sum(row["start"].startswith("chosen") for row in history) == 2
 
 
+def test_respace_moves_nodes_to_equal_decoded_arc_length_along_their_polyline() -> None:
+    """A linear decoder stretching x by 2 (dense lengths exact): the polyline (0,0) (0.1,0) (1,0) (1,0.5) decodes to
+    segments 0.2, 1.8 and 0.5, so its 4 nodes go to decoded arc lengths 0, 5/6, 5/3 and 5/2; the ends stay."""
+    starts = np.array([[[0.0, 0.0], [0.1, 0.0], [1.0, 0.0], [1.0, 0.5]], [[0.0, 0.0], [0.0, 0.2], [0.0, 0.9], [0.0, 3.0]]])
+    out = G._respace(lambda p: np.asarray(p) * [2.0, 1.0], starts)
+    np.testing.assert_allclose(out[0], [[0.0, 0.0], [5 / 12, 0.0], [5 / 6, 0.0], [1.0, 0.5]], atol=1e-12)
+    np.testing.assert_allclose(out[1], [[0.0, 0.0], [0.0, 1.0], [0.0, 2.0], [0.0, 3.0]], atol=1e-12)
+
+
+def test_every_start_the_solver_takes_is_at_equal_decoded_arc_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The straight lines under g(z) = (z_0^3 + 0.1 z_0, z_1) have decoded speed varying 100-fold; every stage's start
+    (coarse to fine, and the finest straight from the line) reaches the solver with near-equal decoded steps."""
+    starts = []
+    minimise = G._minimise
+    monkeypatch.setattr(G, "_minimise", lambda decode, start, *args: starts.append(start) or minimise(decode, start, *args))
+
+    def cubic(z):
+        return torch.cat([z[:, :1] ** 3 + 0.1 * z[:, :1], z[:, 1:]], 1)
+
+    G.geodesic(cubic, np.array([[-2.0, 0.0], [-1.0, -1.0]]), np.array([[2.0, 0.5], [2.0, 1.0]]), 11)
+    assert [s.shape[1] for s in starts] == [11, 21, 41, 41]
+    for start in starts:
+        decoded = cubic(torch.as_tensor(start.reshape(-1, 2))).numpy().reshape(*start.shape[:2], 2)
+        steps = np.linalg.norm(np.diff(decoded, axis=1), axis=2)
+        assert (steps.max(axis=1) / steps.min(axis=1)).max() < 1.1, steps
+
+
 def _sphere(z):
     """(theta, phi) -> the unit sphere in R^3: its geodesics are great circles."""
     return torch.stack([torch.sin(z[:, 0]) * torch.cos(z[:, 1]), torch.sin(z[:, 0]) * torch.sin(z[:, 1]),

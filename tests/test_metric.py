@@ -117,7 +117,7 @@ def test_the_data_graph_starts_the_variance_geodesic_round_a_flat_hole() -> None
     solver = Solver(nodes=(11, 21, 41), iterations=400, midpoints=True)
     stuck, _ = geodesic(expected, za, zb, 11, solver)
     around, history = geodesic(expected, za, zb, 11, solver, data=codes)
-    assert np.linalg.norm(stuck.z, axis=1).min() < 0.1  # through the middle
+    assert np.abs(stuck.z[:, 1]).max() < 0.25  # across the hole (the ring has radius 1), near the diameter
     assert stuck.columns["dense_length"][0] > 0.9 * stuck.columns["line_dense_length"][0]
     assert np.linalg.norm(around.z, axis=1).min() > 0.7 and [h["start"] for h in history][-1] == "chosen: data graph"
     assert around.columns["dense_length"][0] < 0.25 * around.columns["line_dense_length"][0]

@@ -1,37 +1,28 @@
 """Decoder geodesics: latent paths of minimum decoded length between fixed endpoints, and honest lengths.
 
-The only path method that needs the decoder (and so torch): rule decoder_paths
-(:func:`decoder_paths`) makes its tables, which rule generate_paths takes in. For a decoder g, the discrete path energy of nodes
-z_0..z_S is E = sum_k |g(z_(k+1)) - g(z_k)|^2; its minimisers approximate
-constant-speed shortest paths under the pull-back metric J^T J.
+The only path method that needs the decoder (and so torch): rule decoder_paths (:func:`decoder_paths`) makes its
+tables, which rule generate_paths takes in. For a decoder g, the discrete path energy of nodes z_0..z_S is E = sum_k
+|g(z_(k+1)) - g(z_k)|^2; its minimisers approximate constant-speed shortest paths under the pull-back metric J^T J.
 
 Two things make the minimiser trustworthy:
 
-- **A well-posed objective.** Where the decoder is flat along some latent
-  directions (inactive dims: J^T J ~ 0 there), E is flat along them and any
-  drift there is free, so solvers wander arbitrarily far. We minimise
-  E + lambda * sum_k |z_(k+1) - z_k|^2, i.e. the metric J^T J + lambda I,
-  which is unique there (the Euclidean term keeps flat coordinates on the
-  straight line) and changes active-direction results by about the weight.
-  lambda is set per pair so that the Euclidean term of the straight line is
-  ``euclidean_weight`` times the straight line's energy: scale-free across
-  datasets, image sizes and latent units.
-- **Refinement and dense checks.** A coarse discretisation rewards paths
-  that jump over costly regions between nodes, so the objective is minimised
-  coarse to fine (``nodes``, e.g. 11 -> 21 -> 41, each stage starting from
-  the previous one, upsampled), by L-BFGS with a strong-Wolfe line search.
-  The coarse stages can themselves lock in such a jump (a local minimum the
-  finer stages keep), so the finest node count is also optimised straight
-  from the line, and the candidate with the shorter dense length is kept.
-  Under the variance-aware metric the decoder's uncertainty saturates far
-  from the data, so a line across an empty region sits where the objective
-  is flat and no local solver leaves it: the finest count is then also
-  started from each pair's shortest path through a nearest-neighbour graph
-  of the training codes (:func:`graph_paths`).
-  The result is judged by its *dense* decoded length (every segment cut into
-  ``substeps`` pieces, sum of |g(z_(i+1)) - g(z_i)|) against the straight
-  line's, and the output frames are resampled at equal dense decoded arc
-  length, so they are evenly spaced in image space.
+- **A well-posed objective.** Where the decoder is flat along some latent directions (inactive dims: J^T J ~ 0 there),
+  E is flat along them and any drift there is free, so solvers wander arbitrarily far. We minimise E + lambda * sum_k
+  |z_(k+1) - z_k|^2, i.e. the metric J^T J + lambda I, which is unique there (the Euclidean term keeps flat
+  coordinates on the straight line) and changes active-direction results by about the weight. lambda is set per pair
+  so that the Euclidean term of the straight line is ``euclidean_weight`` times the straight line's energy: scale-free
+  across datasets, image sizes and latent units.
+- **Refinement and dense checks.** A coarse discretisation rewards paths that jump over costly regions between nodes,
+  so the objective is minimised coarse to fine (``nodes``, e.g. 11 -> 21 -> 41, each stage starting from the previous
+  one, upsampled), by L-BFGS with a strong-Wolfe line search. Every start has its nodes moved along it to equal
+  decoded arc length, the constant speed of every minimiser of E: the solver then only bends it. The coarse stages can
+  themselves lock in such a jump (a local minimum the finer stages keep), so the finest node count is also optimised
+  straight from the line, and the candidate with the shorter dense length is kept. Under the variance-aware metric the
+  decoder's uncertainty saturates far from the data, so a line across an empty region sits where the objective is flat
+  and no local solver leaves it: the finest count is then also started from each pair's shortest path through a
+  nearest-neighbour graph of the training codes (:func:`graph_paths`). The result is judged by its *dense* decoded
+  length (every segment cut into ``substeps`` pieces, sum of |g(z_(i+1)) - g(z_i)|) against the straight line's, and
+  the output frames are resampled at equal dense decoded arc length, so they are evenly spaced in image space.
 """
 
 from __future__ import annotations
@@ -67,7 +58,7 @@ class Solver:
 
     nodes: tuple[int, ...] = (11, 21, 41)
     iterations: int = 300
-    straight_iterations: int = 100  # the finest count's start from the line: it pays on few pairs, and slowly
+    straight_iterations: int = 30  # the finest count's start from the line: it pays on few pairs, and slowly
     tolerance: float = 1e-5
     euclidean_weight: float = 1e-2
     substeps: int = 16
@@ -139,6 +130,17 @@ def _check_nodes(nodes: Sequence[int]) -> list[int]:
 def _upsample_all(nodes: np.ndarray, n: int) -> np.ndarray:
     """:func:`_upsample` of every pair's node path ``(P, m, d)`` -> ``(P, n, d)``."""
     return np.stack([_upsample(path, n) for path in nodes])
+
+
+#: Pieces per segment when a start's nodes are moved to equal decoded arc length (:func:`_respace`).
+RESPACE_PIECES = 4
+
+
+def _respace(decode: Callable[[np.ndarray], np.ndarray], starts: np.ndarray) -> np.ndarray:
+    """Each pair's nodes ``starts`` ``(P, n, d)`` moved along their polyline to equal decoded arc length (segments cut
+    into ``RESPACE_PIECES``; ``decode`` as for :func:`dense_length`): a start with the constant decoded speed of E's
+    minimisers, so L-BFGS need not spend its iterations sliding nodes along the path."""
+    return np.stack([resample_by_arc_length(*dense_length(decode, path, RESPACE_PIECES), len(path)) for path in starts])
 
 
 def _minimise(decode: Callable[[Any], Any], start: np.ndarray, iterations: int, tolerance: float,
@@ -256,7 +258,8 @@ def geodesic(
     ``decode`` maps a torch tensor ``(m, d)`` of ``dtype`` to decoded outputs ``(m, ...)`` (differentiably;
     for the variance-aware metric, the mean and the standard deviation side by side). All pairs at once: minimise
     E + lambda |steps|^2 (see the module docstring) on each node count of ``solver.nodes`` in turn, starting from
-    the straight lines, and once more on the finest count straight from the lines; at most ``solver.iterations``
+    the straight lines, and once more on the finest count straight from the lines, every start respaced to equal
+    decoded arc length (:func:`_respace`); at most ``solver.iterations``
     L-BFGS iterations per stage, stopping when the summed objective (each pair's divided by its straight line's
     energy) changes by less than ``solver.tolerance`` per pair. Per pair, keep the candidate of shorter dense decoded
     length (``solver.substeps`` pieces per segment of the finest nodes), measure the straight line the same way,
@@ -277,26 +280,27 @@ def geodesic(
             out = [decode(torch.as_tensor(points[i : i + 4096], dtype=dtype)) for i in range(0, len(points), 4096)]
         return torch.cat(out).reshape(len(points), -1).double().numpy()
 
+    def solve(starts: np.ndarray, iterations: int) -> tuple[np.ndarray, list[dict[str, float]]]:
+        return _minimise(decode, _respace(numpy_decode, starts), iterations, solver.tolerance, solver.euclidean_weight,
+                         dtype, solver.midpoints)
+
     ends = np.stack([za, zb], axis=1)  # (P, 2, d)
     history: list[dict[str, Any]] = []
     current = _upsample_all(ends, counts[0])
     for n in counts:
-        current, records = _minimise(decode, _upsample_all(current, n), solver.iterations, solver.tolerance,
-                                     solver.euclidean_weight, dtype, solver.midpoints)
+        current, records = solve(_upsample_all(current, n), solver.iterations)
         history += [{"pair": k, "start": "refined", **r} for k, r in enumerate(records)]
     candidates = [(current, records, "refined")]
     if len(counts) > 1 and solver.straight_iterations > 0:  # the coarse stages can lock in a path that jumps a
         # costly region: also start fine (a shorter budget: it wins on few pairs, and runs to its cap on most)
-        direct, direct_records = _minimise(decode, _upsample_all(ends, counts[-1]), solver.straight_iterations,
-                                           solver.tolerance, solver.euclidean_weight, dtype, solver.midpoints)
+        direct, direct_records = solve(_upsample_all(ends, counts[-1]), solver.straight_iterations)
         history += [{"pair": k, "start": "straight", **r} for k, r in enumerate(direct_records)]
         candidates.append((direct, direct_records, "straight"))
     if data is not None:  # through the data: what a solver started on the line cannot reach
         starts = graph_paths(numpy_decode, data, za, zb)
         through = np.stack([_along(path, counts[-1]) if path is not None else _upsample(ends[k], counts[-1])
                             for k, path in enumerate(starts)])
-        graph, graph_records = _minimise(decode, through, solver.iterations, solver.tolerance, solver.euclidean_weight,
-                                         dtype, solver.midpoints)
+        graph, graph_records = solve(through, solver.iterations)
         history += [{"pair": k, "start": "data graph", **r} for k, r in enumerate(graph_records)]
         candidates.append((graph, graph_records, "data graph"))
     paths, per_path = [], []
@@ -332,10 +336,9 @@ def _geodesic(run: RunLatents, params: Mapping[str, Any], decode: Callable[[Any]
     for row in history:
         run.log(f"{name} pair {row['pair']} {row['start']}, {row['nodes']:3d} nodes: energy {row['line_energy']:.6f} "
                 f"(line) -> {row['energy']:.6f} in {row['iterations']} L-BFGS iterations (lambda {row['lambda']:.3g})")
-    steps = params["steps"]
-    for k, (length, line, flag) in enumerate(zip(result.columns["dense_length"][::steps],
-                                                 result.columns["line_dense_length"][::steps],
-                                                 result.columns["not_shorter"][::steps])):
+    columns, steps = result.columns, params["steps"]
+    measures = ("dense_length", "line_dense_length", "not_shorter")
+    for k, (length, line, flag) in enumerate(zip(*(columns[c][::steps] for c in measures))):
         run.log(f"{name} pair {k}: dense decoded length {length:.6f} against the straight line's {line:.6f} "
                 f"(ratio {length / line:.4f}){' NOT SHORTER: flagged' if flag else ''}")
     return result
