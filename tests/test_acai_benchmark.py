@@ -14,12 +14,8 @@ from torch import nn
 
 from latentwalk.data.lines import draw_lines, render_lines_acai
 from latentwalk.measure.line_benchmark import (
-    LINES,
-    PAPER_PROTOCOL,
-    PAPER_TABLE,
     acai_protocol,
     benchmark_spec,
-    budget_samples,
     eval_interval,
     lerp_latents,
     line_batches,
@@ -28,6 +24,7 @@ from latentwalk.measure.line_benchmark import (
     summarize_runs,
 )
 from latentwalk.measure.line_table import acai_table
+from latentwalk.measure.paper import LINES, PAPER_PROTOCOL, PAPER_TABLE, budget_samples
 from latentwalk.measure.quality import reference_lines
 from latentwalk.model.networks import build_model
 

@@ -288,6 +288,18 @@ def test_list_rules_does_not_depend_on_the_config(tmp_path: Path) -> None:
     assert set(default.split()) == set(rule_blocks())
 
 
+def test_parsing_the_workflow_imports_no_torch() -> None:
+    """Every Snakemake start (on a cluster, every job is one) parses the Snakefile and its rule files: the package
+    modules they import must not load torch, about a second of every start."""
+    files = [REPO / "Snakefile", *sorted((REPO / "workflow" / "rules").glob("*.smk"))]
+    modules = sorted({m for f in files for m in re.findall(r"^\s*(?:from|import) (latentwalk[\w.]*)", f.read_text(), re.M)})
+    assert len(modules) > 5, modules
+    code = "\n".join([*(f"import {m}" for m in modules), "import sys",
+                       "print(sorted(m for m in sys.modules if m.split('.')[0] == 'torch'))"])
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]", (modules, out[:300])
+
+
 # --------------------------------------------------------------------------- environments, lint, formatting
 
 #: Pins of constraints.txt that only the tests need (not in the jobs' conda environment).

@@ -3,7 +3,7 @@
 # beside the paper's and the curves. `snakemake acai_benchmark` builds it; `acai_benchmark.enabled` adds it to the
 # default target and the report.
 from latentwalk.core.registry import BENCHMARK_MODELS
-from latentwalk.measure.line_benchmark import PAPER_PROTOCOL, budget_samples
+from latentwalk.measure.paper import PAPER_PROTOCOL, budget_samples
 
 BENCH = config["acai_benchmark"]
 

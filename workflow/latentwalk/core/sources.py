@@ -49,6 +49,13 @@ def _imports(tree: ast.AST, module: str, is_package: bool) -> set[str]:
 
 
 @cache
+def _file_imports(file: Path, module: str) -> list[str]:
+    """:func:`_imports` of package module ``module``'s ``file``, sorted; each file parsed once per process (every
+    rule's sources walk the same modules)."""
+    return sorted(_imports(ast.parse(file.read_text(encoding="utf-8")), module, file.name == "__init__.py"))
+
+
+@cache
 def imported_modules(root: Path, entry: str) -> frozenset[str]:
     """Every package module that importing ``entry`` loads: ``entry``, the packages above it, and transitively
     what each of them imports from the package (names that are not modules are dropped)."""
@@ -63,7 +70,7 @@ def imported_modules(root: Path, entry: str) -> frozenset[str]:
             if name in seen or file is None:
                 continue
             seen.add(name)
-            todo += sorted(_imports(ast.parse(file.read_text(encoding="utf-8")), name, file.name == "__init__.py"))
+            todo += _file_imports(file, name)
     return frozenset(seen)
 
 

@@ -23,40 +23,13 @@ import torch
 from latentwalk.core.io import LatentwalkError, PathLike, provenance, write_json
 from latentwalk.core.logs import Log, quiet
 from latentwalk.data.lines import render_lines_acai
+from latentwalk.measure.paper import LABELS, LINES, PAPER_PROTOCOL, PAPER_TABLE, budget_samples, is_reduced
 from latentwalk.measure.quality import mean_smoothness, nearest_lines, reference_lines, smoothness, to_benchmark_scale
 from latentwalk.model.networks import LatentAutoencoder, ModelSpec, build_model, resolve_device, to_input
 from latentwalk.model.training import flush_denormals, make_optimisers, seed_everything, training_step
 
-__all__ = ["PAPER_TABLE", "PAPER_PROTOCOL", "LABELS", "LINES", "budget_samples", "eval_interval", "is_reduced",
-           "line_batches", "benchmark_spec", "lerp_latents", "score_walks", "evaluate_protocol", "run_value",
+__all__ = ["eval_interval", "line_batches", "benchmark_spec", "lerp_latents", "score_walks", "evaluate_protocol", "run_value",
            "summarize_runs", "acai_protocol"]
-
-#: Table 1 of the paper (arXiv:1807.07543, "Line benchmark" results over 5 runs): model -> (Mean Distance x 1e-3
-#: mean, std, Mean Smoothness mean, std). AAE and VQ-VAE are the paper's models that this project does not train.
-PAPER_TABLE: dict[str, tuple[float, float, float, float]] = {
-    "ae": (6.88, 0.21, 0.44, 0.04),
-    "dropout_ae": (2.85, 0.54, 0.74, 0.02),
-    "denoising_ae": (4.21, 0.32, 0.66, 0.02),
-    "vae": (1.21, 0.17, 0.49, 0.13),
-    "aae": (3.26, 0.19, 0.14, 0.02),
-    "vq_vae": (5.41, 0.49, 0.77, 0.02),
-    "acai": (0.24, 0.01, 0.10, 0.01),
-}
-#: The names Table 1 gives the models.
-LABELS = {"ae": "Baseline", "dropout_ae": "Dropout", "denoising_ae": "Denoising", "vae": "VAE", "aae": "AAE",
-          "vq_vae": "VQ-VAE", "acai": "ACAI"}
-#: The authors' protocol (lib/train.py, acai.py, figures.ipynb): what ``acai_benchmark`` defaults to but the budget.
-PAPER_PROTOCOL: dict[str, Any] = {"architecture": "acai_conv", "learning_rate": 1e-4, "batch_size": 64,
-                                  "samples": 1 << 24, "eval_every": 1 << 16, "eval_pairs": 256, "frames": 16,
-                                  "median_of": 20}
-#: The benchmark's lines (``lines32``): the authors' renderer at 32 x 32, width 2.
-LINES: dict[str, Any] = {"renderer": "acai", "size": 32, "width": 2.0}
-
-
-def budget_samples(value: int | str) -> int:
-    """``acai_benchmark.samples`` as a count: ``paper`` is the paper's 2^24."""
-    return int(PAPER_PROTOCOL["samples"]) if value == "paper" else int(value)
-
 
 def eval_interval(samples: int, eval_every: int, batch_size: int, median_of: int) -> int:
     """Samples between evaluations: ``eval_every`` (a whole number of batches) while the budget holds at least
@@ -66,11 +39,6 @@ def eval_interval(samples: int, eval_every: int, batch_size: int, median_of: int
     if samples // every >= 2 * median_of:
         return every
     return max(batch_size, samples // (2 * median_of) // batch_size * batch_size)
-
-
-def is_reduced(protocol: Mapping[str, Any]) -> bool:
-    """Whether a resolved protocol spends less than the paper: fewer samples or fewer evaluation pairs."""
-    return int(protocol["samples"]) < PAPER_PROTOCOL["samples"] or int(protocol["eval_pairs"]) < PAPER_PROTOCOL["eval_pairs"]
 
 
 def line_batches(rng: np.random.Generator, batch_size: int) -> Iterator[np.ndarray]:

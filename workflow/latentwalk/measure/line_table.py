@@ -16,7 +16,8 @@ from latentwalk.core.io import PathLike, read_json, write_csv
 from latentwalk.core.logs import Log, quiet
 from latentwalk.figures.comparison import acai_benchmark_figure, acai_curve_figure
 from latentwalk.figures.style import save_figure
-from latentwalk.measure.line_benchmark import PAPER_PROTOCOL, is_reduced, summarize_runs
+from latentwalk.measure.line_benchmark import summarize_runs
+from latentwalk.measure.paper import PAPER_PROTOCOL, is_reduced
 
 __all__ = ["budget_text", "acai_table"]
 
