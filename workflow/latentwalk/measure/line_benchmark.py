@@ -28,8 +28,8 @@ from latentwalk.measure.quality import mean_smoothness, nearest_lines, reference
 from latentwalk.model.networks import LatentAutoencoder, ModelSpec, build_model, resolve_device, to_input
 from latentwalk.model.training import flush_denormals, make_optimisers, seed_everything, training_step
 
-__all__ = ["eval_interval", "line_batches", "benchmark_spec", "lerp_latents", "score_walks", "evaluate_protocol", "run_value",
-           "summarize_runs", "acai_protocol"]
+__all__ = ["eval_interval", "line_batches", "benchmark_spec", "lerp_latents", "score_walks", "evaluate_protocol",
+           "run_value", "summarize_runs", "acai_protocol"]
 
 def eval_interval(samples: int, eval_every: int, batch_size: int, median_of: int) -> int:
     """Samples between evaluations: ``eval_every`` (a whole number of batches) while the budget holds at least
